@@ -1,0 +1,223 @@
+"""The scenario file: what to run, on what, under which load.
+
+Models reject unknown keys and describe every field; ``load_scenario`` reports every problem at
+once, one line each, named by its YAML path (``load.levels[2]: ...``).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    field_validator,
+)
+
+from harness.errors import ScenarioError
+
+VariantName = Literal["mvc-platform", "mvc-virtual", "webflux"]
+ALL_VARIANTS: tuple[VariantName, ...] = ("mvc-platform", "mvc-virtual", "webflux")
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(value: Any) -> float:
+    """Accept ``"10s"``, ``"500ms"``, ``"2m"`` or a bare number of seconds; return seconds."""
+    if isinstance(value, bool):
+        raise ValueError("must be a duration such as '10s', '500ms' or '2m'")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (match := _DURATION.match(value)):
+        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    else:
+        raise ValueError("must be a duration such as '10s', '500ms' or '2m'")
+    if seconds < 0:
+        raise ValueError("must not be negative")
+    return seconds
+
+
+def _format_duration(seconds: float) -> str:
+    return f"{seconds:g}s"
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration), PlainSerializer(_format_duration)]
+
+
+class StrictModel(BaseModel):
+    """Unknown keys are errors: a typo must never silently fall back to a default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TomcatSettings(StrictModel):
+    max_threads: int = Field(
+        200, gt=0, description="Tomcat's platform worker pool (mvc-platform); ignored under virtual threads."
+    )
+    max_connections: int = Field(10000, gt=0, description="Connections Tomcat accepts before queueing.")
+    accept_count: int = Field(1000, gt=0, description="OS backlog once max_connections is reached.")
+
+
+class NettySettings(StrictModel):
+    io_workers: int = Field(
+        4, gt=0, description="Reactor Netty event-loop threads (-Dreactor.netty.ioWorkerCount), webflux."
+    )
+
+
+class HttpClientSettings(StrictModel):
+    max_connections: int = Field(
+        512, gt=0, description="Connection pool size of the app's HTTP client to the downstream service."
+    )
+    acquire_timeout_ms: int = Field(
+        10000, gt=0, description="How long a request waits for a pooled HTTP connection before failing."
+    )
+    response_timeout_ms: int = Field(10000, gt=0, description="How long a downstream response may take.")
+
+
+class AppSettings(StrictModel):
+    heap: str = Field(
+        "512m", pattern=r"^\d+[kmg]$", description="Fixed heap: both -Xms and -Xmx (e.g. 512m, 2g)."
+    )
+    gc: Literal["G1", "ZGC", "Parallel", "Serial"] = Field("G1", description="Garbage collector.")
+    db_pool: int = Field(32, gt=0, description="Database pool size: HikariCP (fixed) and R2DBC (initial = max).")
+    db_acquire_timeout_ms: int = Field(
+        10000, gt=0, description="How long a request waits for a database connection before failing."
+    )
+    tomcat: TomcatSettings = Field(default_factory=TomcatSettings, description="Tomcat limits (MVC).")
+    netty: NettySettings = Field(default_factory=NettySettings, description="Netty settings (WebFlux).")
+    http_client: HttpClientSettings = Field(
+        default_factory=HttpClientSettings, description="The apps' HTTP client to the downstream service."
+    )
+    jvm_args: tuple[str, ...] = Field(
+        (), description="Extra JVM flags appended after the harness's own, identical for every variant."
+    )
+
+    @field_validator("jvm_args")
+    @classmethod
+    def _flags_only(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for flag in value:
+            if not flag.startswith("-"):
+                raise ValueError(f"{flag!r} is not a JVM flag (flags start with '-')")
+        return value
+
+
+class WorkloadSettings(StrictModel):
+    profile: Literal["io-bound"] = Field("io-bound", description="Which endpoint mix to load.")
+    downstream_delay_ms: int = Field(
+        20, ge=0, le=60000, description="Delay of each downstream call; an order costs two calls."
+    )
+
+
+class DataSettings(StrictModel):
+    orders: int = Field(100000, gt=0, description="Orders seeded into PostgreSQL.")
+    customers: int = Field(10000, gt=0, description="Customers seeded into PostgreSQL.")
+    products: int = Field(1000, gt=0, description="Distinct product ids the orders refer to.")
+    seed: int = Field(42, description="Seed of the data generator and of the load's id choice.")
+
+
+class LoadSettings(StrictModel):
+    driver: Literal["locust"] = Field("locust", description="Load generator.")
+    model: Literal["closed"] = Field(
+        "closed", description="closed: each user sends its next request when the last one answered."
+    )
+    levels: tuple[Annotated[int, Field(gt=0)], ...] = Field(
+        ..., min_length=1, description="Concurrent users, one measured level each."
+    )
+    warmup: Duration = Field(
+        10.0, description="Per variant, before the first level, at the highest level; not measured."
+    )
+    settle: Duration = Field(2.0, description="Start of every level (users connecting); not measured.")
+    duration: Duration = Field(20.0, description="Measured time of every level.")
+    repetitions: int = Field(1, gt=0, le=100, description="How often each level is measured.")
+
+    @field_validator("duration")
+    @classmethod
+    def _positive_duration(cls, value: float) -> float:
+        if value < 1:
+            raise ValueError("must be at least 1s")
+        return value
+
+    @field_validator("levels")
+    @classmethod
+    def _distinct_levels(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("levels must be distinct")
+        return value
+
+
+class Scenario(StrictModel):
+    name: str = Field(..., pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description="Used in the results folder name.")
+    description: str = Field("", description="Free text shown in the summary.")
+    variants: tuple[VariantName, ...] = Field(
+        ALL_VARIANTS, min_length=1, description="Which variants to run, in this order."
+    )
+    jdks: tuple[Annotated[int, Field(ge=21)], ...] = Field(
+        (25,), min_length=1, description="JDK feature versions; every variant runs on each."
+    )
+    infra: Literal["local"] = Field("local", description="local: PostgreSQL as a process of this machine.")
+    app: AppSettings = Field(default_factory=AppSettings, description="Every pool, limit, heap and GC setting.")
+    workload: WorkloadSettings = Field(default_factory=WorkloadSettings, description="What the load asks for.")
+    data: DataSettings = Field(default_factory=DataSettings, description="Seed data.")
+    load: LoadSettings = Field(..., description="The load levels and their timing.")
+
+    @field_validator("variants", "jdks")
+    @classmethod
+    def _distinct(cls, value: tuple[Any, ...]) -> tuple[Any, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("entries must be distinct")
+        return value
+
+
+def format_location(loc: tuple[int | str, ...]) -> str:
+    """``('load', 'levels', 2)`` → ``load.levels[2]``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _problems(error: ValidationError) -> list[str]:
+    lines = []
+    for item in error.errors():
+        loc = format_location(tuple(item["loc"]))
+        msg = item["msg"]
+        if item["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling; see docs in README 'Writing a scenario')"
+        elif item["type"] == "missing":
+            msg = "required"
+        msg = msg.removeprefix("Value error, ")
+        lines.append(f"{loc}: {msg}")
+    return lines
+
+
+def parse_scenario(data: Any, source: str = "<scenario>") -> Scenario:
+    if not isinstance(data, dict):
+        raise ScenarioError(source, ["(top level): must be a mapping of keys to values"])
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as error:
+        raise ScenarioError(source, _problems(error)) from None
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Read and validate a scenario file; raise ScenarioError listing every problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ScenarioError(str(path), [f"cannot read the file: {error.strerror}"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ScenarioError(str(path), [f"not valid YAML: {error}"]) from None
+    return parse_scenario(data, str(path))
