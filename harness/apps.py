@@ -1,0 +1,192 @@
+"""Launching the Java applications with exactly the flags and environment the scenario asks for.
+
+Everything an app receives is built here and nowhere else, so that what the manifest records is
+what the JVM got: the command line (JVM flags) and the ``ORDERS_*`` environment of design.md.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from harness.errors import AppError
+from harness.jdks import Jdk
+from harness.processes import ManagedProcess, Supervisor
+from harness.scenario import AppSettings, Scenario, VariantName
+
+# Variables the JVM reads by itself: inherited silently they would change what we measure.
+_JVM_ENV_OVERRIDES = ("JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS")
+DOWNSTREAM_HEAP = "256m"
+GC_FLAGS = {"G1": "-XX:+UseG1GC", "ZGC": "-XX:+UseZGC", "Parallel": "-XX:+UseParallelGC", "Serial": "-XX:+UseSerialGC"}
+
+
+@dataclass(frozen=True)
+class AppLaunch:
+    """Everything needed to start one app, and everything the manifest records about it."""
+
+    name: str  # "mvc-virtual@jdk25", "downstream"
+    jdk: Jdk
+    jar: Path
+    jvm_flags: tuple[str, ...]
+    env: Mapping[str, str]
+    port: int
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def argv(self) -> tuple[str, ...]:
+        return (str(self.jdk.java), *self.jvm_flags, "-jar", str(self.jar))
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "jdk": {"feature": self.jdk.feature, "version": self.jdk.version, "vendor": self.jdk.vendor},
+            "jar": str(self.jar),
+            "argv": list(self.argv),
+            "jvm_flags": list(self.jvm_flags),
+            "env": dict(self.env),
+            "port": self.port,
+        }
+
+
+@dataclass
+class RunningApp:
+    launch: AppLaunch
+    process: ManagedProcess
+    info: dict[str, Any] = field(default_factory=dict)  # /actuator/info "runtime": effective settings
+
+
+def app_key(variant: VariantName, jdk_feature: int) -> str:
+    return f"{variant}@jdk{jdk_feature}"
+
+
+def jvm_flags(app: AppSettings, variant: VariantName | None, gc_log: Path) -> tuple[str, ...]:
+    """The JVM flags of an order app: fixed heap, the chosen GC, a GC log; the same for every variant
+    except the one flag only Netty reads."""
+    flags = [
+        f"-Xms{app.heap}",
+        f"-Xmx{app.heap}",
+        GC_FLAGS[app.gc],
+        "-XX:+ExitOnOutOfMemoryError",
+        f"-Xlog:gc*:file={gc_log}:time,uptime,level,tags",
+        "-Dfile.encoding=UTF-8",
+    ]
+    if variant == "webflux":
+        flags.append(f"-Dreactor.netty.ioWorkerCount={app.netty.io_workers}")
+    flags.extend(app.jvm_args)
+    return tuple(flags)
+
+
+def variant_env(
+    scenario: Scenario, variant: VariantName, port: int, db_env: Mapping[str, str], downstream_url: str
+) -> dict[str, str]:
+    """The ``ORDERS_*`` environment of design.md for one variant."""
+    app = scenario.app
+    env = {
+        "ORDERS_VARIANT": variant,
+        "ORDERS_SERVER_PORT": str(port),
+        **db_env,
+        "ORDERS_DB_POOL_SIZE": str(app.db_pool),
+        "ORDERS_DB_ACQUIRE_TIMEOUT_MS": str(app.db_acquire_timeout_ms),
+        "ORDERS_DOWNSTREAM_URL": downstream_url,
+        "ORDERS_DOWNSTREAM_DELAY_MS": str(scenario.workload.downstream_delay_ms),
+        "ORDERS_HTTP_CLIENT_MAX_CONNECTIONS": str(app.http_client.max_connections),
+        "ORDERS_HTTP_CLIENT_ACQUIRE_TIMEOUT_MS": str(app.http_client.acquire_timeout_ms),
+        "ORDERS_HTTP_CLIENT_RESPONSE_TIMEOUT_MS": str(app.http_client.response_timeout_ms),
+    }
+    if variant != "webflux":
+        env |= {
+            "ORDERS_VIRTUAL_THREADS": "true" if variant == "mvc-virtual" else "false",
+            "ORDERS_TOMCAT_MAX_THREADS": str(app.tomcat.max_threads),
+            "ORDERS_TOMCAT_MAX_CONNECTIONS": str(app.tomcat.max_connections),
+            "ORDERS_TOMCAT_ACCEPT_COUNT": str(app.tomcat.accept_count),
+        }
+    return env
+
+
+def downstream_flags(gc_log: Path) -> tuple[str, ...]:
+    return (
+        f"-Xms{DOWNSTREAM_HEAP}",
+        f"-Xmx{DOWNSTREAM_HEAP}",
+        "-XX:+UseG1GC",
+        f"-Xlog:gc*:file={gc_log}:time,uptime,level,tags",
+        "-Dfile.encoding=UTF-8",
+    )
+
+
+def start_app(supervisor: Supervisor, launch: AppLaunch, log_path: Path, timeout_s: float = 120.0) -> RunningApp:
+    """Start the app and return once ``/actuator/health`` says UP and its effective settings are read.
+
+    Raises AppError with the log's tail if the JVM exits or never becomes healthy."""
+    env = {k: v for k, v in os.environ.items() if k not in _JVM_ENV_OVERRIDES}
+    env.update(launch.env)
+    env["JAVA_HOME"] = str(launch.jdk.home)
+    process = supervisor.start(launch.name, launch.argv, env=env, log_path=log_path)
+    app = RunningApp(launch, process)
+    try:
+        _wait_healthy(app, timeout_s)
+        app.info = _read_runtime_info(launch.base_url)
+    except BaseException:
+        supervisor.stop(process)
+        raise
+    return app
+
+
+def _wait_healthy(app: RunningApp, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    last = "no answer yet"
+    with httpx.Client(timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            if not app.process.running():
+                raise AppError(
+                    f"{app.launch.name} exited with code {app.process.popen.returncode} before it became "
+                    f"healthy. Its log ({app.process.log_path}) ends with:\n{app.process.log_tail()}"
+                )
+            try:
+                response = client.get(f"{app.launch.base_url}/actuator/health")
+                if response.status_code == 200 and response.json().get("status") == "UP":
+                    return
+                last = f"HTTP {response.status_code}: {response.text[:200]}"
+            except (httpx.HTTPError, ValueError) as error:
+                last = type(error).__name__
+            time.sleep(0.25)
+    raise AppError(
+        f"{app.launch.name} did not report UP at {app.launch.base_url}/actuator/health within {timeout_s:.0f}s "
+        f"(last: {last}). Its log ({app.process.log_path}) ends with:\n{app.process.log_tail()}"
+    )
+
+
+def _read_runtime_info(base_url: str) -> dict[str, Any]:
+    response = httpx.get(f"{base_url}/actuator/info", timeout=5.0)
+    response.raise_for_status()
+    runtime = response.json().get("runtime", {})
+    return runtime if isinstance(runtime, dict) else {}
+
+
+def requested_settings(scenario: Scenario, variant: VariantName) -> dict[str, Any]:
+    """What the running app must report in ``/actuator/info`` runtime, keyed by dotted path."""
+    app = scenario.app
+    wanted: dict[str, Any] = {
+        "variant": variant,
+        "dbPool.maxSize": app.db_pool,
+        "httpClient.maxConnections": app.http_client.max_connections,
+        "virtualThreads": variant == "mvc-virtual",
+    }
+    if variant == "webflux":
+        wanted |= {"server": "netty", "nettyIoWorkers": app.netty.io_workers}
+    else:
+        wanted |= {
+            "server": "tomcat",
+            "tomcat.maxConnections": app.tomcat.max_connections,
+            "tomcat.acceptCount": app.tomcat.accept_count,
+        }
+        if variant == "mvc-platform":
+            wanted["tomcat.maxThreads"] = app.tomcat.max_threads
+    return wanted

@@ -1,0 +1,257 @@
+"""``harness run``: the one path from a validated scenario to a results folder.
+
+    build jars → start PostgreSQL (schema, seed) → start downstream
+    → verify every variant (start, check, stop; all problems at once; no load if any)
+    → for each JDK × variant: start, warm up, levels × repetitions, stop
+    → summary
+
+The manifest says ``running`` from the first moment and only ``complete`` at the very end, so a
+run cut short by a failure, Ctrl-C or a kill never looks complete.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from rich.console import Console
+
+from harness import apps
+from harness.apps import AppLaunch, RunningApp
+from harness.build import Jars, ensure_jars
+from harness.errors import HarnessError, VerificationError
+from harness.infra import Infrastructure, start_infrastructure
+from harness.infra.postgres import server_settings
+from harness.jdks import Jdk, find_jdk
+from harness.load.driver import LoadTarget, run_level, run_warmup
+from harness.metrics import LevelResult, summarise_level, warnings_for
+from harness.processes import Supervisor, free_port, sigterm_as_interrupt
+from harness.progress import RunProgress
+from harness.results.layout import ResultsDir, create
+from harness.results.manifest import ManifestWriter
+from harness.results.summary import write_summary
+from harness.results.tables import LevelTable, append_windows
+from harness.sampling import ProcessSampler
+from harness.scenario import Scenario, VariantName
+from harness.verify import compare_bodies, sample_orders, verify_app, verify_settings
+
+RunStatus = Literal["complete", "failed", "interrupted"]
+SAMPLED = ("app", "downstream", "postgres", "generator")
+
+
+@dataclass(frozen=True)
+class Paths:
+    repo_root: Path
+    results_root: Path
+
+    @property
+    def java_apps(self) -> Path:
+        return self.repo_root / "java-apps"
+
+    @property
+    def schema_dir(self) -> Path:
+        return self.java_apps / "order-domain" / "src" / "main" / "resources" / "db" / "schema"
+
+
+def planned_seconds(scenario: Scenario) -> float:
+    load = scenario.load
+    per_variant = load.warmup + load.repetitions * len(load.levels) * (load.settle + load.duration)
+    return per_variant * len(scenario.variants) * len(scenario.jdks)
+
+
+class Run:
+    """State of one run; each method is one step of the path above."""
+
+    def __init__(self, scenario: Scenario, scenario_path: Path, paths: Paths, console: Console,
+                 argv: list[str], rebuild: bool = False) -> None:
+        self.scenario = scenario
+        self.paths = paths
+        self.console = console
+        self.rebuild = rebuild
+        self.results: ResultsDir = create(paths.results_root, scenario.name, datetime.now(UTC))
+        self.manifest = ManifestWriter(self.results, scenario, scenario_path, argv)
+        self.table = LevelTable(self.results.levels_csv)
+        self.levels: list[LevelResult] = []
+
+    # -- the whole path ---------------------------------------------------------------------
+    def execute(self) -> RunStatus:
+        status: RunStatus = "failed"
+        error: str | None = None
+        try:
+            with sigterm_as_interrupt(), Supervisor() as supervisor, ProcessSampler() as sampler:
+                self._execute(supervisor, sampler)
+            status = "complete"
+        except KeyboardInterrupt:
+            status, error = "interrupted", "interrupted (Ctrl-C or SIGTERM); the results are partial"
+            raise
+        except HarnessError as failure:
+            error = str(failure)
+            raise
+        except Exception as failure:
+            error = f"{type(failure).__name__}: {failure}"
+            raise
+        finally:
+            self.manifest.finish(status, error)
+            write_summary(self.results)
+        return status
+
+    def _execute(self, supervisor: Supervisor, sampler: ProcessSampler) -> None:
+        jdks = self._resolve_jdks()
+        jars = self._build()
+        with tempfile.TemporaryDirectory(prefix="harness-run-") as workdir, start_infrastructure(
+            supervisor, Path(workdir), self.results.logs, self.paths.schema_dir, self.scenario.data
+        ) as (infra, seed):
+            self.manifest.set("seed", {"customers": seed.customers, "orders": seed.orders,
+                                       "seconds": round(seed.seconds, 3)})
+            self.manifest.set("infrastructure", {"kind": "local",
+                                                 "postgres": server_settings(infra.postgres)})
+            postgres = next((c for c in supervisor.children if c.name.startswith("postgres")), None)
+            if postgres is not None:
+                sampler.watch("postgres", postgres.pid, include_children=True)
+            downstream = self._start_downstream(supervisor, jdks[max(jdks)], jars)
+            sampler.watch("downstream", downstream.process.pid, include_children=False)
+            launches = self._launches(jdks, jars, infra, downstream.launch.base_url)
+            self._verify(supervisor, launches, infra)
+            with RunProgress(self.console, planned_seconds(self.scenario)) as progress:
+                for launch in launches.values():
+                    self._measure(supervisor, sampler, launch, progress)
+
+    # -- steps --------------------------------------------------------------------------------
+    def _resolve_jdks(self) -> dict[int, Jdk]:
+        jdks = {feature: find_jdk(feature) for feature in self.scenario.jdks}
+        self.manifest.set("jdks", {str(f): {"home": str(j.home), "version": j.version, "vendor": j.vendor,
+                                            "source": j.source} for f, j in jdks.items()})
+        return jdks
+
+    def _build(self) -> Jars:
+        self.console.print("[bold]build[/] java-apps (skipped when the jars are up to date)")
+        jars, built = ensure_jars(self.paths.java_apps, self.results.logs / "build.log", force=self.rebuild)
+        self.manifest.set("build", {"built_now": built, "jars": {k: str(v) for k, v in vars(jars).items()}})
+        return jars
+
+    def _start_downstream(self, supervisor: Supervisor, jdk: Jdk, jars: Jars) -> RunningApp:
+        launch = AppLaunch(
+            name="downstream",
+            jdk=jdk,
+            jar=jars.downstream,
+            jvm_flags=apps.downstream_flags(self.results.logs / "downstream-gc.log"),
+            env={"ORDERS_SERVER_PORT": str(free_port())},
+            port=0,
+        )
+        launch = AppLaunch(launch.name, launch.jdk, launch.jar, launch.jvm_flags, launch.env,
+                           int(launch.env["ORDERS_SERVER_PORT"]))
+        self.console.print(f"[bold]start[/] downstream on {launch.base_url}")
+        running = apps.start_app(supervisor, launch, self.results.logs / "downstream.log")
+        self.manifest.set("downstream", {**launch.record(), "effective": running.info})
+        return running
+
+    def _launches(self, jdks: dict[int, Jdk], jars: Jars, infra: Infrastructure,
+                  downstream_url: str) -> dict[str, AppLaunch]:
+        launches: dict[str, AppLaunch] = {}
+        for feature, jdk in jdks.items():
+            for variant in self.scenario.variants:
+                key = apps.app_key(variant, feature)
+                port = free_port()
+                jar = jars.order_webflux if variant == "webflux" else jars.order_mvc
+                launches[key] = AppLaunch(
+                    name=key,
+                    jdk=jdk,
+                    jar=jar,
+                    jvm_flags=apps.jvm_flags(self.scenario.app, variant, self.results.logs / f"{key}-gc.log"),
+                    env=apps.variant_env(self.scenario, variant, port, infra.postgres.env(), downstream_url),
+                    port=port,
+                )
+                self.manifest.set_variant(key, {**launches[key].record(), "variant": variant,
+                                                "requested": apps.requested_settings(self.scenario, variant)})
+        return launches
+
+    def _verify(self, supervisor: Supervisor, launches: dict[str, AppLaunch], infra: Infrastructure) -> None:
+        orders, unknown = sample_orders(infra.postgres, self.scenario.data.orders)
+        problems: list[str] = []
+        bodies: dict[str, dict[str, bytes]] = {}
+        for key, launch in launches.items():
+            self.console.print(f"[bold]verify[/] {key}")
+            running = apps.start_app(supervisor, launch, self.results.logs / f"{key}.log")
+            try:
+                variant = _variant_of(key)
+                found, bodies[key] = verify_app(key, launch.base_url, orders, unknown)
+                problems += found
+                problems += verify_settings(key, apps.requested_settings(self.scenario, variant), running.info)
+                self.manifest.set_variant(key, {**launch.record(), "variant": variant,
+                                                "requested": apps.requested_settings(self.scenario, variant),
+                                                "effective": running.info})
+            finally:
+                supervisor.stop(running.process)
+        problems += compare_bodies(bodies)
+        self.manifest.set("verification", {"problems": problems, "checked_orders": [o.id for o in orders]})
+        if problems:
+            raise VerificationError(problems)
+        self.console.print(f"[green]verified[/] {len(launches)} variant(s): every answer as the contract says")
+
+    def _measure(self, supervisor: Supervisor, sampler: ProcessSampler, launch: AppLaunch,
+                 progress: RunProgress) -> None:
+        load = self.scenario.load
+        variant = _variant_of(launch.name)
+        running = apps.start_app(supervisor, launch, self.results.logs / f"{launch.name}.log")
+        sampler.watch("app", running.process.pid, include_children=False)
+        target = LoadTarget(base_url=launch.base_url, order_id_max=self.scenario.data.orders,
+                            seed=self.scenario.data.seed, profile=self.scenario.workload.profile)
+        out_dir = self.results.root / "load"
+        try:
+            if load.warmup > 0:
+                with progress.phase(f"{launch.name} warm-up · {max(load.levels)} users", load.warmup):
+                    run_warmup(target, max(load.levels), load.warmup, out_dir, supervisor)
+            for repetition in range(1, load.repetitions + 1):
+                for users in load.levels:
+                    label = f"{launch.name} · {users} users · rep {repetition}/{load.repetitions}"
+                    with progress.phase(label, load.settle + load.duration):
+                        recording = run_level(
+                            target, users, load.settle, load.duration, out_dir,
+                            f"jdk{launch.jdk.feature}-{variant}-u{users}-r{repetition}", supervisor, sampler,
+                            hlog_path=self.results.hlog_path(launch.jdk.feature, variant, users, repetition),
+                        )
+                    window = {name: sampler.samples(name, recording.measured_start, recording.measured_end)
+                              for name in SAMPLED}
+                    result = summarise_level(jdk=launch.jdk.feature, variant=variant, users=users,
+                                             repetition=repetition, recording=recording, samples=window)
+                    self._record(result, recording.windows, window)
+                    progress.log(_one_line(result))
+        finally:
+            sampler.unwatch("app")
+            supervisor.stop(running.process)
+
+    def _record(self, result: LevelResult, windows: Any, samples: dict[str, Any]) -> None:
+        self.levels.append(result)
+        self.table.append(result)
+        append_windows(self.results.timeseries_csv, result.jdk, result.variant, result.users,
+                       result.repetition, windows, samples)
+        for warning in warnings_for(result):
+            self.manifest.add_warning(warning)
+
+
+def _variant_of(key: str) -> VariantName:
+    variant = key.split("@", 1)[0]
+    assert variant in ("mvc-platform", "mvc-virtual", "webflux")
+    return variant  # type: ignore[return-value]
+
+
+def _one_line(r: LevelResult) -> str:
+    flags = []
+    if r.errors:
+        flags.append(f"[red]{r.errors} errors[/]")
+    if r.generator_saturated:
+        flags.append("[yellow]generator saturated[/]")
+    if not r.littles_law_ok:
+        flags.append(f"[yellow]Little's law off {r.littles_law_deviation:.0%}[/]")
+    return (f"  {r.variant}@jdk{r.jdk} {r.users:>5} users  {r.throughput_rps:>9.1f} req/s  "
+            f"p50 {r.p50_ms:>8.3f} ms  p99 {r.p99_ms:>8.3f} ms  " + " ".join(flags))
+
+
+def run_scenario(scenario: Scenario, scenario_path: Path, paths: Paths, console: Console,
+                 argv: list[str], rebuild: bool = False) -> tuple[ResultsDir, RunStatus]:
+    run = Run(scenario, scenario_path, paths, console, argv, rebuild)
+    console.print(f"results → {run.results.root}")
+    return run.results, run.execute()

@@ -1,0 +1,188 @@
+"""Checking every endpoint's answer before any load is sent.
+
+The expected answers are computed here, from the database and the contract in docs/design.md,
+independently of the Java code: a variant that returns the wrong order fast must not win.
+Every problem of every variant is collected; the run stops only after all were checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import psycopg
+
+from harness.infra.postgres import PostgresEndpoint
+
+TIERS = ("BRONZE", "SILVER", "GOLD")
+
+
+@dataclass(frozen=True)
+class ExpectedOrder:
+    id: int
+    customer_id: int
+    product_id: int
+    quantity: int
+    total_cents: int
+    status: str
+    created_at: datetime
+
+    def expected_body(self) -> dict[str, Any]:
+        stock = (self.product_id * 7919) % 100
+        return {
+            "id": self.id,
+            "customerId": self.customer_id,
+            "productId": self.product_id,
+            "quantity": self.quantity,
+            "totalCents": self.total_cents,
+            "status": self.status,
+            "createdAt": self.created_at,
+            "customer": {"id": self.customer_id, "name": f"Customer {self.customer_id}",
+                         "tier": TIERS[self.customer_id % 3]},
+            "inventory": {"productId": self.product_id, "available": stock > 0, "stock": stock},
+        }
+
+
+def sample_orders(endpoint: PostgresEndpoint, order_count: int) -> tuple[list[ExpectedOrder], int]:
+    """A few real orders (first, middle, last) and an id that does not exist."""
+    ids = sorted({1, max(1, order_count // 2), order_count})
+    with psycopg.connect(endpoint.conninfo()) as conn:
+        rows = conn.execute(
+            "SELECT id, customer_id, product_id, quantity, total_cents, status, created_at "
+            "FROM orders WHERE id = ANY(%s) ORDER BY id",
+            (ids,),
+        ).fetchall()
+        unknown = conn.execute("SELECT coalesce(max(id), 0) + 1000 FROM orders").fetchone()
+    orders = [ExpectedOrder(*row) for row in rows]
+    return orders, int(unknown[0]) if unknown else order_count + 1000
+
+
+def _parse_instant(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return None
+
+
+def _compare(expected: Any, actual: Any, path: str) -> list[str]:
+    if isinstance(expected, dict):
+        if not isinstance(actual, dict):
+            return [f"{path or 'body'}: expected an object, got {type(actual).__name__}"]
+        problems = []
+        if list(actual) != list(expected):
+            problems.append(f"{path or 'body'}: keys {list(actual)} differ from the contract's {list(expected)}")
+        for key, value in expected.items():
+            if key in actual:
+                problems += _compare(value, actual[key], f"{path}.{key}" if path else key)
+        return problems
+    if isinstance(expected, datetime):
+        parsed = _parse_instant(actual)
+        if parsed != expected.astimezone(UTC):
+            return [f"{path}: expected instant {expected.isoformat()}, got {actual!r}"]
+        return []
+    if type(actual) is not type(expected) or actual != expected:
+        return [f"{path}: expected {expected!r}, got {actual!r}"]
+    return []
+
+
+def _check_json(response: httpx.Response, status: int, where: str) -> tuple[list[str], Any]:
+    problems = []
+    if response.status_code != status:
+        problems.append(f"{where}: status {response.status_code}, expected {status}")
+    content_type = response.headers.get("content-type", "")
+    if not content_type.startswith("application/json"):
+        problems.append(f"{where}: content type {content_type!r}, expected application/json")
+    try:
+        return problems, response.json()
+    except ValueError:
+        return [*problems, f"{where}: body is not JSON: {response.text[:120]!r}"], None
+
+
+def _check_error(client: httpx.Client, path: str, status: int, error: str, field: str | None,
+                 name: str) -> list[str]:
+    problems, body = _check_json(client.get(path), status, f"{name} GET {path}")
+    if isinstance(body, dict):
+        if body.get("status") != status or body.get("error") != error:
+            problems.append(f"{name} GET {path}: error body {body}, expected status {status} and error {error!r}")
+        if field is not None and body.get("field") != field:
+            problems.append(f"{name} GET {path}: error body should name the field {field!r}: {body}")
+    elif body is not None:
+        problems.append(f"{name} GET {path}: error body should be a JSON object")
+    return problems
+
+
+def verify_app(name: str, base_url: str, orders: Sequence[ExpectedOrder], unknown_id: int
+               ) -> tuple[list[str], dict[str, bytes]]:
+    """Check one running variant; return its problems and the raw bodies (for cross-variant checks)."""
+    problems: list[str] = []
+    bodies: dict[str, bytes] = {}
+    with httpx.Client(base_url=base_url, timeout=30.0) as client:
+        try:
+            for order in orders:
+                path = f"/orders/{order.id}"
+                response = client.get(path)
+                found, body = _check_json(response, 200, f"{name} GET {path}")
+                problems += found
+                if body is not None and response.status_code == 200:
+                    problems += [f"{name} GET {path}: {p}" for p in _compare(order.expected_body(), body, "")]
+                bodies[path] = response.content
+            for path, status, error, field in (
+                (f"/orders/{unknown_id}", 404, "not_found", None),
+                ("/orders/abc", 400, "bad_request", "id"),
+                ("/orders/0", 400, "bad_request", "id"),
+                ("/orders/-5", 400, "bad_request", "id"),
+                ("/orders/99999999999999999999999", 400, "bad_request", "id"),
+            ):
+                problems += _check_error(client, path, status, error, field, name)
+                bodies[path] = client.get(path).content
+            metrics = client.get("/actuator/prometheus")
+            if metrics.status_code != 200 or "jvm_memory_used_bytes" not in metrics.text:
+                problems.append(f"{name} GET /actuator/prometheus: status {metrics.status_code}, "
+                                "expected 200 with JVM metrics")
+        except httpx.HTTPError as error:
+            problems.append(f"{name}: request failed: {type(error).__name__}: {error}")
+    return problems, bodies
+
+
+def verify_settings(name: str, requested: Mapping[str, Any], effective: Mapping[str, Any]) -> list[str]:
+    """Every requested setting must be what the live app reports; a setting that did not take
+    would silently change what is measured."""
+    problems = []
+    for key, want in requested.items():
+        have = _dig(effective, key)
+        if have != want:
+            problems.append(f"{name}: setting {key} is {have!r} in the running app, the scenario asks {want!r}")
+    return problems
+
+
+def _dig(data: Mapping[str, Any], dotted: str) -> Any:
+    value: Any = data
+    for part in dotted.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def compare_bodies(bodies: Mapping[str, Mapping[str, bytes]]) -> list[str]:
+    """Every variant must answer byte-identical bodies for the same request."""
+    problems = []
+    names = list(bodies)
+    if len(names) < 2:
+        return []
+    reference = names[0]
+    paths: Iterable[str] = bodies[reference].keys()
+    for path in paths:
+        for other in names[1:]:
+            theirs = bodies[other].get(path)
+            if theirs is not None and theirs != bodies[reference][path]:
+                problems.append(
+                    f"GET {path}: {other} answers {theirs[:160]!r}, {reference} answers "
+                    f"{bodies[reference][path][:160]!r} (bodies must be byte-identical)"
+                )
+    return problems

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Sets up a fresh machine: Debian packages, the Python environment, the Java jars.
+# Idempotent: a second run only rebuilds what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-system-deps.sh
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[dev]'
+
+# The newest JDK with javac builds the jars (release 21); the harness finds it the same way.
+JAVA_HOME="$(.venv/bin/python -c 'from harness.jdks import build_jdk; print(build_jdk().home)')"
+export JAVA_HOME
+echo "building java-apps with JAVA_HOME=$JAVA_HOME"
+start=$(date +%s)
+mvn -B -q -f java-apps/pom.xml -DskipTests package
+echo "java-apps built in $(( $(date +%s) - start ))s"

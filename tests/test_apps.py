@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness import apps
+from harness.scenario import parse_scenario
+
+SCENARIO = parse_scenario({
+    "name": "t",
+    "app": {"heap": "384m", "gc": "ZGC", "db_pool": 12, "jvm_args": ["-XX:+PrintFlagsFinal"],
+            "tomcat": {"max_threads": 7, "max_connections": 99, "accept_count": 11},
+            "netty": {"io_workers": 3}, "http_client": {"max_connections": 77}},
+    "workload": {"downstream_delay_ms": 15},
+    "load": {"levels": [1]},
+})
+DB_ENV = {"ORDERS_DB_HOST": "127.0.0.1", "ORDERS_DB_PORT": "5"}
+
+
+def test_jvm_flags_are_identical_across_variants_but_for_netty() -> None:
+    gc_log = Path("/tmp/gc.log")
+    platform = apps.jvm_flags(SCENARIO.app, "mvc-platform", gc_log)
+    virtual = apps.jvm_flags(SCENARIO.app, "mvc-virtual", gc_log)
+    webflux = apps.jvm_flags(SCENARIO.app, "webflux", gc_log)
+    assert platform == virtual
+    assert set(webflux) - set(platform) == {"-Dreactor.netty.ioWorkerCount=3"}
+    assert platform[:3] == ("-Xms384m", "-Xmx384m", "-XX:+UseZGC")
+    assert platform[-1] == "-XX:+PrintFlagsFinal"
+
+
+def test_variant_env_maps_every_pool_and_limit() -> None:
+    env = apps.variant_env(SCENARIO, "mvc-platform", 8080, DB_ENV, "http://127.0.0.1:9")
+    assert env["ORDERS_VIRTUAL_THREADS"] == "false"
+    assert env["ORDERS_TOMCAT_MAX_THREADS"] == "7"
+    assert env["ORDERS_TOMCAT_MAX_CONNECTIONS"] == "99"
+    assert env["ORDERS_TOMCAT_ACCEPT_COUNT"] == "11"
+    assert env["ORDERS_DB_POOL_SIZE"] == "12"
+    assert env["ORDERS_HTTP_CLIENT_MAX_CONNECTIONS"] == "77"
+    assert env["ORDERS_DOWNSTREAM_DELAY_MS"] == "15"
+    assert env["ORDERS_DB_HOST"] == "127.0.0.1"
+    assert apps.variant_env(SCENARIO, "mvc-virtual", 1, DB_ENV, "u")["ORDERS_VIRTUAL_THREADS"] == "true"
+    webflux = apps.variant_env(SCENARIO, "webflux", 1, DB_ENV, "u")
+    assert not any(key.startswith("ORDERS_TOMCAT") for key in webflux)
+    assert "ORDERS_VIRTUAL_THREADS" not in webflux
+
+
+def test_requested_settings_per_variant() -> None:
+    assert apps.requested_settings(SCENARIO, "mvc-platform")["tomcat.maxThreads"] == 7
+    assert "tomcat.maxThreads" not in apps.requested_settings(SCENARIO, "mvc-virtual")
+    assert apps.requested_settings(SCENARIO, "mvc-virtual")["virtualThreads"] is True
+    webflux = apps.requested_settings(SCENARIO, "webflux")
+    assert webflux["nettyIoWorkers"] == 3
+    assert webflux["server"] == "netty"
+    assert webflux["dbPool.maxSize"] == 12

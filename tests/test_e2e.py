@@ -1,0 +1,156 @@
+"""End to end: the real harness, as a subprocess, against real PostgreSQL, real apps, real Locust.
+
+Asserts on what the results say and on what is left running; never on how fast anything was.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parent.parent
+DELAY_MS = 10
+
+TINY = f"""
+name: e2e-tiny
+description: three variants, two short levels
+variants: [mvc-platform, mvc-virtual, webflux]
+jdks: [25]
+infra: local
+app: {{heap: 256m, gc: G1, db_pool: 8, tomcat: {{max_threads: 8, max_connections: 1000, accept_count: 100}}}}
+workload: {{profile: io-bound, downstream_delay_ms: {DELAY_MS}}}
+data: {{orders: 2000, customers: 200}}
+load: {{levels: [4, 16], warmup: 2s, settle: 1s, duration: 4s, repetitions: 1}}
+"""
+
+
+def _ours() -> set[int]:
+    """Processes a run may start: PostgreSQL, the apps, Locust."""
+    found = set()
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if any(mark in cmdline for mark in ("postgres -D", "order-mvc.jar", "order-webflux.jar",
+                                            "downstream.jar", "locust")):
+            found.add(proc.info["pid"])
+    return found
+
+
+@pytest.fixture
+def no_orphans() -> Iterator[None]:
+    before = _ours()
+    yield
+    deadline = time.monotonic() + 15
+    while (left := _ours() - before) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not left, f"processes left behind: {[psutil.Process(p).cmdline() for p in left if psutil.pid_exists(p)]}"
+
+
+def _harness(*args: str, **kwargs: object) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "harness", *args], cwd=REPO, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kwargs)  # type: ignore[call-overload]
+
+
+def _only_run(results: Path) -> Path:
+    runs = [p for p in results.iterdir() if p.is_dir()]
+    assert len(runs) == 1, runs
+    return runs[0]
+
+
+def test_tiny_scenario_over_all_variants(tmp_path: Path, no_orphans: None) -> None:
+    scenario = tmp_path / "e2e-tiny.yaml"
+    scenario.write_text(TINY)
+    proc = _harness("run", str(scenario), "--results-dir", str(tmp_path / "results"))
+    output, _ = proc.communicate(timeout=900)
+    assert proc.returncode == 0, output
+
+    run = _only_run(tmp_path / "results")
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["status"] == "complete"
+    assert manifest["git"]["commit"]
+    assert manifest["jdks"]["25"]["version"].startswith("25")
+    assert manifest["scenario"]["app"]["tomcat"]["max_threads"] == 8
+    for key in ("mvc-platform@jdk25", "mvc-virtual@jdk25", "webflux@jdk25"):
+        variant = manifest["variants"][key]
+        assert "-Xmx256m" in variant["jvm_flags"]
+        assert variant["effective"]["dbPool"]["maxSize"] == 8
+    assert manifest["variants"]["mvc-virtual@jdk25"]["effective"]["virtualThreads"] is True
+    assert manifest["variants"]["mvc-platform@jdk25"]["effective"]["tomcat"]["maxThreads"] == 8
+
+    with (run / "levels.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert {(r["variant"], int(r["users"])) for r in rows} == {
+        (v, u) for v in ("mvc-platform", "mvc-virtual", "webflux") for u in (4, 16)
+    }
+    for row in rows:
+        where = f"{row['variant']} {row['users']} users"
+        assert int(row["requests"]) > 0, where
+        assert int(row["errors"]) == 0, where
+        # The chain makes two sequential downstream calls: no answer can be faster than both delays.
+        assert float(row["p50_ms"]) >= 2 * DELAY_MS, where
+        assert float(row["app_rss_mb_max"]) > 0, where
+        assert float(row["app_cpu_s"]) > 0, where
+    assert len(list((run / "histograms").glob("*.hlog"))) == len(rows)
+    summary = (run / "summary.md").read_text()
+    for variant in ("mvc-platform", "mvc-virtual", "webflux"):
+        assert variant in summary
+
+
+def test_validate_reports_every_problem_and_starts_nothing(tmp_path: Path, no_orphans: None) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\napp: {heap: big, pool: 3}\nload: {levels: [4, 0], duration: 1x}\n")
+    proc = _harness("validate", str(bad))
+    output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert "app.heap:" in output
+    assert "app.pool: unknown key" in output
+    assert "load.levels[1]: Input should be greater than 0" in output
+    assert "load.duration: must be a duration" in output
+
+
+def test_failed_start_marks_the_run_failed_and_stops_everything(tmp_path: Path, no_orphans: None) -> None:
+    scenario = tmp_path / "broken.yaml"
+    scenario.write_text(TINY.replace("name: e2e-tiny", "name: broken").replace(
+        "heap: 256m,", "heap: 256m, jvm_args: [-XX:+NoSuchFlagAnywhere],"))
+    proc = _harness("run", str(scenario), "--results-dir", str(tmp_path / "results"))
+    output, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 1, output
+    assert "NoSuchFlagAnywhere" in output
+    manifest = json.loads((_only_run(tmp_path / "results") / "manifest.json").read_text())
+    assert manifest["status"] == "failed"
+    assert "NoSuchFlagAnywhere" in manifest["error"]
+
+
+def test_ctrl_c_mid_level_stops_everything_and_marks_the_run_interrupted(
+    tmp_path: Path, no_orphans: None
+) -> None:
+    scenario = tmp_path / "long.yaml"
+    scenario.write_text(TINY.replace("name: e2e-tiny", "name: long")
+                        .replace("[mvc-platform, mvc-virtual, webflux]", "[mvc-virtual]")
+                        .replace("duration: 4s", "duration: 120s"))
+    results = tmp_path / "results"
+    proc = _harness("run", str(scenario), "--results-dir", str(results), env={**os.environ, "COLUMNS": "200"})
+    deadline = time.monotonic() + 300
+    # Wait until Locust is sending load, the moment with the most processes alive.
+    while time.monotonic() < deadline and proc.poll() is None:
+        if any("locust" in " ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])):
+            break
+        time.sleep(0.5)
+    assert proc.poll() is None, proc.communicate()[0]
+    time.sleep(3)
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, output
+    manifest = json.loads((_only_run(results) / "manifest.json").read_text())
+    assert manifest["status"] == "interrupted"
