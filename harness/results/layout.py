@@ -1,0 +1,75 @@
+"""Where every file of one run goes (see docs/design.md, "Results folder")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ResultsDir:
+    """The paths of one results folder. Constructing it touches nothing; ``create`` makes the folder."""
+
+    root: Path
+
+    @property
+    def manifest(self) -> Path:
+        return self.root / "manifest.json"
+
+    @property
+    def levels_csv(self) -> Path:
+        return self.root / "levels.csv"
+
+    @property
+    def timeseries_csv(self) -> Path:
+        return self.root / "timeseries.csv"
+
+    @property
+    def histograms(self) -> Path:
+        return self.root / "histograms"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def summary_md(self) -> Path:
+        return self.root / "summary.md"
+
+    def hlog_path(self, jdk: int, variant: str, users: int, rep: int) -> Path:
+        """``histograms/<jdk>-<variant>-u<users>-r<rep>.hlog``."""
+        return self.histograms / f"{jdk}-{variant}-u{users}-r{rep}.hlog"
+
+    def log_path(self, name: str) -> Path:
+        """``logs/<name>.log``: stdout and stderr of one process the run started."""
+        return self.logs / f"{name}.log"
+
+
+def folder_name(scenario_name: str, now: datetime) -> str:
+    """``<yyyymmddThhmmssZ>-<name>``; a naive ``now`` is taken to be UTC already."""
+    moment = now.astimezone(UTC) if now.tzinfo is not None else now.replace(tzinfo=UTC)
+    return f"{moment:%Y%m%dT%H%M%SZ}-{scenario_name}"
+
+
+def create(results_root: Path, scenario_name: str, now: datetime) -> ResultsDir:
+    """Make a new, empty results folder (with ``histograms/`` and ``logs/``) and return its paths.
+
+    Never reuses an existing folder: two runs started in the same second get ``-2``, ``-3``, ...
+    The check and the creation are one ``mkdir``, so concurrent runs cannot share a folder.
+    """
+    results_root.mkdir(parents=True, exist_ok=True)
+    base = folder_name(scenario_name, now)
+    attempt = 1
+    while True:
+        root = results_root / (base if attempt == 1 else f"{base}-{attempt}")
+        try:
+            root.mkdir()
+        except FileExistsError:
+            attempt += 1
+            continue
+        break
+    results = ResultsDir(root)
+    results.histograms.mkdir()
+    results.logs.mkdir()
+    return results

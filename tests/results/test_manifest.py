@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+import harness
+from harness.errors import ResultsError
+from harness.results.layout import ResultsDir, create
+from harness.results.manifest import FORMAT_VERSION, ManifestWriter, collect_machine, git_info, read_manifest
+from harness.scenario import Scenario, parse_scenario
+
+NOW = datetime(2026, 11, 26, 22, 43, 5, tzinfo=UTC)
+
+
+@pytest.fixture
+def scenario() -> Scenario:
+    return parse_scenario({"name": "quick", "description": "d", "load": {"levels": [16, 64]}})
+
+
+@pytest.fixture
+def results(tmp_path: Path) -> ResultsDir:
+    return create(tmp_path / "results", "quick", NOW)
+
+
+def writer(results: ResultsDir, scenario: Scenario) -> ManifestWriter:
+    return ManifestWriter(results, scenario, Path("scenarios/quick.yaml"), ["harness", "run", "quick.yaml"])
+
+
+def test_layout_names_and_uniqueness(tmp_path: Path) -> None:
+    first = create(tmp_path, "quick", NOW)
+    second = create(tmp_path, "quick", NOW)
+    assert first.root.name == "20261126T224305Z-quick"
+    assert second.root.name == "20261126T224305Z-quick-2"
+    assert first.histograms.is_dir() and first.logs.is_dir()
+    assert first.hlog_path(25, "webflux", 64, 2).name == "25-webflux-u64-r2.hlog"
+
+
+def test_written_at_once_as_running(results: ResultsDir, scenario: Scenario) -> None:
+    writer(results, scenario)
+    doc = read_manifest(results.manifest)
+    assert doc["status"] == "running"
+    assert doc["finished_at"] is None
+    assert doc["format_version"] == FORMAT_VERSION
+    assert doc["harness_version"] == harness.__version__
+    assert doc["scenario"] == scenario.model_dump(mode="json")
+    assert doc["scenario"]["load"]["duration"] == "20s"  # resolved defaults are stored
+    assert doc["argv"] == ["harness", "run", "quick.yaml"]
+    assert {"machine", "git", "jdks", "variants", "infrastructure", "warnings"} <= doc.keys()
+
+
+@pytest.mark.parametrize("status", ["complete", "failed", "interrupted"])
+def test_finish_records_the_end(results: ResultsDir, scenario: Scenario, status: str) -> None:
+    manifest = writer(results, scenario)
+    manifest.finish(status, None if status == "complete" else "boom")  # type: ignore[arg-type]
+    doc = read_manifest(results.manifest)
+    assert doc["status"] == status
+    assert doc["finished_at"] is not None
+    assert doc["error"] == (None if status == "complete" else "boom")
+
+
+def test_unfinished_run_never_reads_complete(results: ResultsDir, scenario: Scenario) -> None:
+    manifest = writer(results, scenario)
+    manifest.set("jdks", {"25": {"home": "/jdk", "version": "25.0.1", "vendor": "Eclipse", "source": "path"}})
+    manifest.set_variant("webflux@jdk25", {"jvm_flags": ["-Xmx512m"], "env": {}, "effective": {}})
+    manifest.add_warning("something odd")
+    del manifest  # the process dies here: no finish()
+    doc = read_manifest(results.manifest)
+    assert doc["status"] == "running"
+    assert doc["jdks"]["25"]["version"] == "25.0.1"
+    assert doc["variants"]["webflux@jdk25"]["jvm_flags"] == ["-Xmx512m"]
+    assert doc["warnings"] == ["something odd"]
+
+
+def test_first_finish_wins(results: ResultsDir, scenario: Scenario) -> None:
+    manifest = writer(results, scenario)
+    manifest.finish("interrupted", "Ctrl-C")
+    manifest.finish("complete")
+    assert read_manifest(results.manifest)["status"] == "interrupted"
+
+
+def test_context_manager_records_failures(results: ResultsDir, scenario: Scenario) -> None:
+    with pytest.raises(KeyboardInterrupt), writer(results, scenario):
+        raise KeyboardInterrupt
+    assert read_manifest(results.manifest)["status"] == "interrupted"
+
+
+def test_reserved_keys_cannot_be_forged(results: ResultsDir, scenario: Scenario) -> None:
+    manifest = writer(results, scenario)
+    with pytest.raises(KeyError):
+        manifest.set("status", "complete")
+    assert read_manifest(results.manifest)["status"] == "running"
+
+
+def test_rewrite_is_atomic(results: ResultsDir, scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    manifest = writer(results, scenario)
+    before = results.manifest.read_text(encoding="utf-8")
+
+    def crash(src: object, dst: object) -> None:
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError):
+        manifest.set("build", {"built_now": True})
+    # The old document survives intact and no temporary file is left behind.
+    assert results.manifest.read_text(encoding="utf-8") == before
+    assert sorted(p.name for p in results.root.iterdir() if p.is_file()) == ["manifest.json"]
+
+
+def test_unknown_format_version_is_refused(results: ResultsDir, scenario: Scenario) -> None:
+    writer(results, scenario)
+    doc = json.loads(results.manifest.read_text(encoding="utf-8"))
+    doc["format_version"] = FORMAT_VERSION + 1
+    results.manifest.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ResultsError, match="format version"):
+        read_manifest(results.root)
+
+
+def test_missing_or_garbled_manifest(tmp_path: Path) -> None:
+    with pytest.raises(ResultsError, match="not a results folder"):
+        read_manifest(tmp_path)
+    (tmp_path / "manifest.json").write_text("{", encoding="utf-8")
+    with pytest.raises(ResultsError, match="cannot read"):
+        read_manifest(tmp_path)
+
+
+def test_machine_and_git_metadata(tmp_path: Path, repo_root: Path) -> None:
+    machine = collect_machine()
+    assert machine["logical_cores"] and machine["memory_total_bytes"] > 0 and machine["python"]
+    assert git_info(tmp_path)["commit"] is None  # not a repository: tolerated
+    info = git_info(repo_root)
+    assert info["error"] is None and len(info["commit"]) == 40 and isinstance(info["dirty"], bool)

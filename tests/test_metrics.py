@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from harness.load.recording import LevelRecording, new_histogram
+from harness.metrics import LevelResult, summarise_level, warnings_for
+from harness.sampling import ProcessSample
+
+START = 1_800_000_000.0
+
+
+def recording(
+    *,
+    users: int = 64,
+    seconds: float = 10.0,
+    requests: int = 10_000,
+    errors: int = 0,
+    mean_us: int = 64_000,
+    success_values_us: Sequence[int] = (64_000,),
+    error_kinds: dict[str, int] | None = None,
+) -> LevelRecording:
+    histogram = new_histogram()
+    for value in success_values_us:
+        histogram.record_value(value)
+    return LevelRecording(
+        users=users,
+        measured_start=START,
+        measured_end=START + seconds,
+        histogram=histogram,
+        requests=requests,
+        errors=errors,
+        error_kinds=error_kinds or {},
+        latency_sum_us=mean_us * requests,
+        windows=(),
+        hlog_path=Path("unused.hlog"),
+        generator_pid=1,
+    )
+
+
+def cpu_samples(
+    name: str, pct_of_core: float, seconds: int = 10, rss: int = 300 * 1024 * 1024
+) -> list[ProcessSample]:
+    return [ProcessSample(START + i, name, rss + i, 5.0 + i * pct_of_core / 100) for i in range(seconds + 1)]
+
+
+def summarise(rec: LevelRecording, samples: dict[str, list[ProcessSample]] | None = None) -> LevelResult:
+    return summarise_level(
+        jdk=25, variant="webflux", users=rec.users, repetition=1, recording=rec, samples=samples or {}
+    )
+
+
+def test_littles_law_holds_when_every_user_is_always_waiting() -> None:
+    # 64 users, 1000 req/s, 64 ms mean: 1000 x 0.064 = 64 in flight.
+    result = summarise(recording(users=64, seconds=10, requests=10_000, mean_us=64_000))
+    assert result.throughput_rps == 1000.0
+    assert result.mean_ms == 64.0
+    assert result.littles_law_users == pytest.approx(64.0)
+    assert result.littles_law_deviation == pytest.approx(0.0)
+    assert result.littles_law_ok
+    assert warnings_for(result) == []
+
+
+def test_littles_law_flags_users_not_in_flight() -> None:
+    # 1000 req/s at 40 ms mean means only 40 of 64 users were waiting on the server.
+    result = summarise(recording(users=64, seconds=10, requests=10_000, mean_us=40_000))
+    assert result.littles_law_users == pytest.approx(40.0)
+    assert result.littles_law_deviation == pytest.approx(0.375)
+    assert not result.littles_law_ok
+    assert any("Little's law off by 38%" in w for w in warnings_for(result))
+
+
+def test_littles_law_counts_errors_but_throughput_does_not() -> None:
+    result = summarise(recording(requests=10_000, errors=1_000, error_kinds={"http_502": 1_000}))
+    assert result.throughput_rps == 900.0
+    assert result.error_rate == pytest.approx(0.1)
+    assert result.littles_law_ok  # errors kept their users busy too
+    assert any("1000 of 10000 requests failed" in w and "http_502" in w for w in warnings_for(result))
+
+
+def test_percentiles_keep_microsecond_resolution() -> None:
+    result = summarise(recording(success_values_us=[150] * 100))
+    assert result.p50_ms == 0.15
+    assert result.p99_ms == 0.15
+    assert result.max_ms == 0.15
+
+
+def test_percentiles_split_a_mixed_distribution() -> None:
+    values = [1_000] * 900 + [2_000] * 90 + [50_000] * 9 + [90_000]
+    result = summarise(recording(success_values_us=values))
+    assert result.p50_ms == 1.0
+    assert result.p90_ms == 1.0
+    assert result.p99_ms == pytest.approx(2.0, rel=1e-3)
+    assert result.p999_ms == pytest.approx(50.0, rel=1e-3)
+    assert result.max_ms == pytest.approx(90.0, rel=1e-3)
+
+
+def test_generator_saturation_from_samples() -> None:
+    saturated = summarise(recording(), {"generator": cpu_samples("generator", 97.0)})
+    assert saturated.generator_cpu_pct_mean == pytest.approx(97.0)
+    assert saturated.generator_saturated
+    assert any(
+        "load generator at 97% of a core — this level measured Locust, not the server" in w
+        for w in warnings_for(saturated)
+    )
+    relaxed = summarise(recording(), {"generator": cpu_samples("generator", 60.0)})
+    assert not relaxed.generator_saturated
+
+
+def test_process_figures_come_from_samples_inside_the_window() -> None:
+    # A sample long before the window (with a far lower counter) must not inflate CPU time.
+    app = [ProcessSample(START - 100, "app", 10, 0.0), *cpu_samples("app", 200.0)]
+    result = summarise(recording(), {"app": app, "postgres": cpu_samples("postgres", 50.0)})
+    assert result.app_cpu_s == pytest.approx(20.0)
+    assert result.app_cpu_s_per_1k_requests == pytest.approx(2.0)
+    assert result.app_rss_mb_max == pytest.approx(300.0)
+    assert result.postgres_cpu_s == pytest.approx(5.0)
+    assert result.downstream_cpu_s is None
+
+
+def test_missing_samples_and_empty_level_do_not_raise() -> None:
+    result = summarise(recording(requests=0, success_values_us=()))
+    assert result.app_cpu_s is None and result.generator_cpu_pct_mean is None
+    assert not result.generator_saturated
+    assert result.p50_ms == 0.0 and result.throughput_rps == 0.0
+    assert not result.littles_law_ok
+    assert any("no request completed" in w for w in warnings_for(result))
+
+
+def test_started_at_is_iso_utc() -> None:
+    assert summarise(recording()).started_at == "2027-01-15T08:00:00.000Z"
+
+
+def test_warnings_name_the_repetition_when_asked() -> None:
+    result = summarise_level(
+        jdk=21, variant="mvc-virtual", users=64, repetition=2, recording=recording(mean_us=40_000), samples={}
+    )
+    assert warnings_for(result)[0].startswith("mvc-virtual jdk21 64 users rep 2: Little's law")
+    assert warnings_for(result, repetitions=3)[0].startswith("mvc-virtual jdk21 64 users rep 2/3: ")
