@@ -199,11 +199,12 @@ class Run:
         sampler.watch("app", running.process.pid, include_children=False)
         target = LoadTarget(base_url=launch.base_url, order_id_max=self.scenario.data.orders,
                             seed=self.scenario.data.seed, profile=self.scenario.workload.profile)
-        out_dir = self.results.root / "load"
+        out_dir = self.results.logs / "locust"
         try:
             if load.warmup > 0:
                 with progress.phase(f"{launch.name} warm-up · {max(load.levels)} users", load.warmup):
-                    run_warmup(target, max(load.levels), load.warmup, out_dir, supervisor)
+                    run_warmup(target, max(load.levels), load.warmup, out_dir, supervisor,
+                               label=f"warmup-{launch.name}")
             for repetition in range(1, load.repetitions + 1):
                 for users in load.levels:
                     label = f"{launch.name} · {users} users · rep {repetition}/{load.repetitions}"

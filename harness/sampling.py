@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import threading
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from types import TracebackType
+
+import psutil
 
 
 @dataclass(frozen=True)
@@ -13,3 +21,179 @@ class ProcessSample:
     name: str  # "app", "downstream", "postgres", "generator"
     rss_bytes: int
     cpu_seconds: float  # user + system since the process started (cumulative)
+
+
+@dataclass
+class _Watched:
+    name: str
+    process: psutil.Process
+    include_children: bool
+
+
+def _read(watched: _Watched) -> ProcessSample:
+    """Read one watched process now; raises psutil.NoSuchProcess once the root has exited."""
+    root = watched.process
+    with root.oneshot():
+        t = time.time()
+        times = root.cpu_times()
+        rss = root.memory_info().rss
+        cpu = times.user + times.system
+        if not watched.include_children:
+            return ProcessSample(t, watched.name, rss, cpu)
+        # Reaped children's CPU moves into their parent's children_* counters, so adding those
+        # keeps the sum cumulative when PostgreSQL backends come and go.
+        cpu += times.children_user + times.children_system
+    for child in root.children(recursive=True):
+        # A descendant may exit between listing and reading: it simply is not counted.
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            with child.oneshot():
+                child_times = child.cpu_times()
+                child_rss = child.memory_info().rss
+            cpu += child_times.user + child_times.system
+            cpu += child_times.children_user + child_times.children_system
+            rss += child_rss
+    return ProcessSample(t, watched.name, rss, cpu)
+
+
+class ProcessSampler:
+    """Samples RSS and cumulative CPU of named processes every ``interval_s`` on a daemon thread.
+
+    Use as a context manager: the thread runs inside the ``with`` block. ``watch`` takes one
+    sample at once (a baseline even for very short watches); a watched process that exits is
+    dropped quietly and keeps the samples it had. All methods are thread-safe.
+
+    RSS summed over a process tree counts shared memory once per process (PostgreSQL's shared
+    buffers in particular): compare it between runs of the same setup, not as an absolute.
+    """
+
+    def __init__(self, interval_s: float = 0.5) -> None:
+        if interval_s <= 0:
+            raise ValueError(f"interval_s must be > 0, got {interval_s}")
+        self.interval_s = interval_s
+        self._lock = threading.Lock()
+        self._watched: dict[str, _Watched] = {}
+        self._samples: dict[str, list[ProcessSample]] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> ProcessSampler:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Start the sampling thread (idempotent)."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="process-sampler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the sampling thread and wait for it; samples stay readable."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=max(5.0, 4 * self.interval_s))
+            self._thread = None
+
+    def watch(self, name: str, pid: int, include_children: bool = False) -> None:
+        """Sample ``pid`` under ``name`` from now on (replacing any earlier watch of that name).
+
+        With ``include_children`` the readings sum the process and all its descendants. A pid
+        that does not exist (any more) is ignored: no error, no samples.
+        """
+        try:
+            watched = _Watched(name, psutil.Process(pid), include_children)
+            sample = _read(watched)
+        except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+            return
+        with self._lock:
+            self._watched[name] = watched
+            self._samples.setdefault(name, []).append(sample)
+
+    def unwatch(self, name: str) -> None:
+        """Stop sampling ``name``; its samples are kept. Unknown names are ignored."""
+        with self._lock:
+            self._watched.pop(name, None)
+
+    def watching(self) -> list[str]:
+        """Names currently sampled (processes that exited are no longer listed)."""
+        with self._lock:
+            return sorted(self._watched)
+
+    def samples(self, name: str, start: float | None = None, end: float | None = None) -> list[ProcessSample]:
+        """Samples of ``name`` in time order, those with ``start <= t <= end`` when given (a copy)."""
+        with self._lock:
+            rows = list(self._samples.get(name, ()))
+        return [s for s in rows if (start is None or s.t >= start) and (end is None or s.t <= end)]
+
+    def sample_now(self) -> None:
+        """Take one sample of every watched process immediately (e.g. at a window's edge)."""
+        with self._lock:
+            targets = list(self._watched.values())
+        for watched in targets:
+            self._sample_one(watched)
+
+    def _sample_one(self, watched: _Watched) -> None:
+        try:
+            sample = _read(watched)
+        except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+            with self._lock:
+                # Only drop the entry if it was not replaced by a newer watch of the same name.
+                if self._watched.get(watched.name) is watched:
+                    del self._watched[watched.name]
+            return
+        with self._lock:
+            if self._watched.get(watched.name) is watched:
+                self._samples.setdefault(watched.name, []).append(sample)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.sample_now()
+
+
+def _closest(samples: Sequence[ProcessSample], t: float) -> ProcessSample:
+    return min(samples, key=lambda s: abs(s.t - t))
+
+
+def cpu_seconds_between(samples: Sequence[ProcessSample], start: float, end: float) -> float:
+    """CPU seconds used between ``start`` and ``end``: the cumulative CPU of the sample closest to
+    ``end`` minus that of the sample closest to ``start``. 0.0 with fewer than two samples, when
+    both edges pick the same sample, or when the counter went backwards (a restarted process).
+    The error is at most one sampling interval's worth of CPU at each edge.
+    """
+    if len(samples) < 2:
+        return 0.0
+    first = _closest(samples, start)
+    last = _closest(samples, end)
+    if last.t <= first.t:
+        return 0.0
+    return max(0.0, last.cpu_seconds - first.cpu_seconds)
+
+
+def cpu_percent_series(samples: Sequence[ProcessSample]) -> list[tuple[float, float]]:
+    """``(t, percent)`` per pair of consecutive samples, ``t`` being the later sample's time;
+    100.0 means one core fully busy (a multi-threaded process can exceed it). Pairs where time
+    did not advance or the counter went backwards (a restarted process) are left out.
+    """
+    ordered = sorted(samples, key=lambda s: s.t)
+    series: list[tuple[float, float]] = []
+    for before, after in itertools.pairwise(ordered):
+        dt = after.t - before.t
+        used = after.cpu_seconds - before.cpu_seconds
+        if dt <= 0 or used < 0:
+            continue
+        series.append((after.t, 100.0 * used / dt))
+    return series
+
+
+def max_rss(samples: Sequence[ProcessSample]) -> int:
+    """Largest RSS in bytes among ``samples``; 0 when there are none."""
+    return max((s.rss_bytes for s in samples), default=0)

@@ -145,6 +145,14 @@ class LoadSettings(StrictModel):
             raise ValueError("must be at least 1s")
         return value
 
+    @field_validator("settle", "duration")
+    @classmethod
+    def _whole_seconds(cls, value: float) -> float:
+        # Latency is recorded in one-second windows; a level must start and end on a window edge.
+        if value != int(value):
+            raise ValueError("must be a whole number of seconds")
+        return value
+
     @field_validator("levels")
     @classmethod
     def _distinct_levels(cls, value: tuple[int, ...]) -> tuple[int, ...]:

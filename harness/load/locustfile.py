@@ -1,0 +1,311 @@
+"""The Locust user the harness runs, and the recorder that writes what it measured.
+
+This module runs only INSIDE the Locust subprocess that ``harness.load.driver`` starts: importing
+``locust`` monkey-patches the interpreter with gevent, which must never happen in the harness
+process. Nothing in ``harness`` imports this file.
+
+Model: closed (each user sends its next request as soon as the previous one answered), so the
+latencies are NOT corrected for coordinated omission: a stall delays the requests behind it
+instead of being recorded as their latency. Reports must label them as such.
+
+Configuration (environment, set by the driver):
+
+``HARNESS_ORDER_ID_MAX``  ids are drawn uniformly from 1..max
+``HARNESS_SEED``          user *i* draws from ``random.Random(seed + i)``
+``HARNESS_HLOG_PATH``     HdrHistogram interval log (successes, microseconds, one line per second)
+``HARNESS_RESULT_PATH``   JSON sidecar with every interval's counts and encoded success histogram
+``HARNESS_PROFILE``       workload profile; only ``io-bound`` (``GET /orders/{id}``) exists
+``HARNESS_HLOG_TAG``      optional tag for every hlog line (the level's label)
+``HARNESS_RUN_S``         optional: stop the test this many wall-clock seconds after test start
+
+Why our own stop timer: Locust's ``--run-time`` is a ``gevent.spawn_later`` armed before the
+gevent loop has run, against the loop's cached clock, so it fires early by Locust's start-up time
+(measured: 5 s asked, 3.5 s run). The driver passes a generous ``--run-time`` as a backstop only.
+
+Every request is recorded through the ``request`` event into the interval that contains its
+completion time, counted from test start. Finished intervals are appended to the hlog (and the
+sidecar rewritten) about once a second, so a run cut short still leaves what it had measured.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import gevent
+from hdrh.histogram import HdrHistogram
+from hdrh.log import HistogramLogWriter
+from locust import FastHttpUser, constant, events, task
+
+from harness.load.recording import HIGHEST_US, LOWEST_US, new_histogram
+
+SIDECAR_FORMAT = 1
+REQUEST_NAME = "/orders/{id}"
+PATHS = {"io-bound": "/orders/{id}"}
+INTERVAL_S = 1.0
+
+
+def _env(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise RuntimeError(
+            f"{name} is not set: this locustfile is meant to be started by harness.load.driver, "
+            "which sets HARNESS_ORDER_ID_MAX, HARNESS_SEED, HARNESS_HLOG_PATH and HARNESS_RESULT_PATH"
+        )
+    return value
+
+
+ORDER_ID_MAX = int(_env("HARNESS_ORDER_ID_MAX"))
+SEED = int(_env("HARNESS_SEED"))
+HLOG_PATH = Path(_env("HARNESS_HLOG_PATH"))
+RESULT_PATH = Path(_env("HARNESS_RESULT_PATH"))
+PROFILE = os.environ.get("HARNESS_PROFILE", "io-bound")
+HLOG_TAG = os.environ.get("HARNESS_HLOG_TAG", "")
+RUN_S = float(os.environ.get("HARNESS_RUN_S", "0"))
+if PROFILE not in PATHS:
+    raise RuntimeError(f"HARNESS_PROFILE={PROFILE!r} is unknown; known profiles: {sorted(PATHS)}")
+if ORDER_ID_MAX < 1:
+    raise RuntimeError(f"HARNESS_ORDER_ID_MAX must be >= 1, got {ORDER_ID_MAX}")
+PATH_TEMPLATE = PATHS[PROFILE]
+
+# Users are spawned one after another in one process, so a counter gives each a stable index.
+_user_index = itertools.count()
+
+
+class OrdersUser(FastHttpUser):
+    """Requests one random order after another, with no think time."""
+
+    wait_time = constant(0)
+
+    def on_start(self) -> None:
+        self.rng = random.Random(SEED + next(_user_index))
+
+    @task
+    def get_order(self) -> None:
+        order_id = self.rng.randint(1, ORDER_ID_MAX)
+        path = PATH_TEMPLATE.format(id=order_id)
+        with self.client.get(path, name=REQUEST_NAME, catch_response=True) as response:
+            # Status 0 means no response at all: keep Locust's own exception (its class names the
+            # error kind) instead of hiding it behind a generic failure.
+            if response.status_code not in (0, 200):
+                response.failure(f"HTTP {response.status_code}")
+
+
+@dataclass
+class Interval:
+    """One second of the test, by completion time of the requests."""
+
+    index: int
+    start: float
+    successes: HdrHistogram = field(default_factory=new_histogram)
+    requests: int = 0
+    errors: int = 0
+    error_kinds: dict[str, int] = field(default_factory=dict)
+    latency_sum_us: int = 0
+    end: float | None = None  # set once final: start + 1 s, or the stop time for the last one
+    encoded: str | None = None  # set once final; encoding costs ~0.1 ms, so only once
+
+
+class Recorder:
+    """Per-second HdrHistograms of every request. Runs on gevent: no locks needed, never yields."""
+
+    def __init__(self) -> None:
+        self.test_start: float | None = None
+        self.test_stop: float | None = None
+        self.intervals: dict[int, Interval] = {}
+        self.written = 0  # intervals [0, written) are already in the hlog
+        self.hlog: IO[str] | None = None
+        self.writer: HistogramLogWriter | None = None
+        self.flusher: Any = None
+
+    def start(self, runner: Any) -> None:
+        self.test_start = time.time()
+        if RUN_S > 0 and runner is not None:
+            gevent.spawn(self._stop_at, runner, self.test_start + RUN_S)
+        HLOG_PATH.parent.mkdir(parents=True, exist_ok=True)
+        RESULT_PATH.parent.mkdir(parents=True, exist_ok=True)
+        self.hlog = open(HLOG_PATH, "w", encoding="utf-8")  # noqa: SIM115 - closed in finish()
+        self.writer = HistogramLogWriter(self.hlog)
+        start_ms = self.test_start * 1000.0
+        # Interval timestamps are relative to the start time (Java's convention). The library's
+        # output_start_time() is broken in 0.10.8 (calls datetime.iso_format), so write it here.
+        self.writer.base_time = start_ms
+        self.writer.output_log_format_version()
+        self.writer.output_comment(
+            f"[profile={PROFILE} order_id_max={ORDER_ID_MAX} seed={SEED} unit=microseconds "
+            "successes only; closed model, not corrected for coordinated omission]"
+        )
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.test_start))
+        self.hlog.write(f"#[StartTime: {self.test_start:f} (seconds since epoch), {stamp}]\n")
+        self.writer.output_base_time(start_ms)
+        self.writer.output_legend()
+        self.hlog.flush()
+        self.flusher = gevent.spawn(self._flush_loop)
+
+    def record(
+        self, response_time_ms: float, response: Any, exception: BaseException | None, start_time: float
+    ) -> None:
+        if self.test_start is None or self.test_stop is not None:
+            return
+        us = min(HIGHEST_US, max(LOWEST_US, round(response_time_ms * 1000.0)))
+        done = start_time + response_time_ms / 1000.0
+        index = max(0, int((done - self.test_start) // INTERVAL_S))
+        interval = self.intervals.get(index)
+        if interval is None:
+            interval = Interval(index, self.test_start + index * INTERVAL_S)
+            self.intervals[index] = interval
+        interval.requests += 1
+        interval.latency_sum_us += us
+        if exception is None:
+            interval.successes.record_value(us)
+            return
+        interval.errors += 1
+        status = getattr(response, "status_code", 0) or 0
+        kind = f"http_{status}" if status not in (0, 200) else type(exception).__name__
+        interval.error_kinds[kind] = interval.error_kinds.get(kind, 0) + 1
+
+    @staticmethod
+    def _stop_at(runner: Any, deadline: float) -> None:
+        # Wall clock, re-read every round: gevent's cached loop time is what made --run-time early.
+        while (left := deadline - time.time()) > 0:
+            gevent.sleep(min(left, 0.1))
+        logging.getLogger("harness").info("HARNESS_RUN_S=%s reached, shutting down", RUN_S)
+        runner.quit()
+
+    def _flush_loop(self) -> None:
+        while self.test_stop is None:
+            gevent.sleep(INTERVAL_S)
+            if self.test_stop is None:
+                # A request completing now belongs to the current interval: earlier ones are final.
+                self.flush(final=False)
+
+    def _last_index(self, final: bool) -> int:
+        """Index one past the last interval that may be written."""
+        assert self.test_start is not None
+        now = self.test_stop if final and self.test_stop is not None else time.time()
+        current = int((now - self.test_start) // INTERVAL_S)
+        if final:
+            return max([current + 1, *[i + 1 for i in self.intervals]])
+        return current
+
+    def _interval(self, index: int) -> Interval:
+        assert self.test_start is not None
+        interval = self.intervals.get(index)
+        if interval is None:  # a second without completions is a measurement too (a stall)
+            interval = Interval(index, self.test_start + index * INTERVAL_S)
+            self.intervals[index] = interval
+        return interval
+
+    def flush(self, final: bool) -> None:
+        """Append finished intervals to the hlog and rewrite the sidecar; safe to call repeatedly."""
+        if self.test_start is None or self.writer is None or self.hlog is None:
+            return
+        end_index = self._last_index(final)
+        for index in range(self.written, end_index):
+            interval = self._interval(index)
+            hist = interval.successes
+            start_rel = index * INTERVAL_S
+            end_rel = start_rel + INTERVAL_S
+            if final and self.test_stop is not None:
+                end_rel = max(start_rel, min(end_rel, self.test_stop - self.test_start))
+            hist.set_start_time_stamp((self.test_start + start_rel) * 1000.0)
+            hist.set_end_time_stamp((self.test_start + end_rel) * 1000.0)
+            if HLOG_TAG:
+                self.hlog.write(f"Tag={HLOG_TAG},")  # the writer has no tag support; same line
+            # Interval_Max column in milliseconds (values are microseconds).
+            self.writer.output_interval_histogram(hist, start_rel, end_rel, max_value_unit_ratio=1000.0)
+            interval.encoded = hist.encode().decode("ascii")
+            interval.end = self.test_start + end_rel
+        self.written = max(self.written, end_index)
+        self.hlog.flush()
+        self._write_sidecar(final)
+
+    def _write_sidecar(self, final: bool) -> None:
+        assert self.test_start is not None
+        rows = []
+        for index in range(self.written):
+            interval = self.intervals[index]
+            rows.append(
+                {
+                    "index": index,
+                    "start": interval.start,
+                    "end": interval.end,
+                    "requests": interval.requests,
+                    "errors": interval.errors,
+                    "error_kinds": interval.error_kinds,
+                    "latency_sum_us": interval.latency_sum_us,
+                    "success_histogram": interval.encoded,
+                }
+            )
+        document = {
+            "format": SIDECAR_FORMAT,
+            "complete": final,
+            "profile": PROFILE,
+            "order_id_max": ORDER_ID_MAX,
+            "seed": SEED,
+            "pid": os.getpid(),
+            "test_start": self.test_start,
+            "test_stop": self.test_stop,
+            "interval_s": INTERVAL_S,
+            "unit": "microseconds",
+            "intervals": rows,
+        }
+        # Write then rename: the parent never reads a half-written file.
+        tmp = RESULT_PATH.with_name(RESULT_PATH.name + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as out:
+            json.dump(document, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, RESULT_PATH)
+
+    def finish(self) -> None:
+        """Write everything recorded so far; later calls (test_stop, then quitting) are no-ops."""
+        if self.test_start is None or self.writer is None:
+            return
+        if self.test_stop is None:
+            self.test_stop = time.time()
+        self.flush(final=True)
+        if self.hlog is not None:
+            self.hlog.close()
+        self.hlog = None
+        self.writer = None
+
+
+recorder = Recorder()
+
+
+def _on_test_start(environment: Any = None, **_kwargs: Any) -> None:
+    recorder.start(getattr(environment, "runner", None))
+
+
+def _on_request(
+    response_time: float,
+    response: Any = None,
+    exception: BaseException | None = None,
+    start_time: float | None = None,
+    **_kwargs: Any,
+) -> None:
+    recorder.record(response_time, response, exception, start_time if start_time is not None else time.time())
+
+
+def _on_test_stop(**_kwargs: Any) -> None:
+    recorder.finish()
+
+
+def _on_quitting(**_kwargs: Any) -> None:
+    # SIGTERM fires quitting before the users are stopped (and test_stop after): write now.
+    recorder.finish()
+
+
+# Plain calls: locust leaves add_listener untyped, and a decorator would untype the handlers.
+events.test_start.add_listener(_on_test_start)  # type: ignore[no-untyped-call]
+events.request.add_listener(_on_request)  # type: ignore[no-untyped-call]
+events.test_stop.add_listener(_on_test_stop)  # type: ignore[no-untyped-call]
+events.quitting.add_listener(_on_quitting)  # type: ignore[no-untyped-call]
