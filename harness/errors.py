@@ -48,7 +48,7 @@ class RulesError(HarnessError):
     exit_code = 2
 
 
-class EnvironmentError_(HarnessError):  # noqa: N801 - the builtin name is taken
+class EnvironmentError_(HarnessError):
     """Something the harness needs is not on this machine."""
 
 

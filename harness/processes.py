@@ -119,11 +119,14 @@ class Supervisor:
             # Grandchildren that outlived their parent keep the group alive: end them too.
             _signal_group(child.pid, signal.SIGKILL)
         finally:
-            if child._log is not None:
-                child._log.close()
-                child._log = None
-            if child in self._children:
-                self._children.remove(child)
+            # Only a child known to be dead is forgotten: a stop cut short by Ctrl-C is retried
+            # by stop_all().
+            if child.popen.poll() is not None:
+                if child._log is not None:
+                    child._log.close()
+                    child._log = None
+                if child in self._children:
+                    self._children.remove(child)
         return child.popen.returncode
 
     def stop_all(self) -> None:

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the harness needs, only those missing; a fast no-op otherwise.
+#
+#   PostgreSQL server (>= 15) and client  -> postgresql, postgresql-client
+#   Maven                                  -> maven
+#   a JDK >= 21 with javac in /usr/lib/jvm -> checked only (Debian 12 packages stop at 17)
+#
+# It never removes or upgrades anything. Presence is judged by the programs themselves, not by
+# package names, so a machine that got them another way (e.g. postgresql-15 without the
+# 'postgresql' metapackage) is left alone.
+set -euo pipefail
+
+readonly MIN_POSTGRES=15
+readonly MIN_JDK=21
+
+missing=()
+
+has_postgres_server() {
+    local bindir version
+    for bindir in /usr/lib/postgresql/*/bin; do
+        version=$(basename "$(dirname "$bindir")")
+        if [[ $version =~ ^[0-9]+$ ]] && ((version >= MIN_POSTGRES)) \
+            && [[ -x $bindir/initdb && -x $bindir/postgres ]]; then
+            return 0
+        fi
+    done
+    return 1
+}
+
+has_postgres_client() {
+    command -v psql >/dev/null 2>&1 && command -v pg_isready >/dev/null 2>&1
+}
+
+# Prints the home of the newest JDK >= MIN_JDK with javac, from each home's 'release' file.
+find_build_jdk() {
+    local home version feature best="" best_feature=0
+    for home in /usr/lib/jvm/*/; do
+        home=${home%/}
+        [[ -x $home/bin/javac && -f $home/release ]] || continue
+        version=$(sed -n 's/^JAVA_VERSION="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$home/release")
+        feature=${version%%[.+-]*}
+        [[ $feature =~ ^[0-9]+$ ]] || continue
+        if ((feature >= MIN_JDK && feature > best_feature)); then
+            best=$home
+            best_feature=$feature
+        fi
+    done
+    [[ -n $best ]] && echo "$best"
+}
+
+has_postgres_server || missing+=(postgresql)
+has_postgres_client || missing+=(postgresql-client)
+command -v mvn >/dev/null 2>&1 || missing+=(maven)
+
+if ((${#missing[@]} > 0)); then
+    if ((EUID == 0)); then
+        sudo=()
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo=(sudo)
+    else
+        echo "error: missing ${missing[*]}; run this script as root (or install sudo)." >&2
+        exit 1
+    fi
+    echo "installing: ${missing[*]}"
+    "${sudo[@]}" apt-get update
+    # Note: the 'postgresql' package may create and start a 'main' cluster on port 5432;
+    # the harness never uses it (it runs private servers on free loopback ports).
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+if ! jdk=$(find_build_jdk); then
+    cat >&2 <<EOF
+error: no JDK >= ${MIN_JDK} with javac under /usr/lib/jvm (Debian 12 packages only JDK 17).
+Install one, for example Eclipse Temurin 25 from Adoptium's apt repository
+(https://adoptium.net/installation/linux/: add packages.adoptium.net, then
+apt-get install temurin-25-jdk), or unpack a JDK tarball into /usr/lib/jvm/.
+EOF
+    exit 1
+fi
+
+echo "ok: PostgreSQL server, client, Maven, and a build JDK ($jdk) are present."
