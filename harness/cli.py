@@ -3,6 +3,8 @@
     harness validate SCENARIO          check a scenario; start nothing
     harness run SCENARIO               measure it; write results/<time>-<name>/
     harness report RESULTS_DIR         re-render summary.md from a results folder
+    harness compare BASE NEW           the change of every measure, with 95% intervals
+    harness gate RESULTS_DIR --rules R  CI performance gate: exit 0 pass, 1 fail, 2 bad input
     harness infra exec -- CMD ...      run CMD with PostgreSQL and the downstream service up
 
 Exit codes: 0 success, 1 failure, 2 bad input, 130 interrupted.
@@ -47,7 +49,8 @@ def _cmd_run(args: argparse.Namespace, console: Console) -> int:
     scenario = load_scenario(path)
     paths = Paths(repo_root=repo_root(), results_root=Path(args.results_dir).resolve())
     results, status = run_scenario(scenario, path.resolve(), paths, console, sys.argv, rebuild=args.rebuild)
-    console.print(results.summary_md.read_text(encoding="utf-8"), markup=False, highlight=False)
+    # Plain print: the console would re-wrap the markdown tables at the terminal's width.
+    print(results.summary_md.read_text(encoding="utf-8"))
     console.print(f"[bold green]{status}[/]: {results.root}")
     return 0
 
@@ -59,6 +62,74 @@ def _cmd_report(args: argparse.Namespace, console: Console) -> int:
     summary = write_summary(ResultsDir(Path(args.results_dir)))
     console.print(f"wrote {summary}")
     return 0
+
+
+def _wide(console: Console) -> Console:
+    """CI logs are not terminals: rich would wrap the wide tables at 80 columns there."""
+    return console if console.is_terminal else Console(width=max(console.width, 200), highlight=False)
+
+
+def _warn(messages: Sequence[str]) -> None:
+    error_console = Console(stderr=True)
+    for message in messages:
+        error_console.print(f"[bold yellow]warning:[/] {escape(message)}", highlight=False)
+
+
+def _setup_warnings(base_label: str, differences: Sequence[str]) -> list[str]:
+    if not differences:
+        return []
+    return [f"the two runs differ in {len(differences)} setting(s) of scenario, machine or JDK "
+            f"({base_label}); their numbers may not be comparable:\n  " + "\n  ".join(differences)]
+
+
+def _cmd_compare(args: argparse.Namespace, console: Console) -> int:
+    from harness.compare import compare_runs, load_run, setup_differences, unmatched_levels
+    from harness.compare.render import compare_table, write_csv, write_json
+
+    base = load_run(Path(args.base), allow_incomplete=args.allow_incomplete)
+    new = load_run(Path(args.new), allow_incomplete=args.allow_incomplete)
+    warnings = _setup_warnings("base → new", setup_differences(base, new)) + unmatched_levels(base, new)
+    changes = compare_runs(base, new)
+    if not changes:
+        raise HarnessError(f"{base.root} and {new.root} share no level (variant × JDK × users); nothing to compare")
+    _warn(warnings)
+    _wide(console).print(compare_table(base, new, changes))
+    if args.json:
+        write_json(Path(args.json), base, new, changes, warnings)
+        console.print(f"wrote {args.json}")
+    if args.csv:
+        write_csv(Path(args.csv), changes)
+        console.print(f"wrote {args.csv}")
+    return 0
+
+
+def _cmd_gate(args: argparse.Namespace, console: Console) -> int:
+    from harness.compare import load_run, setup_differences
+    from harness.gate import evaluate, failed, load_rules
+    from harness.gate.report import gate_table, summary_line, write_junit
+
+    # Rules first: a malformed rules file is reported (exit 2) before any results folder is read.
+    rules = load_rules(Path(args.rules))
+    run = load_run(Path(args.results_dir), allow_incomplete=args.allow_incomplete)
+    baseline = None
+    if args.baseline:
+        baseline_path = Path(args.baseline)
+        if not baseline_path.is_dir():
+            from harness.gate import MissingBaselineError
+
+            raise MissingBaselineError(f"--baseline {baseline_path}: no such results folder; pass the folder of "
+                                       "the run to compare against (results/<time>-<scenario>)")
+        baseline = load_run(baseline_path, allow_incomplete=args.allow_incomplete)
+        _warn(_setup_warnings("baseline → run", setup_differences(baseline, run)))
+    evaluations = evaluate(rules, run, baseline)
+    title = f"gate {run.root.name}" + (f" vs baseline {baseline.root.name}" if baseline else "")
+    _wide(console).print(gate_table(evaluations, title))
+    if args.junit:
+        write_junit(Path(args.junit), evaluations)
+        console.print(f"wrote {args.junit}")
+    line = summary_line(evaluations)
+    console.print(f"[bold red]{line}[/]" if failed(evaluations) else f"[bold green]{line}[/]")
+    return 1 if failed(evaluations) else 0
 
 
 def _cmd_infra_exec(args: argparse.Namespace, console: Console) -> int:
@@ -92,6 +163,26 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="re-render summary.md of a results folder")
     report.add_argument("results_dir", metavar="RESULTS_DIR")
     report.set_defaults(handler=_cmd_report)
+
+    compare = commands.add_parser(
+        "compare", help="change of every measure from BASE to NEW with Welch 95% intervals")
+    compare.add_argument("base", metavar="BASE", help="results folder of the reference run")
+    compare.add_argument("new", metavar="NEW", help="results folder of the run to judge")
+    compare.add_argument("--json", metavar="FILE", help="also write every change as JSON")
+    compare.add_argument("--csv", metavar="FILE", help="also write every change as CSV")
+    compare.add_argument("--allow-incomplete", action="store_true",
+                         help="accept runs whose status is not 'complete' (their levels may be partial)")
+    compare.set_defaults(handler=_cmd_compare)
+
+    gate = commands.add_parser(
+        "gate", help="check a results folder against a rules file (exit 0 pass, 1 fail, 2 bad input)")
+    gate.add_argument("results_dir", metavar="RESULTS_DIR")
+    gate.add_argument("--rules", required=True, metavar="RULES.yaml", help="the gate rules (docs/ci-gate.md)")
+    gate.add_argument("--baseline", metavar="DIR", help="results folder of the baseline run (regression rules)")
+    gate.add_argument("--junit", metavar="FILE", help="also write JUnit XML, one testcase per evaluation")
+    gate.add_argument("--allow-incomplete", action="store_true",
+                      help="accept runs whose status is not 'complete' (their levels may be partial)")
+    gate.set_defaults(handler=_cmd_gate)
 
     infra = commands.add_parser("infra", help="infrastructure for tests")
     infra_commands = infra.add_subparsers(dest="infra_command", required=True)

@@ -12,7 +12,7 @@ run cut short by a failure, Ctrl-C or a kill never looks complete.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -133,16 +133,15 @@ class Run:
         return jars
 
     def _start_downstream(self, supervisor: Supervisor, jdk: Jdk, jars: Jars) -> RunningApp:
+        port = free_port()
         launch = AppLaunch(
             name="downstream",
             jdk=jdk,
             jar=jars.downstream,
             jvm_flags=apps.downstream_flags(self.results.logs / "downstream-gc.log"),
-            env={"ORDERS_SERVER_PORT": str(free_port())},
-            port=0,
+            env={"ORDERS_SERVER_PORT": str(port)},
+            port=port,
         )
-        launch = AppLaunch(launch.name, launch.jdk, launch.jar, launch.jvm_flags, launch.env,
-                           int(launch.env["ORDERS_SERVER_PORT"]))
         self.console.print(f"[bold]start[/] downstream on {launch.base_url}")
         running = apps.start_app(supervisor, launch, self.results.logs / "downstream.log")
         self.manifest.set("downstream", {**launch.record(), "effective": running.info})
@@ -174,7 +173,10 @@ class Run:
         bodies: dict[str, dict[str, bytes]] = {}
         for key, launch in launches.items():
             self.console.print(f"[bold]verify[/] {key}")
-            running = apps.start_app(supervisor, launch, self.results.logs / f"{key}.log")
+            # Its own logs: the measured start later must not rotate or mix with these.
+            checked = replace(launch, jvm_flags=apps.jvm_flags(
+                self.scenario.app, _variant_of(key), self.results.logs / f"{key}-verify-gc.log"))
+            running = apps.start_app(supervisor, checked, self.results.logs / f"{key}-verify.log")
             try:
                 variant = _variant_of(key)
                 found, bodies[key] = verify_app(key, launch.base_url, orders, unknown)

@@ -38,8 +38,8 @@ class ResultsDir:
         return self.root / "summary.md"
 
     def hlog_path(self, jdk: int, variant: str, users: int, rep: int) -> Path:
-        """``histograms/<jdk>-<variant>-u<users>-r<rep>.hlog``."""
-        return self.histograms / f"{jdk}-{variant}-u{users}-r{rep}.hlog"
+        """``histograms/jdk<N>-<variant>-u<users>-r<rep>.hlog``."""
+        return self.histograms / f"jdk{jdk}-{variant}-u{users}-r{rep}.hlog"
 
     def log_path(self, name: str) -> Path:
         """``logs/<name>.log``: stdout and stderr of one process the run started."""
