@@ -1,0 +1,49 @@
+package dev.loombench.orders.mvc.order;
+
+import org.springframework.beans.TypeMismatchException;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.web.bind.ServletRequestBindingException;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.method.annotation.HandlerMethodValidationException;
+
+import dev.loombench.orders.domain.error.ApiError;
+import dev.loombench.orders.domain.error.DownstreamFailedException;
+import dev.loombench.orders.domain.error.InvalidRequestException;
+import dev.loombench.orders.domain.error.OrderNotFoundException;
+
+/** Every error of the order route leaves as an {@link ApiError} with an explicit JSON content type. */
+@RestControllerAdvice
+class ApiErrorAdvice {
+
+    @ExceptionHandler(InvalidRequestException.class)
+    ResponseEntity<ApiError> invalidRequest(InvalidRequestException ex) {
+        return body(ex.toApiError());
+    }
+
+    @ExceptionHandler(OrderNotFoundException.class)
+    ResponseEntity<ApiError> notFound(OrderNotFoundException ex) {
+        return body(ex.toApiError());
+    }
+
+    @ExceptionHandler(DownstreamFailedException.class)
+    ResponseEntity<ApiError> downstreamFailed(DownstreamFailedException ex) {
+        return body(ex.toApiError());
+    }
+
+    /** Spring's own 400s (binding, conversion, unreadable input) in the same shape instead of its problem body. */
+    @ExceptionHandler({ ServletRequestBindingException.class, TypeMismatchException.class,
+            HttpMessageNotReadableException.class, HandlerMethodValidationException.class })
+    ResponseEntity<ApiError> springBadRequest(Exception ex) {
+        return body(ApiError.badRequest("invalid request", null));
+    }
+
+    private static ResponseEntity<ApiError> body(ApiError error) {
+        return ResponseEntity.status(HttpStatus.valueOf(error.status()))
+            .contentType(MediaType.APPLICATION_JSON)
+            .body(error);
+    }
+}
