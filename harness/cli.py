@@ -66,11 +66,13 @@ def _cmd_report(args: argparse.Namespace, console: Console) -> int:
 
 def _wide(console: Console) -> Console:
     """CI logs are not terminals: rich would wrap the wide tables at 80 columns there."""
-    return console if console.is_terminal else Console(width=max(console.width, 200), highlight=False)
+    if console.is_terminal:
+        return console
+    return Console(width=max(console.width, 200), highlight=False, stderr=console.stderr)
 
 
 def _warn(messages: Sequence[str]) -> None:
-    error_console = Console(stderr=True)
+    error_console = _wide(Console(stderr=True))
     for message in messages:
         error_console.print(f"[bold yellow]warning:[/] {escape(message)}", highlight=False)
 
@@ -197,8 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    console = Console(stderr=False)
-    error_console = Console(stderr=True)
+    console = _wide(Console(stderr=False))
+    error_console = _wide(Console(stderr=True))
     try:
         code: int = args.handler(args, console)
         return code

@@ -7,7 +7,10 @@ import pytest
 from harness.errors import ScenarioError
 from harness.scenario import format_location, load_scenario, parse_duration, parse_scenario
 
-SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.yaml"))
+SCENARIOS = [
+    p for p in sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.yaml"))
+    if not p.name.endswith(".rules.yaml")
+]
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)

@@ -1,0 +1,127 @@
+"""A results folder read for comparison: its manifest and its levels grouped by variant × JDK × users."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.compare.measures import Measure
+from harness.errors import ResultsError
+from harness.metrics import LevelResult
+from harness.results.layout import ResultsDir
+from harness.results.manifest import read_manifest
+from harness.results.tables import read_levels
+
+
+@dataclass(frozen=True)
+class LevelKey:
+    """One measured level across its repetitions."""
+
+    variant: str
+    jdk: int
+    users: int
+
+    def __str__(self) -> str:
+        return f"{self.variant} jdk{self.jdk} u{self.users}"
+
+
+@dataclass(frozen=True)
+class Run:
+    """One results folder. ``levels`` maps each level to its repetitions in repetition order."""
+
+    root: Path
+    manifest: dict[str, Any]
+    levels: dict[LevelKey, tuple[LevelResult, ...]]
+
+    @property
+    def status(self) -> str:
+        return str(self.manifest["status"])
+
+    @property
+    def variants(self) -> tuple[str, ...]:
+        """Variants in the scenario's order, then any others found in levels.csv."""
+        declared = [str(v) for v in (self.manifest.get("scenario") or {}).get("variants", ())]
+        found = [k.variant for k in self.levels]
+        return tuple(dict.fromkeys([*(v for v in declared if v in found), *found]))
+
+    def ordered_levels(self) -> list[LevelKey]:
+        """Every level, sorted by variant (scenario order), JDK, users."""
+        order = {v: i for i, v in enumerate(self.variants)}
+        return sorted(self.levels, key=lambda k: (order.get(k.variant, len(order)), k.jdk, k.users))
+
+    def values(self, key: LevelKey, measure: Measure) -> list[float]:
+        """The measure over the level's repetitions, skipping repetitions where it was not measured."""
+        return [v for row in self.levels.get(key, ()) if (v := measure.value(row)) is not None]
+
+    def median(self, key: LevelKey, measure: Measure) -> float | None:
+        """Median over repetitions; ``None`` when the level or the measure is absent."""
+        values = self.values(key, measure)
+        return statistics.median(values) if values else None
+
+
+def load_run(root: Path, *, allow_incomplete: bool = False) -> Run:
+    """Read a results folder.
+
+    Raises ResultsError when it is not a results folder, has no measured level, or its status is
+    not ``complete`` (unless ``allow_incomplete``): a cut-short run must never be compared or gated
+    as if it were whole.
+    """
+    if not root.is_dir():
+        raise ResultsError(f"{root}: no such results folder; pass a folder such as results/<time>-<scenario>")
+    manifest = read_manifest(root)
+    status = manifest["status"]
+    if status != "complete" and not allow_incomplete:
+        raise ResultsError(
+            f"{root}: the run is '{status}', not complete, so its levels may be partial; re-run it, "
+            "or pass --allow-incomplete to use the levels it did measure"
+        )
+    grouped: dict[LevelKey, list[LevelResult]] = defaultdict(list)
+    for row in read_levels(ResultsDir(root).levels_csv):
+        grouped[LevelKey(row.variant, row.jdk, row.users)].append(row)
+    if not grouped:
+        raise ResultsError(f"{root}: levels.csv has no measured level; nothing to compare or gate")
+    levels = {k: tuple(sorted(rows, key=lambda r: r.repetition)) for k, rows in grouped.items()}
+    return Run(root=root, manifest=manifest, levels=levels)
+
+
+# Keys of the machine record that change between two runs on the same machine.
+_VOLATILE_MACHINE_KEYS = frozenset({"load_average_at_start"})
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        flat: dict[str, Any] = {}
+        for key, inner in value.items():
+            flat.update(_flatten(inner, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    return {prefix: value}
+
+
+def _differences(section: str, base: Any, new: Any, ignore: Iterable[str] = ()) -> list[str]:
+    flat_base, flat_new = _flatten(base or {}, section), _flatten(new or {}, section)
+    skipped = {f"{section}.{key}" for key in ignore}
+    out = []
+    for key in sorted(set(flat_base) | set(flat_new)):
+        if key in skipped:
+            continue
+        before, after = flat_base.get(key, "(absent)"), flat_new.get(key, "(absent)")
+        if before != after:
+            out.append(f"{key}: {before!r} → {after!r}")
+    return out
+
+
+def setup_differences(base: Run, new: Run) -> list[str]:
+    """Every key of the resolved scenario, the machine and the JDKs that differs between two runs.
+
+    Empty when both ran the same scenario on the same machine and JDKs (the load average at start
+    is ignored: it always differs).
+    """
+    return [
+        *_differences("scenario", base.manifest.get("scenario"), new.manifest.get("scenario")),
+        *_differences("machine", base.manifest.get("machine"), new.manifest.get("machine"), _VOLATILE_MACHINE_KEYS),
+        *_differences("jdks", base.manifest.get("jdks"), new.manifest.get("jdks")),
+    ]
