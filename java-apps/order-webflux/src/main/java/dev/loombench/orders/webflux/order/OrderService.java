@@ -1,0 +1,38 @@
+package dev.loombench.orders.webflux.order;
+
+import reactor.core.publisher.Mono;
+
+import org.springframework.stereotype.Service;
+
+import dev.loombench.orders.domain.error.OrderNotFoundException;
+import dev.loombench.orders.domain.order.OrderDetails;
+import dev.loombench.orders.webflux.downstream.CustomerClient;
+import dev.loombench.orders.webflux.downstream.InventoryClient;
+
+/**
+ * The order, then its customer, then the product's stock: strictly one after the other, as in order-mvc, so
+ * every variant pays two downstream delays per request and the comparison measures the threading model only.
+ */
+@Service
+class OrderService {
+
+    private final OrderRepository orders;
+
+    private final CustomerClient customers;
+
+    private final InventoryClient inventory;
+
+    OrderService(OrderRepository orders, CustomerClient customers, InventoryClient inventory) {
+        this.orders = orders;
+        this.customers = customers;
+        this.inventory = inventory;
+    }
+
+    Mono<OrderDetails> details(long orderId) {
+        return this.orders.findById(orderId)
+            .switchIfEmpty(Mono.error(() -> new OrderNotFoundException(orderId)))
+            .flatMap((order) -> this.customers.fetch(order.customerId())
+                .flatMap((customer) -> this.inventory.check(order.productId())
+                    .map((stock) -> OrderDetails.assemble(order, customer, stock))));
+    }
+}
