@@ -2,7 +2,7 @@
 
     harness validate SCENARIO          check a scenario; start nothing
     harness run SCENARIO               measure it; write results/<time>-<name>/
-    harness report RESULTS_DIR         re-render summary.md from a results folder
+    harness report RESULTS_DIR         re-render report.html and summary.md of a results folder
     harness compare BASE NEW           the change of every measure, with 95% intervals
     harness gate RESULTS_DIR --rules R  CI performance gate: exit 0 pass, 1 fail, 2 bad input
     harness infra exec -- CMD ...      run CMD with PostgreSQL and the downstream service up
@@ -56,11 +56,10 @@ def _cmd_run(args: argparse.Namespace, console: Console) -> int:
 
 
 def _cmd_report(args: argparse.Namespace, console: Console) -> int:
-    from harness.results.layout import ResultsDir
-    from harness.results.summary import write_summary
+    from harness.report import write_report
 
-    summary = write_summary(ResultsDir(Path(args.results_dir)))
-    console.print(f"wrote {summary}")
+    report = write_report(Path(args.results_dir))
+    console.print(f"wrote {report} and {report.with_name('summary.md')}")
     return 0
 
 
@@ -162,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--rebuild", action="store_true", help="rebuild the jars even if they are up to date")
     run.set_defaults(handler=_cmd_run)
 
-    report = commands.add_parser("report", help="re-render summary.md of a results folder")
+    report = commands.add_parser("report", help="re-render report.html and summary.md of a results folder")
     report.add_argument("results_dir", metavar="RESULTS_DIR")
     report.set_defaults(handler=_cmd_report)
 

@@ -30,6 +30,7 @@ from harness.load.driver import LoadTarget, run_level, run_warmup
 from harness.metrics import LevelResult, summarise_level, warnings_for
 from harness.processes import Supervisor, free_port, sigterm_as_interrupt
 from harness.progress import RunProgress
+from harness.report import write_report
 from harness.results.layout import ResultsDir, create
 from harness.results.manifest import ManifestWriter
 from harness.results.summary import write_summary
@@ -95,8 +96,16 @@ class Run:
             raise
         finally:
             self.manifest.finish(status, error)
-            write_summary(self.results)
+            self._write_reports()
         return status
+
+    def _write_reports(self) -> None:
+        # A broken plot must not hide the run's outcome: summary.md is written first and on its own.
+        write_summary(self.results)
+        try:
+            write_report(self.results.root)
+        except Exception as failure:
+            self.console.print(f"[yellow]report.html could not be drawn: {type(failure).__name__}: {failure}[/]")
 
     def _execute(self, supervisor: Supervisor, sampler: ProcessSampler) -> None:
         jdks = self._resolve_jdks()

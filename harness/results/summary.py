@@ -176,36 +176,69 @@ def _effective(record: dict[str, Any]) -> dict[str, Any]:
     return effective if isinstance(effective, dict) else {}
 
 
-def _config_cell(row: _Row, record: dict[str, Any]) -> tuple[str, str | None]:
-    """(cell text, mismatch description or None)."""
+@dataclass(frozen=True)
+class ConfigCell:
+    """One setting of one variant: what the running app reported, and what was asked when they differ."""
+
+    value: str  # effective value as shown, "—" when the setting does not apply, or "X (asked; not read back)"
+    asked: str | None = None  # the requested value, only when it differs from the effective one
+    mismatch: str | None = None  # one sentence describing the difference, only when there is one
+
+
+@dataclass(frozen=True)
+class ConfigRow:
+    label: str
+    cells: tuple[ConfigCell, ...]  # in the order of the variant keys
+
+
+def _config_cell(row: _Row, record: dict[str, Any]) -> ConfigCell:
     eff = _effective(record)
     have, want = row.effective(eff), row.requested(record)
     shown = row.show(eff) if row.show else (None if have is None else str(have))
     if have is None or shown is None:
-        return ("—" if want is None else f"{row.show_requested(want)} (asked; not read back)"), None
+        return ConfigCell("—" if want is None else f"{row.show_requested(want)} (asked; not read back)")
     if want is None or row.same(have, want):
-        return shown, None
-    return f"**{shown}** ⚠ asked {row.show_requested(want)}", (
-        f"{row.label} is {shown} in the running app, but {row.show_requested(want)} was requested"
+        return ConfigCell(shown)
+    return ConfigCell(
+        shown,
+        row.show_requested(want),
+        f"{row.label} is {shown} in the running app, but {row.show_requested(want)} was requested",
     )
 
 
-def _config_table(variants: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """(markdown lines, one warning per requested != effective setting)."""
+def config_rows(variants: dict[str, Any]) -> list[ConfigRow]:
+    """The configuration variant beside variant: one row per setting that applies to at least one variant.
+
+    ``variants`` is the manifest's ``variants`` section (``"<variant>@jdk<N>"`` → record); cells follow
+    its key order. Every renderer (summary.md, report.html) builds its table from these rows.
+    """
+    rows = []
+    for row in _ROWS:
+        cells = tuple(
+            _config_cell(row, variants[key] if isinstance(variants[key], dict) else {}) for key in variants
+        )
+        if any(c.value != "—" for c in cells):
+            rows.append(ConfigRow(row.label, cells))
+    return rows
+
+
+def config_mismatches(variants: dict[str, Any]) -> list[str]:
+    """One warning per setting whose requested value differs from what the running app reported."""
+    return [
+        f"{key}: {cell.mismatch}"
+        for row in config_rows(variants)
+        for key, cell in zip(variants, row.cells, strict=True)
+        if cell.mismatch
+    ]
+
+
+def _config_table(variants: dict[str, Any]) -> list[str]:
     keys = list(variants)
     lines = ["| setting | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]
-    mismatches: list[str] = []
-    for row in _ROWS:
-        cells = []
-        for key in keys:
-            record = variants[key] if isinstance(variants[key], dict) else {}
-            cell, mismatch = _config_cell(row, record)
-            cells.append(cell)
-            if mismatch:
-                mismatches.append(f"{key}: {mismatch}")
-        if any(c != "—" for c in cells):
-            lines.append(f"| {row.label} | " + " | ".join(cells) + " |")
-    return lines, mismatches
+    for row in config_rows(variants):
+        cells = [f"**{c.value}** ⚠ asked {c.asked}" if c.asked is not None else c.value for c in row.cells]
+        lines.append(f"| {row.label} | " + " | ".join(cells) + " |")
+    return lines
 
 
 # -- results tables -----------------------------------------------------------------------------
@@ -238,10 +271,29 @@ def _pct(value: float) -> str:
     return f"{value * 100:.0f}%"
 
 
-def _results_row(variant: str, users: int, reps: Sequence[LevelResult]) -> str:
+RESULTS_COLUMNS: tuple[str, ...] = (
+    "variant", "users", "throughput req/s", "p50 ms", "p99 ms", "p99.9 ms", "errors", "RSS MB", "app CPU s",
+    "gen CPU %", "Little's law", "flags",
+)  # fmt: skip
+"""Headers of the results table, in the order of ``ResultsRow.cells``."""
+
+
+@dataclass(frozen=True)
+class ResultsRow:
+    """One variant at one number of users, over its repetitions, as text cells (``median [min-max]``)."""
+
+    jdk: int
+    variant: str
+    users: int
+    cells: tuple[str, ...]  # in the order of RESULTS_COLUMNS; the Little's law cell reads "ok 3%" or "off 38%"
+    littles_law_ok: bool
+    flagged: bool  # any repetition saturated the generator, had errors or failed Little's law
+
+
+def _results_row(jdk: int, variant: str, users: int, reps: Sequence[LevelResult]) -> ResultsRow:
     n = len(reps)
     law_ok = all(r.littles_law_ok for r in reps)
-    law = ("ok " if law_ok else "**off** ") + _spread([r.littles_law_deviation for r in reps], _pct)
+    law = ("ok " if law_ok else "off ") + _spread([r.littles_law_deviation for r in reps], _pct)
     flags = []
     saturated = sum(r.generator_saturated for r in reps)
     if saturated:
@@ -251,7 +303,7 @@ def _results_row(variant: str, users: int, reps: Sequence[LevelResult]) -> str:
         flags.append("errors" + (f" ({with_errors}/{n})" if n > 1 else ""))
     if not law_ok:
         flags.append("Little's law")
-    cells = [
+    cells = (
         variant,
         str(users),
         _spread([r.throughput_rps for r in reps], _fmt_rate),
@@ -264,37 +316,52 @@ def _results_row(variant: str, users: int, reps: Sequence[LevelResult]) -> str:
         _spread([r.generator_cpu_pct_mean for r in reps], lambda v: f"{v:.0f}"),
         law,
         ", ".join(flags),
-    ]
-    return "| " + " | ".join(cells) + " |"
+    )
+    return ResultsRow(jdk, variant, users, cells, law_ok, bool(flags))
+
+
+def results_rows(levels: Sequence[LevelResult]) -> dict[int, list[ResultsRow]]:
+    """The results table of each JDK (in order of first appearance), rows by variant then users.
+
+    Every renderer (summary.md, report.html) builds its results tables from these rows.
+    """
+    tables: dict[int, list[ResultsRow]] = {}
+    for jdk in dict.fromkeys(r.jdk for r in levels):
+        of_jdk = [r for r in levels if r.jdk == jdk]
+        rows = tables.setdefault(jdk, [])
+        for variant in dict.fromkeys(r.variant for r in of_jdk):
+            for users in sorted({r.users for r in of_jdk if r.variant == variant}):
+                reps = sorted(
+                    (r for r in of_jdk if r.variant == variant and r.users == users),
+                    key=lambda r: r.repetition,
+                )
+                rows.append(_results_row(jdk, variant, users, reps))
+    return tables
 
 
 _RESULTS_HEADER = [
-    "| variant | users | throughput req/s | p50 ms | p99 ms | p99.9 ms | errors | RSS MB | app CPU s "
-    "| gen CPU % | Little's law | flags |",
+    "| " + " | ".join(RESULTS_COLUMNS) + " |",
     "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
 ]
 
 
 def _results_tables(levels: Sequence[LevelResult]) -> list[str]:
     lines: list[str] = []
-    for jdk in dict.fromkeys(r.jdk for r in levels):
-        of_jdk = [r for r in levels if r.jdk == jdk]
-        variants = list(dict.fromkeys(r.variant for r in of_jdk))
+    for jdk, rows in results_rows(levels).items():
         lines += ["", f"## Results: JDK {jdk}", "", *_RESULTS_HEADER]
-        for variant in variants:
-            for users in sorted({r.users for r in of_jdk if r.variant == variant}):
-                reps = sorted(
-                    (r for r in of_jdk if r.variant == variant and r.users == users),
-                    key=lambda r: r.repetition,
-                )
-                lines.append(_results_row(variant, users, reps))
+        for row in rows:
+            cells = list(row.cells)
+            if not row.littles_law_ok:
+                law = RESULTS_COLUMNS.index("Little's law")
+                cells[law] = "**off** " + cells[law].removeprefix("off ")
+            lines.append("| " + " | ".join(cells) + " |")
     return lines
 
 
 # -- the page -----------------------------------------------------------------------------------
 
 
-def _machine_line(machine: dict[str, Any]) -> str:
+def machine_line(machine: dict[str, Any]) -> str:
     memory = machine.get("memory_total_bytes")
     parts = [
         str(machine.get("cpu_model") or "unknown CPU"),
@@ -312,7 +379,7 @@ def _machine_line(machine: dict[str, Any]) -> str:
     return f"{machine.get('hostname', '?')}: " + ", ".join(parts)
 
 
-def _git_line(git: dict[str, Any]) -> str:
+def git_line(git: dict[str, Any]) -> str:
     if not git.get("commit"):
         return f"unknown ({git.get('error') or 'no git'})"
     text = f"`{str(git['commit'])[:12]}` on {git.get('branch') or '?'}"
@@ -330,24 +397,41 @@ def _dedupe(items: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def render_summary(manifest: dict[str, Any], levels: Sequence[LevelResult]) -> str:
-    """The summary page as markdown.
+HOW_TO_READ: tuple[str, ...] = (
+    "Closed model: each user sends its next request only when the last one answered, so latency is "
+    "**not corrected for coordinated omission**; a slow server also slows the arrival of requests.",
+    "Percentiles (p50, p99, p99.9) are of **successful** requests only, measured per request at "
+    "microsecond resolution; throughput counts successes per second.",
+    "Little's law: throughput x mean latency (errors included) should equal the users; a gap over "
+    "10% means users spent time outside a request (a busy generator, client-side queueing), so the "
+    "level did not measure what it claims.",
+    "Generator CPU at or above 90% of one core means Locust, not the server, set the pace.",
+    "RSS MB is the app's peak resident memory in MiB; app CPU s is CPU time over the measured window.",
+)
+"""The reading notes under every summary and report, markdown inline (``**bold**``)."""
 
-    Guarantees: a status other than ``complete`` is the first thing under the title, in bold, with
-    the error if any; every level warning, every requested-vs-effective mismatch and every
-    manifest warning is listed under "Warnings"; with several repetitions each number reads
-    ``median [min-max]``.
+
+def status_explanation(status: str) -> str:
+    """Why a run with this status is not complete, as a sentence fragment ("the run failed")."""
+    return _STATUS_BANNER.get(status, status)
+
+
+def run_warnings(manifest: dict[str, Any], levels: Sequence[LevelResult]) -> list[str]:
+    """Every reason to distrust or qualify a run, deduplicated, in the order a reader needs them.
+
+    First the status (when not complete), then requested-vs-effective mismatches, the problems the
+    verification found, the manifest's own warnings, then one line per level warning naming its
+    repetition ("rep i/n"). Empty when the run is complete and clean.
     """
-    scenario = manifest.get("scenario") or {}
     status = str(manifest.get("status", "running"))
-    variants = manifest.get("variants") or {}
-    config_lines, mismatches = _config_table(variants)
-    load = scenario.get("load") or {}
-
+    load = (manifest.get("scenario") or {}).get("load") or {}
     warnings: list[str] = []
     if status != "complete":
-        warnings.append(f"status {status.upper()}: {_STATUS_BANNER.get(status, status)}; results are partial")
-    warnings += mismatches
+        warnings.append(f"status {status.upper()}: {status_explanation(status)}; results are partial")
+    warnings += config_mismatches(manifest.get("variants") or {})
+    verification = manifest.get("verification") or {}
+    if isinstance(verification, dict):
+        warnings += [f"verification: {p}" for p in verification.get("problems") or []]
     repetitions = max([int(load.get("repetitions") or 1), *(r.repetition for r in levels)])
     # The runner also stores each level's warnings in the manifest, worded without the repetition
     # count; those are replaced here by the wording that names "rep i/n".
@@ -355,6 +439,49 @@ def render_summary(manifest: dict[str, Any], levels: Sequence[LevelResult]) -> s
     warnings += [str(w) for w in manifest.get("warnings") or [] if w not in plain]
     for result in levels:
         warnings += warnings_for(result, repetitions)
+    return _dedupe(warnings)
+
+
+def incomplete_notice(status: str, measured_levels: int) -> str:
+    """The sentence under the banner of a run that is not complete."""
+    return (
+        f"{_sentence(status_explanation(status))}. The tables cover only the levels measured before that"
+        f" ({measured_levels} level(s)); do not compare them with complete runs."
+    )
+
+
+def run_facts(manifest: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) lines describing the run: when, load, git, machine, harness; values are markdown inline."""
+    load = (manifest.get("scenario") or {}).get("load") or {}
+    return [
+        ("When", f"{manifest.get('started_at')} → {manifest.get('finished_at') or 'not finished'} (UTC)"),
+        (
+            "Load",
+            f"{load.get('model', '?')} model, users {load.get('levels')}, {load.get('duration')}"
+            f" measured per level after {load.get('settle')} settle, {load.get('repetitions')} repetition(s)",
+        ),
+        ("Git", git_line(manifest.get("git") or {})),
+        ("Machine", machine_line(manifest.get("machine") or {})),
+        (
+            "Harness",
+            f"{manifest.get('harness_version')} (results format {manifest.get('format_version')}),"
+            f" `{' '.join(str(a) for a in manifest.get('argv') or [])}`",
+        ),
+    ]
+
+
+def render_summary(manifest: dict[str, Any], levels: Sequence[LevelResult]) -> str:
+    """The summary page as markdown.
+
+    Guarantees: a status other than ``complete`` is the first thing under the title, in bold, with
+    the error if any; everything ``run_warnings`` returns (level warnings, requested-vs-effective
+    mismatches, verification problems, manifest warnings) is listed under "Warnings"; with several
+    repetitions each number reads ``median [min-max]``.
+    """
+    scenario = manifest.get("scenario") or {}
+    status = str(manifest.get("status", "running"))
+    variants = manifest.get("variants") or {}
+    warnings = run_warnings(manifest, levels)
 
     lines = [f"# Benchmark results: {scenario.get('name', '?')}", ""]
     if status == "complete":
@@ -362,44 +489,26 @@ def render_summary(manifest: dict[str, Any], levels: Sequence[LevelResult]) -> s
     else:
         lines += [
             f"> ## ⚠ {status.upper()}: this run is NOT complete",
-            f"> {_sentence(_STATUS_BANNER.get(status, status))}. The tables cover only the levels measured"
-            f" before that ({len(levels)} level(s)); do not compare them with complete runs.",
+            f"> {incomplete_notice(status, len(levels))}",
         ]
         if manifest.get("error"):
             lines.append(f"> **Error:** {manifest['error']}")
     if scenario.get("description"):
         lines += ["", str(scenario["description"])]
-    git = manifest.get("git") or {}
+    lines += ["", *(f"- **{label}:** {value}" for label, value in run_facts(manifest)), ""]
     lines += [
-        "",
-        f"- **When:** {manifest.get('started_at')} → {manifest.get('finished_at') or 'not finished'} (UTC)",
-        f"- **Load:** {load.get('model', '?')} model, users {load.get('levels')}, {load.get('duration')}"
-        f" measured per level after {load.get('settle')} settle, {load.get('repetitions')} repetition(s)",
-        f"- **Git:** {_git_line(git)}",
-        f"- **Machine:** {_machine_line(manifest.get('machine') or {})}",
-        f"- **Harness:** {manifest.get('harness_version')} (results format {manifest.get('format_version')}),"
-        f" `{' '.join(str(a) for a in manifest.get('argv') or [])}`",
-        "",
         "## Warnings",
         "",
     ]
-    lines += [f"- {w}" for w in _dedupe(warnings)] or ["None."]
+    lines += [f"- {w}" for w in warnings] or ["None."]
     lines += ["", "## Configuration (effective, read back from each running app)", ""]
-    lines += config_lines if variants else ["No variant was started."]
+    lines += _config_table(variants) if variants else ["No variant was started."]
     lines += _results_tables(levels) if levels else ["", "## Results", "", "No level was measured."]
     lines += [
         "",
         "## How to read this",
         "",
-        "- Closed model: each user sends its next request only when the last one answered, so latency is "
-        "**not corrected for coordinated omission**; a slow server also slows the arrival of requests.",
-        "- Percentiles (p50, p99, p99.9) are of **successful** requests only, measured per request at "
-        "microsecond resolution; throughput counts successes per second.",
-        "- Little's law: throughput x mean latency (errors included) should equal the users; a gap over "
-        "10% means users spent time outside a request (a busy generator, client-side queueing), so the "
-        "level did not measure what it claims.",
-        "- Generator CPU at or above 90% of one core means Locust, not the server, set the pace.",
-        "- RSS MB is the app's peak resident memory in MiB; app CPU s is CPU time over the measured window.",
+        *(f"- {line}" for line in HOW_TO_READ),
         "",
     ]
     return "\n".join(lines)

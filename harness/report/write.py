@@ -1,0 +1,38 @@
+"""``write_report``: render report.html (and summary.md) for one results folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from harness import analysis
+from harness.report.html import render_report
+from harness.report.plots import draw_plots
+from harness.results.layout import ResultsDir
+from harness.results.manifest import read_manifest
+from harness.results.summary import write_summary
+from harness.results.tables import read_levels
+
+REPORT_NAME = "report.html"
+
+
+def write_report(results_dir: Path) -> Path:
+    """Write ``report.html`` into ``results_dir``, rewrite its summary.md, and return the report's path.
+
+    Works on any run the harness wrote, complete or not: a failed, interrupted or killed run
+    gets a loud status banner and the figures its data allows; a run without levels gets a page
+    without figures. The file is replaced atomically, so a reader never sees half a page.
+    Raises ResultsError when the folder has no readable manifest or a table is malformed.
+    """
+    results = ResultsDir(Path(results_dir))
+    manifest = read_manifest(results.manifest)
+    write_summary(results)
+    levels = read_levels(results.levels_csv) if results.levels_csv.exists() else []
+    frames = analysis.load(results.root)
+    plots, missing = draw_plots(frames.levels, frames.timeseries)
+    page = render_report(manifest, levels, plots, missing)
+    path = results.root / REPORT_NAME
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(path)
+    return path
