@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+import yaml
 
 pytestmark = pytest.mark.e2e
 
@@ -68,43 +69,97 @@ def _only_run(results: Path) -> Path:
     return runs[0]
 
 
-def test_tiny_scenario_over_all_variants(tmp_path: Path, no_orphans: None) -> None:
-    scenario = tmp_path / "e2e-tiny.yaml"
-    scenario.write_text(TINY)
-    proc = _harness("run", str(scenario), "--results-dir", str(tmp_path / "results"))
+def _run(scenario: Path, results: Path) -> Path:
+    proc = _harness("run", str(scenario), "--results-dir", str(results))
     output, _ = proc.communicate(timeout=900)
     assert proc.returncode == 0, output
+    runs = sorted(p for p in results.iterdir() if p.is_dir())
+    return runs[-1]
 
-    run = _only_run(tmp_path / "results")
+
+def _gate(run: Path, rules: Path, *extra: str) -> tuple[int, str]:
+    proc = _harness("gate", str(run), "--rules", str(rules), *extra)
+    output, _ = proc.communicate(timeout=120)
+    return proc.returncode, output
+
+
+def test_ci_gate_scenario_over_all_variants_passes_its_gate(tmp_path: Path, no_orphans: None) -> None:
+    """The project's own CI gate: scenarios/ci-gate.yaml, gated by its in-run rules (SLOs, relative)."""
+    run = _run(REPO / "scenarios" / "ci-gate.yaml", tmp_path / "results")
+    scenario = json.loads((run / "manifest.json").read_text())["scenario"]
+    delay_ms = scenario["workload"]["downstream_delay_ms"]
+    pool = scenario["app"]["db_pool"]
+
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "complete"
     assert manifest["git"]["commit"]
     assert manifest["jdks"]["25"]["version"].startswith("25")
-    assert manifest["scenario"]["app"]["tomcat"]["max_threads"] == 8
     for key in ("mvc-platform@jdk25", "mvc-virtual@jdk25", "webflux@jdk25"):
         variant = manifest["variants"][key]
-        assert "-Xmx256m" in variant["jvm_flags"]
-        assert variant["effective"]["dbPool"]["maxSize"] == 8
+        assert f"-Xmx{scenario['app']['heap']}" in variant["jvm_flags"]
+        assert variant["effective"]["dbPool"]["maxSize"] == pool
     assert manifest["variants"]["mvc-virtual@jdk25"]["effective"]["virtualThreads"] is True
-    assert manifest["variants"]["mvc-platform@jdk25"]["effective"]["tomcat"]["maxThreads"] == 8
+    assert manifest["variants"]["mvc-platform@jdk25"]["effective"]["tomcat"]["maxThreads"] == (
+        scenario["app"]["tomcat"]["max_threads"])
 
     with (run / "levels.csv").open() as handle:
         rows = list(csv.DictReader(handle))
-    assert {(r["variant"], int(r["users"])) for r in rows} == {
-        (v, u) for v in ("mvc-platform", "mvc-virtual", "webflux") for u in (4, 16)
-    }
+    levels = scenario["load"]["levels"]
+    repetitions = scenario["load"]["repetitions"]
+    assert sorted((r["variant"], int(r["users"]), int(r["repetition"])) for r in rows) == sorted(
+        (v, u, rep) for v in ("mvc-platform", "mvc-virtual", "webflux") for u in levels
+        for rep in range(1, repetitions + 1)
+    )
     for row in rows:
-        where = f"{row['variant']} {row['users']} users"
+        where = f"{row['variant']} {row['users']} users rep {row['repetition']}"
         assert int(row["requests"]) > 0, where
         assert int(row["errors"]) == 0, where
         # The chain makes two sequential downstream calls: no answer can be faster than both delays.
-        assert float(row["p50_ms"]) >= 2 * DELAY_MS, where
+        assert float(row["p50_ms"]) >= 2 * delay_ms, where
         assert float(row["app_rss_mb_max"]) > 0, where
         assert float(row["app_cpu_s"]) > 0, where
     assert len(list((run / "histograms").glob("*.hlog"))) == len(rows)
     summary = (run / "summary.md").read_text()
     for variant in ("mvc-platform", "mvc-virtual", "webflux"):
         assert variant in summary
+    assert "<img" in (run / "report.html").read_text()
+
+    # Regression rules need a baseline; tests/test_e2e.py's regression test covers them.
+    rules = yaml.safe_load((REPO / "scenarios" / "ci-gate.rules.yaml").read_text())
+    in_run = tmp_path / "in-run.rules.yaml"
+    in_run.write_text(yaml.safe_dump({"rules": [r for r in rules["rules"] if "regression" not in r]}))
+    code, output = _gate(run, in_run, "--junit", str(tmp_path / "gate.xml"))
+    assert code == 0, output
+    assert (tmp_path / "gate.xml").exists()
+
+
+REGRESSION = """
+name: regression
+variants: [mvc-virtual]
+jdks: [25]
+app: {heap: 256m, gc: G1, db_pool: 8}
+workload: {profile: io-bound, downstream_delay_ms: DELAY}
+data: {orders: 2000, customers: 200}
+load: {levels: [16], warmup: 3s, settle: 1s, duration: 3s, repetitions: 3}
+"""
+
+
+def test_gate_fails_a_slowed_build_and_passes_the_same_build(tmp_path: Path, no_orphans: None) -> None:
+    rules = REPO / "scenarios" / "ci-gate.rules.yaml"
+    normal = tmp_path / "normal.yaml"
+    normal.write_text(REGRESSION.replace("DELAY", "10"))
+    slowed = tmp_path / "slowed.yaml"
+    slowed.write_text(REGRESSION.replace("DELAY", "40"))
+    baseline = _run(normal, tmp_path / "baseline")
+    same = _run(normal, tmp_path / "same")
+    slower = _run(slowed, tmp_path / "slower")
+
+    code, output = _gate(same, rules, "--baseline", str(baseline))
+    assert code == 0, output
+    code, output = _gate(slower, rules, "--baseline", str(baseline))
+    assert code == 1, output
+    assert "throughput regression" in output
+    assert "FAIL" in output
 
 
 def test_validate_reports_every_problem_and_starts_nothing(tmp_path: Path, no_orphans: None) -> None:
