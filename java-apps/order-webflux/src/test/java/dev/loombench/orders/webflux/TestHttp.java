@@ -15,6 +15,8 @@ import java.util.concurrent.CompletableFuture;
  */
 public record TestHttp(int port) {
 
+    private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+
     private static final HttpClient CLIENT = HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(Duration.ofSeconds(5))
@@ -34,12 +36,21 @@ public record TestHttp(int port) {
     }
 
     public CompletableFuture<HttpResponse<byte[]>> getAsync(String path) {
-        return CLIENT.sendAsync(request(path), HttpResponse.BodyHandlers.ofByteArray());
+        return getAsync(path, DEFAULT_TIMEOUT);
+    }
+
+    /** For tests whose requests may legitimately wait longer than the default 30 s. */
+    public CompletableFuture<HttpResponse<byte[]>> getAsync(String path, Duration timeout) {
+        return CLIENT.sendAsync(request(path, timeout), HttpResponse.BodyHandlers.ofByteArray());
     }
 
     private HttpRequest request(String path) {
+        return request(path, DEFAULT_TIMEOUT);
+    }
+
+    private HttpRequest request(String path, Duration timeout) {
         return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + path))
-            .timeout(Duration.ofSeconds(30))
+            .timeout(timeout)
             .GET()
             .build();
     }

@@ -16,6 +16,8 @@ public record ApiError(int status, String error, String message, String field) {
 
     public static final int BAD_GATEWAY = 502;
 
+    public static final int SERVICE_UNAVAILABLE = 503;
+
     public static ApiError orderNotFound(long orderId) {
         return new ApiError(NOT_FOUND, "not_found", "order " + orderId + " not found", null);
     }
@@ -30,5 +32,13 @@ public record ApiError(int status, String error, String message, String field) {
 
     public static ApiError downstreamFailed(DownstreamService service) {
         return new ApiError(BAD_GATEWAY, "downstream_failed", service.serviceName() + " service failed", null);
+    }
+
+    /**
+     * The database could not be reached or no pooled connection was free within the acquire timeout. The
+     * message names no driver, pool or cause, so JDBC and R2DBC variants answer byte for byte the same.
+     */
+    public static ApiError databaseUnavailable() {
+        return new ApiError(SERVICE_UNAVAILABLE, "database_unavailable", "database unavailable", null);
     }
 }

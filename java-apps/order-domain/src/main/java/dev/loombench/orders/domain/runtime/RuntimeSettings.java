@@ -1,15 +1,23 @@
 package dev.loombench.orders.domain.runtime;
 
+import java.util.Map;
+
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 
 /**
  * The {@code runtime} entry of {@code /actuator/info}: effective settings read back from live beans, one shape
  * for every variant so the harness can store them side by side. Parts that do not apply to a variant are null
  * (e.g. {@code tomcat} for WebFlux, {@code nettyIoWorkers} for MVC).
+ * <p>
+ * {@code liveThreads} counts the live platform threads of every thread pool the variant runs, by pool (see
+ * {@link LiveThreads}), read when the info is requested: e.g. WebFlux's {@code reactor-http-*} event loops next to
+ * r2dbc-postgresql's own {@code reactor-tcp-*} loops, or Tomcat's request threads next to Hikari's housekeeper.
  */
-@JsonPropertyOrder({"variant", "server", "virtualThreads", "tomcat", "nettyIoWorkers", "dbPool", "httpClient", "jvm"})
+@JsonPropertyOrder({"variant", "server", "virtualThreads", "tomcat", "nettyIoWorkers", "dbPool", "httpClient", "jvm",
+        "liveThreads"})
 public record RuntimeSettings(String variant, String server, boolean virtualThreads, TomcatSettings tomcat,
-        Integer nettyIoWorkers, DbPoolSettings dbPool, HttpClientSettings httpClient, JvmSettings jvm) {
+        Integer nettyIoWorkers, DbPoolSettings dbPool, HttpClientSettings httpClient, JvmSettings jvm,
+        Map<String, Integer> liveThreads) {
 
     /** {@code executor} names the class actually running requests (a virtual-thread executor or a pool). */
     @JsonPropertyOrder({"maxThreads", "minSpareThreads", "maxConnections", "acceptCount", "executor"})

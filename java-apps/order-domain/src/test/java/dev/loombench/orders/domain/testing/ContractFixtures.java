@@ -25,6 +25,8 @@ public final class ContractFixtures {
 
     public static final String BAD_REQUEST = "contract/bad-request.json";
 
+    public static final String DATABASE_UNAVAILABLE = "contract/database-unavailable.json";
+
     private ContractFixtures() {
     }
 

@@ -1,6 +1,13 @@
 package dev.loombench.orders.mvc.order;
 
+import java.sql.SQLException;
+
+import com.zaxxer.hikari.pool.HikariPool;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
 import org.springframework.beans.TypeMismatchException;
+import org.springframework.dao.DataAccessException;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -19,6 +26,8 @@ import dev.loombench.orders.domain.error.OrderNotFoundException;
 @RestControllerAdvice
 class ApiErrorAdvice {
 
+    private static final Log logger = LogFactory.getLog(ApiErrorAdvice.class);
+
     @ExceptionHandler(InvalidRequestException.class)
     ResponseEntity<ApiError> invalidRequest(InvalidRequestException ex) {
         return body(ex.toApiError());
@@ -32,6 +41,21 @@ class ApiErrorAdvice {
     @ExceptionHandler(DownstreamFailedException.class)
     ResponseEntity<ApiError> downstreamFailed(DownstreamFailedException ex) {
         return body(ex.toApiError());
+    }
+
+    /**
+     * The database is unreachable or Hikari had no connection within connection-timeout. JdbcClient turns
+     * Hikari's SQLTransientConnectionException into CannotGetJdbcConnectionException (a DataAccessException);
+     * a raw SQLException or Hikari's PoolInitializationException (first use of a lazily started pool whose
+     * database is down) covers what escapes untranslated. Debug only: under overload every request may fail
+     * this way, and a log line each would add load.
+     */
+    @ExceptionHandler({ DataAccessException.class, SQLException.class, HikariPool.PoolInitializationException.class })
+    ResponseEntity<ApiError> databaseUnavailable(Exception ex) {
+        if (logger.isDebugEnabled()) {
+            logger.debug("database unavailable", ex);
+        }
+        return body(ApiError.databaseUnavailable());
     }
 
     /** Spring's own 400s (binding, conversion, unreadable input) in the same shape instead of its problem body. */

@@ -1,7 +1,10 @@
 package dev.loombench.orders.mvc.runtime;
 
 import java.sql.SQLException;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Executor;
+import java.util.function.Predicate;
 
 import javax.sql.DataSource;
 
@@ -27,6 +30,7 @@ import org.springframework.context.ApplicationContext;
 import org.springframework.stereotype.Component;
 
 import dev.loombench.orders.domain.runtime.JvmSettings;
+import dev.loombench.orders.domain.runtime.LiveThreads;
 import dev.loombench.orders.domain.runtime.RuntimeSettings;
 import dev.loombench.orders.domain.runtime.RuntimeSettings.DbPoolSettings;
 import dev.loombench.orders.domain.runtime.RuntimeSettings.HttpClientSettings;
@@ -63,7 +67,7 @@ class RuntimeInfoContributor implements InfoContributor {
     public void contribute(Info.Builder builder) {
         ProtocolHandler protocol = tomcatProtocol();
         builder.withDetail("runtime", new RuntimeSettings(this.variant, "tomcat", runsOnVirtualThreads(protocol),
-                tomcat(protocol), null, dbPool(), httpClient(), JvmSettings.current()));
+                tomcat(protocol), null, dbPool(), httpClient(), JvmSettings.current(), liveThreads(protocol)));
     }
 
     private ProtocolHandler tomcatProtocol() {
@@ -99,6 +103,49 @@ class RuntimeInfoContributor implements InfoContributor {
         }
         catch (SQLException notHikari) {
             return new DbPoolSettings(this.dataSource.getClass().getName(), -1, -1, -1);
+        }
+    }
+
+    /**
+     * Tomcat's request threads (none with virtual threads: those are not listed, their carriers are), its poller
+     * and acceptor, Hikari's background threads (named after the pool), and the virtual-thread carriers. Apache
+     * HttpClient's classic pool runs no threads of its own.
+     */
+    private Map<String, Integer> liveThreads(ProtocolHandler protocol) {
+        String pool = hikariPoolName();
+        String connector = connectorThreadPrefix(protocol);
+        Map<String, Predicate<Thread>> pools = new LinkedHashMap<>();
+        pools.put("tomcat-exec", LiveThreads.namedStartingWith(connector + "-exec-"));
+        pools.put("tomcat-poller", LiveThreads.namedStartingWith(connector + "-Poller"));
+        pools.put("tomcat-acceptor", LiveThreads.namedStartingWith(connector + "-Acceptor"));
+        // HikariCP 7 names them "<pool>:housekeeper" etc.; they exist once the pool has started (first query).
+        pools.put("hikari-housekeeper", LiveThreads.namedStartingWith(pool + ":housekeeper"));
+        pools.put("hikari-connection-adder", LiveThreads.namedStartingWith(pool + ":connection-adder"));
+        pools.put("hikari-connection-closer", LiveThreads.namedStartingWith(pool + ":connection-closer"));
+        pools.put("virtual-thread-carriers",
+                (thread) -> "jdk.internal.misc.CarrierThread".equals(thread.getClass().getName()));
+        return LiveThreads.count(pools);
+    }
+
+    /**
+     * Tomcat names its threads after this connector, e.g. {@code http-nio-127.0.0.1-8080-exec-1}, so only this
+     * server's threads are counted even when other servers share the JVM (as cached test contexts do).
+     * {@code getName()} is the JMX-quoted form of that name; on port 0 (tests) the threads were named
+     * {@code http-nio-127.0.0.1-auto-1} before the port was bound, and {@code getName()} appends the bound port.
+     */
+    private static String connectorThreadPrefix(ProtocolHandler protocol) {
+        if (protocol instanceof AbstractProtocol<?> tomcat) {
+            return tomcat.getName().replace("\"", "").replaceFirst("(-auto-\\d+)-\\d+$", "$1");
+        }
+        return "http-";
+    }
+
+    private String hikariPoolName() {
+        try {
+            return this.dataSource.unwrap(HikariDataSource.class).getPoolName();
+        }
+        catch (SQLException notHikari) {
+            return "HikariPool";
         }
     }
 

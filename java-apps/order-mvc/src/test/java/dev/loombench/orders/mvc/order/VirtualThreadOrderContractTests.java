@@ -20,6 +20,8 @@ class VirtualThreadOrderContractTests extends OrderContractTests {
     void infoReportsVirtualThreadExecutor() {
         String info = utf8(server().get("/actuator/info"));
         assertThat(info).contains("\"variant\":\"mvc-virtual\"", "\"virtualThreads\":true",
-                "\"executor\":\"org.apache.tomcat.util.threads.VirtualThreadExecutor\"", "\"maxSize\":5");
+                "\"executor\":\"org.apache.tomcat.util.threads.VirtualThreadExecutor\"", "\"maxSize\":5",
+                // Requests run on virtual threads, which are not listed: no Tomcat pool threads at all.
+                "\"liveThreads\":{\"tomcat-exec\":0,\"tomcat-poller\":1,\"tomcat-acceptor\":1,");
     }
 }

@@ -14,8 +14,13 @@ public record LiveServer(int port) {
     private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     public HttpResponse<byte[]> get(String path) {
+        return get(path, Duration.ofSeconds(30));
+    }
+
+    /** For requests that may legitimately wait longer than the default 30 s. */
+    public HttpResponse<byte[]> get(String path, Duration timeout) {
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + path))
-            .timeout(Duration.ofSeconds(30))
+            .timeout(timeout)
             .GET()
             .build();
         try {

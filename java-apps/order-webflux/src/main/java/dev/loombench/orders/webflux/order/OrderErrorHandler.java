@@ -1,8 +1,12 @@
 package dev.loombench.orders.webflux.order;
 
+import java.util.concurrent.TimeoutException;
+
+import io.r2dbc.spi.R2dbcException;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
+import org.springframework.dao.DataAccessException;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -38,6 +42,20 @@ class OrderErrorHandler {
             logger.debug(ex.getMessage(), ex.getCause());
         }
         return body(ex.toApiError());
+    }
+
+    /**
+     * The database is unreachable or the R2DBC pool had no connection within max-acquire-time. DatabaseClient
+     * wraps driver and pool errors in DataAccessException; the raw R2DBC and timeout types cover a failure that
+     * escapes unwrapped. Only the database call can end with them here: downstream errors are already
+     * DownstreamFailedException. Debug only, for the same reason as the 502.
+     */
+    @ExceptionHandler({ DataAccessException.class, R2dbcException.class, TimeoutException.class })
+    ResponseEntity<ApiError> databaseUnavailable(Exception ex) {
+        if (logger.isDebugEnabled()) {
+            logger.debug("database unavailable", ex);
+        }
+        return body(ApiError.databaseUnavailable());
     }
 
     /** Spring's own 400s in the same shape as order-mvc gives them, instead of WebFlux's default error body. */

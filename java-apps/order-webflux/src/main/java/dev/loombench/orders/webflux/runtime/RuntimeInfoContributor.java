@@ -74,7 +74,7 @@ class RuntimeInfoContributor implements InfoContributor {
     RuntimeSettings settings() {
         return new RuntimeSettings(this.variant, server(), virtualThreads(), null,
                 NettyEventLoops.ioWorkers(this.reactorResources.getIfAvailable()), dbPool(), httpClient(),
-                JvmSettings.current());
+                JvmSettings.current(), ThreadPools.live());
     }
 
     private String server() {

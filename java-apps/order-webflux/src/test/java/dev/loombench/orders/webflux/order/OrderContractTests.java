@@ -2,16 +2,12 @@ package dev.loombench.orders.webflux.order;
 
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.stream.IntStream;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import reactor.netty.resources.LoopResources;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -118,7 +114,10 @@ class OrderContractTests {
         assertThat(ApiError.downstreamFailed(DownstreamService.INVENTORY).status()).isEqualTo(502);
     }
 
-    /** In parallel the two calls would cost one delay; one after the other, as design.md fixes, they cost two. */
+    /**
+     * In parallel the two calls would cost one delay; one after the other, as design.md fixes, they cost two. A
+     * lower bound only: the downstream's delays guarantee it however slow the machine; no upper bound is asserted.
+     */
     @Test
     void customerAndInventoryAreFetchedOneAfterTheOther() {
         this.http.get("/orders/" + ContractFixtures.FIXTURE_ORDER_ID);
@@ -129,31 +128,6 @@ class OrderContractTests {
 
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(elapsed).isGreaterThanOrEqualTo(Duration.ofMillis(2 * DOWNSTREAM_DELAY_MS));
-    }
-
-    /**
-     * Each request spends 2 × DOWNSTREAM_DELAY_MS waiting downstream. A handler that held its event loop while
-     * waiting would serve one request per loop at a time, so the batch would take at least
-     * requests / loops × 2 × delay (48 s with the single loop the pom sets); non-blocking handlers overlap
-     * them all. A third of that bound leaves a wide margin for a slow, shared machine.
-     */
-    @Test
-    void requestsOverlapInsteadOfQueueingOnTheEventLoop() {
-        this.http.get("/orders/" + ContractFixtures.FIXTURE_ORDER_ID);
-        int requests = 60;
-        Duration perRequest = Duration.ofMillis(2 * DOWNSTREAM_DELAY_MS);
-        Duration blockingBound = perRequest.multipliedBy(requests).dividedBy(LoopResources.DEFAULT_IO_WORKER_COUNT);
-
-        long start = System.nanoTime();
-        List<CompletableFuture<HttpResponse<byte[]>>> responses = IntStream.range(0, requests)
-            .mapToObj((i) -> this.http.getAsync("/orders/" + (ContractFixtures.FIXTURE_ORDER_ID + i % 10)))
-            .toList();
-        List<Integer> statuses = responses.stream().map(CompletableFuture::join).map(HttpResponse::statusCode)
-            .toList();
-        Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
-
-        assertThat(statuses).containsOnly(200);
-        assertThat(elapsed).isLessThan(blockingBound.dividedBy(3));
     }
 
     private static void assertJson(HttpResponse<byte[]> response) {

@@ -68,6 +68,29 @@ class RuntimeInfoTests {
         assertThat(jvm.path("availableProcessors").asInt()).isEqualTo(Runtime.getRuntime().availableProcessors());
     }
 
+    /**
+     * After one order request the database connection exists, so r2dbc-postgresql's own event loops are live next
+     * to the server's; each pool has at most one loop per ioWorkerCount (one under surefire). Lazy pools that were
+     * never started (here e.g. Reactor Netty's global HttpResources) are not listed.
+     */
+    @Test
+    void infoCountsTheLiveThreadsOfEveryPool() {
+        TestHttp http = new TestHttp(this.port);
+        http.get("/orders/1");
+
+        JsonNode threads = JsonMapper.builder().build().readTree(http.get("/actuator/info").body())
+            .path("runtime").path("liveThreads");
+
+        assertThat(threads.propertyNames()).as(threads.toString()).contains("total")
+            .isSubsetOf("webflux-http-epoll", "webflux-http-nio", "reactor-http-epoll", "reactor-http-nio",
+                    "reactor-tcp-epoll", "reactor-tcp-nio", "parallel", "boundedElastic", "total");
+        int httpLoops = threads.path("webflux-http-epoll").asInt() + threads.path("webflux-http-nio").asInt();
+        int tcpLoops = threads.path("reactor-tcp-epoll").asInt() + threads.path("reactor-tcp-nio").asInt();
+        assertThat(httpLoops).as(threads.toString()).isBetween(1, LoopResources.DEFAULT_IO_WORKER_COUNT);
+        assertThat(tcpLoops).as(threads.toString()).isBetween(1, LoopResources.DEFAULT_IO_WORKER_COUNT);
+        assertThat(threads.path("total").asInt()).isGreaterThanOrEqualTo(httpLoops + tcpLoops);
+    }
+
     @Test
     void healthIsUpAndPrometheusShowsBothPools() {
         TestHttp http = new TestHttp(this.port);
