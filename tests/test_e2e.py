@@ -5,6 +5,7 @@ Asserts on what the results say and on what is left running; never on how fast a
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -12,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,30 +39,39 @@ load: {{levels: [4, 16], warmup: 2s, settle: 1s, duration: 4s, repetitions: 1}}
 """
 
 
+RUN_MARK = f"harness-e2e-{uuid.uuid4().hex}"
+
+
 def _ours() -> set[int]:
-    """Processes a run may start: PostgreSQL, the apps, Locust."""
+    """Processes started by the harness runs of this test module: they inherit RUN_MARK."""
     found = set()
-    for proc in psutil.process_iter(["pid", "cmdline"]):
-        cmdline = " ".join(proc.info["cmdline"] or [])
-        if any(mark in cmdline for mark in ("postgres -D", "order-mvc.jar", "order-webflux.jar",
-                                            "downstream.jar", "locust")):
-            found.add(proc.info["pid"])
+    for proc in psutil.process_iter(["pid"]):
+        with contextlib.suppress(psutil.Error):
+            if proc.environ().get("HARNESS_E2E_MARK") == RUN_MARK:
+                found.add(proc.info["pid"])
     return found
+
+
+def _cmdline(pid: int) -> list[str]:
+    try:
+        return psutil.Process(pid).cmdline()
+    except psutil.Error:
+        return []
 
 
 @pytest.fixture
 def no_orphans() -> Iterator[None]:
-    before = _ours()
     yield
     deadline = time.monotonic() + 15
-    while (left := _ours() - before) and time.monotonic() < deadline:
+    while (left := _ours()) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert not left, f"processes left behind: {[psutil.Process(p).cmdline() for p in left if psutil.pid_exists(p)]}"
 
 
-def _harness(*args: str, **kwargs: object) -> subprocess.Popen[str]:
+def _harness(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "harness", *args], cwd=REPO, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kwargs)  # type: ignore[call-overload]
+                            env={**os.environ, "HARNESS_E2E_MARK": RUN_MARK, "COLUMNS": "200"},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
 def _only_run(results: Path) -> Path:
@@ -195,11 +206,11 @@ def test_ctrl_c_mid_level_stops_everything_and_marks_the_run_interrupted(
                         .replace("[mvc-platform, mvc-virtual, webflux]", "[mvc-virtual]")
                         .replace("duration: 4s", "duration: 120s"))
     results = tmp_path / "results"
-    proc = _harness("run", str(scenario), "--results-dir", str(results), env={**os.environ, "COLUMNS": "200"})
+    proc = _harness("run", str(scenario), "--results-dir", str(results))
     deadline = time.monotonic() + 300
     # Wait until Locust is sending load, the moment with the most processes alive.
     while time.monotonic() < deadline and proc.poll() is None:
-        if any("locust" in " ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])):
+        if any("locust" in " ".join(_cmdline(pid)) for pid in _ours()):
             break
         time.sleep(0.5)
     assert proc.poll() is None, proc.communicate()[0]
