@@ -75,6 +75,11 @@ class Results:
       ``generator_cpu_pct_max`` (percent of one core); each NaN when not sampled
     - ``generator_saturated`` (bool), ``littles_law_users`` (float), ``littles_law_deviation``
       (float, relative), ``littles_law_ok`` (bool)
+    - from the app's ``/actuator/prometheus`` in the window (NaN when the variant has no such meter):
+      ``platform_threads_max``, ``heap_used_mb_max``, ``db_pool_active_max``, ``db_pool_pending_max``,
+      ``db_acquire_ms_mean``, ``db_acquire_ms_max``, ``db_acquire_timeouts``, ``tomcat_busy_threads_max``,
+      ``tomcat_connections_max``, ``http_client_pending_max``, ``vt_pinned``, ``vt_submit_failed``,
+      ``gc_pauses``, ``gc_pause_ms_total``, ``scrape_errors`` (gauges: max; counters: increase)
 
     ``timeseries``: one row per second of measured load: ``run``, ``jdk``, ``variant``, ``users``,
     ``repetition``, ``t`` (seconds since the level's first measured second), ``requests``,

@@ -17,6 +17,7 @@ import httpx
 
 from harness.errors import AppError
 from harness.jdks import Jdk
+from harness.jfr.flags import jfr_flags
 from harness.processes import ManagedProcess, Supervisor
 from harness.scenario import AppSettings, Scenario, VariantName
 
@@ -67,7 +68,9 @@ def app_key(variant: VariantName, jdk_feature: int) -> str:
     return f"{variant}@jdk{jdk_feature}"
 
 
-def jvm_flags(app: AppSettings, variant: VariantName | None, gc_log: Path) -> tuple[str, ...]:
+def jvm_flags(
+    app: AppSettings, variant: VariantName | None, gc_log: Path, jfr_recording: Path | None = None
+) -> tuple[str, ...]:
     """The JVM flags of an order app: fixed heap, the chosen GC, a GC log; the same for every variant
     except the one flag only Netty reads."""
     flags = [
@@ -80,6 +83,8 @@ def jvm_flags(app: AppSettings, variant: VariantName | None, gc_log: Path) -> tu
     ]
     if variant == "webflux":
         flags.append(f"-Dreactor.netty.ioWorkerCount={app.netty.io_workers}")
+    if jfr_recording is not None and app.jfr.enabled:
+        flags.extend(jfr_flags(jfr_recording, app.jfr.pinned_threshold_ms))
     flags.extend(app.jvm_args)
     return tuple(flags)
 
@@ -97,6 +102,7 @@ def variant_env(
         "ORDERS_DB_ACQUIRE_TIMEOUT_MS": str(app.db_acquire_timeout_ms),
         "ORDERS_DOWNSTREAM_URL": downstream_url,
         "ORDERS_DOWNSTREAM_DELAY_MS": str(scenario.workload.downstream_delay_ms),
+        "ORDERS_LEGACY_STRIPES": str(scenario.workload.legacy_stripes),
         "ORDERS_HTTP_CLIENT_MAX_CONNECTIONS": str(app.http_client.max_connections),
         "ORDERS_HTTP_CLIENT_ACQUIRE_TIMEOUT_MS": str(app.http_client.acquire_timeout_ms),
         "ORDERS_HTTP_CLIENT_RESPONSE_TIMEOUT_MS": str(app.http_client.response_timeout_ms),

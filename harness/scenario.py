@@ -19,9 +19,11 @@ from pydantic import (
     PlainSerializer,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from harness.errors import ScenarioError
+from harness.load.endpoints import PROFILE_MIX
 
 VariantName = Literal["mvc-platform", "mvc-virtual", "webflux"]
 ALL_VARIANTS: tuple[VariantName, ...] = ("mvc-platform", "mvc-virtual", "webflux")
@@ -82,6 +84,13 @@ class HttpClientSettings(StrictModel):
     response_timeout_ms: int = Field(10000, gt=0, description="How long a downstream response may take.")
 
 
+class JfrSettings(StrictModel):
+    enabled: bool = Field(True, description="Record JFR (profile settings) in every measured app; kept in jfr/.")
+    pinned_threshold_ms: int = Field(
+        1, ge=0, description="Shortest jdk.VirtualThreadPinned event recorded (the JDK's default is 20 ms)."
+    )
+
+
 class AppSettings(StrictModel):
     heap: str = Field(
         "512m", pattern=r"^\d+[kmg]$", description="Fixed heap: both -Xms and -Xmx (e.g. 512m, 2g)."
@@ -96,6 +105,7 @@ class AppSettings(StrictModel):
     http_client: HttpClientSettings = Field(
         default_factory=HttpClientSettings, description="The apps' HTTP client to the downstream service."
     )
+    jfr: JfrSettings = Field(default_factory=JfrSettings, description="Java Flight Recorder.")
     jvm_args: tuple[str, ...] = Field(
         (), description="Extra JVM flags appended after the harness's own, identical for every variant."
     )
@@ -110,10 +120,37 @@ class AppSettings(StrictModel):
 
 
 class WorkloadSettings(StrictModel):
-    profile: Literal["io-bound"] = Field("io-bound", description="Which endpoint mix to load.")
+    profile: Literal["io-bound", "cpu-bound", "pinning", "mixed"] = Field(
+        "io-bound",
+        description="io-bound: GET /orders/{id} (DB + two downstream calls); cpu-bound: GET /quotes/{id} "
+        "(cpu_rounds of SHA-256); pinning: GET /legacy/customers/{id} (blocking call inside synchronized); "
+        "mixed: the weights in `mix`.",
+    )
+    mix: dict[Literal["orders", "quotes", "legacy"], Annotated[int, Field(ge=0)]] | None = Field(
+        None, description="Endpoint weights for profile mixed, e.g. {orders: 6, quotes: 3, legacy: 1}."
+    )
     downstream_delay_ms: int = Field(
         20, ge=0, le=60000, description="Delay of each downstream call; an order costs two calls."
     )
+    cpu_rounds: int = Field(2000, ge=1, le=100000, description="SHA-256 rounds per /quotes request.")
+    legacy_stripes: int = Field(
+        64, ge=1, description="Monitors of the legacy client (a striped lock): pinning shows once users > carriers."
+    )
+
+    @model_validator(mode="after")
+    def _mix_matches_profile(self) -> WorkloadSettings:
+        if self.profile == "mixed":
+            if not self.mix or sum(self.mix.values()) == 0:
+                raise ValueError("mix: required with a positive weight when profile is mixed")
+        elif self.mix is not None:
+            raise ValueError(f"mix: only for profile mixed (profile {self.profile} sends a fixed endpoint)")
+        return self
+
+    def endpoint_mix(self) -> dict[str, int]:
+        """Endpoint → weight of what this workload sends."""
+        if self.profile == "mixed" and self.mix:
+            return {name: weight for name, weight in self.mix.items() if weight > 0}
+        return dict(PROFILE_MIX[self.profile])
 
 
 class DataSettings(StrictModel):
@@ -137,6 +174,9 @@ class LoadSettings(StrictModel):
     settle: Duration = Field(2.0, description="Start of every level (users connecting); not measured.")
     duration: Duration = Field(20.0, description="Measured time of every level.")
     repetitions: int = Field(1, gt=0, le=100, description="How often each level is measured.")
+    scrape_interval: Duration = Field(
+        2.0, description="How often /actuator/prometheus is read during load (each read costs the app CPU)."
+    )
 
     @field_validator("duration")
     @classmethod

@@ -7,6 +7,7 @@ Every problem of every variant is collected; the run stops only after all were c
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -116,13 +117,46 @@ def _check_error(client: httpx.Client, path: str, status: int, error: str, field
     return problems
 
 
-def verify_app(name: str, base_url: str, orders: Sequence[ExpectedOrder], unknown_id: int
+def expected_quote(order_id: int, rounds: int) -> dict[str, Any]:
+    """The contract's quote, computed here: ``rounds`` chained SHA-256 from the 8-byte big-endian id."""
+    digest = order_id.to_bytes(8, "big")
+    for _ in range(rounds):
+        digest = hashlib.sha256(digest).digest()
+    return {"orderId": order_id, "rounds": rounds, "digest": digest.hex(),
+            "priceCents": 100 + int.from_bytes(digest[:4], "big") % 99900}
+
+
+def expected_customer(customer_id: int) -> dict[str, Any]:
+    return {"id": customer_id, "name": f"Customer {customer_id}", "tier": TIERS[customer_id % 3]}
+
+
+def _check_body(client: httpx.Client, path: str, expected: dict[str, Any], name: str,
+                bodies: dict[str, bytes]) -> list[str]:
+    response = client.get(path)
+    problems, body = _check_json(response, 200, f"{name} GET {path}")
+    if body is not None and response.status_code == 200:
+        problems += [f"{name} GET {path}: {p}" for p in _compare(expected, body, "")]
+    bodies[path] = response.content
+    return problems
+
+
+def verify_app(name: str, base_url: str, orders: Sequence[ExpectedOrder], unknown_id: int,
+               endpoints: Iterable[str] = ("orders",), cpu_rounds: int = 1000
                ) -> tuple[list[str], dict[str, bytes]]:
-    """Check one running variant; return its problems and the raw bodies (for cross-variant checks)."""
+    """Check one running variant on every endpoint the load will hit (orders always: its error cases
+    cover the shared contract); return its problems and the raw bodies (for cross-variant checks)."""
     problems: list[str] = []
     bodies: dict[str, bytes] = {}
+    loaded = set(endpoints)
     with httpx.Client(base_url=base_url, timeout=30.0) as client:
         try:
+            for order in orders:
+                if "quotes" in loaded:
+                    problems += _check_body(client, f"/quotes/{order.id}?rounds={cpu_rounds}",
+                                            expected_quote(order.id, cpu_rounds), name, bodies)
+                if "legacy" in loaded:
+                    problems += _check_body(client, f"/legacy/customers/{order.customer_id}",
+                                            expected_customer(order.customer_id), name, bodies)
             for order in orders:
                 path = f"/orders/{order.id}"
                 response = client.get(path)

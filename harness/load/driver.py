@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,12 +25,12 @@ from urllib.parse import urlsplit
 from hdrh.histogram import HdrHistogram
 
 from harness.errors import LoadError
+from harness.load.endpoints import decode_mix, encode_mix
 from harness.load.recording import LevelRecording, WindowStats, new_histogram
 from harness.processes import ManagedProcess, Supervisor
 from harness.sampling import ProcessSampler
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
-KNOWN_PROFILES = ("io-bound",)  # must match PATHS in locustfile.py
 SIDECAR_FORMAT = 1
 GENERATOR = "generator"  # the sampler name of the Locust process
 STOP_TIMEOUT_S = 5  # Locust --stop-timeout: in-flight requests may finish
@@ -53,6 +53,9 @@ class LoadTarget:
     seed: int
     profile: str = "io-bound"
     allow_remote: bool = False
+    mix: Mapping[str, int] = field(default_factory=lambda: {"orders": 1})
+    customer_id_max: int = 1
+    cpu_rounds: int = 1000
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -68,8 +71,10 @@ class LoadTarget:
             )
         if self.order_id_max < 1:
             raise LoadError(f"order_id_max must be >= 1, got {self.order_id_max}; check the seed size")
-        if self.profile not in KNOWN_PROFILES:
-            raise LoadError(f"unknown load profile {self.profile!r}; known: {', '.join(KNOWN_PROFILES)}")
+        try:
+            decode_mix(encode_mix(self.mix))
+        except ValueError as error:
+            raise LoadError(f"load mix of profile {self.profile!r}: {error}") from None
 
 
 def is_loopback(host: str) -> bool:
@@ -217,6 +222,9 @@ def _child_env(target: LoadTarget, paths: _Paths, label: str, run_s: int) -> dic
         HARNESS_HLOG_PATH=str(paths.hlog),
         HARNESS_RESULT_PATH=str(paths.sidecar),
         HARNESS_PROFILE=target.profile,
+        HARNESS_MIX=encode_mix(target.mix),
+        HARNESS_CUSTOMER_ID_MAX=str(target.customer_id_max),
+        HARNESS_CPU_ROUNDS=str(target.cpu_rounds),
         HARNESS_HLOG_TAG=label,
         HARNESS_RUN_S=str(run_s),
     )

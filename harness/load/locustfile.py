@@ -10,11 +10,14 @@ instead of being recorded as their latency. Reports must label them as such.
 
 Configuration (environment, set by the driver):
 
-``HARNESS_ORDER_ID_MAX``  ids are drawn uniformly from 1..max
+``HARNESS_ORDER_ID_MAX``  order ids are drawn uniformly from 1..max
+``HARNESS_CUSTOMER_ID_MAX`` customer ids (legacy endpoint) from 1..max
 ``HARNESS_SEED``          user *i* draws from ``random.Random(seed + i)``
+``HARNESS_MIX``           endpoint weights, e.g. ``orders:2,quotes:1`` (harness.load.endpoints)
+``HARNESS_CPU_ROUNDS``    SHA-256 rounds per quote
 ``HARNESS_HLOG_PATH``     HdrHistogram interval log (successes, microseconds, one line per second)
 ``HARNESS_RESULT_PATH``   JSON sidecar with every interval's counts and encoded success histogram
-``HARNESS_PROFILE``       workload profile; only ``io-bound`` (``GET /orders/{id}``) exists
+``HARNESS_PROFILE``       workload profile name, recorded in the logs
 ``HARNESS_HLOG_TAG``      optional tag for every hlog line (the level's label)
 ``HARNESS_RUN_S``         optional: stop the test this many wall-clock seconds after test start
 
@@ -44,11 +47,10 @@ from hdrh.histogram import HdrHistogram
 from hdrh.log import HistogramLogWriter
 from locust import FastHttpUser, constant, events, task
 
+from harness.load.endpoints import ENDPOINTS, decode_mix
 from harness.load.recording import HIGHEST_US, LOWEST_US, new_histogram
 
 SIDECAR_FORMAT = 1
-REQUEST_NAME = "/orders/{id}"
-PATHS = {"io-bound": "/orders/{id}"}
 INTERVAL_S = 1.0
 
 
@@ -67,20 +69,23 @@ SEED = int(_env("HARNESS_SEED"))
 HLOG_PATH = Path(_env("HARNESS_HLOG_PATH"))
 RESULT_PATH = Path(_env("HARNESS_RESULT_PATH"))
 PROFILE = os.environ.get("HARNESS_PROFILE", "io-bound")
+MIX = decode_mix(os.environ.get("HARNESS_MIX", "orders:1"))
+CUSTOMER_ID_MAX = int(os.environ.get("HARNESS_CUSTOMER_ID_MAX", "1"))
+CPU_ROUNDS = int(os.environ.get("HARNESS_CPU_ROUNDS", "1000"))
 HLOG_TAG = os.environ.get("HARNESS_HLOG_TAG", "")
 RUN_S = float(os.environ.get("HARNESS_RUN_S", "0"))
-if PROFILE not in PATHS:
-    raise RuntimeError(f"HARNESS_PROFILE={PROFILE!r} is unknown; known profiles: {sorted(PATHS)}")
-if ORDER_ID_MAX < 1:
-    raise RuntimeError(f"HARNESS_ORDER_ID_MAX must be >= 1, got {ORDER_ID_MAX}")
-PATH_TEMPLATE = PATHS[PROFILE]
+if ORDER_ID_MAX < 1 or CUSTOMER_ID_MAX < 1:
+    raise RuntimeError(f"id ranges must be >= 1, got orders {ORDER_ID_MAX}, customers {CUSTOMER_ID_MAX}")
+_CHOICES = [ENDPOINTS[name] for name in MIX]
+_WEIGHTS = [MIX[name] for name in MIX]
+_ID_MAX = {"orders": ORDER_ID_MAX, "customers": CUSTOMER_ID_MAX}
 
 # Users are spawned one after another in one process, so a counter gives each a stable index.
 _user_index = itertools.count()
 
 
 class OrdersUser(FastHttpUser):
-    """Requests one random order after another, with no think time."""
+    """Requests one endpoint of the mix after another, with no think time."""
 
     wait_time = constant(0)
 
@@ -88,10 +93,12 @@ class OrdersUser(FastHttpUser):
         self.rng = random.Random(SEED + next(_user_index))
 
     @task
-    def get_order(self) -> None:
-        order_id = self.rng.randint(1, ORDER_ID_MAX)
-        path = PATH_TEMPLATE.format(id=order_id)
-        with self.client.get(path, name=REQUEST_NAME, catch_response=True) as response:
+    def request(self) -> None:
+        # One weighted draw per request from the user's own seeded generator: the same scenario
+        # sends the same sequence of requests to every variant.
+        endpoint = self.rng.choices(_CHOICES, _WEIGHTS)[0] if len(_CHOICES) > 1 else _CHOICES[0]
+        path = endpoint.path.format(id=self.rng.randint(1, _ID_MAX[endpoint.ids]), rounds=CPU_ROUNDS)
+        with self.client.get(path, name=endpoint.request_name, catch_response=True) as response:
             # Status 0 means no response at all: keep Locust's own exception (its class names the
             # error kind) instead of hiding it behind a generic failure.
             if response.status_code not in (0, 200):

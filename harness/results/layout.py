@@ -37,6 +37,18 @@ class ResultsDir:
     def summary_md(self) -> Path:
         return self.root / "summary.md"
 
+    @property
+    def jvm_timeseries_csv(self) -> Path:
+        return self.root / "jvm_timeseries.csv"
+
+    @property
+    def jfr_csv(self) -> Path:
+        return self.root / "jfr.csv"
+
+    def jfr_recording(self, key: str) -> Path:
+        """``jfr/<variant>@jdk<N>.jfr``: open it in JDK Mission Control."""
+        return self.root / "jfr" / f"{key}.jfr"
+
     def hlog_path(self, jdk: int, variant: str, users: int, rep: int) -> Path:
         """``histograms/jdk<N>-<variant>-u<users>-r<rep>.hlog``."""
         return self.histograms / f"jdk{jdk}-{variant}-u{users}-r{rep}.hlog"

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.metrics import LevelResult, warnings_for
+from harness.results.jfr_table import JfrLevel, read_jfr
 from harness.results.layout import ResultsDir
 from harness.results.manifest import read_manifest
 from harness.results.tables import read_levels
@@ -470,7 +471,73 @@ def run_facts(manifest: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-def render_summary(manifest: dict[str, Any], levels: Sequence[LevelResult]) -> str:
+_POOL_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("platform_threads_max", "platform threads"), ("heap_used_mb_max", "heap MiB"),
+    ("db_pool_active_max", "DB pool active"), ("db_pool_pending_max", "DB pool waiting"),
+    ("db_acquire_ms_mean", "DB acquire ms mean"), ("db_acquire_ms_max", "DB acquire ms max"),
+    ("tomcat_busy_threads_max", "Tomcat busy threads"), ("http_client_pending_max", "HTTP client waiting"),
+    ("vt_pinned", "VT pinned"), ("gc_pauses", "GC pauses"), ("gc_pause_ms_total", "GC pause ms"),
+)  # fmt: skip
+
+
+def _pool_tables(levels: Sequence[LevelResult]) -> list[str]:
+    """Per JDK: the pools and threads behind each level (read from /actuator/prometheus; max of
+    gauges, increase of counters; median over repetitions; — where a variant has no such meter)."""
+    groups: dict[tuple[int, str, int], list[LevelResult]] = {}
+    for level in levels:
+        groups.setdefault((level.jdk, level.variant, level.users), []).append(level)
+    present = [c for c in _POOL_COLUMNS if any(getattr(level, c[0]) is not None for level in levels)]
+    if not present:
+        return []
+    lines: list[str] = []
+    for jdk in sorted({key[0] for key in groups}):
+        lines += [
+            "", f"## Pools and threads: JDK {jdk}", "",
+            "| variant | users | " + " | ".join(title for _, title in present) + " |",
+            "|---|---:|" + "---:|" * len(present),
+        ]  # fmt: skip
+        for (row_jdk, variant, users), reps in sorted(groups.items()):
+            if row_jdk == jdk:
+                cells = [_spread([getattr(r, name) for r in reps], _fmt_rate) for name, _ in present]
+                lines.append(f"| {variant} | {users} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _jfr_tables(jfr: Sequence[JfrLevel]) -> list[str]:
+    """Per JDK: what the flight recordings say per variant and level (median over repetitions)."""
+    lines: list[str] = []
+    groups: dict[tuple[int, str, int], list[JfrLevel]] = {}
+    for row in jfr:
+        groups.setdefault((row.jdk, row.variant, row.users), []).append(row)
+    for jdk in sorted({key[0] for key in groups}):
+        lines += [
+            "", f"## JFR: JDK {jdk}", "",
+            "| variant | users | pinned events | pinned total ms | pinned p99 ms | top pinned frame "
+            "| submit failed | GC pauses | GC pause total ms | GC pause max ms | alloc MiB/s | heap after GC max MiB |",
+            "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
+        ]  # fmt: skip
+        for (row_jdk, variant, users), reps in sorted(groups.items()):
+            if row_jdk != jdk:
+                continue
+            top = max(reps, key=lambda r: r.pinned_events).top_pinned_frame or "—"
+            heap = [r.heap_after_gc_max_mb for r in reps]
+            lines.append(
+                f"| {variant} | {users} | {_spread([r.pinned_events for r in reps], _fmt_int)} "
+                f"| {_spread([r.pinned_total_ms for r in reps], _fmt_ms)} "
+                f"| {_spread([r.pinned_p99_ms for r in reps], _fmt_ms)} | `{top}` "
+                f"| {_spread([r.submit_failed_events for r in reps], _fmt_int)} "
+                f"| {_spread([r.gc_pauses for r in reps], _fmt_int)} "
+                f"| {_spread([r.gc_pause_total_ms for r in reps], _fmt_ms)} "
+                f"| {_spread([r.gc_pause_max_ms for r in reps], _fmt_ms)} "
+                f"| {_spread([r.allocation_rate_mb_s for r in reps], _fmt_rate)} "
+                f"| {_spread(heap, _fmt_rate)} |"
+            )
+    return lines
+
+
+def render_summary(
+    manifest: dict[str, Any], levels: Sequence[LevelResult], jfr: Sequence[JfrLevel] = ()
+) -> str:
     """The summary page as markdown.
 
     Guarantees: a status other than ``complete`` is the first thing under the title, in bold, with
@@ -504,6 +571,8 @@ def render_summary(manifest: dict[str, Any], levels: Sequence[LevelResult]) -> s
     lines += ["", "## Configuration (effective, read back from each running app)", ""]
     lines += _config_table(variants) if variants else ["No variant was started."]
     lines += _results_tables(levels) if levels else ["", "## Results", "", "No level was measured."]
+    lines += _pool_tables(levels)
+    lines += _jfr_tables(jfr)
     lines += [
         "",
         "## How to read this",
@@ -523,6 +592,6 @@ def write_summary(results: ResultsDir) -> Path:
     levels = read_levels(results.levels_csv) if results.levels_csv.exists() else []
     path = results.summary_md
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(render_summary(manifest, levels), encoding="utf-8")
+    tmp.write_text(render_summary(manifest, levels, read_jfr(results.jfr_csv)), encoding="utf-8")
     tmp.replace(path)
     return path

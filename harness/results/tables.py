@@ -40,7 +40,7 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _append_rows(path: Path, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+def append_rows(path: Path, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Append rows, writing the header first into a new or empty file; refuse a foreign header."""
     fresh = not path.exists() or path.stat().st_size == 0
     if not fresh:
@@ -60,10 +60,10 @@ class LevelTable:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        _append_rows(path, LEVEL_COLUMNS, [])
+        append_rows(path, LEVEL_COLUMNS, [])
 
     def append(self, result: LevelResult) -> None:
-        _append_rows(self.path, LEVEL_COLUMNS, [[getattr(result, name) for name in LEVEL_COLUMNS]])
+        append_rows(self.path, LEVEL_COLUMNS, [[getattr(result, name) for name in LEVEL_COLUMNS]])
 
 
 def _parse(raw: str, hint: Any) -> Any:
@@ -170,4 +170,4 @@ def append_windows(
             _ms(window.p50_us), _ms(window.p99_us), _ms(window.max_us),
             _nearest_rss_mb(app, window.start + length / 2, within=1.0), cpu_pct,
         ])  # fmt: skip
-    _append_rows(path, TIMESERIES_COLUMNS, rows)
+    append_rows(path, TIMESERIES_COLUMNS, rows)

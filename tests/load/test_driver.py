@@ -162,5 +162,7 @@ def test_bad_level_arguments_are_refused_before_starting_anything(tmp_path: Path
         with pytest.raises(LoadError, match="label"):
             run_level(target, 1, 1, 3, tmp_path, "a b/c", sup, sampler)
         assert sup.children == ()
-    with pytest.raises(LoadError, match="profile"):
-        LoadTarget(base_url="http://127.0.0.1:1", order_id_max=10, seed=1, profile="nope")
+    with pytest.raises(LoadError, match="unknown endpoint 'nope'"):
+        LoadTarget(base_url="http://127.0.0.1:1", order_id_max=10, seed=1, mix={"nope": 1})
+    with pytest.raises(LoadError, match="no endpoint with a positive weight"):
+        LoadTarget(base_url="http://127.0.0.1:1", order_id_max=10, seed=1, mix={"orders": 0})

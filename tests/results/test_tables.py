@@ -82,7 +82,10 @@ def test_foreign_or_malformed_tables_are_refused(tmp_path: Path) -> None:
         LevelTable(path)
     good = tmp_path / "good.csv"
     LevelTable(good).append(BASE)
-    good.write_text(good.read_text(encoding="utf-8").replace(",true\n", ",maybe\n"), encoding="utf-8")
+    rows = list(csv.reader(good.open(encoding="utf-8")))
+    rows[1][rows[0].index("littles_law_ok")] = "maybe"
+    with good.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(rows)
     with pytest.raises(ResultsError, match=":2:"):
         read_levels(good)
     with pytest.raises(ResultsError):

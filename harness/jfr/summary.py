@@ -1,0 +1,149 @@
+"""What one time window of a JFR recording says, and how events are folded into it.
+
+Pure Python: the JPype loop in ``harness.jfr.reader`` converts each Java event into plain values
+and hands them to a ``WindowAccumulator``, so this part is testable and JSON-transportable.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+Window = tuple[str, float, float]
+"""(label, start, end): unix seconds, start inclusive, end exclusive."""
+
+Frames = tuple[tuple[str, int], ...]
+
+TOP_FRAMES = 5
+_MB = 1024.0 * 1024.0
+
+
+@dataclass(frozen=True)
+class JfrSummary:
+    """One window of a recording. Durations in ms, sizes in MiB (1024²), rates in MiB/s.
+
+    An event belongs to a window when its start time is inside it. Statistics over no events are
+    0 (counts, totals, maxima, p99) except ``heap_after_gc_*_mb``, which are None without a GC.
+
+    * ``pinned_*``: ``jdk.VirtualThreadPinned`` (a virtual thread parked while it could not
+      unmount, longer than the recording's threshold). p99 is nearest-rank.
+    * ``top_pinned_frames``: per pinned event, the first frame outside the JDK (class not in
+      ``java.``, ``jdk.``, ``sun.``, ``com.sun.``), i.e. the code that parked while pinned, such as
+      ``Thread.sleep`` inside a ``synchronized`` block; the JDK's own park frames would name the same
+      method for every event. Top 5, as ("class.method(line)", count).
+    * ``top_pinned_synchronized_frames``: per pinned event, the first frame whose method is declared
+      ``synchronized``. A ``synchronized`` *block* leaves no trace in a JFR stack frame (only a
+      ``monitorenter`` in the bytecode), so for blocks this list stays empty and the frame above is
+      the best pointer to the monitor.
+    * ``gc_pauses``: ``jdk.GCPhasePause`` events, one per stop-the-world pause (a G1 young
+      collection is one pause; remark and cleanup are separate ones); ``gc_collections`` counts
+      ``jdk.GarbageCollection``.
+    * ``allocation_rate_mb_s``: sum of ``jdk.ObjectAllocationSample`` weights over ``covered_s``.
+      Each sample's weight is what its thread allocated since its previous sample, so the sum
+      estimates all allocation. (``jdk.ThreadAllocationStatistics`` is only emitted once per chunk
+      in ``profile``, too coarse for per-level windows.)
+    * ``heap_after_gc_*_mb``: ``heapUsed`` of ``jdk.GCHeapSummary`` events with when="After GC".
+    * ``covered_s``: how much of the window the recording covers; 0 for a window outside it.
+    * ``event_counts``: events per type in the window, for sanity checks.
+    """
+
+    pinned_events: int
+    pinned_total_ms: float
+    pinned_p99_ms: float
+    pinned_max_ms: float
+    top_pinned_frames: Frames
+    top_pinned_synchronized_frames: Frames
+    submit_failed_events: int
+    gc_collections: int
+    gc_pauses: int
+    gc_pause_total_ms: float
+    gc_pause_max_ms: float
+    allocation_rate_mb_s: float
+    allocated_mb: float
+    heap_after_gc_mean_mb: float | None
+    heap_after_gc_max_mb: float | None
+    covered_s: float
+    event_counts: Mapping[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict; ``from_json`` gives back an equal summary."""
+        data = asdict(self)
+        data["event_counts"] = dict(self.event_counts)
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> JfrSummary:
+        values = dict(data)
+        for key in ("top_pinned_frames", "top_pinned_synchronized_frames"):
+            values[key] = tuple((str(frame), int(count)) for frame, count in values[key])
+        values["event_counts"] = {str(k): int(v) for k, v in values["event_counts"].items()}
+        return cls(**values)
+
+
+class WindowAccumulator:
+    """Collects the events of one window; ``summary()`` turns them into a JfrSummary."""
+
+    def __init__(self, start: float, end: float) -> None:
+        self.start = start
+        self.end = end
+        self.pinned_ms: list[float] = []
+        self.pinned_frames: Counter[str] = Counter()
+        self.pinned_synchronized_frames: Counter[str] = Counter()
+        self.submit_failed = 0
+        self.gc_collections = 0
+        self.gc_pause_ms: list[float] = []
+        self.allocated_bytes = 0
+        self.heap_after_gc_bytes: list[int] = []
+        self.event_counts: Counter[str] = Counter()
+
+    def contains(self, unix_seconds: float) -> bool:
+        return self.start <= unix_seconds < self.end
+
+    def summary(self, recording_start: float | None, recording_end: float | None) -> JfrSummary:
+        covered = 0.0
+        if recording_start is not None and recording_end is not None:
+            covered = max(0.0, min(self.end, recording_end) - max(self.start, recording_start))
+        allocated_mb = self.allocated_bytes / _MB
+        heap = self.heap_after_gc_bytes
+        return JfrSummary(
+            pinned_events=len(self.pinned_ms),
+            pinned_total_ms=float(sum(self.pinned_ms)),
+            pinned_p99_ms=nearest_rank(self.pinned_ms, 0.99),
+            pinned_max_ms=max(self.pinned_ms, default=0.0),
+            top_pinned_frames=tuple(self.pinned_frames.most_common(TOP_FRAMES)),
+            top_pinned_synchronized_frames=tuple(self.pinned_synchronized_frames.most_common(TOP_FRAMES)),
+            submit_failed_events=self.submit_failed,
+            gc_collections=self.gc_collections,
+            gc_pauses=len(self.gc_pause_ms),
+            gc_pause_total_ms=float(sum(self.gc_pause_ms)),
+            gc_pause_max_ms=max(self.gc_pause_ms, default=0.0),
+            allocation_rate_mb_s=allocated_mb / covered if covered > 0 else 0.0,
+            allocated_mb=allocated_mb,
+            heap_after_gc_mean_mb=sum(heap) / len(heap) / _MB if heap else None,
+            heap_after_gc_max_mb=max(heap) / _MB if heap else None,
+            covered_s=covered,
+            event_counts=dict(sorted(self.event_counts.items())),
+        )
+
+
+def nearest_rank(values: Sequence[float], quantile: float) -> float:
+    """The nearest-rank quantile (a value that occurred); 0.0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, math.ceil(quantile * len(ordered)))
+    return ordered[rank - 1]
+
+
+def check_windows(windows: Sequence[Window]) -> None:
+    """Raises ValueError for duplicate labels or a window that ends before it starts."""
+    seen: set[str] = set()
+    for label, start, end in windows:
+        if label in seen:
+            raise ValueError(f"duplicate JFR window label {label!r}")
+        seen.add(label)
+        if end < start:
+            raise ValueError(f"JFR window {label!r} ends ({end}) before it starts ({start})")
