@@ -4,6 +4,8 @@ import java.util.Map;
 
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 
+import dev.loombench.orders.domain.customer.LegacyCustomerClient;
+
 /**
  * The {@code runtime} entry of {@code /actuator/info}: effective settings read back from live beans, one shape
  * for every variant so the harness can store them side by side. Parts that do not apply to a variant are null
@@ -12,12 +14,14 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
  * {@code liveThreads} counts the live platform threads of every thread pool the variant runs, by pool (see
  * {@link LiveThreads}), read when the info is requested: e.g. WebFlux's {@code reactor-http-*} event loops next to
  * r2dbc-postgresql's own {@code reactor-tcp-*} loops, or Tomcat's request threads next to Hikari's housekeeper.
+ * <p>
+ * {@code legacyClient} describes the {@link LegacyCustomerClient} of {@code GET /legacy/customers/{id}}.
  */
-@JsonPropertyOrder({"variant", "server", "virtualThreads", "tomcat", "nettyIoWorkers", "dbPool", "httpClient", "jvm",
-        "liveThreads"})
+@JsonPropertyOrder({"variant", "server", "virtualThreads", "tomcat", "nettyIoWorkers", "dbPool", "httpClient",
+        "legacyClient", "jvm", "liveThreads"})
 public record RuntimeSettings(String variant, String server, boolean virtualThreads, TomcatSettings tomcat,
-        Integer nettyIoWorkers, DbPoolSettings dbPool, HttpClientSettings httpClient, JvmSettings jvm,
-        Map<String, Integer> liveThreads) {
+        Integer nettyIoWorkers, DbPoolSettings dbPool, HttpClientSettings httpClient,
+        LegacyClientSettings legacyClient, JvmSettings jvm, Map<String, Integer> liveThreads) {
 
     /** {@code executor} names the class actually running requests (a virtual-thread executor or a pool). */
     @JsonPropertyOrder({"maxThreads", "minSpareThreads", "maxConnections", "acceptCount", "executor"})
@@ -33,5 +37,14 @@ public record RuntimeSettings(String variant, String server, boolean virtualThre
             "responseTimeoutMs"})
     public record HttpClientSettings(String library, int maxConnections, int maxConnectionsPerRoute,
             long acquireTimeoutMs, long responseTimeoutMs) {
+    }
+
+    /** The live legacy client: its library, stripe (monitor) count, and connect = read timeout. */
+    @JsonPropertyOrder({"library", "stripes", "timeoutMs"})
+    public record LegacyClientSettings(String library, int stripes, long timeoutMs) {
+
+        public static LegacyClientSettings of(LegacyCustomerClient client) {
+            return new LegacyClientSettings(LegacyCustomerClient.LIBRARY, client.stripes(), client.timeoutMs());
+        }
     }
 }

@@ -27,6 +27,26 @@ public final class ContractFixtures {
 
     public static final String DATABASE_UNAVAILABLE = "contract/database-unavailable.json";
 
+    /** {@code GET /quotes/{FIXTURE_ORDER_ID}?rounds={QUOTE_ROUNDS}}: pure computation, needs no fixture rows. */
+    public static final String QUOTE = "contract/quote-900000001-r1000.json";
+
+    public static final int QUOTE_ROUNDS = 1000;
+
+    /** Missing, zero, too many or non-numeric {@code rounds} on {@code /quotes/{id}}. */
+    public static final String BAD_ROUNDS = "contract/bad-rounds.json";
+
+    /** Too many rounds: one past the maximum. */
+    public static final String TOO_MANY_ROUNDS = "100001";
+
+    /** {@code GET /legacy/customers/{FIXTURE_CUSTOMER_ID}} through the real downstream service. */
+    public static final String LEGACY_CUSTOMER = "contract/legacy-customer-900000001.json";
+
+    /** Any id is a customer for the downstream; this one is also the fixture order's customer. */
+    public static final long FIXTURE_CUSTOMER_ID = 900000001L;
+
+    /** {@code GET /legacy/customers/abc} (or 0, -1, overflow). */
+    public static final String BAD_CUSTOMER_ID = "contract/bad-customer-id.json";
+
     private ContractFixtures() {
     }
 

@@ -29,11 +29,13 @@ import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ApplicationContext;
 import org.springframework.stereotype.Component;
 
+import dev.loombench.orders.domain.customer.LegacyCustomerClient;
 import dev.loombench.orders.domain.runtime.JvmSettings;
 import dev.loombench.orders.domain.runtime.LiveThreads;
 import dev.loombench.orders.domain.runtime.RuntimeSettings;
 import dev.loombench.orders.domain.runtime.RuntimeSettings.DbPoolSettings;
 import dev.loombench.orders.domain.runtime.RuntimeSettings.HttpClientSettings;
+import dev.loombench.orders.domain.runtime.RuntimeSettings.LegacyClientSettings;
 import dev.loombench.orders.domain.runtime.RuntimeSettings.TomcatSettings;
 
 /**
@@ -51,15 +53,18 @@ class RuntimeInfoContributor implements InfoContributor {
 
     private final CloseableHttpClient httpClient;
 
+    private final LegacyCustomerClient legacyClient;
+
     private final String variant;
 
     RuntimeInfoContributor(ApplicationContext context, DataSource dataSource,
             PoolingHttpClientConnectionManager connectionManager, CloseableHttpClient httpClient,
-            @Value("${orders.variant}") String variant) {
+            LegacyCustomerClient legacyClient, @Value("${orders.variant}") String variant) {
         this.context = context;
         this.dataSource = dataSource;
         this.connectionManager = connectionManager;
         this.httpClient = httpClient;
+        this.legacyClient = legacyClient;
         this.variant = variant;
     }
 
@@ -67,7 +72,8 @@ class RuntimeInfoContributor implements InfoContributor {
     public void contribute(Info.Builder builder) {
         ProtocolHandler protocol = tomcatProtocol();
         builder.withDetail("runtime", new RuntimeSettings(this.variant, "tomcat", runsOnVirtualThreads(protocol),
-                tomcat(protocol), null, dbPool(), httpClient(), JvmSettings.current(), liveThreads(protocol)));
+                tomcat(protocol), null, dbPool(), httpClient(), LegacyClientSettings.of(this.legacyClient),
+                JvmSettings.current(), liveThreads(protocol)));
     }
 
     private ProtocolHandler tomcatProtocol() {

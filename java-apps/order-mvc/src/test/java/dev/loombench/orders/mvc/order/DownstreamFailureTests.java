@@ -17,7 +17,10 @@ import dev.loombench.orders.mvc.testsupport.LiveServer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** A downstream slower than the response timeout is a 502 naming the first service in the chain. */
+/**
+ * A downstream slower than the response timeout is a 502 naming the first service in the chain; the legacy client
+ * gets the same timeout as its read timeout, so it fails the same way.
+ */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
         properties = { "ORDERS_DOWNSTREAM_DELAY_MS=2000", "ORDERS_HTTP_CLIENT_RESPONSE_TIMEOUT_MS=200" })
 class DownstreamFailureTests {
@@ -34,6 +37,16 @@ class DownstreamFailureTests {
     @Test
     void timeoutIsBadGateway() {
         HttpResponse<byte[]> response = new LiveServer(this.port).get("/orders/" + ContractFixtures.FIXTURE_ORDER_ID);
+        assertThat(response.statusCode()).isEqualTo(502);
+        assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
+        assertThat(new String(response.body(), StandardCharsets.UTF_8))
+            .isEqualTo("{\"status\":502,\"error\":\"downstream_failed\",\"message\":\"customer service failed\"}");
+    }
+
+    @Test
+    void legacyClientReadTimeoutIsBadGateway() {
+        HttpResponse<byte[]> response = new LiveServer(this.port)
+            .get("/legacy/customers/" + ContractFixtures.FIXTURE_CUSTOMER_ID);
         assertThat(response.statusCode()).isEqualTo(502);
         assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
         assertThat(new String(response.body(), StandardCharsets.UTF_8))

@@ -69,6 +69,56 @@ abstract class OrderContractTests {
     }
 
     @Test
+    void quoteMatchesGoldenDocument() {
+        HttpResponse<byte[]> response = server()
+            .get("/quotes/" + ContractFixtures.FIXTURE_ORDER_ID + "?rounds=" + ContractFixtures.QUOTE_ROUNDS);
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertJson(response);
+        assertThat(response.body()).isEqualTo(ContractFixtures.goldenBytes(ContractFixtures.QUOTE));
+    }
+
+    @Test
+    void badRoundsMatchGoldenBadRounds() {
+        String base = "/quotes/" + ContractFixtures.FIXTURE_ORDER_ID;
+        for (String query : new String[] { "", "?rounds=", "?rounds=0", "?rounds=-1",
+                "?rounds=" + ContractFixtures.TOO_MANY_ROUNDS, "?rounds=abc", "?rounds=1.5", "?rounds=%2B1" }) {
+            HttpResponse<byte[]> response = server().get(base + query);
+            assertThat(response.statusCode()).as(query).isEqualTo(400);
+            assertJson(response);
+            assertThat(response.body()).as(query).isEqualTo(ContractFixtures.goldenBytes(ContractFixtures.BAD_ROUNDS));
+        }
+    }
+
+    @Test
+    void badQuoteIdMatchesGoldenBadRequestAndIsCheckedBeforeRounds() {
+        for (String path : new String[] { "/quotes/abc?rounds=10", "/quotes/0?rounds=10", "/quotes/abc" }) {
+            HttpResponse<byte[]> response = server().get(path);
+            assertThat(response.statusCode()).as(path).isEqualTo(400);
+            assertJson(response);
+            assertThat(response.body()).as(path).isEqualTo(ContractFixtures.goldenBytes(ContractFixtures.BAD_REQUEST));
+        }
+    }
+
+    @Test
+    void legacyCustomerMatchesGoldenDocument() {
+        HttpResponse<byte[]> response = server().get("/legacy/customers/" + ContractFixtures.FIXTURE_CUSTOMER_ID);
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertJson(response);
+        assertThat(response.body()).isEqualTo(ContractFixtures.goldenBytes(ContractFixtures.LEGACY_CUSTOMER));
+    }
+
+    @Test
+    void badLegacyCustomerIdMatchesGoldenBadCustomerId() {
+        for (String id : new String[] { "abc", "0", "-1", "9223372036854775808" }) {
+            HttpResponse<byte[]> response = server().get("/legacy/customers/" + id);
+            assertThat(response.statusCode()).as(id).isEqualTo(400);
+            assertJson(response);
+            assertThat(response.body()).as(id)
+                .isEqualTo(ContractFixtures.goldenBytes(ContractFixtures.BAD_CUSTOMER_ID));
+        }
+    }
+
+    @Test
     void healthIsUp() {
         HttpResponse<byte[]> response = server().get("/actuator/health");
         assertThat(response.statusCode()).isEqualTo(200);

@@ -21,6 +21,8 @@ class VirtualThreadOrderContractTests extends OrderContractTests {
         String info = utf8(server().get("/actuator/info"));
         assertThat(info).contains("\"variant\":\"mvc-virtual\"", "\"virtualThreads\":true",
                 "\"executor\":\"org.apache.tomcat.util.threads.VirtualThreadExecutor\"", "\"maxSize\":5",
+                // The defaults: 64 stripes, the response timeout as connect and read timeout.
+                "\"legacyClient\":{\"library\":\"HttpURLConnection\",\"stripes\":64,\"timeoutMs\":5000}",
                 // Requests run on virtual threads, which are not listed: no Tomcat pool threads at all.
                 "\"liveThreads\":{\"tomcat-exec\":0,\"tomcat-poller\":1,\"tomcat-acceptor\":1,");
     }

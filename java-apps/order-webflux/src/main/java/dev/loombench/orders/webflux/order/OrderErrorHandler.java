@@ -18,9 +18,13 @@ import dev.loombench.orders.domain.error.ApiError;
 import dev.loombench.orders.domain.error.DownstreamFailedException;
 import dev.loombench.orders.domain.error.InvalidRequestException;
 import dev.loombench.orders.domain.error.OrderNotFoundException;
+import dev.loombench.orders.webflux.OrderWebfluxApplication;
 
-/** Maps the domain's failures to the error bodies of design.md; the bodies themselves come from the domain. */
-@RestControllerAdvice(assignableTypes = OrderController.class)
+/**
+ * Maps the domain's failures to the error bodies of design.md; the bodies themselves come from the domain. Covers
+ * every controller of this application (orders, quotes, legacy customers), not actuator's.
+ */
+@RestControllerAdvice(basePackageClasses = OrderWebfluxApplication.class)
 class OrderErrorHandler {
 
     private static final Log logger = LogFactory.getLog(OrderErrorHandler.class);

@@ -21,10 +21,12 @@ import org.springframework.core.env.Environment;
 import org.springframework.http.client.ReactorResourceFactory;
 import org.springframework.stereotype.Component;
 
+import dev.loombench.orders.domain.customer.LegacyCustomerClient;
 import dev.loombench.orders.domain.runtime.JvmSettings;
 import dev.loombench.orders.domain.runtime.RuntimeSettings;
 import dev.loombench.orders.domain.runtime.RuntimeSettings.DbPoolSettings;
 import dev.loombench.orders.domain.runtime.RuntimeSettings.HttpClientSettings;
+import dev.loombench.orders.domain.runtime.RuntimeSettings.LegacyClientSettings;
 import dev.loombench.orders.webflux.downstream.HttpClientProperties;
 
 /**
@@ -52,10 +54,13 @@ class RuntimeInfoContributor implements InfoContributor {
 
     private final HttpClientProperties httpClientProperties;
 
+    private final LegacyCustomerClient legacyClient;
+
     RuntimeInfoContributor(@Value("${orders.variant}") String variant, ApplicationContext context,
             Environment environment, ObjectProvider<ReactorResourceFactory> reactorResources,
             ConnectionFactory connectionFactory, ConnectionProvider downstreamConnectionProvider,
-            HttpClient downstreamHttpClient, HttpClientProperties httpClientProperties) {
+            HttpClient downstreamHttpClient, HttpClientProperties httpClientProperties,
+            LegacyCustomerClient legacyClient) {
         this.variant = variant;
         this.context = context;
         this.environment = environment;
@@ -64,6 +69,7 @@ class RuntimeInfoContributor implements InfoContributor {
         this.downstreamConnectionProvider = downstreamConnectionProvider;
         this.downstreamHttpClient = downstreamHttpClient;
         this.httpClientProperties = httpClientProperties;
+        this.legacyClient = legacyClient;
     }
 
     @Override
@@ -74,7 +80,7 @@ class RuntimeInfoContributor implements InfoContributor {
     RuntimeSettings settings() {
         return new RuntimeSettings(this.variant, server(), virtualThreads(), null,
                 NettyEventLoops.ioWorkers(this.reactorResources.getIfAvailable()), dbPool(), httpClient(),
-                JvmSettings.current(), ThreadPools.live());
+                LegacyClientSettings.of(this.legacyClient), JvmSettings.current(), ThreadPools.live());
     }
 
     private String server() {

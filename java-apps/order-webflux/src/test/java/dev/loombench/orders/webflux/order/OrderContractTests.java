@@ -96,6 +96,57 @@ class OrderContractTests {
     }
 
     @Test
+    void quoteMatchesTheGoldenDocument() {
+        HttpResponse<byte[]> response = this.http
+            .get("/quotes/" + ContractFixtures.FIXTURE_ORDER_ID + "?rounds=" + ContractFixtures.QUOTE_ROUNDS);
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertJson(response);
+        assertThat(response.body()).isEqualTo(ContractFixtures.goldenBytes(ContractFixtures.QUOTE));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { "", "?rounds=", "?rounds=0", "?rounds=-1", "?rounds=" + ContractFixtures.TOO_MANY_ROUNDS,
+            "?rounds=abc", "?rounds=1.5", "?rounds=%2B1" })
+    void badRoundsMatchTheGoldenBadRounds(String query) {
+        HttpResponse<byte[]> response = this.http.get("/quotes/" + ContractFixtures.FIXTURE_ORDER_ID + query);
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertJson(response);
+        assertThat(response.body()).isEqualTo(ContractFixtures.goldenBytes(ContractFixtures.BAD_ROUNDS));
+    }
+
+    /** The id is checked first, with the order-id rules, so a bad id wins over bad rounds. */
+    @ParameterizedTest
+    @ValueSource(strings = { "/quotes/abc?rounds=10", "/quotes/0?rounds=10", "/quotes/abc" })
+    void badQuoteIdMatchesTheGoldenBadRequest(String path) {
+        HttpResponse<byte[]> response = this.http.get(path);
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertJson(response);
+        assertThat(response.body()).isEqualTo(ContractFixtures.goldenBytes(ContractFixtures.BAD_REQUEST));
+    }
+
+    @Test
+    void legacyCustomerMatchesTheGoldenDocument() {
+        HttpResponse<byte[]> response = this.http.get("/legacy/customers/" + ContractFixtures.FIXTURE_CUSTOMER_ID);
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertJson(response);
+        assertThat(response.body()).isEqualTo(ContractFixtures.goldenBytes(ContractFixtures.LEGACY_CUSTOMER));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { "abc", "0", "-1", "9223372036854775808" })
+    void badLegacyCustomerIdMatchesTheGoldenBadCustomerId(String rawId) {
+        HttpResponse<byte[]> response = this.http.get("/legacy/customers/" + rawId);
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertJson(response);
+        assertThat(response.body()).isEqualTo(ContractFixtures.goldenBytes(ContractFixtures.BAD_CUSTOMER_ID));
+    }
+
+    @Test
     void failingInventoryServiceIsABadGateway() {
         this.database
             .sql("INSERT INTO orders (id, customer_id, product_id, quantity, total_cents, status, created_at) "

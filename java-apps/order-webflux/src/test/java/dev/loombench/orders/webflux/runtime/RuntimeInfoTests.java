@@ -24,7 +24,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = { "ORDERS_VARIANT=webflux-under-test", "ORDERS_DB_POOL_SIZE=3",
                 "ORDERS_DB_ACQUIRE_TIMEOUT_MS=2500", "ORDERS_HTTP_CLIENT_MAX_CONNECTIONS=7",
-                "ORDERS_HTTP_CLIENT_ACQUIRE_TIMEOUT_MS=1234", "ORDERS_HTTP_CLIENT_RESPONSE_TIMEOUT_MS=4321" })
+                "ORDERS_HTTP_CLIENT_ACQUIRE_TIMEOUT_MS=1234", "ORDERS_HTTP_CLIENT_RESPONSE_TIMEOUT_MS=4321",
+                "ORDERS_LEGACY_STRIPES=9" })
 class RuntimeInfoTests {
 
     @LocalServerPort
@@ -60,6 +61,11 @@ class RuntimeInfoTests {
         assertThat(httpClient.path("maxConnectionsPerRoute").asInt()).isEqualTo(7);
         assertThat(httpClient.path("acquireTimeoutMs").asLong()).isEqualTo(1234);
         assertThat(httpClient.path("responseTimeoutMs").asLong()).isEqualTo(4321);
+
+        JsonNode legacyClient = runtime.path("legacyClient");
+        assertThat(legacyClient.path("library").asString()).isEqualTo("HttpURLConnection");
+        assertThat(legacyClient.path("stripes").asInt()).isEqualTo(9);
+        assertThat(legacyClient.path("timeoutMs").asLong()).isEqualTo(4321);
 
         JsonNode jvm = runtime.path("jvm");
         assertThat(jvm.path("javaVersion").asString()).isEqualTo(System.getProperty("java.version"));
