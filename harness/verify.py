@@ -91,6 +91,16 @@ def _compare(expected: Any, actual: Any, path: str) -> list[str]:
     return []
 
 
+def _get(client: httpx.Client, path: str, where: str, problems: list[str]) -> httpx.Response | None:
+    """One request; a transport failure becomes a problem naming the request, not an exception,
+    so the remaining checks still run and every problem is reported at once."""
+    try:
+        return client.get(path)
+    except httpx.HTTPError as error:
+        problems.append(f"{where}: request failed: {type(error).__name__}: {error}")
+        return None
+
+
 def _check_json(response: httpx.Response, status: int, where: str) -> tuple[list[str], Any]:
     problems = []
     if response.status_code != status:
@@ -104,16 +114,38 @@ def _check_json(response: httpx.Response, status: int, where: str) -> tuple[list
         return [*problems, f"{where}: body is not JSON: {response.text[:120]!r}"], None
 
 
+def _check_body(client: httpx.Client, path: str, expected: dict[str, Any], name: str,
+                bodies: dict[str, bytes]) -> list[str]:
+    where = f"{name} GET {path}"
+    problems: list[str] = []
+    response = _get(client, path, where, problems)
+    if response is None:
+        return problems
+    found, body = _check_json(response, 200, where)
+    problems += found
+    if body is not None and response.status_code == 200:
+        problems += [f"{where}: {p}" for p in _compare(expected, body, "")]
+    bodies[path] = response.content
+    return problems
+
+
 def _check_error(client: httpx.Client, path: str, status: int, error: str, field: str | None,
-                 name: str) -> list[str]:
-    problems, body = _check_json(client.get(path), status, f"{name} GET {path}")
+                 name: str, bodies: dict[str, bytes]) -> list[str]:
+    where = f"{name} GET {path}"
+    problems: list[str] = []
+    response = _get(client, path, where, problems)
+    if response is None:
+        return problems
+    bodies[path] = response.content
+    found, body = _check_json(response, status, where)
+    problems += found
     if isinstance(body, dict):
         if body.get("status") != status or body.get("error") != error:
-            problems.append(f"{name} GET {path}: error body {body}, expected status {status} and error {error!r}")
+            problems.append(f"{where}: error body {body}, expected status {status} and error {error!r}")
         if field is not None and body.get("field") != field:
-            problems.append(f"{name} GET {path}: error body should name the field {field!r}: {body}")
+            problems.append(f"{where}: error body should name the field {field!r}: {body}")
     elif body is not None:
-        problems.append(f"{name} GET {path}: error body should be a JSON object")
+        problems.append(f"{where}: error body should be a JSON object")
     return problems
 
 
@@ -130,56 +162,39 @@ def expected_customer(customer_id: int) -> dict[str, Any]:
     return {"id": customer_id, "name": f"Customer {customer_id}", "tier": TIERS[customer_id % 3]}
 
 
-def _check_body(client: httpx.Client, path: str, expected: dict[str, Any], name: str,
-                bodies: dict[str, bytes]) -> list[str]:
-    response = client.get(path)
-    problems, body = _check_json(response, 200, f"{name} GET {path}")
-    if body is not None and response.status_code == 200:
-        problems += [f"{name} GET {path}: {p}" for p in _compare(expected, body, "")]
-    bodies[path] = response.content
-    return problems
+ERROR_CASES: tuple[tuple[str, int, str, str | None], ...] = (
+    ("/orders/abc", 400, "bad_request", "id"),
+    ("/orders/0", 400, "bad_request", "id"),
+    ("/orders/-5", 400, "bad_request", "id"),
+    ("/orders/99999999999999999999999", 400, "bad_request", "id"),
+)
 
 
 def verify_app(name: str, base_url: str, orders: Sequence[ExpectedOrder], unknown_id: int,
-               endpoints: Iterable[str] = ("orders",), cpu_rounds: int = 1000
+               endpoints: Iterable[str] = ("orders",), cpu_rounds: int = 1000, timeout_s: float = 30.0
                ) -> tuple[list[str], dict[str, bytes]]:
     """Check one running variant on every endpoint the load will hit (orders always: its error cases
-    cover the shared contract); return its problems and the raw bodies (for cross-variant checks)."""
+    cover the shared contract); return its problems and the raw bodies (for cross-variant checks).
+
+    Every check runs even when an earlier one failed, so one pass names every problem."""
     problems: list[str] = []
     bodies: dict[str, bytes] = {}
     loaded = set(endpoints)
-    with httpx.Client(base_url=base_url, timeout=30.0) as client:
-        try:
-            for order in orders:
-                if "quotes" in loaded:
-                    problems += _check_body(client, f"/quotes/{order.id}?rounds={cpu_rounds}",
-                                            expected_quote(order.id, cpu_rounds), name, bodies)
-                if "legacy" in loaded:
-                    problems += _check_body(client, f"/legacy/customers/{order.customer_id}",
-                                            expected_customer(order.customer_id), name, bodies)
-            for order in orders:
-                path = f"/orders/{order.id}"
-                response = client.get(path)
-                found, body = _check_json(response, 200, f"{name} GET {path}")
-                problems += found
-                if body is not None and response.status_code == 200:
-                    problems += [f"{name} GET {path}: {p}" for p in _compare(order.expected_body(), body, "")]
-                bodies[path] = response.content
-            for path, status, error, field in (
-                (f"/orders/{unknown_id}", 404, "not_found", None),
-                ("/orders/abc", 400, "bad_request", "id"),
-                ("/orders/0", 400, "bad_request", "id"),
-                ("/orders/-5", 400, "bad_request", "id"),
-                ("/orders/99999999999999999999999", 400, "bad_request", "id"),
-            ):
-                problems += _check_error(client, path, status, error, field, name)
-                bodies[path] = client.get(path).content
-            metrics = client.get("/actuator/prometheus")
-            if metrics.status_code != 200 or "jvm_memory_used_bytes" not in metrics.text:
-                problems.append(f"{name} GET /actuator/prometheus: status {metrics.status_code}, "
-                                "expected 200 with JVM metrics")
-        except httpx.HTTPError as error:
-            problems.append(f"{name}: request failed: {type(error).__name__}: {error}")
+    with httpx.Client(base_url=base_url, timeout=timeout_s) as client:
+        for order in orders:
+            problems += _check_body(client, f"/orders/{order.id}", order.expected_body(), name, bodies)
+            if "quotes" in loaded:
+                problems += _check_body(client, f"/quotes/{order.id}?rounds={cpu_rounds}",
+                                        expected_quote(order.id, cpu_rounds), name, bodies)
+            if "legacy" in loaded:
+                problems += _check_body(client, f"/legacy/customers/{order.customer_id}",
+                                        expected_customer(order.customer_id), name, bodies)
+        for path, status, error, field in ((f"/orders/{unknown_id}", 404, "not_found", None), *ERROR_CASES):
+            problems += _check_error(client, path, status, error, field, name, bodies)
+        where = f"{name} GET /actuator/prometheus"
+        metrics = _get(client, "/actuator/prometheus", where, problems)
+        if metrics is not None and (metrics.status_code != 200 or "jvm_memory_used_bytes" not in metrics.text):
+            problems.append(f"{where}: status {metrics.status_code}, expected 200 with JVM metrics")
     return problems, bodies
 
 

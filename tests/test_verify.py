@@ -94,8 +94,10 @@ def test_every_problem_is_reported_at_once(broken_server: str) -> None:
 
 def test_unreachable_app_is_a_problem_not_a_crash() -> None:
     problems, _ = verify_app("gone", "http://127.0.0.1:9", [ORDER], 1007)
-    assert len(problems) == 1
-    assert problems[0].startswith("gone: request failed: ConnectError")
+    # Every check still runs and names its own request.
+    assert len(problems) == 7
+    assert all(p.startswith("gone GET /") and "request failed: ConnectError" in p for p in problems)
+    assert "gone GET /orders/7: request failed" in problems[0]
 
 
 def test_bodies_must_be_byte_identical_across_variants() -> None:
