@@ -3,6 +3,7 @@
 #
 #   PostgreSQL server (>= 15) and client  -> postgresql, postgresql-client
 #   Maven                                  -> maven
+#   RabbitMQ (private nodes; Erlang, epmd) -> rabbitmq-server (Debian 12: 3.10.x)
 #   a JDK >= 21 with javac in /usr/lib/jvm -> checked only (Debian 12 packages stop at 17)
 #
 # It never removes or upgrades anything. Presence is judged by the programs themselves, not by
@@ -25,6 +26,27 @@ has_postgres_server() {
         fi
     done
     return 1
+}
+
+# The harness runs /usr/lib/rabbitmq/bin/rabbitmq-server directly and starts its own epmd.
+has_rabbitmq() {
+    [[ -x /usr/lib/rabbitmq/bin/rabbitmq-server && -x /usr/lib/rabbitmq/bin/rabbitmqctl ]] \
+        && command -v epmd >/dev/null 2>&1
+}
+
+# Stops and disables the system RabbitMQ node, in case it started anyway or would at boot: the
+# harness runs private nodes only, and a system node would hold port 5672 and epmd's 4369.
+disable_system_rabbitmq() {
+    if command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
+        "${sudo[@]}" systemctl disable --now rabbitmq-server.service >/dev/null 2>&1 || true
+    else
+        "${sudo[@]}" service rabbitmq-server stop >/dev/null 2>&1 || true
+        "${sudo[@]}" update-rc.d rabbitmq-server disable >/dev/null 2>&1 || true
+    fi
+    # Without systemd, the package's start left an epmd daemon behind: end only that one.
+    if [[ -n $(pidof epmd 2>/dev/null) ]]; then
+        "${sudo[@]}" epmd -kill >/dev/null 2>&1 || true
+    fi
 }
 
 has_postgres_client() {
@@ -51,6 +73,7 @@ find_build_jdk() {
 has_postgres_server || missing+=(postgresql)
 has_postgres_client || missing+=(postgresql-client)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
+has_rabbitmq || missing+=(rabbitmq-server)
 
 if ((${#missing[@]} > 0)); then
     if ((EUID == 0)); then
@@ -63,9 +86,23 @@ if ((${#missing[@]} > 0)); then
     fi
     echo "installing: ${missing[*]}"
     "${sudo[@]}" apt-get update
-    # Note: the 'postgresql' package may create and start a 'main' cluster on port 5432;
-    # the harness never uses it (it runs private servers on free loopback ports).
+    # Note: the 'postgresql' package may create a 'main' cluster on port 5432 (not started, see
+    # below); the harness never uses it (it runs private servers on free loopback ports).
+    # Services must not start from the packages' postinst scripts: invoke-rc.d and
+    # deb-systemd-invoke ask /usr/sbin/policy-rc.d first, and exit code 101 means "refused"
+    # (install still succeeds). Containers usually have one already; otherwise one is put in
+    # place for the install only. (RUNLEVEL=1 does not help: Debian 12's invoke-rc.d asks
+    # /sbin/runlevel, not the environment.)
+    policy=/usr/sbin/policy-rc.d
+    if [[ ! -e $policy ]]; then
+        printf '#!/bin/sh\n# temporary, from install-system-deps.sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+        "${sudo[@]}" chmod 755 "$policy"
+        trap '"${sudo[@]}" rm -f "$policy"' EXIT
+    fi
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+    if [[ " ${missing[*]} " == *" rabbitmq-server "* ]]; then
+        disable_system_rabbitmq
+    fi
 fi
 
 if ! jdk=$(find_build_jdk); then
@@ -78,4 +115,4 @@ EOF
     exit 1
 fi
 
-echo "ok: PostgreSQL server, client, Maven, and a build JDK ($jdk) are present."
+echo "ok: PostgreSQL server, client, Maven, RabbitMQ, and a build JDK ($jdk) are present."

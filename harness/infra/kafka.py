@@ -181,8 +181,12 @@ class KafkaNode:
         return "".join(f"{key}={value}\n" for key, value in props.items())
 
     def _java(self, main: str, *args: str, heap: str) -> list[str]:
+        # JDK 24+ warns on every start that Kafka's buffer unmapper uses sun.misc.Unsafe (JEP 498);
+        # allowing it explicitly keeps the broker log free of that noise. Older JDKs reject the flag.
+        unsafe = ["--sun-misc-unsafe-memory-access=allow"] if self._distribution.jdk.feature >= 24 else []
         return [
             str(self._distribution.jdk.java),
+            *unsafe,
             f"-Xms{heap}", f"-Xmx{heap}",
             "-XX:+UseG1GC",
             "-Djava.awt.headless=true",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,7 +15,7 @@ from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from harness.errors import InfraError
-from harness.infra.kafka import KAFKA_VERSION, KafkaNode, local_kafka
+from harness.infra.kafka import KAFKA_VERSION, KafkaNode, local_kafka, remove_stale_dirs
 from harness.processes import Supervisor
 
 LOOPBACK = {"127.0.0.1", "::ffff:127.0.0.1"}
@@ -192,3 +194,20 @@ def test_a_failed_start_reports_the_log_and_leaves_nothing(tmp_path: Path) -> No
             pytest.fail("must not start")
         assert supervisor.children == ()
     assert list((tmp_path / "work").glob("harness-kafka-*")) == []
+
+
+def test_stale_dirs_of_a_dead_harness_are_swept(tmp_path: Path) -> None:
+    stale, live = tmp_path / "harness-kafka-stale", tmp_path / "harness-kafka-live"
+    for directory in (stale, live):
+        directory.mkdir()
+    (stale / "owner.pid").write_text(f"{_dead_pid()}\n")
+    (live / "owner.pid").write_text(f"{os.getpid()}\n")
+
+    assert remove_stale_dirs(tmp_path) == [stale]
+    assert live.exists()
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,7 +15,7 @@ import psutil
 import pytest
 from pika.exceptions import ProbableAuthenticationError
 
-from harness.infra.rabbitmq import RABBITMQ_BIN, RabbitEndpoint, RabbitNode, local_rabbitmq
+from harness.infra.rabbitmq import RABBITMQ_BIN, RabbitEndpoint, RabbitNode, local_rabbitmq, remove_stale_dirs
 from harness.processes import Supervisor
 
 LOOPBACK = {"127.0.0.1", "::1"}
@@ -48,9 +50,10 @@ def _node_pids(node: RabbitNode) -> list[int]:
 
 
 def _beam_pid(node: RabbitNode) -> int:
+    """The Erlang VM, which must be the Supervisor's own child: only then does PDEATHSIG reach it."""
     assert node.server_pid is not None
-    (beam,) = [p for p in psutil.Process(node.server_pid).children(recursive=True) if p.name().startswith("beam")]
-    return beam.pid
+    assert psutil.Process(node.server_pid).name().startswith("beam")
+    return node.server_pid
 
 
 def _assert_cleaned_up(pids: list[int], base: Path) -> None:
@@ -161,3 +164,16 @@ def test_everything_is_removed_when_the_block_raises(tmp_path: Path) -> None:
     pids, base = seen["pids"], seen["base"]
     assert isinstance(pids, list) and isinstance(base, Path)
     _assert_cleaned_up(pids, base)
+
+
+def test_stale_dirs_of_a_dead_harness_are_swept(tmp_path: Path) -> None:
+    stale, live = tmp_path / "harness-rabbit-stale", tmp_path / "harness-rabbit-live"
+    for directory in (stale, live):
+        directory.mkdir()
+    child = subprocess.Popen(["true"])
+    child.wait()  # its pid now names no process
+    (stale / "owner.pid").write_text(f"{child.pid}\n")
+    (live / "owner.pid").write_text(f"{os.getpid()}\n")
+
+    assert remove_stale_dirs(tmp_path) == [stale]
+    assert live.exists()
