@@ -25,10 +25,11 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Literal
 
 import httpx
+
+from harness.periodic import PeriodicWorker
 
 # -- the text format -------------------------------------------------------------------------------
 
@@ -351,7 +352,7 @@ class MetricSample:
     value: float
 
 
-class PrometheusSampler:
+class PrometheusSampler(PeriodicWorker):
     """Scrapes ``{base_url}/actuator/prometheus`` every ``interval_s`` on a daemon thread.
 
     Use as a context manager (or ``start()``/``stop()``): the first scrape happens at once, then
@@ -370,13 +371,10 @@ class PrometheusSampler:
         timeout_s: float | None = None,
         path: str = "/actuator/prometheus",
     ) -> None:
-        if interval_s <= 0:
-            raise ValueError(f"interval_s must be > 0, got {interval_s}")
         if variant not in COLUMN_SOURCES:
             raise ValueError(f"unknown variant {variant!r}; known: {', '.join(COLUMN_SOURCES)}")
         self.url = base_url.rstrip("/") + path
         self.variant = variant
-        self.interval_s = interval_s
         # Scrapes never pile up (one at a time, missed ticks are skipped), so the timeout only
         # decides when a slow answer counts as an error: a saturated JVM, or a cold one whose
         # first scrape is still being JIT-compiled, can take well over a second on a small machine.
@@ -385,35 +383,8 @@ class PrometheusSampler:
         self._lock = threading.Lock()
         self._samples: list[MetricSample] = []
         self._errors: list[str] = []
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def __enter__(self) -> PrometheusSampler:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        """Start the scraping thread (idempotent)."""
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="prometheus-sampler", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop the thread and wait for it (at most one scrape's timeout); samples stay readable."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=self.timeout_s + max(5.0, 2 * self.interval_s))
-            self._thread = None
+        self._client: httpx.Client | None = None
+        super().__init__(interval_s, "prometheus-sampler", self.timeout_s + max(5.0, 2 * interval_s))
 
     def samples(self, start: float | None = None, end: float | None = None) -> list[MetricSample]:
         """Samples in time order, those with ``start <= t <= end`` when given (a copy)."""
@@ -462,17 +433,18 @@ class PrometheusSampler:
             raise httpx.HTTPStatusError(f"HTTP {response.status_code}", request=response.request, response=response)
         return extract_columns(parse_exposition(response.text), self._sources)
 
+    def tick(self) -> None:
+        self.scrape_once(self._client)
+
     def _run(self) -> None:
+        # One keep-alive connection for the sampler's life: a new one per scrape would add a
+        # TCP handshake (and Tomcat/Netty connection churn) to what is measured.
         with httpx.Client(timeout=self.timeout_s) as client:
-            next_at = time.monotonic()
-            while not self._stop.is_set():
-                self.scrape_once(client)
-                next_at += self.interval_s
-                now = time.monotonic()
-                if next_at < now:  # fell behind (a slow scrape): skip the missed ticks, no burst
-                    next_at = now + self.interval_s - (now - next_at) % self.interval_s
-                if self._stop.wait(next_at - now):
-                    return
+            self._client = client
+            try:
+                super()._run()
+            finally:
+                self._client = None
 
 
 # -- per-level figures ------------------------------------------------------------------------------

@@ -8,9 +8,10 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from types import TracebackType
 
 import psutil
+
+from harness.periodic import PeriodicWorker
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def _read(watched: _Watched) -> ProcessSample:
     return ProcessSample(t, watched.name, rss, cpu)
 
 
-class ProcessSampler:
+class ProcessSampler(PeriodicWorker):
     """Samples RSS and cumulative CPU of named processes every ``interval_s`` on a daemon thread.
 
     Use as a context manager: the thread runs inside the ``with`` block. ``watch`` takes one
@@ -67,41 +68,10 @@ class ProcessSampler:
     """
 
     def __init__(self, interval_s: float = 0.5) -> None:
-        if interval_s <= 0:
-            raise ValueError(f"interval_s must be > 0, got {interval_s}")
-        self.interval_s = interval_s
+        super().__init__(interval_s, "process-sampler", max(5.0, 4 * interval_s))
         self._lock = threading.Lock()
         self._watched: dict[str, _Watched] = {}
         self._samples: dict[str, list[ProcessSample]] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def __enter__(self) -> ProcessSampler:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        """Start the sampling thread (idempotent)."""
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="process-sampler", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop the sampling thread and wait for it; samples stay readable."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=max(5.0, 4 * self.interval_s))
-            self._thread = None
 
     def watch(self, name: str, pid: int, include_children: bool = False) -> None:
         """Sample ``pid`` under ``name`` from now on (replacing any earlier watch of that name).
@@ -154,9 +124,8 @@ class ProcessSampler:
             if self._watched.get(watched.name) is watched:
                 self._samples.setdefault(watched.name, []).append(sample)
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            self.sample_now()
+    def tick(self) -> None:
+        self.sample_now()
 
 
 def _closest(samples: Sequence[ProcessSample], t: float) -> ProcessSample:
