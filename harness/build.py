@@ -74,14 +74,19 @@ def ensure_jars(java_apps: Path, log_path: Path, force: bool = False) -> tuple[J
                 f"Maven succeeded but {jar} was not produced; check <finalName> in "
                 f"{jar.parent.parent / 'pom.xml'} (full log: {log_path})."
             )
-        # An unchanged module can keep its old jar; without this it would look stale forever.
+        # Belt and braces: the jar was rewritten by `clean package`, but its mtime must be newer than
+        # every source for the staleness check even on coarse-timestamp filesystems.
         os.utime(jar)
     return jars, True
 
 
 def maven_command(java_apps: Path) -> list[str]:
-    """The Maven invocation, relative to the directory holding ``java_apps``."""
-    return ["mvn", "-B", "-q", "-f", f"{java_apps.name}/pom.xml", "-DskipTests", "package"]
+    """The Maven invocation, relative to the directory holding ``java_apps``.
+
+    ``clean`` matters: without it a module whose classes did not change keeps its old, already
+    repackaged jar, and Spring Boot's repackage then keeps the old nested libraries even after a
+    dependency version changed in a pom (seen: reactor-netty stayed 1.3.6 after the pin to 1.3.8)."""
+    return ["mvn", "-B", "-q", "-f", f"{java_apps.name}/pom.xml", "-DskipTests", "clean", "package"]
 
 
 def _run_maven(java_apps: Path, log_path: Path) -> None:

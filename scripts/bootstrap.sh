@@ -15,7 +15,8 @@ fi
 # The newest JDK with javac builds the jars (release 21); the harness finds it the same way.
 JAVA_HOME="$(.venv/bin/python -c 'from harness.jdks import build_jdk; print(build_jdk().home)')"
 export JAVA_HOME
-echo "building java-apps with JAVA_HOME=$JAVA_HOME"
+mkdir -p .work
+echo "java-apps with JAVA_HOME=$JAVA_HOME (build log: .work/build.log)"
 start=$(date +%s)
-mvn -B -q -f java-apps/pom.xml -DskipTests package
+.venv/bin/python -c "from pathlib import Path; from harness.build import ensure_jars; jars, built = ensure_jars(Path('java-apps'), Path('.work/build.log')); print('jars built now' if built else 'jars up to date')"
 echo "java-apps built in $(( $(date +%s) - start ))s"

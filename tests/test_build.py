@@ -96,7 +96,7 @@ def test_ensure_jars_builds_when_forced_and_refreshes_jar_times(
     assert built
     text = log.read_text()
     assert f"JAVA_HOME={tmp_path / 'jdk-25'}" in text
-    assert "args=-B -q -f java-apps/pom.xml -DskipTests package" in text
+    assert "args=-B -q -f java-apps/pom.xml -DskipTests clean package" in text
     assert all(jar.stat().st_mtime > 3000 for jar in jars.all())
     assert stale_reason(java_apps) is None
 
