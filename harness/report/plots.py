@@ -52,14 +52,19 @@ METRIC_PLOTS: tuple[MetricPlot, ...] = (
         "CPU seconds per 1,000 requests",
         "CPU time the app spent per 1,000 completed requests: lower is cheaper per request.",
     ),
-    # Columns later results formats add (JFR pinning, pool waits); skipped until a run has them.
     MetricPlot(
-        "pinned_events", "pinned", "Virtual-thread pinning vs users", "pinned events per level",
-        "JFR jdk.VirtualThreadPinned events during the measured window.",
+        "heap_used_mb_max", "heap", "Heap used (peak) vs users", "heap used (MiB)",
+        "Peak JVM heap in use during the measured window, read from /actuator/prometheus.",
+    ),
+    # Skipped for a run (or variant) without these meters.
+    MetricPlot(
+        "vt_pinned", "pinned", "Virtual-thread pinning vs users", "pinned events per level",
+        "Virtual threads pinned to their carrier during the measured window (micrometer-java21, from JFR's "
+        "jdk.VirtualThreadPinned); jfr.csv has the frames.",
     ),
     MetricPlot(
-        "pool_wait_ms_p99", "pool-wait", "Connection-pool wait (p99) vs users", "p99 wait (ms)",
-        "How long requests waited for a database connection, 99th percentile.", log=True,
+        "db_pool_pending_max", "pool-wait", "Requests waiting for a DB connection vs users", "waiting (peak)",
+        "Peak number of requests waiting for a database connection (HikariCP pending / R2DBC pool pending).",
     ),
 )  # fmt: skip
 

@@ -144,7 +144,7 @@ def test_one_figure_per_jdk(tmp_path: Path) -> None:
 
 def test_missing_or_new_columns_skip_or_add_plots(complete: BuiltRun) -> None:
     frames = load(complete.root)
-    levels = frames.levels.assign(app_rss_mb_max=float("nan"), pinned_events=3.0)
+    levels = frames.levels.assign(app_rss_mb_max=float("nan"), vt_pinned=3.0)
     plots, missing = draw_plots(levels, frames.timeseries.iloc[0:0])
     ids = {p.id for p in plots}
     assert "rss-jdk25" not in ids and "timeline-jdk25" not in ids
