@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-EndpointName = Literal["orders", "quotes", "legacy"]
+EndpointName = Literal["orders", "quotes", "legacy", "customers", "inventory"]
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,12 @@ ENDPOINTS: Mapping[str, Endpoint] = {
     "orders": Endpoint("orders", "/orders/{id}", "/orders/{id}", "orders"),
     "quotes": Endpoint("quotes", "/quotes/{id}?rounds={rounds}", "/quotes/{id}", "orders"),
     "legacy": Endpoint("legacy", "/legacy/customers/{id}", "/legacy/customers/{id}", "customers"),
+    # The downstream service's own endpoints, without delay: only to warm it up before any variant
+    # is measured, so the first variant does not pay for JIT-compiling the downstream.
+    "customers": Endpoint("customers", "/customers/{id}?delayMs=0", "/customers/{id}", "customers"),
+    "inventory": Endpoint("inventory", "/inventory/{id}?delayMs=0", "/inventory/{id}", "orders"),
 }
+DOWNSTREAM_MIX: Mapping[str, int] = {"customers": 1, "inventory": 1}
 
 PROFILE_MIX: Mapping[str, Mapping[str, int]] = {
     "io-bound": {"orders": 1},
