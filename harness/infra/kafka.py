@@ -21,12 +21,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
 from harness.errors import EnvironmentError_, InfraError
 from harness.infra.maven_jars import resolve_jars
+from harness.infra.stale import names_dead_process
 from harness.jdks import Jdk, build_jdk, find_jdk
 from harness.processes import ManagedProcess, Supervisor, free_port, wait_for_port
 
@@ -293,23 +293,10 @@ def remove_stale_dirs(parent: Path | None = None) -> list[Path]:
     removed = []
     for directory in (parent or Path(tempfile.gettempdir())).glob(f"{_DIR_PREFIX}*"):
         owner = directory / "owner.pid"
-        if owner.exists() and _names_dead_process(owner):
+        if owner.exists() and names_dead_process(owner):
             shutil.rmtree(directory, ignore_errors=True)
             removed.append(directory)
     return removed
-
-
-def _names_dead_process(pid_file: Path) -> bool:
-    try:
-        pid = int(pid_file.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0])
-    except (OSError, ValueError):
-        return False
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
-    except psutil.Error:
-        return False
 
 
 def _read_text(log_path: Path) -> str:

@@ -21,13 +21,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 from psycopg.rows import TupleRow
 
 from harness.errors import EnvironmentError_, InfraError
+from harness.infra.stale import names_dead_process
 from harness.processes import ManagedProcess, Supervisor, free_port
 
 ORDERS_ROLE = "orders"
@@ -183,24 +183,10 @@ def remove_stale_dirs() -> list[Path]:
     ]
     removed = []
     for directory, lock in candidates:
-        if lock is not None and _names_dead_process(lock):
+        if lock is not None and names_dead_process(lock):
             shutil.rmtree(directory, ignore_errors=True)
             removed.append(directory)
     return removed
-
-
-def _names_dead_process(lock: Path) -> bool:
-    try:
-        pid = int(lock.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0])
-    except (OSError, ValueError):
-        return False
-    try:
-        # A killed postmaster lingers as a zombie until init reaps it: that is dead too.
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
-    except psutil.Error:
-        return False
 
 
 def _version_key(path: Path) -> tuple[int, ...]:

@@ -28,9 +28,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
-
 from harness.errors import EnvironmentError_, InfraError
+from harness.infra.stale import names_dead_process
 from harness.processes import ManagedProcess, Supervisor, free_port, wait_for_port
 
 ORDERS_USER = "orders"
@@ -286,7 +285,7 @@ def remove_stale_dirs(parent: Path | None = None) -> list[Path]:
     removed = []
     for directory in (parent or Path(tempfile.gettempdir())).glob(f"{_DIR_PREFIX}*"):
         owner = directory / "owner.pid"
-        if owner.exists() and _names_dead_process(owner):
+        if owner.exists() and names_dead_process(owner):
             shutil.rmtree(directory, ignore_errors=True)
             removed.append(directory)
     return removed
@@ -367,19 +366,6 @@ def _config_text() -> str:
 def _can_traverse(user: str, directory: Path) -> bool:
     result = subprocess.run(["test", "-x", str(directory)], user=user, group=user, extra_groups=[], check=False)
     return result.returncode == 0
-
-
-def _names_dead_process(pid_file: Path) -> bool:
-    try:
-        pid = int(pid_file.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0])
-    except (OSError, ValueError):
-        return False
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
-    except psutil.Error:
-        return False
 
 
 def _version_from_log(log_path: Path) -> str:
