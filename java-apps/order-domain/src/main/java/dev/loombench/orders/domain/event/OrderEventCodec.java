@@ -1,0 +1,109 @@
+package dev.loombench.orders.domain.event;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.UUID;
+
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The wire form of {@link OrderCreated}, written and read by hand so the field order and the instant format are
+ * fixed whatever the framework's Jackson settings: the relay forwards these bytes and every consumer reads them.
+ */
+public final class OrderEventCodec {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private OrderEventCodec() {
+    }
+
+    public static String toJson(OrderCreated event) {
+        ObjectNode node = JSON.createObjectNode();
+        node.put("eventId", event.eventId().toString());
+        node.put("type", OrderCreated.TYPE);
+        node.put("orderId", event.orderId());
+        node.put("customerId", event.customerId());
+        node.put("productId", event.productId());
+        node.put("quantity", event.quantity());
+        node.put("totalCents", event.totalCents());
+        node.put("createdAt", event.createdAt().toString());
+        return JSON.writeValueAsString(node);
+    }
+
+    public static OrderCreated parse(byte[] payload) {
+        if (payload == null) {
+            throw new PoisonMessageException("empty message");
+        }
+        return parse(new String(payload, StandardCharsets.UTF_8));
+    }
+
+    /** @throws PoisonMessageException naming what is wrong; never retried */
+    public static OrderCreated parse(String payload) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(payload);
+        }
+        catch (JacksonException malformed) {
+            throw new PoisonMessageException("payload is not JSON");
+        }
+        if (root == null || !root.isObject()) {
+            throw new PoisonMessageException("payload is not a JSON object");
+        }
+        String type = text(root, "type");
+        if (!OrderCreated.TYPE.equals(type)) {
+            throw new PoisonMessageException("type must be " + OrderCreated.TYPE + ", was " + type);
+        }
+        UUID eventId;
+        Instant createdAt;
+        try {
+            eventId = UUID.fromString(text(root, "eventId"));
+        }
+        catch (IllegalArgumentException invalid) {
+            throw new PoisonMessageException("eventId is not a UUID");
+        }
+        try {
+            createdAt = Instant.parse(text(root, "createdAt"));
+        }
+        catch (DateTimeParseException invalid) {
+            throw new PoisonMessageException("createdAt is not an ISO-8601 instant");
+        }
+        long quantity = number(root, "quantity");
+        if (quantity > Integer.MAX_VALUE) {
+            throw new PoisonMessageException("quantity is out of range");
+        }
+        return new OrderCreated(eventId, number(root, "orderId"), number(root, "customerId"),
+                number(root, "productId"), (int) quantity, number(root, "totalCents"), createdAt);
+    }
+
+    /** The event id of a message, if it can be read at all; dead-letter records keep it when present. */
+    public static String eventIdOrNull(String payload) {
+        try {
+            JsonNode root = JSON.readTree(payload);
+            JsonNode id = root == null ? null : root.get("eventId");
+            return id != null && id.isString() ? id.stringValue() : null;
+        }
+        catch (JacksonException malformed) {
+            return null;
+        }
+    }
+
+    private static String text(JsonNode root, String field) {
+        JsonNode value = root.get(field);
+        if (value == null || !value.isString()) {
+            throw new PoisonMessageException(field + " is missing or not a string");
+        }
+        return value.stringValue();
+    }
+
+    private static long number(JsonNode root, String field) {
+        JsonNode value = root.get(field);
+        if (value == null || !value.isIntegralNumber() || !value.canConvertToLong() || value.longValue() < 0) {
+            throw new PoisonMessageException(field + " is missing or not a non-negative integer");
+        }
+        return value.longValue();
+    }
+}
