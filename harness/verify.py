@@ -8,6 +8,7 @@ Every problem of every variant is collected; the run stops only after all were c
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ import httpx
 import psycopg
 
 from harness.infra.postgres import PostgresEndpoint
+from harness.infra.seed import unit_price_cents
 
 TIERS = ("BRONZE", "SILVER", "GOLD")
 
@@ -234,4 +236,107 @@ def compare_bodies(bodies: Mapping[str, Mapping[str, bytes]]) -> list[str]:
                     f"GET {path}: {other} answers {theirs[:160]!r}, {reference} answers "
                     f"{bodies[reference][path][:160]!r} (bodies must be byte-identical)"
                 )
+    return problems
+
+
+# POST /orders bodies every variant must reject with 400 naming the field, writing nothing.
+# ``{unknown}`` is a customer id that does not exist: the one case that fails inside the transaction.
+BAD_ORDER_BODIES: tuple[tuple[str, str, str], ...] = (
+    ("not json", "body", "body must be a JSON object"),
+    ("[1, 2]", "body", "body must be a JSON object"),
+    ('{"productId": 1, "quantity": 1}', "customerId", "customerId must be a positive integer"),
+    ('{"customerId": "7", "productId": 1, "quantity": 1}', "customerId", "customerId must be a positive integer"),
+    ('{"customerId": 1, "productId": 0, "quantity": 1}', "productId", "productId must be a positive integer"),
+    ('{"customerId": 1, "productId": 1, "quantity": 101}', "quantity", "quantity must be an integer from 1 to 100"),
+    ('{"customerId": 1, "productId": 1, "quantity": 1, "coupon": "x"}', "coupon", "unknown field"),
+    ('{"customerId": {unknown}, "productId": 1, "quantity": 1}', "customerId", "customer {unknown} does not exist"),
+)
+WIRE_FIELDS = ("eventId", "type", "orderId", "customerId", "productId", "quantity", "totalCents", "createdAt")
+
+
+def _write_counts(endpoint: PostgresEndpoint) -> tuple[int, int]:
+    with psycopg.connect(endpoint.conninfo()) as conn:
+        row = conn.execute("SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM outbox)").fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def verify_write_path(name: str, base_url: str, database: PostgresEndpoint, customers: int,
+                      timeout_s: float = 30.0) -> tuple[list[str], dict[str, bytes]]:
+    """``POST /orders``: one valid order (its answer, its row, its one outbox event in the wire form
+    of the contract) and every bad body (400 naming the field, nothing written). Returns the problems
+    and the error bodies, which must be byte-identical across variants."""
+    problems: list[str] = []
+    bodies: dict[str, bytes] = {}
+    customer_id, product_id, quantity = max(1, customers // 3), 342, 3
+    with httpx.Client(base_url=base_url, timeout=timeout_s) as client:
+        for template, field, message in BAD_ORDER_BODIES:
+            body = template.replace("{unknown}", str(customers + 1000))
+            where = f"{name} POST /orders {body}"
+            before = _write_counts(database)
+            try:
+                response = client.post("/orders", content=body, headers={"Content-Type": "application/json"})
+            except httpx.HTTPError as error:
+                problems.append(f"{where}: request failed: {type(error).__name__}: {error}")
+                continue
+            bodies[f"POST /orders {template}"] = response.content
+            found, answer = _check_json(response, 400, where)
+            problems += found
+            expected = {"status": 400, "error": "bad_request", "message": message.replace(
+                "{unknown}", str(customers + 1000)), "field": field}
+            if answer is not None and answer != expected:
+                problems.append(f"{where}: error body {answer}, expected {expected}")
+            if _write_counts(database) != before:
+                problems.append(f"{where}: a rejected order wrote rows (orders, outbox) {before} -> "
+                                f"{_write_counts(database)}")
+        problems += _check_created(client, name, database, customer_id, product_id, quantity)
+    return problems, bodies
+
+
+def _check_created(client: httpx.Client, name: str, database: PostgresEndpoint, customer_id: int,
+                   product_id: int, quantity: int) -> list[str]:
+    where = f"{name} POST /orders"
+    try:
+        response = client.post("/orders", json={"customerId": customer_id, "productId": product_id,
+                                                 "quantity": quantity})
+    except httpx.HTTPError as error:
+        return [f"{where}: request failed: {type(error).__name__}: {error}"]
+    problems, answer = _check_json(response, 201, where)
+    if not isinstance(answer, dict) or response.status_code != 201:
+        return [*problems, f"{where}: expected the created order, got {response.text[:160]!r}"]
+    keys = ["id", "customerId", "productId", "quantity", "totalCents", "status", "createdAt", "eventId"]
+    if list(answer) != keys:
+        problems.append(f"{where}: keys {list(answer)} differ from the contract's {keys}")
+    total = quantity * unit_price_cents(product_id)
+    for key, want in (("customerId", customer_id), ("productId", product_id), ("quantity", quantity),
+                      ("totalCents", total), ("status", "CREATED")):
+        if answer.get(key) != want:
+            problems.append(f"{where}: {key} is {answer.get(key)!r}, expected {want!r}")
+    order_id = answer.get("id")
+    if response.headers.get("location") != f"/orders/{order_id}":
+        problems.append(f"{where}: Location {response.headers.get('location')!r}, expected /orders/{order_id}")
+    with psycopg.connect(database.conninfo()) as conn:
+        stored = conn.execute("SELECT customer_id, product_id, quantity, total_cents, status FROM orders "
+                              "WHERE id = %s", (order_id,)).fetchone()
+        events = conn.execute("SELECT event_id::text, event_type, payload FROM outbox WHERE aggregate_id = %s",
+                              (order_id,)).fetchall()
+    if stored != (customer_id, product_id, quantity, total, "CREATED"):
+        problems.append(f"{where}: stored order {stored}, expected {(customer_id, product_id, quantity, total)}")
+    if len(events) != 1:
+        return [*problems, f"{where}: {len(events)} outbox rows for order {order_id}, expected exactly 1"]
+    event_id, event_type, payload = events[0]
+    if event_type != "OrderCreated" or event_id != answer.get("eventId"):
+        problems.append(f"{where}: outbox row ({event_id}, {event_type}) does not match eventId "
+                        f"{answer.get('eventId')!r} and type OrderCreated")
+    try:
+        wire = json.loads(payload)
+    except ValueError:
+        return [*problems, f"{where}: outbox payload is not JSON: {payload[:160]!r}"]
+    expected_wire = {"eventId": answer.get("eventId"), "type": "OrderCreated", "orderId": order_id,
+                     "customerId": customer_id, "productId": product_id, "quantity": quantity,
+                     "totalCents": total, "createdAt": wire.get("createdAt")}
+    # Compared as instants: both sides are ISO-8601, but nothing obliges the same digits.
+    same_instant = (_parse_instant(wire.get("createdAt")) is not None
+                    and _parse_instant(wire.get("createdAt")) == _parse_instant(answer.get("createdAt")))
+    if list(wire) != list(WIRE_FIELDS) or wire != expected_wire or not same_instant:
+        problems.append(f"{where}: outbox payload {payload[:200]!r}, expected {expected_wire}")
     return problems
