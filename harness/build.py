@@ -67,7 +67,7 @@ def ensure_jars(java_apps: Path, log_path: Path, force: bool = False) -> tuple[J
     jars = jar_paths(java_apps)
     if not force and stale_reason(java_apps) is None:
         return jars, False
-    _run_maven(java_apps, log_path)
+    _run_maven(java_apps, log_path, maven_command(java_apps))
     for jar in jars.all():
         if not jar.is_file():
             raise BuildError(
@@ -80,6 +80,27 @@ def ensure_jars(java_apps: Path, log_path: Path, force: bool = False) -> tuple[J
     return jars, True
 
 
+def ensure_downstream_jar(java_apps: Path, log_path: Path) -> Path:
+    """The downstream jar alone, rebuilt only when its own sources, the domain's main sources or a
+    pom changed. ``harness infra exec`` needs nothing else, and must not rebuild (and so wipe) the
+    order apps' ``target/`` under a developer's running Maven build."""
+    jar = jar_paths(java_apps).downstream
+    sources = [java_apps / "pom.xml", java_apps / "downstream", java_apps / "order-domain" / "pom.xml",
+               java_apps / "order-domain" / "src" / "main"]
+    if jar.is_file() and not any(path.stat().st_mtime > jar.stat().st_mtime
+                                 for source in sources for path in _files_below(source)):
+        return jar
+    # Only this module's output is removed: order-domain is a plain jar, not repackaged, so the
+    # stale-nested-library problem `clean` solves (see maven_command) cannot occur there.
+    shutil.rmtree(jar.parent, ignore_errors=True)
+    command = ["mvn", "-B", "-q", "-f", f"{java_apps.name}/pom.xml", "-DskipTests", "-pl", "downstream", "-am",
+               "package"]
+    _run_maven(java_apps, log_path, command)
+    if not jar.is_file():
+        raise BuildError(f"Maven succeeded but {jar} was not produced (full log: {log_path}).")
+    return jar
+
+
 def maven_command(java_apps: Path) -> list[str]:
     """The Maven invocation, relative to the directory holding ``java_apps``.
 
@@ -89,12 +110,11 @@ def maven_command(java_apps: Path) -> list[str]:
     return ["mvn", "-B", "-q", "-f", f"{java_apps.name}/pom.xml", "-DskipTests", "clean", "package"]
 
 
-def _run_maven(java_apps: Path, log_path: Path) -> None:
+def _run_maven(java_apps: Path, log_path: Path, command: list[str]) -> None:
     mvn = shutil.which("mvn")
     if mvn is None:
         raise EnvironmentError_("Maven (mvn) is not on PATH; run scripts/install-system-deps.sh.")
     jdk = build_jdk()
-    command = maven_command(java_apps)
     env = dict(os.environ, JAVA_HOME=str(jdk.home))
     env["PATH"] = f"{jdk.home / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -132,6 +152,17 @@ def _newest_source(java_apps: Path) -> Path | None:
         if mtime > newest_mtime:
             newest, newest_mtime = path, mtime
     return newest
+
+
+def _files_below(path: Path) -> Iterator[Path]:
+    """``path`` itself if it is a file, else every file below it outside build output."""
+    if path.is_file():
+        yield path
+        return
+    for root, dirs, files in os.walk(path):
+        dirs[:] = [d for d in dirs if d not in _SKIPPED_DIRS and not d.startswith(".")]
+        for name in files:
+            yield Path(root) / name
 
 
 def _source_files(java_apps: Path) -> Iterator[Path]:
