@@ -124,3 +124,22 @@ def test_build_without_a_jar_is_an_error(java_apps: Path, tmp_path: Path, fake_m
 
     with pytest.raises(BuildError, match=r"downstream\.jar was not produced"):
         ensure_jars(java_apps, tmp_path / "build.log")
+
+
+def test_downstream_jar_ignores_the_order_apps_and_rebuilds_only_itself(
+    java_apps: Path, tmp_path: Path, fake_maven: Path
+) -> None:
+    # The fake Maven records its arguments and produces the jar, as `-pl downstream -am package` would.
+    jar = jar_paths(java_apps).downstream
+    _script(fake_maven, f'echo "args=$*"\nmkdir -p {jar.parent}\ntouch {jar}\n')
+    log = tmp_path / "build.log"
+    _touch(java_apps / "order-mvc" / "src" / "main" / "java" / "App.java", 9000)
+    _touch(java_apps / "order-domain" / "src" / "test" / "java" / "Fixture.java", 9000)
+
+    assert build.ensure_downstream_jar(java_apps, log) == jar
+    assert not log.exists()
+
+    _touch(java_apps / "order-domain" / "src" / "main" / "java" / "App.java", 9000)
+    assert build.ensure_downstream_jar(java_apps, log) == jar
+    assert "args=-B -q -f java-apps/pom.xml -DskipTests -pl downstream -am package" in log.read_text()
+    assert jar_paths(java_apps).order_mvc.is_file()
