@@ -4,6 +4,9 @@
 #   PostgreSQL server (>= 15) and client  -> postgresql, postgresql-client
 #   Maven                                  -> maven
 #   RabbitMQ (private nodes; Erlang, epmd) -> rabbitmq-server (Debian 12: 3.10.x)
+#   erl_call (reads a node's queue depth)  -> erlang-base (a dependency of rabbitmq-server)
+#   Kafka                                  -> nothing here: its jars come from Maven Central (needs
+#                                             maven and the JDK below), the Python client from PyPI
 #   a JDK >= 21 with javac in /usr/lib/jvm -> checked only (Debian 12 packages stop at 17)
 #
 # It never removes or upgrades anything. Presence is judged by the programs themselves, not by
@@ -74,6 +77,8 @@ has_postgres_server || missing+=(postgresql)
 has_postgres_client || missing+=(postgresql-client)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 has_rabbitmq || missing+=(rabbitmq-server)
+# Normally installed with rabbitmq-server; checked apart so a machine that lost it gets it back.
+[[ -x /usr/bin/erl_call ]] || missing+=(erlang-base)
 
 if ((${#missing[@]} > 0)); then
     if ((EUID == 0)); then

@@ -1,4 +1,4 @@
-"""The services a run needs besides the apps: today PostgreSQL; later Kafka and RabbitMQ."""
+"""The services a run needs besides the apps: PostgreSQL here, a consume run's broker in ``brokers``."""
 
 from __future__ import annotations
 

@@ -40,6 +40,8 @@ RABBITMQ_BIN = Path("/usr/lib/rabbitmq/bin")
 _DIR_PREFIX = "harness-rabbit-"
 _LOG_TAIL_LINES = 40
 _LOOPBACK_ERL = "{127,0,0,1}"
+_ERL_CALL = "/usr/bin/erl_call"
+_ERL_CALL_TIMEOUT_S = 2
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,40 @@ class RabbitNode:
             if self._epmd is not None:
                 self._supervisor.stop(self._epmd)
                 self._epmd = None
+
+    def queue_depth(self, queue: str, vhost: str = "/") -> int | None:
+        """Messages ready plus unacknowledged in ``queue``, asked of the node itself; None when the
+        queue does not exist or the node cannot answer now (stopped, booting, restarting).
+
+        AMQP cannot tell this: ``queue.declare-ok`` counts ready messages only, not those delivered
+        and awaiting an ack. ``rabbitmqctl`` boots an Erlang VM per call (1-3 s of CPU); ``erl_call``
+        (Debian ``erlang-base``, a dependency of ``rabbitmq-server``) is a small C program that speaks
+        Erlang distribution straight to the node's port: a few milliseconds per call, so it can be
+        polled every second during a run.
+        """
+        if not _safe_name(queue) or not _safe_name(vhost):
+            raise ValueError(f"queue {queue!r} / vhost {vhost!r}: only letters, digits and . _ - / are supported")
+        expression = (
+            f'case rabbit_amqqueue:lookup(rabbit_misc:r(<<"{vhost}">>, queue, <<"{queue}">>)) of '
+            "{ok, Q} -> [{_, Ready}, {_, Unacked}] = "
+            "rabbit_amqqueue:info(Q, [messages_ready, messages_unacknowledged]), Ready + Unacked; "
+            "_ -> none end.\n"
+        )
+        try:
+            result = subprocess.run(
+                [_ERL_CALL, "-timeout", str(_ERL_CALL_TIMEOUT_S), "-address", f"127.0.0.1:{self.dist_port}", "-e"],
+                input=expression,
+                # HOME holds the node's cookie; as root it is readable whoever owns it.
+                env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self._layout.home)},
+                capture_output=True,
+                text=True,
+                timeout=_ERL_CALL_TIMEOUT_S + 3,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        match = re.fullmatch(r"\{ok,\s*(\d+)\}", result.stdout.strip())
+        return int(match.group(1)) if result.returncode == 0 and match else None
 
     def rabbitmqctl(self, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
         """Run ``rabbitmqctl -n NODE ARGS`` with the node's environment (cookie, epmd port)."""
@@ -292,7 +328,9 @@ def remove_stale_dirs(parent: Path | None = None) -> list[Path]:
 
 
 def _check_installed() -> None:
-    missing = [p for p in (RABBITMQ_BIN / "rabbitmq-server", RABBITMQ_BIN / "rabbitmqctl") if not p.exists()]
+    missing = [
+        p for p in (RABBITMQ_BIN / "rabbitmq-server", RABBITMQ_BIN / "rabbitmqctl", Path(_ERL_CALL)) if not p.exists()
+    ]
     if shutil.which("epmd") is None and not Path("/usr/bin/epmd").exists():
         missing.append(Path("epmd"))
     if missing:
@@ -366,6 +404,11 @@ def _config_text() -> str:
 def _can_traverse(user: str, directory: Path) -> bool:
     result = subprocess.run(["test", "-x", str(directory)], user=user, group=user, extra_groups=[], check=False)
     return result.returncode == 0
+
+
+def _safe_name(name: str) -> bool:
+    # The names are spliced into an Erlang binary literal: nothing that could end it.
+    return re.fullmatch(r"[A-Za-z0-9._/-]+", name) is not None
 
 
 def _version_from_log(log_path: Path) -> str:
