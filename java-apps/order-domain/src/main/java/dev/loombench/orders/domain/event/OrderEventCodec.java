@@ -43,6 +43,9 @@ public final class OrderEventCodec {
 
     /** @throws PoisonMessageException naming what is wrong; never retried */
     public static OrderCreated parse(String payload) {
+        if (payload == null) {
+            throw new PoisonMessageException("empty message");
+        }
         JsonNode root;
         try {
             root = JSON.readTree(payload);
@@ -81,6 +84,9 @@ public final class OrderEventCodec {
 
     /** The event id of a message, if it can be read at all; dead-letter records keep it when present. */
     public static String eventIdOrNull(String payload) {
+        if (payload == null) {
+            return null;
+        }
         try {
             JsonNode root = JSON.readTree(payload);
             JsonNode id = root == null ? null : root.get("eventId");

@@ -50,6 +50,11 @@ public record NewOrder(long customerId, long productId, int quantity) {
         return new NewOrder(customerId, productId, quantity.intValue());
     }
 
+    /** The 400 for a well-formed body whose customer is not in the database; nothing may be written then. */
+    public static InvalidRequestException unknownCustomer(long customerId) {
+        return new InvalidRequestException("customerId", "customer " + customerId + " does not exist");
+    }
+
     /** Quantity times the unit price; the seed prices its orders the same way. */
     public long totalCents() {
         return this.quantity * Pricing.unitPriceCents(this.productId);

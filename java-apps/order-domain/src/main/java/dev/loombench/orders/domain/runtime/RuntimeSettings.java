@@ -15,13 +15,23 @@ import dev.loombench.orders.domain.customer.LegacyCustomerClient;
  * {@link LiveThreads}), read when the info is requested: e.g. WebFlux's {@code reactor-http-*} event loops next to
  * r2dbc-postgresql's own {@code reactor-tcp-*} loops, or Tomcat's request threads next to Hikari's housekeeper.
  * <p>
- * {@code legacyClient} describes the {@link LegacyCustomerClient} of {@code GET /legacy/customers/{id}}.
+ * {@code legacyClient} describes the {@link LegacyCustomerClient} of {@code GET /legacy/customers/{id}}, and
+ * {@code messaging} the event-driven half ({@code ORDERS_BROKER} and the settings that go with it).
  */
 @JsonPropertyOrder({"variant", "server", "virtualThreads", "tomcat", "nettyIoWorkers", "dbPool", "httpClient",
-        "legacyClient", "jvm", "liveThreads"})
+        "legacyClient", "jvm", "liveThreads", "messaging"})
 public record RuntimeSettings(String variant, String server, boolean virtualThreads, TomcatSettings tomcat,
         Integer nettyIoWorkers, DbPoolSettings dbPool, HttpClientSettings httpClient,
-        LegacyClientSettings legacyClient, JvmSettings jvm, Map<String, Integer> liveThreads) {
+        LegacyClientSettings legacyClient, JvmSettings jvm, Map<String, Integer> liveThreads,
+        MessagingSettings messaging) {
+
+    /** Without the event-driven half ({@code messaging} null). */
+    public RuntimeSettings(String variant, String server, boolean virtualThreads, TomcatSettings tomcat,
+            Integer nettyIoWorkers, DbPoolSettings dbPool, HttpClientSettings httpClient,
+            LegacyClientSettings legacyClient, JvmSettings jvm, Map<String, Integer> liveThreads) {
+        this(variant, server, virtualThreads, tomcat, nettyIoWorkers, dbPool, httpClient, legacyClient, jvm,
+                liveThreads, null);
+    }
 
     /** {@code executor} names the class actually running requests (a virtual-thread executor or a pool). */
     @JsonPropertyOrder({"maxThreads", "minSpareThreads", "maxConnections", "acceptCount", "executor"})
@@ -46,5 +56,18 @@ public record RuntimeSettings(String variant, String server, boolean virtualThre
         public static LegacyClientSettings of(LegacyCustomerClient client) {
             return new LegacyClientSettings(LegacyCustomerClient.LIBRARY, client.stripes(), client.timeoutMs());
         }
+    }
+
+    /**
+     * {@code broker} is {@code none}, {@code kafka} or {@code rabbitmq}. {@code partitions} applies to Kafka only,
+     * {@code prefetch} to RabbitMQ only, {@code listenerConcurrency} to whichever broker is active (null for
+     * {@code none}), {@code maxInFlight} to WebFlux only; a key that does not apply is null. The relay and consumer
+     * settings are reported for every broker, {@code none} included.
+     */
+    @JsonPropertyOrder({"broker", "partitions", "listenerConcurrency", "prefetch", "maxInFlight", "relayBatchSize",
+            "relayPollIntervalMs", "consumerDelayMs", "maxAttempts", "backoffMs"})
+    public record MessagingSettings(String broker, Integer partitions, Integer listenerConcurrency, Integer prefetch,
+            Integer maxInFlight, int relayBatchSize, long relayPollIntervalMs, long consumerDelayMs, int maxAttempts,
+            long backoffMs) {
     }
 }

@@ -4,6 +4,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
 
 /**
  * Golden response bodies every variant must reproduce byte for byte: two variants equal to the same file are
@@ -47,6 +52,27 @@ public final class ContractFixtures {
     /** {@code GET /legacy/customers/abc} (or 0, -1, overflow). */
     public static final String BAD_CUSTOMER_ID = "contract/bad-customer-id.json";
 
+    /** {@code POST /orders} body for the fixture customer: 3 × product 342 at 2854 cents = 8562. */
+    public static final String NEW_ORDER_BODY = "{\"customerId\":900000001,\"productId\":342,\"quantity\":3}";
+
+    /**
+     * The {@code 201} body of {@link #NEW_ORDER_BODY}, with {@code {id}}, {@code {createdAt}} and {@code {eventId}}
+     * placeholders: fill it with {@link #createdOrder} from the stored row and compare bytes.
+     */
+    public static final String CREATED_ORDER = "contract/created-order.json";
+
+    /** The outbox payload (= the wire event) of {@link #NEW_ORDER_BODY}, same placeholders as {@link #CREATED_ORDER}. */
+    public static final String ORDER_CREATED_EVENT = "contract/order-created-event.json";
+
+    /** Never inserted as a customer: the well-formed body naming it is a 400 on {@code customerId}. */
+    public static final long UNKNOWN_CUSTOMER_ID = 900000999L;
+
+    /**
+     * Rejected {@code POST /orders} bodies → the golden 400 each must answer; one entry per row of the contract table
+     * (design.md, "Write path") and then some. Nothing may be written for any of them.
+     */
+    public static final Map<String, String> INVALID_NEW_ORDERS = invalidNewOrders();
+
     private ContractFixtures() {
     }
 
@@ -64,5 +90,39 @@ public final class ContractFixtures {
 
     public static String golden(String resource) {
         return new String(goldenBytes(resource), StandardCharsets.UTF_8);
+    }
+
+    /** {@link #CREATED_ORDER} or {@link #ORDER_CREATED_EVENT} with its placeholders filled. */
+    public static String createdOrder(String resource, long id, Instant createdAt, UUID eventId) {
+        return golden(resource).replace("{id}", Long.toString(id))
+            .replace("{createdAt}", createdAt.toString())
+            .replace("{eventId}", eventId.toString());
+    }
+
+    private static Map<String, String> invalidNewOrders() {
+        String badBody = "contract/new-order-bad-body.json";
+        String badCustomerId = "contract/new-order-bad-customer-id.json";
+        String badProductId = "contract/new-order-bad-product-id.json";
+        String badQuantity = "contract/new-order-bad-quantity.json";
+        Map<String, String> cases = new LinkedHashMap<>();
+        cases.put("", badBody);
+        cases.put("not json", badBody);
+        cases.put("[900000001,342,3]", badBody);
+        cases.put("null", badBody);
+        cases.put(NEW_ORDER_BODY + " trailing", badBody);
+        cases.put("{\"customerId\":900000001,\"productId\":342,\"quantity\":3,\"price\":1}",
+                "contract/new-order-unknown-field.json");
+        cases.put("{\"productId\":342,\"quantity\":3}", badCustomerId);
+        cases.put("{\"customerId\":\"900000001\",\"productId\":342,\"quantity\":3}", badCustomerId);
+        cases.put("{\"customerId\":0,\"productId\":342,\"quantity\":3}", badCustomerId);
+        cases.put("{\"customerId\":900000001,\"productId\":342.5,\"quantity\":3}", badProductId);
+        cases.put("{\"customerId\":900000001,\"productId\":-1,\"quantity\":3}", badProductId);
+        cases.put("{\"customerId\":900000001,\"productId\":342}", badQuantity);
+        cases.put("{\"customerId\":900000001,\"productId\":342,\"quantity\":0}", badQuantity);
+        cases.put("{\"customerId\":900000001,\"productId\":342,\"quantity\":101}", badQuantity);
+        cases.put("{\"customerId\":900000001,\"productId\":342,\"quantity\":\"3\"}", badQuantity);
+        cases.put("{\"customerId\":" + UNKNOWN_CUSTOMER_ID + ",\"productId\":342,\"quantity\":3}",
+                "contract/new-order-unknown-customer.json");
+        return Collections.unmodifiableMap(cases);
     }
 }

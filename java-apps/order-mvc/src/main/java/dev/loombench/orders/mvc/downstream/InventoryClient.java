@@ -22,9 +22,14 @@ public class InventoryClient {
 
     /** Blocks the calling thread (cheap when it is virtual) until the inventory service answers. */
     public Inventory check(long productId) {
+        return check(productId, this.delayMs);
+    }
+
+    /** The same call with its own delay: the event consumer asks for {@code ORDERS_CONSUMER_DELAY_MS}. */
+    public Inventory check(long productId, long delayMs) {
         try {
             Inventory inventory = this.downstream.get()
-                .uri("/inventory/{productId}?delayMs={delayMs}", productId, this.delayMs)
+                .uri("/inventory/{productId}?delayMs={delayMs}", productId, delayMs)
                 .retrieve()
                 .body(Inventory.class);
             if (inventory == null) {

@@ -12,6 +12,7 @@ import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.transaction.TransactionException;
 import org.springframework.web.bind.ServletRequestBindingException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
@@ -47,10 +48,12 @@ class ApiErrorAdvice {
      * The database is unreachable or Hikari had no connection within connection-timeout. JdbcClient turns
      * Hikari's SQLTransientConnectionException into CannotGetJdbcConnectionException (a DataAccessException);
      * a raw SQLException or Hikari's PoolInitializationException (first use of a lazily started pool whose
-     * database is down) covers what escapes untranslated. Debug only: under overload every request may fail
-     * this way, and a log line each would add load.
+     * database is down) covers what escapes untranslated; a TransactionException is the same failure met by the
+     * write path's transaction (no connection to begin with, or the commit failed). Debug only: under overload
+     * every request may fail this way, and a log line each would add load.
      */
-    @ExceptionHandler({ DataAccessException.class, SQLException.class, HikariPool.PoolInitializationException.class })
+    @ExceptionHandler({ DataAccessException.class, TransactionException.class, SQLException.class,
+            HikariPool.PoolInitializationException.class })
     ResponseEntity<ApiError> databaseUnavailable(Exception ex) {
         if (logger.isDebugEnabled()) {
             logger.debug("database unavailable", ex);

@@ -55,16 +55,20 @@ class RuntimeInfoContributor implements InfoContributor {
 
     private final LegacyCustomerClient legacyClient;
 
+    private final MessagingSettingsReader messaging;
+
     private final String variant;
 
     RuntimeInfoContributor(ApplicationContext context, DataSource dataSource,
             PoolingHttpClientConnectionManager connectionManager, CloseableHttpClient httpClient,
-            LegacyCustomerClient legacyClient, @Value("${orders.variant}") String variant) {
+            LegacyCustomerClient legacyClient, MessagingSettingsReader messaging,
+            @Value("${orders.variant}") String variant) {
         this.context = context;
         this.dataSource = dataSource;
         this.connectionManager = connectionManager;
         this.httpClient = httpClient;
         this.legacyClient = legacyClient;
+        this.messaging = messaging;
         this.variant = variant;
     }
 
@@ -73,7 +77,7 @@ class RuntimeInfoContributor implements InfoContributor {
         ProtocolHandler protocol = tomcatProtocol();
         builder.withDetail("runtime", new RuntimeSettings(this.variant, "tomcat", runsOnVirtualThreads(protocol),
                 tomcat(protocol), null, dbPool(), httpClient(), LegacyClientSettings.of(this.legacyClient),
-                JvmSettings.current(), liveThreads(protocol)));
+                JvmSettings.current(), liveThreads(protocol), this.messaging.read()));
     }
 
     private ProtocolHandler tomcatProtocol() {
@@ -115,7 +119,8 @@ class RuntimeInfoContributor implements InfoContributor {
     /**
      * Tomcat's request threads (none with virtual threads: those are not listed, their carriers are), its poller
      * and acceptor, Hikari's background threads (named after the pool), and the virtual-thread carriers. Apache
-     * HttpClient's classic pool runs no threads of its own.
+     * HttpClient's classic pool runs no threads of its own. With a broker, its listener and client threads and the
+     * relay's scheduler follow.
      */
     private Map<String, Integer> liveThreads(ProtocolHandler protocol) {
         String pool = hikariPoolName();
@@ -130,6 +135,7 @@ class RuntimeInfoContributor implements InfoContributor {
         pools.put("hikari-connection-closer", LiveThreads.namedStartingWith(pool + ":connection-closer"));
         pools.put("virtual-thread-carriers",
                 (thread) -> "jdk.internal.misc.CarrierThread".equals(thread.getClass().getName()));
+        pools.putAll(this.messaging.liveThreadPools());
         return LiveThreads.count(pools);
     }
 

@@ -2,15 +2,24 @@ package dev.loombench.orders.mvc.order;
 
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.ApplicationContext;
+import org.springframework.jdbc.core.simple.JdbcClient;
 
 import dev.loombench.orders.domain.testing.ContractFixtures;
 import dev.loombench.orders.domain.testing.TestDatabase;
 import dev.loombench.orders.domain.testing.TestDownstream;
+import dev.loombench.orders.mvc.outbox.EventPublisher;
+import dev.loombench.orders.mvc.outbox.OutboxRelay;
+import dev.loombench.orders.mvc.testsupport.EventTables;
 import dev.loombench.orders.mvc.testsupport.LiveServer;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -23,6 +32,12 @@ abstract class OrderContractTests {
 
     @LocalServerPort
     private int port;
+
+    @Autowired
+    private JdbcClient jdbc;
+
+    @Autowired
+    private ApplicationContext context;
 
     @BeforeAll
     static void requireInfrastructureAndFixtures() {
@@ -123,6 +138,72 @@ abstract class OrderContractTests {
         HttpResponse<byte[]> response = server().get("/actuator/health");
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(utf8(response)).contains("\"status\":\"UP\"");
+    }
+
+    @Test
+    void createdOrderMatchesGoldenTemplateAndItsOutboxRowTheWireEvent() {
+        HttpResponse<byte[]> response = server().post("/orders", ContractFixtures.NEW_ORDER_BODY);
+        assertThat(response.statusCode()).isEqualTo(201);
+        assertJson(response);
+        String location = response.headers().firstValue("Location").orElseThrow();
+        assertThat(location).matches("/orders/\\d+");
+        long id = Long.parseLong(location.substring("/orders/".length()));
+
+        EventTables tables = new EventTables(this.jdbc);
+        Instant createdAt = tables.orderCreatedAt(id);
+        List<EventTables.OutboxRow> outbox = tables.outbox(id);
+        assertThat(outbox).hasSize(1);
+        EventTables.OutboxRow event = outbox.get(0);
+        assertThat(utf8(response)).isEqualTo(
+                ContractFixtures.createdOrder(ContractFixtures.CREATED_ORDER, id, createdAt, event.eventId()));
+        assertThat(event.payload()).isEqualTo(
+                ContractFixtures.createdOrder(ContractFixtures.ORDER_CREATED_EVENT, id, createdAt, event.eventId()));
+        // No broker here: the event waits in the outbox.
+        assertThat(event.published()).isFalse();
+
+        HttpResponse<byte[]> stored = server().get(location);
+        assertThat(stored.statusCode()).isEqualTo(200);
+        assertThat(utf8(stored)).startsWith("{\"id\":" + id + ",\"customerId\":900000001,\"productId\":342,"
+                + "\"quantity\":3,\"totalCents\":8562,\"status\":\"CREATED\",\"createdAt\":\"" + createdAt + "\",");
+    }
+
+    @Test
+    void invalidNewOrdersMatchGoldenBadRequestsAndWriteNothing() {
+        EventTables tables = new EventTables(this.jdbc);
+        String before = tables.writeFootprint();
+        for (Map.Entry<String, String> invalid : ContractFixtures.INVALID_NEW_ORDERS.entrySet()) {
+            HttpResponse<byte[]> response = server().post("/orders", invalid.getKey());
+            assertThat(response.statusCode()).as(invalid.getKey()).isEqualTo(400);
+            assertJson(response);
+            assertThat(utf8(response)).as(invalid.getKey()).isEqualTo(ContractFixtures.golden(invalid.getValue()));
+        }
+        assertThat(tables.writeFootprint()).isEqualTo(before);
+    }
+
+    /** ORDERS_BROKER defaults to none: no broker client, no relay, no scheduler; health and info say so. */
+    @Test
+    void noBrokerMeansNoBrokerClientAtAll() {
+        for (String type : new String[] { "org.springframework.kafka.core.ProducerFactory",
+                "org.springframework.kafka.core.ConsumerFactory", "org.springframework.kafka.core.KafkaAdmin",
+                "org.springframework.kafka.config.KafkaListenerEndpointRegistry",
+                "org.springframework.amqp.rabbit.connection.ConnectionFactory",
+                "org.springframework.amqp.rabbit.core.RabbitTemplate",
+                "org.springframework.amqp.rabbit.listener.RabbitListenerEndpointRegistry",
+                "org.springframework.scheduling.TaskScheduler" }) {
+            assertThat(this.context.getBeanNamesForType(classFor(type))).as(type).isEmpty();
+        }
+        assertThat(this.context.getBeanNamesForType(OutboxRelay.class)).isEmpty();
+        assertThat(this.context.getBeanNamesForType(EventPublisher.class)).isEmpty();
+        assertThat(utf8(server().get("/actuator/info"))).contains("\"messaging\":{\"broker\":\"none\",");
+    }
+
+    private static Class<?> classFor(String name) {
+        try {
+            return Class.forName(name);
+        }
+        catch (ClassNotFoundException ex) {
+            throw new IllegalStateException(ex);
+        }
     }
 
     protected static String utf8(HttpResponse<byte[]> response) {

@@ -1,0 +1,98 @@
+package dev.loombench.orders.mvc.outbox;
+
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.scheduling.annotation.Scheduled;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import dev.loombench.orders.domain.event.EventSql;
+
+/**
+ * Polls the outbox and publishes what it finds: claim a batch ({@code FOR UPDATE SKIP LOCKED}), publish it, wait
+ * for every acknowledgement, mark it published, commit; all in one transaction, so a failed publish leaves the rows
+ * for a later poll (at worst published twice, never lost). A full batch polls again at once.
+ */
+public class OutboxRelay {
+
+    private static final Log logger = LogFactory.getLog(OutboxRelay.class);
+
+    private final JdbcClient jdbc;
+
+    private final TransactionTemplate transaction;
+
+    private final EventPublisher publisher;
+
+    private final int batchSize;
+
+    private final long pollIntervalMs;
+
+    /** Failed polls since the last success: a broker outage logs one warning, not one per poll or row. */
+    private final AtomicInteger failedPolls = new AtomicInteger();
+
+    public OutboxRelay(JdbcClient jdbc, TransactionTemplate transaction, EventPublisher publisher, int batchSize,
+            long pollIntervalMs) {
+        this.jdbc = jdbc;
+        this.transaction = transaction;
+        this.publisher = publisher;
+        this.batchSize = batchSize;
+        this.pollIntervalMs = pollIntervalMs;
+    }
+
+    public int batchSize() {
+        return this.batchSize;
+    }
+
+    public long pollIntervalMs() {
+        return this.pollIntervalMs;
+    }
+
+    @Scheduled(fixedDelayString = "${orders.messaging.relay-poll-interval-ms}")
+    public void poll() {
+        try {
+            int published;
+            do {
+                published = relayBatch();
+            }
+            while (published == this.batchSize);
+            int failed = this.failedPolls.getAndSet(0);
+            if (failed > 0) {
+                logger.info("Outbox relay publishes to " + this.publisher.broker() + " again after " + failed
+                        + " failed polls");
+            }
+        }
+        catch (RuntimeException ex) {
+            if (this.failedPolls.getAndIncrement() == 0) {
+                logger.warn("Outbox relay could not publish to " + this.publisher.broker() + "; the events stay in "
+                        + "the outbox and are retried every " + this.pollIntervalMs + " ms (further failures of this "
+                        + "outage are logged at DEBUG): " + ex, ex);
+            }
+            else if (logger.isDebugEnabled()) {
+                logger.debug("Outbox relay still failing", ex);
+            }
+        }
+    }
+
+    /** One transaction: the number of rows published (0 when the outbox is drained). */
+    int relayBatch() {
+        Integer published = this.transaction.execute((status) -> {
+            List<OutboxRow> rows = this.jdbc.sql(EventSql.CLAIM_BATCH)
+                .param("limit", this.batchSize)
+                .query((rs, rowNum) -> new OutboxRow(rs.getLong("id"), rs.getObject("event_id", UUID.class),
+                        rs.getLong("aggregate_id"), rs.getString("payload")))
+                .list();
+            if (rows.isEmpty()) {
+                return 0;
+            }
+            this.publisher.publish(rows);
+            this.jdbc.sql(EventSql.MARK_PUBLISHED).param("ids", rows.stream().map(OutboxRow::id).toList()).update();
+            return rows.size();
+        });
+        return (published != null) ? published : 0;
+    }
+}

@@ -1,0 +1,135 @@
+package dev.loombench.orders.mvc.runtime;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Predicate;
+
+import org.apache.kafka.clients.admin.TopicDescription;
+
+import org.springframework.amqp.rabbit.listener.RabbitListenerEndpointRegistry;
+import org.springframework.beans.DirectFieldAccessor;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
+import org.springframework.kafka.core.KafkaAdmin;
+import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
+import org.springframework.kafka.listener.MessageListenerContainer;
+import org.springframework.stereotype.Component;
+
+import dev.loombench.orders.domain.runtime.LiveThreads;
+import dev.loombench.orders.domain.runtime.RuntimeSettings.MessagingSettings;
+import dev.loombench.orders.mvc.config.KafkaTopics;
+import dev.loombench.orders.mvc.config.MessagingProperties;
+import dev.loombench.orders.mvc.config.MessagingProperties.Broker;
+import dev.loombench.orders.mvc.consumer.KafkaListeners;
+import dev.loombench.orders.mvc.consumer.OrderCreatedConsumer;
+import dev.loombench.orders.mvc.consumer.RabbitListeners;
+import dev.loombench.orders.mvc.outbox.OutboxRelay;
+
+/**
+ * {@code runtime.messaging}: read from the running listener containers, the broker's topic metadata and the relay
+ * and consumer beans. Attempts and backoff live inside the error handler / retry interceptor, which expose neither:
+ * they are the values those were built from.
+ */
+@Component
+class MessagingSettingsReader {
+
+    private final MessagingProperties messaging;
+
+    private final KafkaTopics topics;
+
+    private final OrderCreatedConsumer consumer;
+
+    private final ObjectProvider<OutboxRelay> relay;
+
+    private final ObjectProvider<KafkaListenerEndpointRegistry> kafkaListeners;
+
+    private final ObjectProvider<KafkaAdmin> kafkaAdmin;
+
+    private final ObjectProvider<RabbitListenerEndpointRegistry> rabbitListeners;
+
+    MessagingSettingsReader(MessagingProperties messaging, KafkaTopics topics, OrderCreatedConsumer consumer,
+            ObjectProvider<OutboxRelay> relay, ObjectProvider<KafkaListenerEndpointRegistry> kafkaListeners,
+            ObjectProvider<KafkaAdmin> kafkaAdmin, ObjectProvider<RabbitListenerEndpointRegistry> rabbitListeners) {
+        this.messaging = messaging;
+        this.topics = topics;
+        this.consumer = consumer;
+        this.relay = relay;
+        this.kafkaListeners = kafkaListeners;
+        this.kafkaAdmin = kafkaAdmin;
+        this.rabbitListeners = rabbitListeners;
+    }
+
+    MessagingSettings read() {
+        Broker broker = this.messaging.broker();
+        Integer partitions = (broker == Broker.KAFKA) ? kafkaPartitions() : null;
+        Integer concurrency = switch (broker) {
+            case KAFKA -> kafkaConcurrency();
+            case RABBITMQ -> rabbitField("concurrentConsumers");
+            case NONE -> null;
+        };
+        Integer prefetch = (broker == Broker.RABBITMQ) ? rabbitField("prefetchCount") : null;
+        OutboxRelay liveRelay = this.relay.getIfAvailable();
+        int batchSize = (liveRelay != null) ? liveRelay.batchSize() : this.messaging.relayBatchSize();
+        long pollIntervalMs = (liveRelay != null) ? liveRelay.pollIntervalMs() : this.messaging.relayPollIntervalMs();
+        return new MessagingSettings(broker.label(), partitions, concurrency, prefetch, null, batchSize,
+                pollIntervalMs, this.consumer.delayMs(), this.messaging.maxAttempts(), this.messaging.backoffMs());
+    }
+
+    /**
+     * The broker's platform threads by pool, for {@code runtime.liveThreads} (none without a broker). Listener
+     * container threads are named after the listener ids; on virtual threads they are not listed, hence 0.
+     */
+    Map<String, Predicate<Thread>> liveThreadPools() {
+        Map<String, Predicate<Thread>> pools = new LinkedHashMap<>();
+        switch (this.messaging.broker()) {
+            case KAFKA -> {
+                pools.put("kafka-listener", LiveThreads.namedStartingWith(KafkaListeners.EVENTS_LISTENER + "-")
+                    .or(LiveThreads.namedStartingWith(KafkaListeners.DEAD_LETTER_LISTENER + "-")));
+                // Heartbeat, producer network and admin threads are all named "kafka-...".
+                pools.put("kafka-client", LiveThreads.namedStartingWith("kafka-")
+                    .or(LiveThreads.namedStartingWith("micrometer-kafka-metrics")));
+            }
+            case RABBITMQ -> {
+                pools.put("rabbit-listener", LiveThreads.namedStartingWith(RabbitListeners.EVENTS_LISTENER + "-")
+                    .or(LiveThreads.namedStartingWith(RabbitListeners.DEAD_LETTER_LISTENER + "-")));
+                pools.put("amqp-connection", LiveThreads.namedStartingWith("AMQP Connection"));
+            }
+            case NONE -> {
+                return pools;
+            }
+        }
+        // Boot's scheduler, which exists only for the relay (platform threads only without virtual threads).
+        pools.put("relay-scheduler", LiveThreads.namedStartingWith("scheduling-"));
+        return pools;
+    }
+
+    /** What the broker reports for the topic; -1 when it cannot be asked (down). */
+    private Integer kafkaPartitions() {
+        KafkaAdmin admin = this.kafkaAdmin.getIfAvailable();
+        if (admin == null) {
+            return null;
+        }
+        try {
+            Map<String, TopicDescription> topics = admin.describeTopics(this.topics.topic());
+            return topics.get(this.topics.topic()).partitions().size();
+        }
+        catch (RuntimeException unreachable) {
+            return -1;
+        }
+    }
+
+    private Integer kafkaConcurrency() {
+        KafkaListenerEndpointRegistry registry = this.kafkaListeners.getIfAvailable();
+        MessageListenerContainer container = (registry != null)
+                ? registry.getListenerContainer(KafkaListeners.EVENTS_LISTENER) : null;
+        return (container instanceof ConcurrentMessageListenerContainer<?, ?> concurrent) ? concurrent.getConcurrency()
+                : null;
+    }
+
+    /** SimpleMessageListenerContainer has no getters for these: read its fields. */
+    private Integer rabbitField(String field) {
+        RabbitListenerEndpointRegistry registry = this.rabbitListeners.getIfAvailable();
+        Object container = (registry != null) ? registry.getListenerContainer(RabbitListeners.EVENTS_LISTENER) : null;
+        return (container != null) ? (Integer) new DirectFieldAccessor(container).getPropertyValue(field) : null;
+    }
+}

@@ -1,0 +1,64 @@
+package dev.loombench.orders.mvc.consumer;
+
+import org.junit.jupiter.api.BeforeAll;
+
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.context.annotation.Import;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import dev.loombench.orders.domain.testing.TestEnvironment;
+import dev.loombench.orders.mvc.testsupport.ThreadProbes;
+
+/** Against the Kafka of {@code harness infra exec --kafka}. Dirties its context: its relay must not outlive it. */
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
+@Import(ThreadProbes.class)
+@DirtiesContext
+class KafkaEventFlowTests extends EventFlowTests {
+
+    private static final String NAME = unique(KafkaEventFlowTests.class);
+
+    @BeforeAll
+    static void requireKafka() {
+        TestEnvironment.require("ORDERS_KAFKA_BOOTSTRAP");
+    }
+
+    @DynamicPropertySource
+    static void kafka(DynamicPropertyRegistry registry) {
+        commonProperties(registry, "kafka");
+        registry.add("orders.kafka.topic", () -> "order-events." + NAME);
+        registry.add("ORDERS_KAFKA_GROUP_ID", () -> "order-consumer." + NAME);
+        registry.add("ORDERS_KAFKA_PARTITIONS", () -> "3");
+        registry.add("ORDERS_KAFKA_LISTENER_CONCURRENCY", () -> "2");
+    }
+
+    @Override
+    String broker() {
+        return "kafka";
+    }
+
+    @Override
+    String poisonReason() {
+        return "PoisonMessageException: ";
+    }
+
+    @Override
+    String transientFailureReason() {
+        return "DownstreamFailedException: inventory service failed";
+    }
+
+    @Override
+    String[] expectedMessagingInfo() {
+        return new String[] { "\"messaging\":{\"broker\":\"kafka\",\"partitions\":3,\"listenerConcurrency\":2,",
+                "\"relayBatchSize\":50,\"relayPollIntervalMs\":25,\"consumerDelayMs\":0,\"maxAttempts\":3,"
+                        + "\"backoffMs\":20}" };
+    }
+
+    @Override
+    String[] expectedMetrics() {
+        return new String[] { "kafka_consumer_fetch_manager_records_lag", "spring_kafka_listener_seconds_count",
+                "spring_kafka_template_seconds_count" };
+    }
+}
