@@ -23,16 +23,17 @@ public record TestHttp(int port) {
         .build();
 
     public HttpResponse<byte[]> get(String path) {
-        try {
-            return CLIENT.send(request(path), HttpResponse.BodyHandlers.ofByteArray());
-        }
-        catch (IOException ex) {
-            throw new UncheckedIOException(ex);
-        }
-        catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(ex);
-        }
+        return send(request(path));
+    }
+
+    /** A POST with {@code Content-Type: application/json}; the body is sent as given, UTF-8. */
+    public HttpResponse<byte[]> post(String path, String body) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + path))
+            .timeout(DEFAULT_TIMEOUT)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build();
+        return send(request);
     }
 
     public CompletableFuture<HttpResponse<byte[]>> getAsync(String path) {
@@ -42,6 +43,19 @@ public record TestHttp(int port) {
     /** For tests whose requests may legitimately wait longer than the default 30 s. */
     public CompletableFuture<HttpResponse<byte[]>> getAsync(String path, Duration timeout) {
         return CLIENT.sendAsync(request(path, timeout), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    private static HttpResponse<byte[]> send(HttpRequest request) {
+        try {
+            return CLIENT.send(request, HttpResponse.BodyHandlers.ofByteArray());
+        }
+        catch (IOException ex) {
+            throw new UncheckedIOException(ex);
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(ex);
+        }
     }
 
     private HttpRequest request(String path) {

@@ -19,11 +19,16 @@ public final class TestInfrastructure {
     }
 
     public static void register(DynamicPropertyRegistry registry) {
+        registerDatabase(registry);
+        registry.add("orders.downstream.url", TestDownstream::baseUrl);
+    }
+
+    /** The database only, for tests that bring their own downstream. */
+    public static void registerDatabase(DynamicPropertyRegistry registry) {
         TestDatabase database = TestDatabase.fromEnvironment();
         registry.add("spring.r2dbc.url", database::r2dbcUrl);
         registry.add("spring.r2dbc.username", database::user);
         registry.add("spring.r2dbc.password", database::password);
-        registry.add("orders.downstream.url", TestDownstream::baseUrl);
     }
 
     /** The domain's idempotent fixture script, sent over the app's own R2DBC pool: no JDBC driver needed. */

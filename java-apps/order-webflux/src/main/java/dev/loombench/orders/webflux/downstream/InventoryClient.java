@@ -23,9 +23,14 @@ public class InventoryClient {
 
     /** Fails with {@code DownstreamFailedException(INVENTORY)} on any error status, timeout or empty body. */
     public Mono<Inventory> check(long productId) {
+        return check(productId, this.delayMs);
+    }
+
+    /** The same call with another delay: the event consumer's ({@code ORDERS_CONSUMER_DELAY_MS}). */
+    public Mono<Inventory> check(long productId, long delayMs) {
         return DownstreamCalls.expect(DownstreamService.INVENTORY,
                 this.downstream.get()
-                    .uri("/inventory/{productId}?delayMs={delayMs}", productId, this.delayMs)
+                    .uri("/inventory/{productId}?delayMs={delayMs}", productId, delayMs)
                     .retrieve()
                     .bodyToMono(Inventory.class));
     }

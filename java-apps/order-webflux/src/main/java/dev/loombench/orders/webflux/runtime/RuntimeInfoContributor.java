@@ -27,11 +27,17 @@ import dev.loombench.orders.domain.runtime.RuntimeSettings;
 import dev.loombench.orders.domain.runtime.RuntimeSettings.DbPoolSettings;
 import dev.loombench.orders.domain.runtime.RuntimeSettings.HttpClientSettings;
 import dev.loombench.orders.domain.runtime.RuntimeSettings.LegacyClientSettings;
+import dev.loombench.orders.domain.runtime.RuntimeSettings.MessagingSettings;
 import dev.loombench.orders.webflux.downstream.HttpClientProperties;
+import dev.loombench.orders.webflux.messaging.BrokerSettings;
+import dev.loombench.orders.webflux.messaging.MessagingProperties;
+import dev.loombench.orders.webflux.messaging.consumer.InFlightLimiter;
+import dev.loombench.orders.webflux.messaging.consumer.OrderEventProcessor;
+import dev.loombench.orders.webflux.messaging.relay.OutboxRelay;
 
 /**
- * {@code /actuator/info} → {@code runtime}: what this process really runs with, read from the live server, pools
- * and JVM at request time, so the harness can check it against what it asked for.
+ * {@code /actuator/info} → {@code runtime}: what this process really runs with, read from the live server, pools,
+ * JVM and messaging beans at request time, so the harness can check it against what it asked for.
  */
 @Component
 class RuntimeInfoContributor implements InfoContributor {
@@ -56,11 +62,23 @@ class RuntimeInfoContributor implements InfoContributor {
 
     private final LegacyCustomerClient legacyClient;
 
+    private final MessagingProperties messagingProperties;
+
+    private final ObjectProvider<OutboxRelay> relay;
+
+    private final ObjectProvider<InFlightLimiter> limiter;
+
+    private final ObjectProvider<OrderEventProcessor> processor;
+
+    private final ObjectProvider<BrokerSettings> brokerSettings;
+
     RuntimeInfoContributor(@Value("${orders.variant}") String variant, ApplicationContext context,
             Environment environment, ObjectProvider<ReactorResourceFactory> reactorResources,
             ConnectionFactory connectionFactory, ConnectionProvider downstreamConnectionProvider,
             HttpClient downstreamHttpClient, HttpClientProperties httpClientProperties,
-            LegacyCustomerClient legacyClient) {
+            LegacyCustomerClient legacyClient, MessagingProperties messagingProperties,
+            ObjectProvider<OutboxRelay> relay, ObjectProvider<InFlightLimiter> limiter,
+            ObjectProvider<OrderEventProcessor> processor, ObjectProvider<BrokerSettings> brokerSettings) {
         this.variant = variant;
         this.context = context;
         this.environment = environment;
@@ -70,6 +88,11 @@ class RuntimeInfoContributor implements InfoContributor {
         this.downstreamHttpClient = downstreamHttpClient;
         this.httpClientProperties = httpClientProperties;
         this.legacyClient = legacyClient;
+        this.messagingProperties = messagingProperties;
+        this.relay = relay;
+        this.limiter = limiter;
+        this.processor = processor;
+        this.brokerSettings = brokerSettings;
     }
 
     @Override
@@ -80,7 +103,12 @@ class RuntimeInfoContributor implements InfoContributor {
     RuntimeSettings settings() {
         return new RuntimeSettings(this.variant, server(), virtualThreads(), null,
                 NettyEventLoops.ioWorkers(this.reactorResources.getIfAvailable()), dbPool(), httpClient(),
-                LegacyClientSettings.of(this.legacyClient), JvmSettings.current(), ThreadPools.live());
+                LegacyClientSettings.of(this.legacyClient), JvmSettings.current(), ThreadPools.live(), messaging());
+    }
+
+    private MessagingSettings messaging() {
+        return MessagingInfo.of(this.messagingProperties, this.relay.getIfAvailable(), this.limiter.getIfAvailable(),
+                this.processor.getIfAvailable(), this.brokerSettings.getIfAvailable());
     }
 
     private String server() {

@@ -1,0 +1,60 @@
+package dev.loombench.orders.webflux.messaging;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+
+import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.transaction.reactive.TransactionalOperator;
+
+import dev.loombench.orders.webflux.downstream.InventoryClient;
+import dev.loombench.orders.webflux.messaging.consumer.ConsumerDrain;
+import dev.loombench.orders.webflux.messaging.consumer.DeadLetterRecorder;
+import dev.loombench.orders.webflux.messaging.consumer.InFlightLimiter;
+import dev.loombench.orders.webflux.messaging.consumer.OrderEventProcessor;
+import dev.loombench.orders.webflux.messaging.relay.OutboxPublisher;
+import dev.loombench.orders.webflux.messaging.relay.OutboxRelay;
+
+/**
+ * What both brokers share: the outbox relay (publishing through the broker's {@link OutboxPublisher}), the
+ * consumer's work, its in-flight limit and shutdown drain, and the dead-letter recorder. Absent with
+ * {@code ORDERS_BROKER=none}.
+ */
+@Configuration(proxyBeanMethods = false)
+@ConditionalOnExpression("'${orders.messaging.broker}' != 'none'")
+class MessagingConfiguration {
+
+    @Bean
+    OutboxRelay outboxRelay(DatabaseClient database, TransactionalOperator transaction, OutboxPublisher publisher,
+            MessagingProperties properties, MeterRegistry meters) {
+        return new OutboxRelay(database, transaction, publisher, properties.relay(), meters);
+    }
+
+    @Bean
+    OrderEventProcessor orderEventProcessor(InventoryClient inventory, DatabaseClient database,
+            TransactionalOperator transaction, MessagingProperties properties, MeterRegistry meters) {
+        return new OrderEventProcessor(inventory, database, transaction, properties.broker(), properties.consumer(),
+                meters);
+    }
+
+    @Bean
+    InFlightLimiter inFlightLimiter(MessagingProperties properties, MeterRegistry meters) {
+        InFlightLimiter limiter = new InFlightLimiter(properties.consumer().maxInFlight());
+        Gauge.builder("orders.consumer.in.flight", limiter, InFlightLimiter::inFlight)
+            .description("Consumed events being processed right now (at most ORDERS_CONSUMER_MAX_IN_FLIGHT)")
+            .register(meters);
+        return limiter;
+    }
+
+    @Bean
+    ConsumerDrain consumerDrain(InFlightLimiter limiter) {
+        return new ConsumerDrain(limiter);
+    }
+
+    @Bean
+    DeadLetterRecorder deadLetterRecorder(DatabaseClient database, MessagingProperties properties) {
+        return new DeadLetterRecorder(database, properties.broker(), properties.consumer().maxAttempts());
+    }
+}

@@ -1,0 +1,125 @@
+package dev.loombench.orders.webflux.messaging.consumer;
+
+import java.util.concurrent.TimeUnit;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import reactor.core.publisher.Mono;
+import reactor.util.retry.Retry;
+
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.transaction.reactive.TransactionalOperator;
+
+import dev.loombench.orders.domain.event.EventSql;
+import dev.loombench.orders.domain.event.OrderCreated;
+import dev.loombench.orders.domain.event.OrderEventCodec;
+import dev.loombench.orders.domain.event.PoisonMessageException;
+import dev.loombench.orders.domain.inventory.Inventory;
+import dev.loombench.orders.webflux.downstream.InventoryClient;
+import dev.loombench.orders.webflux.messaging.Broker;
+import dev.loombench.orders.webflux.messaging.MessagingProperties;
+
+/**
+ * The consumer's work for one message, the same for both brokers: parse it, ask the inventory service (the I/O
+ * part, outside any transaction), then in one transaction record the event id in the inbox and, only when it is
+ * new, apply it to the projection. A redelivered event therefore changes nothing but {@code inbox.duplicates}.
+ * <p>
+ * Completes when the event is applied or recognised as a duplicate: that is when the listener acknowledges it.
+ * Fails with {@link PoisonMessageException} at once for an unreadable message, or with
+ * {@link EventProcessingFailedException} once downstream or database failures used up all attempts; either way the
+ * message is then dead-lettered by the broker adapter.
+ * <p>
+ * {@code orders.consumer.events} times every message from subscription to its end (the listener containers' own
+ * timers stop when the listener returns its Mono), tagged with the broker and the outcome.
+ */
+public class OrderEventProcessor {
+
+    static final String TIMER = "orders.consumer.events";
+
+    private final InventoryClient inventory;
+
+    private final DatabaseClient database;
+
+    private final TransactionalOperator transaction;
+
+    private final Broker broker;
+
+    private final MessagingProperties.Consumer settings;
+
+    private final Retry retry;
+
+    private final Timer processed;
+
+    private final Timer duplicate;
+
+    private final Timer failed;
+
+    public OrderEventProcessor(InventoryClient inventory, DatabaseClient database, TransactionalOperator transaction,
+            Broker broker, MessagingProperties.Consumer settings, MeterRegistry meters) {
+        this.inventory = inventory;
+        this.database = database;
+        this.transaction = transaction;
+        this.broker = broker;
+        this.settings = settings;
+        this.retry = Retry.fixedDelay(settings.maxAttempts() - 1L, settings.backoff())
+            .onRetryExhaustedThrow((spec, signal) -> new EventProcessingFailedException(
+                    "failed after " + settings.maxAttempts() + " attempts: " + signal.failure(), signal.failure()));
+        this.processed = timer(meters, "processed");
+        this.duplicate = timer(meters, "duplicate");
+        this.failed = timer(meters, "failed");
+    }
+
+    public MessagingProperties.Consumer settings() {
+        return this.settings;
+    }
+
+    public Mono<Void> process(String payload) {
+        return Mono.defer(() -> {
+            long start = System.nanoTime();
+            return Mono.fromCallable(() -> OrderEventCodec.parse(payload))
+                .flatMap((event) -> Mono.defer(() -> apply(event)).retryWhen(this.retry))
+                .doOnSuccess((applied) -> record(Boolean.TRUE.equals(applied) ? this.processed : this.duplicate, start))
+                .doOnError((ex) -> record(this.failed, start))
+                .then();
+        });
+    }
+
+    /** Emits true when the event was new and applied, false for a duplicate. */
+    private Mono<Boolean> apply(OrderCreated event) {
+        return this.inventory.check(event.productId(), this.settings.delayMs())
+            .flatMap((stock) -> this.transaction.transactional(
+                    insertIntoInbox(event).flatMap((inserted) -> inserted
+                            ? upsertProjection(event, stock).thenReturn(true) : Mono.just(false))));
+    }
+
+    private Mono<Boolean> insertIntoInbox(OrderCreated event) {
+        return this.database.sql(EventSql.INBOX_INSERT)
+            .bind("eventId", event.eventId())
+            .bind("broker", this.broker.wireName())
+            .map((row) -> row.get("inserted", Boolean.class))
+            .one();
+    }
+
+    private Mono<Long> upsertProjection(OrderCreated event, Inventory stock) {
+        return this.database.sql(EventSql.PROJECTION_UPSERT)
+            .bind("orderId", event.orderId())
+            .bind("eventId", event.eventId())
+            .bind("customerId", event.customerId())
+            .bind("totalCents", event.totalCents())
+            .bind("stock", stock.stock())
+            .fetch()
+            .rowsUpdated();
+    }
+
+    private Timer timer(MeterRegistry meters, String outcome) {
+        return Timer.builder(TIMER)
+            .description("One consumed message, from the listener's subscription to its acknowledgement or failure")
+            .tag("broker", this.broker.wireName())
+            .tag("outcome", outcome)
+            .register(meters);
+    }
+
+    private static void record(Timer timer, long start) {
+        timer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+    }
+}

@@ -1,0 +1,84 @@
+package dev.loombench.orders.webflux.messaging.kafka;
+
+import java.util.Map;
+
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.TopicPartition;
+
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.kafka.autoconfigure.DefaultKafkaConsumerFactoryCustomizer;
+import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
+import org.springframework.kafka.config.TopicBuilder;
+import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
+
+import dev.loombench.orders.webflux.messaging.MessagingProperties;
+import dev.loombench.orders.webflux.messaging.consumer.DeadLetterRecorder;
+import dev.loombench.orders.webflux.messaging.consumer.InFlightLimiter;
+import dev.loombench.orders.webflux.messaging.consumer.OrderEventProcessor;
+
+/**
+ * {@code ORDERS_BROKER=kafka}: on top of Boot's auto-configured producer, consumer factory and listener container
+ * factory (spring.kafka.* in application-kafka.properties), the topics, the relay's publisher, the dead-letter
+ * publisher and the listeners.
+ */
+@Configuration(proxyBeanMethods = false)
+@ConditionalOnProperty(name = "orders.messaging.broker", havingValue = "kafka")
+class KafkaMessagingConfiguration {
+
+    /** Created (or grown to this many partitions) by Boot's KafkaAdmin at start-up. */
+    @Bean
+    NewTopic orderEventsTopic(MessagingProperties properties) {
+        return TopicBuilder.name(properties.kafka().topic()).partitions(properties.kafka().partitions()).build();
+    }
+
+    /** Same partitions: the recoverer sends a dead letter to the partition its record came from. */
+    @Bean
+    NewTopic orderEventsDeadLetterTopic(MessagingProperties properties) {
+        return TopicBuilder.name(properties.kafka().deadLetterTopic())
+            .partitions(properties.kafka().partitions())
+            .build();
+    }
+
+    @Bean
+    KafkaOutboxPublisher kafkaOutboxPublisher(KafkaTemplate<String, String> template, MessagingProperties properties) {
+        return new KafkaOutboxPublisher(template, properties.kafka().topic());
+    }
+
+    /** spring-kafka 4's own default is {@code <topic>-dlt}; the contract's name is {@code <topic>.DLT}. */
+    @Bean
+    KafkaDeadLetterPublisher kafkaDeadLetterPublisher(KafkaTemplate<String, String> template,
+            MessagingProperties properties) {
+        String deadLetterTopic = properties.kafka().deadLetterTopic();
+        return new KafkaDeadLetterPublisher(new DeadLetterPublishingRecoverer(template,
+                (record, failure) -> new TopicPartition(deadLetterTopic, record.partition())));
+    }
+
+    /**
+     * With async acknowledgement a container polls again only once every record of its last poll is acknowledged, so
+     * max.poll.records bounds what one container has in flight. Sized so that all containers together stay within
+     * ORDERS_CONSUMER_MAX_IN_FLIGHT (at least 1 per poll; the InFlightLimiter keeps the bound exact when the
+     * concurrency exceeds the limit).
+     */
+    @Bean
+    DefaultKafkaConsumerFactoryCustomizer maxPollRecords(MessagingProperties properties, KafkaProperties kafka) {
+        Integer concurrency = kafka.getListener().getConcurrency();
+        int records = Math.max(1, properties.consumer().maxInFlight() / ((concurrency != null) ? concurrency : 1));
+        return (factory) -> factory.updateConfigs(Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, records));
+    }
+
+    @Bean
+    KafkaOrderEventListener kafkaOrderEventListener(OrderEventProcessor processor, InFlightLimiter limiter,
+            KafkaDeadLetterPublisher deadLetterTopic, DeadLetterRecorder deadLetters) {
+        return new KafkaOrderEventListener(processor, limiter, deadLetterTopic, deadLetters);
+    }
+
+    @Bean
+    KafkaBrokerSettings kafkaBrokerSettings(NewTopic orderEventsTopic, KafkaListenerEndpointRegistry registry) {
+        return new KafkaBrokerSettings(orderEventsTopic, registry);
+    }
+}
