@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from harness.errors import ResultsError
+from harness.results.consume_tables import CONSUME_COLUMNS, CONSUME_TIMESERIES_COLUMNS, read_consume
 from harness.results.layout import ResultsDir
 from harness.results.manifest import read_manifest
 from harness.results.tables import LEVEL_COLUMNS, TIMESERIES_COLUMNS, read_levels
@@ -93,6 +94,16 @@ class Results:
     in ``/actuator/info`` (e.g. ``effective.tomcat.maxThreads``, ``effective.jvm.maxHeapBytes``);
     lists are space-joined strings, settings absent for a variant are NaN.
 
+    ``consume``: one row per run × consume segment: ``run`` then the columns of consume.csv
+    (``harness.results.consume_tables.ConsumeResult``: ``jdk``, ``variant``, ``broker``, ``source``,
+    ``repetition``, ``drained``, ``ok``, ``events_created`` ... ``lost``, ``dead_lettered``, ``drain_s``,
+    ``drain_rate_eps``, ``lag_p50_ms`` ... ``lag_max_ms``, ``peak_backlog_db``, ``peak_backlog_broker``,
+    ``app_rss_mb_max``, ``app_cpu_s``, ``broker_startup_s``, ``broker_restart_s``, ``kill_restart_s``, ...);
+    empty for request runs. ``consume_timeseries``: one row per event sample: ``run``, ``jdk``,
+    ``variant``, ``broker``, ``repetition``, ``t`` (seconds since the first event), ``created``,
+    ``published``, ``processed``, ``dead_lettered``, ``outbox_pending``, ``backlog_db``,
+    ``backlog_broker``, ``app_rss_mb``, ``app_cpu_pct``, ``fault`` (faults started in that interval).
+
     ``runs``: one row per run: ``run``, ``path`` (str), ``status`` (running | complete | failed |
     interrupted), ``scenario`` (name), ``description``, ``started_at``, ``finished_at``, ``error``,
     ``git_commit``, ``git_branch``, ``git_dirty``, ``harness_version``, ``format_version``,
@@ -106,6 +117,10 @@ class Results:
     timeseries: pd.DataFrame
     config: pd.DataFrame
     runs: pd.DataFrame
+    consume: pd.DataFrame = dataclasses.field(default_factory=lambda: pd.DataFrame(columns=["run", *CONSUME_COLUMNS]))
+    consume_timeseries: pd.DataFrame = dataclasses.field(
+        default_factory=lambda: pd.DataFrame(columns=["run", *CONSUME_TIMESERIES_COLUMNS])
+    )
 
     @property
     def run_names(self) -> list[str]:
@@ -198,6 +213,28 @@ def _timeseries_frame(results: ResultsDir, run: str) -> pd.DataFrame:
     return frame
 
 
+def _consume_frame(results: ResultsDir, run: str) -> pd.DataFrame:
+    rows = read_consume(results.consume_csv)
+    frame = pd.DataFrame([dataclasses.asdict(r) for r in rows], columns=list(CONSUME_COLUMNS))
+    frame.insert(0, "run", run)
+    return frame
+
+
+def _consume_timeseries_frame(results: ResultsDir, run: str) -> pd.DataFrame:
+    path = results.consume_timeseries_csv
+    if not path.exists() or path.stat().st_size == 0:
+        frame = pd.DataFrame(columns=list(CONSUME_TIMESERIES_COLUMNS))
+    else:
+        try:
+            frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        except (OSError, ValueError) as error:
+            raise ResultsError(f"{path}: cannot read the consume timeseries: {error}") from None
+        if tuple(frame.columns) != CONSUME_TIMESERIES_COLUMNS:
+            raise ResultsError(f"{path}: columns {list(frame.columns)} are not those of this harness version")
+    frame.insert(0, "run", run)
+    return frame
+
+
 def _flatten(prefix: str, value: Any, into: dict[str, Any]) -> None:
     if isinstance(value, Mapping):
         for key, inner in value.items():
@@ -266,7 +303,7 @@ def _run_row(manifest: Mapping[str, Any], run: str, path: Path, levels_measured:
         "jdks": ",".join(str(j) for j in scenario.get("jdks") or []),
         "variants": ",".join(str(v) for v in scenario.get("variants") or []),
         "users_levels": ",".join(str(u) for u in load.get("levels") or []),
-        "repetitions": load.get("repetitions"),
+        "repetitions": load.get("repetitions") or (scenario.get("consume") or {}).get("repetitions"),
         "duration": load.get("duration"),
         "warnings": len(manifest.get("warnings") or []),
         "verification_problems": len(verification.get("problems") or []) if isinstance(verification, Mapping) else 0,
@@ -284,12 +321,14 @@ def load(paths: str | PathLike[str] | Sequence[str | PathLike[str]]) -> Results:
     results format this harness does not read.
     """
     folders = find_runs(paths)
-    levels, timeseries, config, runs = [], [], [], []
+    levels, timeseries, config, runs, consume, consume_series = [], [], [], [], [], []
     for folder, run in zip(folders, _run_names(folders), strict=True):
         results = ResultsDir(folder)
         manifest = read_manifest(results.manifest)
         levels.append(_levels_frame(results, run))
         timeseries.append(_timeseries_frame(results, run))
+        consume.append(_consume_frame(results, run))
+        consume_series.append(_consume_timeseries_frame(results, run))
         config += _config_rows(manifest, run)
         runs.append(_run_row(manifest, run, folder, len(levels[-1])))
     config_frame = pd.DataFrame(config)
@@ -302,6 +341,8 @@ def load(paths: str | PathLike[str] | Sequence[str | PathLike[str]]) -> Results:
         timeseries=_concat(timeseries),
         config=config_frame,
         runs=pd.DataFrame(runs, columns=list(RUN_COLUMNS)),
+        consume=_concat(consume),
+        consume_timeseries=_concat(consume_series),
     )
 
 

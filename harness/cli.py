@@ -5,7 +5,8 @@
     harness report RESULTS_DIR         re-render report.html and summary.md of a results folder
     harness compare BASE NEW           the change of every measure, with 95% intervals
     harness gate RESULTS_DIR --rules R  CI performance gate: exit 0 pass, 1 fail, 2 bad input
-    harness infra exec -- CMD ...      run CMD with PostgreSQL and the downstream service up
+    harness infra exec [--kafka] [--rabbitmq] -- CMD ...
+                                       run CMD with PostgreSQL, the downstream service (and brokers) up
 
 Exit codes: 0 success, 1 failure, 2 bad input, 130 interrupted.
 """
@@ -36,8 +37,14 @@ def _cmd_validate(args: argparse.Namespace, console: Console) -> int:
 
     for path in args.scenarios:
         scenario = load_scenario(Path(path))
-        console.print(f"{path}: valid — {len(scenario.variants)} variant(s) × {len(scenario.jdks)} JDK(s) × "
-                      f"{len(scenario.load.levels)} level(s) × {scenario.load.repetitions} repetition(s)")
+        runs = f"{len(scenario.variants)} variant(s) × {len(scenario.jdks)} JDK(s) × "
+        if scenario.consume is not None:
+            consume = scenario.consume
+            runs += f"{consume.repetitions} segment(s) of {consume.events} events on {consume.broker}"
+        else:
+            load = scenario.require_load()
+            runs += f"{len(load.levels)} level(s) × {load.repetitions} repetition(s)"
+        console.print(f"{path}: valid — {runs}")
     return 0
 
 
@@ -141,7 +148,9 @@ def _cmd_infra_exec(args: argparse.Namespace, console: Console) -> int:
         command = command[1:]
     if not command:
         raise HarnessError("infra exec needs a command after '--', e.g. harness infra exec -- mvn test")
-    return exec_with_infra(command, repo_root(), console, downstream=not args.no_downstream)
+    return exec_with_infra(
+        command, repo_root(), console, downstream=not args.no_downstream, kafka=args.kafka, rabbitmq=args.rabbitmq
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -188,9 +197,14 @@ def build_parser() -> argparse.ArgumentParser:
     infra = commands.add_parser("infra", help="infrastructure for tests")
     infra_commands = infra.add_subparsers(dest="infra_command", required=True)
     exec_ = infra_commands.add_parser(
-        "exec", help="start PostgreSQL (schema applied) and the downstream service, run a command with "
-                     "ORDERS_DB_* and ORDERS_DOWNSTREAM_URL set, stop everything")
-    exec_.add_argument("--no-downstream", action="store_true", help="start PostgreSQL only")
+        "exec", help="start PostgreSQL (schema applied), the downstream service and the brokers asked for, run a "
+                     "command with ORDERS_DB_*, ORDERS_DOWNSTREAM_URL (ORDERS_KAFKA_BOOTSTRAP, ORDERS_RABBIT_*) set, "
+                     "stop everything")
+    exec_.add_argument("--no-downstream", action="store_true", help="do not start the downstream service")
+    exec_.add_argument("--kafka", action="store_true",
+                       help="also start a single-node Kafka; exports ORDERS_KAFKA_BOOTSTRAP")
+    exec_.add_argument("--rabbitmq", action="store_true",
+                       help="also start a private RabbitMQ node; exports ORDERS_RABBIT_HOST/PORT/USER/PASSWORD")
     exec_.add_argument("command", nargs=argparse.REMAINDER)
     exec_.set_defaults(handler=_cmd_infra_exec)
     return parser

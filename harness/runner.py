@@ -2,7 +2,8 @@
 
     build jars → start PostgreSQL (schema, seed) → start downstream
     → verify every variant (start, check, stop; all problems at once; no load if any)
-    → for each JDK × variant: start, warm up, levels × repetitions, stop
+    → requests: for each JDK × variant: start, warm up, levels × repetitions, stop
+      consume:  for each JDK × variant × repetition: a segment (harness.consume.run)
     → summary
 
 The manifest says ``running`` from the first moment and only ``complete`` at the very end, so a
@@ -22,6 +23,9 @@ from rich.console import Console
 from harness import apps
 from harness.apps import AppLaunch, RunningApp
 from harness.build import Jars, ensure_jars
+from harness.consume.env import consume_env, requested_messaging
+from harness.consume.run import ConsumeContext, run_consume
+from harness.consume.verify_write import verify_write_path
 from harness.errors import HarnessError, VerificationError
 from harness.infra import Infrastructure, start_infrastructure
 from harness.infra.postgres import server_settings
@@ -62,7 +66,7 @@ class Paths:
 
 
 def planned_seconds(scenario: Scenario) -> float:
-    load = scenario.load
+    load = scenario.require_load()
     per_variant = load.warmup + load.repetitions * len(load.levels) * (load.settle + load.duration)
     return per_variant * len(scenario.variants) * len(scenario.jdks)
 
@@ -78,7 +82,8 @@ class Run:
         self.rebuild = rebuild
         self.results: ResultsDir = create(paths.results_root, scenario.name, datetime.now(UTC))
         self.manifest = ManifestWriter(self.results, scenario, scenario_path, argv)
-        self.table = LevelTable(self.results.levels_csv)
+        # A consume run has segments, not levels: no levels.csv (consume.csv instead).
+        self.table = LevelTable(self.results.levels_csv) if scenario.consume is None else None
         self.levels: list[LevelResult] = []
 
     # -- the whole path ---------------------------------------------------------------------
@@ -128,6 +133,11 @@ class Run:
             sampler.watch("downstream", downstream.process.pid, include_children=False)
             launches = self._launches(jdks, jars, infra, downstream.launch.base_url)
             self._verify(supervisor, launches, infra)
+            if self.scenario.consume is not None:
+                run_consume(ConsumeContext(self.scenario, self.scenario.consume, self.results, self.manifest,
+                                           supervisor, sampler, infra.postgres, Path(workdir), self.console),
+                            launches)
+                return
             with RunProgress(self.console, planned_seconds(self.scenario)) as progress:
                 for launch in launches.values():
                     self._measure(supervisor, sampler, launch, progress)
@@ -158,7 +168,7 @@ class Run:
         self.console.print(f"[bold]start[/] downstream on {launch.base_url}")
         running = apps.start_app(supervisor, launch, self.results.logs / "downstream.log")
         self.manifest.set("downstream", {**launch.record(), "effective": running.info})
-        warmup = self.scenario.load.warmup
+        warmup, users = self._downstream_warmup()
         if warmup > 0:
             # JIT-compile the downstream before anything is measured; otherwise the first variant
             # measured pays for it (seen: 2.4 ms of downstream CPU per call while cold).
@@ -166,9 +176,15 @@ class Run:
             target = LoadTarget(base_url=launch.base_url, order_id_max=self.scenario.data.orders,
                                 seed=self.scenario.data.seed, profile="downstream-warmup", mix=DOWNSTREAM_MIX,
                                 customer_id_max=self.scenario.data.customers)
-            run_warmup(target, max(self.scenario.load.levels), warmup, self.results.logs / "locust", supervisor,
-                       label="warmup-downstream")
+            run_warmup(target, users, warmup, self.results.logs / "locust", supervisor, label="warmup-downstream")
         return running
+
+    def _downstream_warmup(self) -> tuple[float, int]:
+        """(seconds, users) of the downstream's warm-up: the load's, or the consumers' concurrency."""
+        if self.scenario.consume is not None:
+            return self.scenario.consume.warmup, self.scenario.consume.listener_concurrency
+        load = self.scenario.require_load()
+        return load.warmup, max(load.levels)
 
     def _launches(self, jdks: dict[int, Jdk], jars: Jars, infra: Infrastructure,
                   downstream_url: str) -> dict[str, AppLaunch]:
@@ -178,18 +194,29 @@ class Run:
                 key = apps.app_key(variant, feature)
                 port = free_port()
                 jar = jars.order_webflux if variant == "webflux" else jars.order_mvc
+                env = apps.variant_env(self.scenario, variant, port, infra.postgres.env(), downstream_url)
+                consume = self.scenario.consume
+                if consume is not None:
+                    env |= consume_env(consume)  # each segment adds its broker's variables
                 launches[key] = AppLaunch(
                     name=key,
                     jdk=jdk,
                     jar=jar,
+                    # A consume segment restarts the app on faults; a flight recording would not survive that.
                     jvm_flags=apps.jvm_flags(self.scenario.app, variant, self.results.logs / f"{key}-gc.log",
-                                             self.results.jfr_recording(key)),
-                    env=apps.variant_env(self.scenario, variant, port, infra.postgres.env(), downstream_url),
+                                             None if consume is not None else self.results.jfr_recording(key)),
+                    env=env,
                     port=port,
                 )
                 self.manifest.set_variant(key, {**launches[key].record(), "variant": variant,
-                                                "requested": apps.requested_settings(self.scenario, variant)})
+                                                "requested": self._requested(variant)})
         return launches
+
+    def _requested(self, variant: VariantName) -> dict[str, Any]:
+        requested = apps.requested_settings(self.scenario, variant)
+        if self.scenario.consume is not None:
+            requested |= requested_messaging(self.scenario.consume, variant, with_broker=False)
+        return requested
 
     def _verify(self, supervisor: Supervisor, launches: dict[str, AppLaunch], infra: Infrastructure) -> None:
         orders, unknown = sample_orders(infra.postgres, self.scenario.data.orders)
@@ -207,10 +234,11 @@ class Run:
                                                 endpoints=self.scenario.workload.endpoint_mix().keys(),
                                                 cpu_rounds=self.scenario.workload.cpu_rounds)
                 problems += found
-                problems += verify_settings(key, apps.requested_settings(self.scenario, variant), running.info)
+                if self.scenario.consume is not None:
+                    problems += verify_write_path(key, launch.base_url, infra.postgres)
+                problems += verify_settings(key, self._requested(variant), running.info)
                 self.manifest.set_variant(key, {**launch.record(), "variant": variant,
-                                                "requested": apps.requested_settings(self.scenario, variant),
-                                                "effective": running.info})
+                                                "requested": self._requested(variant), "effective": running.info})
             finally:
                 supervisor.stop(running.process)
         problems += compare_bodies(bodies)
@@ -221,7 +249,7 @@ class Run:
 
     def _measure(self, supervisor: Supervisor, sampler: ProcessSampler, launch: AppLaunch,
                  progress: RunProgress) -> None:
-        load = self.scenario.load
+        load = self.scenario.require_load()
         variant = _variant_of(launch.name)
         running = apps.start_app(supervisor, launch, self.results.logs / f"{launch.name}.log")
         sampler.watch("app", running.process.pid, include_children=False)
@@ -285,6 +313,7 @@ class Run:
 
     def _record(self, result: LevelResult, windows: Any, samples: dict[str, Any]) -> None:
         self.levels.append(result)
+        assert self.table is not None
         self.table.append(result)
         append_windows(self.results.timeseries_csv, result.jdk, result.variant, result.users,
                        result.repetition, windows, samples)

@@ -201,6 +201,143 @@ class LoadSettings(StrictModel):
         return value
 
 
+class RelaySettings(StrictModel):
+    batch_size: int = Field(
+        200, gt=0, le=10000, description="Outbox rows the relay claims and publishes per transaction "
+        "(ORDERS_RELAY_BATCH_SIZE)."
+    )
+    poll_interval_ms: int = Field(
+        50, gt=0, le=60000, description="Relay's idle poll interval; a full batch polls again at once "
+        "(ORDERS_RELAY_POLL_INTERVAL_MS)."
+    )
+
+
+class RetrySettings(StrictModel):
+    max_attempts: int = Field(
+        3, ge=1, le=100, description="Attempts in total for a transient failure before the event is "
+        "dead-lettered (ORDERS_CONSUMER_MAX_ATTEMPTS)."
+    )
+    backoff_ms: int = Field(
+        100, ge=0, le=60000, description="Fixed pause between attempts (ORDERS_CONSUMER_BACKOFF_MS)."
+    )
+
+
+class ConsumeSettings(StrictModel):
+    """The consumer benchmark: events go through outbox → relay → broker → consumer → inbox."""
+
+    broker: Literal["kafka", "rabbitmq"] = Field(
+        ..., description="kafka: a single KRaft node; rabbitmq: a private node. A fresh one per segment."
+    )
+    source: Literal["preload", "drive"] = Field(
+        "preload", description="preload: `events` OrderCreated rows built from seeded orders are inserted into the "
+        "outbox at once, after the consumer is up (drain throughput); drive: POST /orders at `rate` per second "
+        "until `events` orders were sent (lag at a steady rate)."
+    )
+    events: int = Field(10000, gt=0, le=1_000_000, description="Distinct events per segment (duplicates and "
+                        "poison come on top).")
+    rate: int | None = Field(None, gt=0, le=100_000, description="POST /orders per second; source drive only.")
+    repetitions: int = Field(1, gt=0, le=100, description="Segments per JDK × variant.")
+    timeout: Duration = Field(
+        300.0, description="A segment that has not drained by then (from the first event) fails, with its "
+        "reconciliation."
+    )
+    sample_interval: Duration = Field(
+        1.0, description="How often event counts (PostgreSQL) and broker backlog are read into the timeseries."
+    )
+    warmup: Duration = Field(
+        5.0, description="Downstream service warm-up (JIT) before the first segment; each app itself starts cold "
+        "in every segment, like a consumer restarted in production."
+    )
+    partitions: int = Field(8, gt=0, le=1000, description="Partitions of order-events and its DLT; kafka only "
+                            "(ORDERS_KAFKA_PARTITIONS).")
+    listener_concurrency: int = Field(
+        8, gt=0, le=1000, description="Kafka listener container threads or RabbitMQ concurrent consumers "
+        "(ORDERS_KAFKA_LISTENER_CONCURRENCY / ORDERS_RABBIT_LISTENER_CONCURRENCY)."
+    )
+    prefetch: int = Field(50, gt=0, le=65535, description="Unacknowledged messages per RabbitMQ consumer; "
+                          "rabbitmq only (ORDERS_RABBIT_PREFETCH).")
+    max_in_flight: int = Field(
+        256, gt=0, le=100_000, description="webflux: events processed concurrently, its backpressure "
+        "(ORDERS_CONSUMER_MAX_IN_FLIGHT); the mvc variants are bounded by listener_concurrency."
+    )
+    downstream_delay_ms: int = Field(
+        20, ge=0, le=60000, description="Delay of the one downstream call per consumed event "
+        "(ORDERS_CONSUMER_DELAY_MS)."
+    )
+    relay: RelaySettings = Field(default_factory=RelaySettings, description="The outbox relay of every variant.")
+    retries: RetrySettings = Field(default_factory=RetrySettings, description="Consumer retries before dead-lettering.")
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout_at_least_a_second(cls, value: float) -> float:
+        if value < 1:
+            raise ValueError("must be at least 1s")
+        return value
+
+    @field_validator("sample_interval")
+    @classmethod
+    def _sensible_interval(cls, value: float) -> float:
+        if not 0.1 <= value <= 60:
+            raise ValueError("must be from 100ms to 60s")
+        return value
+
+    @model_validator(mode="after")
+    def _knobs_match(self) -> ConsumeSettings:
+        # A knob the chosen broker or source ignores would silently measure something else.
+        problems = []
+        if self.source == "drive" and self.rate is None:
+            problems.append("rate: required when source is drive")
+        if self.source == "preload" and self.rate is not None:
+            problems.append("rate: only for source drive (preload inserts every event at once)")
+        if self.broker == "rabbitmq" and "partitions" in self.model_fields_set:
+            problems.append("partitions: only for broker kafka (RabbitMQ has no partitions, see prefetch)")
+        if self.broker == "kafka" and "prefetch" in self.model_fields_set:
+            problems.append("prefetch: only for broker rabbitmq (Kafka consumers fetch by partition)")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def messaging(self, variant: VariantName) -> dict[str, Any]:
+        """What the running app must report under ``/actuator/info`` ``runtime.messaging`` (design.md)."""
+        wanted: dict[str, Any] = {
+            "broker": self.broker,
+            "listenerConcurrency": self.listener_concurrency,
+            "relayBatchSize": self.relay.batch_size,
+            "relayPollIntervalMs": self.relay.poll_interval_ms,
+            "consumerDelayMs": self.downstream_delay_ms,
+            "maxAttempts": self.retries.max_attempts,
+            "backoffMs": self.retries.backoff_ms,
+        }
+        if self.broker == "kafka":
+            wanted["partitions"] = self.partitions
+        else:
+            wanted["prefetch"] = self.prefetch
+        if variant == "webflux":
+            wanted["maxInFlight"] = self.max_in_flight
+        return wanted
+
+
+class FaultSettings(StrictModel):
+    """What goes wrong during every consume segment, each at most once per segment."""
+
+    duplicates: float = Field(
+        0.0, ge=0, le=1, description="Share of events published again: extra outbox rows with the same event_id, "
+        "interleaved at random (what a relay that dies between publishing and marking produces)."
+    )
+    poison: int = Field(
+        0, ge=0, le=100_000, description="Undeserialisable messages injected (outbox rows whose payload is not "
+        "JSON); expected in dead letters, never counted as lost."
+    )
+    kill_consumer_at: float | None = Field(
+        None, gt=0, lt=1, description="kill -9 the app once this share of the events is processed, then start it "
+        "again (same flags and environment)."
+    )
+    restart_broker_at: float | None = Field(
+        None, gt=0, lt=1, description="Restart the broker gracefully (same ports and data) once this share of the "
+        "events is processed."
+    )
+
+
 class Scenario(StrictModel):
     name: str = Field(..., pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description="Used in the results folder name.")
     description: str = Field("", description="Free text shown in the summary.")
@@ -214,7 +351,16 @@ class Scenario(StrictModel):
     app: AppSettings = Field(default_factory=AppSettings, description="Every pool, limit, heap and GC setting.")
     workload: WorkloadSettings = Field(default_factory=WorkloadSettings, description="What the load asks for.")
     data: DataSettings = Field(default_factory=DataSettings, description="Seed data.")
-    load: LoadSettings = Field(..., description="The load levels and their timing.")
+    load: LoadSettings | None = Field(
+        None, description="Request benchmark: the load levels and their timing (exactly one of load and consume)."
+    )
+    consume: ConsumeSettings | None = Field(
+        None, description="Consumer benchmark: events through outbox, broker and inbox (exactly one of load and "
+        "consume)."
+    )
+    faults: FaultSettings = Field(
+        default_factory=FaultSettings, description="Faults injected into every consume segment; consume only."
+    )
 
     @field_validator("variants", "jdks")
     @classmethod
@@ -222,6 +368,33 @@ class Scenario(StrictModel):
         if len(set(value)) != len(value):
             raise ValueError("entries must be distinct")
         return value
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Scenario:
+        problems = []
+        if self.load is None and self.consume is None:
+            problems.append("load: required (or consume: for a consumer benchmark)")
+        if self.load is not None and self.consume is not None:
+            problems.append("consume: a scenario has load: (requests) or consume: (events), not both")
+        if self.consume is None and "faults" in self.model_fields_set:
+            problems.append("faults: only for a consume scenario")
+        consume = self.consume
+        if consume is not None and consume.source == "preload" and consume.events > self.data.orders:
+            problems.append(f"consume.events: preloading {consume.events} events needs as many seeded orders, "
+                            f"but data.orders is {self.data.orders}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def kind(self) -> Literal["requests", "consume"]:
+        return "consume" if self.consume is not None else "requests"
+
+    def require_load(self) -> LoadSettings:
+        """The load section of a request benchmark (validation guarantees it when ``consume`` is absent)."""
+        if self.load is None:
+            raise ValueError(f"scenario {self.name} is a consume scenario; it has no load section")
+        return self.load
 
 
 def format_location(loc: tuple[int | str, ...]) -> str:
@@ -235,17 +408,31 @@ def format_location(loc: tuple[int | str, ...]) -> str:
     return out or "(top level)"
 
 
+# A check across fields (a model validator) names the field it is about at the start of its message,
+# "rate: required when ...", several joined by "; ", so that every line carries a full YAML path.
+_NAMED = re.compile(r"^([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*|\[\d+\])*): (.+)$")
+
+
 def _problems(error: ValidationError) -> list[str]:
     lines = []
     for item in error.errors():
-        loc = format_location(tuple(item["loc"]))
+        loc = tuple(item["loc"])
         msg = item["msg"]
         if item["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling; see docs in README 'Writing a scenario')"
         elif item["type"] == "missing":
             msg = "required"
         msg = msg.removeprefix("Value error, ")
-        lines.append(f"{loc}: {msg}")
+        if item["type"] == "value_error":
+            parts = msg.split("; ")
+            named = [_NAMED.match(part) for part in parts]
+            if all(named):
+                for match in named:
+                    assert match is not None
+                    field = format_location((*loc, *match.group(1).split(".")))
+                    lines.append(f"{field}: {match.group(2)}")
+                continue
+        lines.append(f"{format_location(loc)}: {msg}")
     return lines
 
 

@@ -46,7 +46,102 @@ def test_every_problem_is_reported_with_its_yaml_path() -> None:
 def test_missing_load_is_named() -> None:
     with pytest.raises(ScenarioError) as caught:
         parse_scenario({"name": "x"})
-    assert caught.value.problems == ["load: required"]
+    assert caught.value.problems == ["load: required (or consume: for a consumer benchmark)"]
+
+
+CONSUME = {"name": "c", "data": {"orders": 5000}, "consume": {"broker": "kafka", "events": 1000}}
+
+
+def test_a_consume_scenario_resolves_every_knob() -> None:
+    scenario = parse_scenario({**CONSUME, "faults": {"duplicates": 0.05, "restart_broker_at": 0.5}})
+    assert scenario.kind == "consume"
+    assert scenario.load is None
+    resolved = scenario.model_dump(mode="json")
+    assert resolved["consume"] == {
+        "broker": "kafka", "source": "preload", "events": 1000, "rate": None, "repetitions": 1, "timeout": "300s",
+        "sample_interval": "1s", "warmup": "5s", "partitions": 8, "listener_concurrency": 8, "prefetch": 50,
+        "max_in_flight": 256, "downstream_delay_ms": 20, "relay": {"batch_size": 200, "poll_interval_ms": 50},
+        "retries": {"max_attempts": 3, "backoff_ms": 100},
+    }
+    assert resolved["faults"] == {"duplicates": 0.05, "poison": 0, "kill_consumer_at": None,
+                                  "restart_broker_at": 0.5}
+
+
+def test_load_and_consume_are_exclusive() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({**CONSUME, "load": {"levels": [4]}})
+    assert caught.value.problems == [
+        "consume: a scenario has load: (requests) or consume: (events), not both"]
+
+
+def test_faults_only_with_consume() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({"name": "x", "load": {"levels": [4]}, "faults": {"duplicates": 0.1}})
+    assert caught.value.problems == ["faults: only for a consume scenario"]
+
+
+def test_every_consume_problem_names_its_path() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({
+            "name": "c",
+            "consume": {"broker": "kafka", "events": 0, "timeout": "soon", "relay": {"batch": 5},
+                        "retries": {"max_attempts": 0}, "sample_interval": "10ms", "prefetch": 10},
+            "faults": {"duplicates": 1.5, "kill_consumer_at": 1, "poison": -1, "restart_broker": 0.5},
+        })
+    problems = caught.value.problems
+    assert "consume.events: Input should be greater than 0" in problems
+    assert any(p.startswith("consume.timeout: must be a duration") for p in problems)
+    assert any(p.startswith("consume.relay.batch: unknown key") for p in problems)
+    assert "consume.retries.max_attempts: Input should be greater than or equal to 1" in problems
+    assert "consume.sample_interval: must be from 100ms to 60s" in problems
+    assert "faults.duplicates: Input should be less than or equal to 1" in problems
+    assert "faults.kill_consumer_at: Input should be less than 1" in problems
+    assert "faults.poison: Input should be greater than or equal to 0" in problems
+    assert any(p.startswith("faults.restart_broker: unknown key") for p in problems)
+    assert len(problems) == 9, problems
+
+
+def test_knobs_that_the_broker_or_source_would_ignore_are_rejected() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({"name": "c", "consume": {"broker": "kafka", "prefetch": 10, "rate": 100}})
+    assert caught.value.problems == [
+        "consume.rate: only for source drive (preload inserts every event at once)",
+        "consume.prefetch: only for broker rabbitmq (Kafka consumers fetch by partition)",
+    ]
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({"name": "c", "consume": {"broker": "rabbitmq", "source": "drive", "partitions": 4}})
+    assert caught.value.problems == [
+        "consume.rate: required when source is drive",
+        "consume.partitions: only for broker kafka (RabbitMQ has no partitions, see prefetch)",
+    ]
+
+
+def test_preloading_more_events_than_seeded_orders_is_rejected() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({"name": "c", "data": {"orders": 500}, "consume": {"broker": "rabbitmq", "events": 1000}})
+    assert caught.value.problems == [
+        "consume.events: preloading 1000 events needs as many seeded orders, but data.orders is 500"]
+    # Driven orders are new rows: the seed does not bound them.
+    parse_scenario({"name": "c", "data": {"orders": 500},
+                    "consume": {"broker": "rabbitmq", "events": 1000, "source": "drive", "rate": 100}})
+
+
+def test_a_cross_field_problem_of_the_workload_names_its_field() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({"name": "x", "workload": {"profile": "mixed"}, "load": {"levels": [4]}})
+    assert caught.value.problems == ["workload.mix: required with a positive weight when profile is mixed"]
+
+
+def test_messaging_asks_only_for_what_applies() -> None:
+    kafka = parse_scenario(CONSUME).consume
+    assert kafka is not None
+    assert kafka.messaging("mvc-virtual") == {
+        "broker": "kafka", "listenerConcurrency": 8, "relayBatchSize": 200, "relayPollIntervalMs": 50,
+        "consumerDelayMs": 20, "maxAttempts": 3, "backoffMs": 100, "partitions": 8}
+    rabbit = parse_scenario({"name": "c", "consume": {"broker": "rabbitmq", "events": 10}}).consume
+    assert rabbit is not None
+    wanted = rabbit.messaging("webflux")
+    assert wanted["prefetch"] == 50 and wanted["maxInFlight"] == 256 and "partitions" not in wanted
 
 
 def test_not_a_mapping() -> None:

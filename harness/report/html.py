@@ -15,12 +15,16 @@ from typing import Any
 
 from harness.analysis import variant_color
 from harness.metrics import LevelResult
+from harness.report.consume import consume_html
 from harness.report.plots import Plot
+from harness.results.consume_summary import CONSUME_HOW_TO_READ
+from harness.results.consume_tables import ConsumeResult
 from harness.results.summary import (
     HOW_TO_READ,
     RESULTS_COLUMNS,
     config_rows,
     incomplete_notice,
+    is_consume,
     results_rows,
     run_facts,
     run_warnings,
@@ -83,7 +87,7 @@ def _variant_label(key: str) -> str:
     return f"{swatch}{html.escape(key)}"
 
 
-def _status(manifest: dict[str, Any], measured: int) -> str:
+def _status(manifest: dict[str, Any], measured: int, unit: str = "level") -> str:
     status = str(manifest.get("status", "running"))
     if status == "complete":
         return '<div class="status ok" id="status">Status: complete.</div>'
@@ -91,7 +95,7 @@ def _status(manifest: dict[str, Any], measured: int) -> str:
     return (
         '<div class="status bad" id="status" role="alert">'
         f'<strong class="headline">⚠ {html.escape(status.upper())}: this run is NOT complete</strong>'
-        f"{html.escape(incomplete_notice(status, measured))}"
+        f"{html.escape(incomplete_notice(status, measured, unit))}"
         + (f"<br><strong>Error:</strong> <code>{html.escape(str(error))}</code>" if error else "")
         + "</div>"
     )
@@ -176,7 +180,8 @@ def _figure(plot: Plot) -> str:
 
 
 def render_report(
-    manifest: dict[str, Any], levels: Sequence[LevelResult], plots: Sequence[Plot], missing: Sequence[str] = ()
+    manifest: dict[str, Any], levels: Sequence[LevelResult], plots: Sequence[Plot], missing: Sequence[str] = (),
+    consume: Sequence[ConsumeResult] = (),
 ) -> str:
     """The report page as one HTML document.
 
@@ -196,7 +201,10 @@ def render_report(
         if missing
         else ""
     )
-    reading = "".join(f"<li>{_inline(line)}</li>" for line in HOW_TO_READ)
+    consuming = is_consume(manifest)
+    reading = "".join(f"<li>{_inline(line)}</li>" for line in (CONSUME_HOW_TO_READ if consuming else HOW_TO_READ))
+    results = consume_html(consume) if consuming else _results(levels)
+    measured = len(consume) if consuming else len(levels)
     warnings = run_warnings(manifest, levels)
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -209,14 +217,14 @@ def render_report(
 <body>
 <main>
 <h1>Benchmark report: {html.escape(name)}</h1>
-{_status(manifest, len(levels))}
+{_status(manifest, measured, "segment" if consuming else "level")}
 {description}
 <ul class="facts">{facts}</ul>
 <h2>Warnings ({len(warnings)})</h2>
 {_warnings(warnings)}
 <h2>Configuration <span class="muted">(effective, read back from each running app)</span></h2>
 {_config(manifest.get("variants") or {})}
-{_results(levels)}
+{results}
 <h2 id="plots">Plots</h2>
 {figures}
 {not_drawn}

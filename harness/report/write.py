@@ -6,11 +6,13 @@ import os
 from pathlib import Path
 
 from harness import analysis
+from harness.report.consume import consume_plots
 from harness.report.html import render_report
 from harness.report.plots import draw_plots
+from harness.results.consume_tables import read_consume
 from harness.results.layout import ResultsDir
 from harness.results.manifest import read_manifest
-from harness.results.summary import write_summary
+from harness.results.summary import is_consume, write_summary
 from harness.results.tables import read_levels
 
 REPORT_NAME = "report.html"
@@ -29,8 +31,12 @@ def write_report(results_dir: Path) -> Path:
     write_summary(results)
     levels = read_levels(results.levels_csv) if results.levels_csv.exists() else []
     frames = analysis.load(results.root)
-    plots, missing = draw_plots(frames.levels, frames.timeseries)
-    page = render_report(manifest, levels, plots, missing)
+    consume = read_consume(results.consume_csv)
+    if is_consume(manifest):
+        plots, missing = consume_plots(frames.consume, frames.consume_timeseries)
+    else:
+        plots, missing = draw_plots(frames.levels, frames.timeseries)
+    page = render_report(manifest, levels, plots, missing, consume)
     path = results.root / REPORT_NAME
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(page, encoding="utf-8")

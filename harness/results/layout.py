@@ -45,6 +45,18 @@ class ResultsDir:
     def jfr_csv(self) -> Path:
         return self.root / "jfr.csv"
 
+    @property
+    def consume_csv(self) -> Path:
+        return self.root / "consume.csv"
+
+    @property
+    def consume_timeseries_csv(self) -> Path:
+        return self.root / "consume_timeseries.csv"
+
+    def consume_hlog_path(self, jdk: int, variant: str, broker: str, rep: int) -> Path:
+        """``histograms/consume-jdk<N>-<variant>-<broker>-r<rep>.hlog``: end-to-end lag of one segment."""
+        return self.histograms / f"consume-jdk{jdk}-{variant}-{broker}-r{rep}.hlog"
+
     def jfr_recording(self, key: str) -> Path:
         """``jfr/<variant>@jdk<N>.jfr``: open it in JDK Mission Control."""
         return self.root / "jfr" / f"{key}.jfr"

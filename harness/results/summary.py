@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.metrics import LevelResult, warnings_for
+from harness.results.consume_summary import CONSUME_HOW_TO_READ, consume_facts, consume_section
+from harness.results.consume_tables import ConsumeResult, read_consume
 from harness.results.jfr_table import JfrLevel, read_jfr
 from harness.results.layout import ResultsDir
 from harness.results.manifest import read_manifest
@@ -126,6 +128,16 @@ def _client_shown(eff: dict[str, Any]) -> str | None:
     return None if size is None else f"{_dig(eff, 'httpClient.library') or '?'}, max {size}"
 
 
+def _messaging(key: str) -> Callable[[dict[str, Any]], Any]:
+    # Request runs start the apps without a broker: their messaging block is not worth a row.
+    def read(effective: dict[str, Any]) -> Any:
+        if _dig(effective, "messaging.broker") in (None, "none"):
+            return None
+        return _dig(effective, f"messaging.{key}")
+
+    return read
+
+
 def _on_off(value: Any) -> str:
     return "on" if value else "off"
 
@@ -166,6 +178,15 @@ _ROWS: tuple[_Row, ...] = (
         lambda want: f"max {want}",
     ),
     _Row("available processors", lambda e: _dig(e, "jvm.availableProcessors"), lambda r: None),
+    *(
+        _Row(label, _messaging(key), _requested(f"messaging.{key}"))
+        for label, key in (
+            ("broker", "broker"), ("partitions", "partitions"), ("listener concurrency", "listenerConcurrency"),
+            ("prefetch", "prefetch"), ("max in flight (webflux)", "maxInFlight"), ("relay batch", "relayBatchSize"),
+            ("relay poll ms", "relayPollIntervalMs"), ("consumer delay ms", "consumerDelayMs"),
+            ("consumer attempts", "maxAttempts"), ("retry backoff ms", "backoffMs"),
+        )
+    ),
 )
 
 
@@ -446,24 +467,35 @@ def run_warnings(manifest: dict[str, Any], levels: Sequence[LevelResult]) -> lis
     return _dedupe(warnings)
 
 
-def incomplete_notice(status: str, measured_levels: int) -> str:
-    """The sentence under the banner of a run that is not complete."""
+def incomplete_notice(status: str, measured_levels: int, unit: str = "level") -> str:
+    """The sentence under the banner of a run that is not complete (``unit``: level, or segment)."""
     return (
-        f"{_sentence(status_explanation(status))}. The tables cover only the levels measured before that"
-        f" ({measured_levels} level(s)); do not compare them with complete runs."
+        f"{_sentence(status_explanation(status))}. The tables cover only the {unit}s measured before that"
+        f" ({measured_levels} {unit}(s)); do not compare them with complete runs."
     )
 
 
+def is_consume(manifest: dict[str, Any]) -> bool:
+    """Whether the run is a consumer benchmark (its scenario has a consume section)."""
+    return bool((manifest.get("scenario") or {}).get("consume"))
+
+
 def run_facts(manifest: dict[str, Any]) -> list[tuple[str, str]]:
-    """(label, value) lines describing the run: when, load, git, machine, harness; values are markdown inline."""
-    load = (manifest.get("scenario") or {}).get("load") or {}
-    return [
-        ("When", f"{manifest.get('started_at')} → {manifest.get('finished_at') or 'not finished'} (UTC)"),
-        (
+    """(label, value) lines describing the run: when, load (or consume), git, machine, harness; values are
+    markdown inline."""
+    scenario = manifest.get("scenario") or {}
+    load = scenario.get("load") or {}
+    if is_consume(manifest):
+        workload = ("Consume", consume_facts(scenario["consume"], scenario.get("faults") or {}))
+    else:
+        workload = (
             "Load",
             f"{load.get('model', '?')} model, users {load.get('levels')}, {load.get('duration')}"
             f" measured per level after {load.get('settle')} settle, {load.get('repetitions')} repetition(s)",
-        ),
+        )
+    return [
+        ("When", f"{manifest.get('started_at')} → {manifest.get('finished_at') or 'not finished'} (UTC)"),
+        workload,
         ("Git", git_line(manifest.get("git") or {})),
         ("Machine", machine_line(manifest.get("machine") or {})),
         (
@@ -539,14 +571,16 @@ def _jfr_tables(jfr: Sequence[JfrLevel]) -> list[str]:
 
 
 def render_summary(
-    manifest: dict[str, Any], levels: Sequence[LevelResult], jfr: Sequence[JfrLevel] = ()
+    manifest: dict[str, Any], levels: Sequence[LevelResult], jfr: Sequence[JfrLevel] = (),
+    consume: Sequence[ConsumeResult] = (),
 ) -> str:
     """The summary page as markdown.
 
     Guarantees: a status other than ``complete`` is the first thing under the title, in bold, with
     the error if any; everything ``run_warnings`` returns (level warnings, requested-vs-effective
     mismatches, verification problems, manifest warnings) is listed under "Warnings"; with several
-    repetitions each number reads ``median [min-max]``.
+    repetitions each number reads ``median [min-max]``. A consume run shows its verdict (every
+    segment lost = 0 and processed twice = 0, or the failures) and one row per segment instead.
     """
     scenario = manifest.get("scenario") or {}
     status = str(manifest.get("status", "running"))
@@ -557,9 +591,11 @@ def render_summary(
     if status == "complete":
         lines.append("**Status: complete.**")
     else:
+        notice = (incomplete_notice(status, len(consume), "segment") if is_consume(manifest)
+                  else incomplete_notice(status, len(levels)))
         lines += [
             f"> ## ⚠ {status.upper()}: this run is NOT complete",
-            f"> {incomplete_notice(status, len(levels))}",
+            f"> {notice}",
         ]
         if manifest.get("error"):
             lines.append(f"> **Error:** {manifest['error']}")
@@ -573,21 +609,26 @@ def render_summary(
     lines += [f"- {w}" for w in warnings] or ["None."]
     lines += ["", "## Configuration (effective, read back from each running app)", ""]
     lines += _config_table(variants) if variants else ["No variant was started."]
-    lines += _results_tables(levels) if levels else ["", "## Results", "", "No level was measured."]
+    if is_consume(manifest):
+        lines += consume_section(consume)
+        reading = CONSUME_HOW_TO_READ
+    else:
+        lines += _results_tables(levels) if levels else ["", "## Results", "", "No level was measured."]
+        reading = HOW_TO_READ
     lines += _pool_tables(levels)
     lines += _jfr_tables(jfr)
     lines += [
         "",
         "## How to read this",
         "",
-        *(f"- {line}" for line in HOW_TO_READ),
+        *(f"- {line}" for line in reading),
         "",
     ]
     return "\n".join(lines)
 
 
 def write_summary(results: ResultsDir) -> Path:
-    """Render summary.md from the folder's manifest and levels.csv (absent: no levels) and return its path.
+    """Render summary.md from the folder's manifest, levels.csv and consume.csv (absent: none) and return its path.
 
     Raises ResultsError when the manifest is missing or unreadable.
     """
@@ -595,6 +636,7 @@ def write_summary(results: ResultsDir) -> Path:
     levels = read_levels(results.levels_csv) if results.levels_csv.exists() else []
     path = results.summary_md
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(render_summary(manifest, levels, read_jfr(results.jfr_csv)), encoding="utf-8")
+    page = render_summary(manifest, levels, read_jfr(results.jfr_csv), read_consume(results.consume_csv))
+    tmp.write_text(page, encoding="utf-8")
     tmp.replace(path)
     return path

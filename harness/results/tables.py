@@ -66,7 +66,7 @@ class LevelTable:
         append_rows(self.path, LEVEL_COLUMNS, [[getattr(result, name) for name in LEVEL_COLUMNS]])
 
 
-def _parse(raw: str, hint: Any) -> Any:
+def parse_cell(raw: str, hint: Any) -> Any:
     optional = type(None) in typing.get_args(hint)
     if raw == "":
         if optional:
@@ -105,14 +105,14 @@ def read_levels(path: Path) -> list[LevelResult]:
         results = []
         for row in reader:
             try:
-                values = {name: _parse(row[name], _LEVEL_TYPES[name]) for name in LEVEL_COLUMNS}
+                values = {name: parse_cell(row[name], _LEVEL_TYPES[name]) for name in LEVEL_COLUMNS}
             except (ValueError, TypeError, AttributeError) as error:
                 raise ResultsError(f"{path}:{reader.line_num}: {error}") from None
             results.append(LevelResult(**values))
     return results
 
 
-def _interpolated_cpu(samples: Sequence[ProcessSample], t: float) -> float | None:
+def interpolated_cpu(samples: Sequence[ProcessSample], t: float) -> float | None:
     """Cumulative CPU seconds at ``t``, interpolated between the samples around it."""
     for before, after in itertools.pairwise(samples):
         if before.t <= t <= after.t:
@@ -123,7 +123,7 @@ def _interpolated_cpu(samples: Sequence[ProcessSample], t: float) -> float | Non
     return None
 
 
-def _nearest_rss_mb(samples: Sequence[ProcessSample], t: float, within: float) -> float | None:
+def nearest_rss_mb(samples: Sequence[ProcessSample], t: float, within: float) -> float | None:
     if not samples:
         return None
     nearest = min(samples, key=lambda s: abs(s.t - t))
@@ -158,7 +158,7 @@ def append_windows(
         # Windows are one second long; the next window's start is the exact end when there is one.
         end = windows[index + 1].start if index + 1 < len(windows) else window.start + 1.0
         length = end - window.start if end > window.start else 1.0
-        cpu_start, cpu_end = _interpolated_cpu(app, window.start), _interpolated_cpu(app, end)
+        cpu_start, cpu_end = interpolated_cpu(app, window.start), interpolated_cpu(app, end)
         cpu_pct = (
             round(100.0 * (cpu_end - cpu_start) / length, 1)
             if cpu_start is not None and cpu_end is not None
@@ -168,6 +168,6 @@ def append_windows(
             jdk, variant, users, repetition, round(window.start - origin, 3), window.requests, window.errors,
             round((window.requests - window.errors) / length, 3),
             _ms(window.p50_us), _ms(window.p99_us), _ms(window.max_us),
-            _nearest_rss_mb(app, window.start + length / 2, within=1.0), cpu_pct,
+            nearest_rss_mb(app, window.start + length / 2, within=1.0), cpu_pct,
         ])  # fmt: skip
     append_rows(path, TIMESERIES_COLUMNS, rows)

@@ -1,0 +1,307 @@
+"""The segment loop of a consume run: every JDK × variant × repetition on a fresh broker.
+
+    empty the event tables → fresh broker → start the variant with the broker's environment and
+    check its messaging settings → inject events → until drained or timed out: fire due faults,
+    sample → let the broker's backlog settle → reconcile → lag, resources → rows → stop app, broker
+
+A segment that loses an event, processes one twice or does not drain does not stop the run: every
+segment is measured and written, then the run fails with all of them (``ReconciliationError``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import time
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from harness import apps
+from harness.apps import AppLaunch, RunningApp
+from harness.consume import database, lag
+from harness.consume.drive import DuplicateInjector, OrderDriver, add_poison
+from harness.consume.env import requested_messaging
+from harness.consume.faults import KILL_CONSUMER, RESTART_BROKER, Faults
+from harness.consume.preload import OutboxPlan, insert_plan, plan_outbox
+from harness.consume.reconcile import Reconciliation, ReconciliationError, reconcile
+from harness.consume.resources import cpu_seconds, rss_mb_max
+from harness.consume.sampler import EventSample, EventSampler
+from harness.consume.timeseries import segment_rows
+from harness.errors import VerificationError
+from harness.infra.brokers import Broker, local_broker
+from harness.infra.postgres import PostgresEndpoint
+from harness.processes import Supervisor
+from harness.results.consume_tables import ConsumeResult, append_consume_result, append_consume_timeseries
+from harness.results.layout import ResultsDir
+from harness.results.manifest import ManifestWriter
+from harness.sampling import ProcessSampler
+from harness.scenario import ConsumeSettings, Scenario, VariantName
+from harness.verify import verify_settings
+
+POLL_S = 0.2  # how often the processed count is read for the fault thresholds and the drain check
+SETTLE_S = 10.0  # after draining, how long to wait for the broker to report an empty backlog
+
+
+@dataclass(frozen=True)
+class ConsumeContext:
+    """What the segments share with the rest of the run (the runner owns all of it)."""
+
+    scenario: Scenario
+    consume: ConsumeSettings
+    results: ResultsDir
+    manifest: ManifestWriter
+    supervisor: Supervisor
+    sampler: ProcessSampler
+    postgres: PostgresEndpoint
+    workdir: Path
+    console: Console
+
+
+def run_consume(ctx: ConsumeContext, launches: dict[str, AppLaunch]) -> list[ConsumeResult]:
+    """Measure every segment; raise ReconciliationError listing every failed one at the end."""
+    consume = ctx.consume
+    plan = None
+    if consume.source == "preload":
+        plan = plan_outbox(consume.events, ctx.scenario.data.orders, ctx.scenario.faults.duplicates,
+                           ctx.scenario.faults.poison, ctx.scenario.data.seed)
+    record: dict[str, Any] = {"broker": consume.broker, "source": consume.source, "segments": {}}
+    if plan is not None:
+        record["preload"] = {"rows": plan.rows, "events": plan.events, "duplicate_rows": plan.duplicate_rows,
+                             "poison_rows": plan.poison_rows}
+    ctx.manifest.set("consume", record)
+    results, failures = [], []
+    for key, launch in launches.items():
+        for repetition in range(1, consume.repetitions + 1):
+            segment = _Segment(ctx, key, launch, repetition, plan, record)
+            result, problems = segment.run()
+            results.append(result)
+            failures += [f"{result.label()}: {p}" for p in problems]
+    if failures:
+        raise ReconciliationError(failures)
+    return results
+
+
+def _variant_of(key: str) -> VariantName:
+    variant = key.split("@", 1)[0]
+    assert variant in ("mvc-platform", "mvc-virtual", "webflux")
+    return variant  # type: ignore[return-value]
+
+
+class _Segment:
+    def __init__(self, ctx: ConsumeContext, key: str, launch: AppLaunch, repetition: int,
+                 plan: OutboxPlan | None, record: dict[str, Any]) -> None:
+        self.ctx = ctx
+        self.key = key
+        self.variant = _variant_of(key)
+        self.launch = launch
+        self.repetition = repetition
+        self.plan = plan
+        self.record = record
+        self.label = f"{key}-{ctx.consume.broker}-r{repetition}"
+        self.app: RunningApp | None = None
+
+    # -- the segment ------------------------------------------------------------------------
+    def run(self) -> tuple[ConsumeResult, list[str]]:
+        ctx = self.ctx
+        ctx.console.print(f"[bold]segment[/] {self.label}: fresh {ctx.consume.broker}, {self._what()}")
+        database.reset_event_tables(ctx.postgres)
+        workdir = ctx.workdir / self.label
+        with local_broker(ctx.consume.broker, ctx.supervisor, workdir, ctx.results.logs) as broker:
+            launch = replace(
+                self.launch,
+                env={**self.launch.env, **broker.env()},
+                jvm_flags=apps.jvm_flags(ctx.scenario.app, self.variant, ctx.results.logs / f"{self.label}-gc.log"),
+            )
+            broker_startup_s = broker.startup_s
+            try:
+                self._start(launch)
+                return self._measure(launch, broker, broker_startup_s)
+            finally:
+                ctx.sampler.unwatch("app")
+                if self.app is not None:
+                    ctx.supervisor.stop(self.app.process)
+
+    def _what(self) -> str:
+        consume, faults = self.ctx.consume, self.ctx.scenario.faults
+        parts = [f"{consume.events} events " + ("preloaded" if consume.source == "preload"
+                                                else f"driven at {consume.rate}/s")]
+        if faults.duplicates:
+            parts.append(f"{faults.duplicates:.0%} duplicates")
+        if faults.poison:
+            parts.append(f"{faults.poison} poison")
+        if faults.kill_consumer_at is not None:
+            parts.append(f"kill -9 at {faults.kill_consumer_at:.0%}")
+        if faults.restart_broker_at is not None:
+            parts.append(f"broker restart at {faults.restart_broker_at:.0%}")
+        return ", ".join(parts)
+
+    def _start(self, launch: AppLaunch) -> None:
+        ctx = self.ctx
+        self.app = apps.start_app(ctx.supervisor, launch, ctx.results.log_path(self.label))
+        requested = requested_messaging(ctx.consume, self.variant, with_broker=True)
+        problems = verify_settings(self.key, requested, self.app.info)
+        variant_record = ctx.manifest.document["variants"].get(self.key, {})
+        ctx.manifest.set_variant(self.key, {
+            **variant_record,
+            "requested": {**(variant_record.get("requested") or {}), **requested},
+            "effective": self.app.info,
+        })
+        if problems:
+            raise VerificationError(problems)
+        ctx.sampler.watch("app", self.app.process.pid, include_children=False)
+
+    def _kill_and_restart(self, launch: AppLaunch) -> None:
+        ctx = self.ctx
+        assert self.app is not None
+        # kill -9: no shutdown hook, no commit of offsets or acks; the Supervisor then reaps it.
+        os.kill(self.app.process.pid, signal.SIGKILL)
+        ctx.supervisor.stop(self.app.process)
+        ctx.sampler.unwatch("app")
+        self.app = None
+        self.app = apps.start_app(ctx.supervisor, launch, ctx.results.log_path(self.label))
+        ctx.sampler.watch("app", self.app.process.pid, include_children=False)
+
+    def _measure(self, launch: AppLaunch, broker: Broker, broker_startup_s: float) -> tuple[ConsumeResult, list[str]]:
+        ctx, consume = self.ctx, self.ctx.consume
+        faults = Faults(ctx.scenario.faults, consume.events, {
+            KILL_CONSUMER: lambda: self._kill_and_restart(launch),
+            RESTART_BROKER: broker.restart,
+        })
+        driver: OrderDriver | None = None
+        duplicates = DuplicateInjector(ctx.scenario.faults.duplicates, ctx.scenario.data.seed)
+        with database.connect(ctx.postgres) as conn, EventSampler(
+            ctx.postgres, broker.backlog, consume.sample_interval
+        ) as sampler:
+            ctx.sampler.sample_now()
+            origin = time.time()
+            if self.plan is not None:
+                insert_plan(conn, self.plan)
+            else:
+                assert consume.rate is not None and self.app is not None
+                add_poison(conn, ctx.scenario.faults.poison)
+                driver = OrderDriver(launch.base_url, consume.events, consume.rate, ctx.scenario.data)
+                driver.start()
+            deadline = time.monotonic() + consume.timeout
+            drained, next_copy, next_check = False, 0.0, 0.0
+            try:
+                while time.monotonic() < deadline:
+                    driving = driver is not None and not driver.done
+                    if driver is not None and (time.monotonic() >= next_copy or not driving):
+                        # After the last order answered, one more pass catches the final rows.
+                        duplicates.add_duplicates(conn)
+                        next_copy = time.monotonic() + 1.0
+                    processed, dead = database.processed_and_dead(conn)
+                    for fault in faults.fire_due(processed):
+                        ctx.console.print(f"  {self.label}: {fault.name} at {fault.processed} processed, "
+                                          f"back after {fault.seconds:.1f}s")
+                    # The full check joins every event: run it once a second, and only once the counts
+                    # say it may pass (the app's CPU is shared with this database).
+                    plausible = self.plan is None or processed + dead >= self.plan.events + self.plan.poison_rows
+                    if not driving and plausible and time.monotonic() >= next_check:
+                        if database.outstanding(conn).drained:
+                            drained = True
+                            break
+                        next_check = time.monotonic() + 1.0
+                    time.sleep(POLL_S)
+            finally:
+                if driver is not None:
+                    driver.stop()
+            ended = time.time()
+            ctx.sampler.sample_now()
+            self._settle(broker)
+            outstanding = database.outstanding(conn)
+            reconciliation = reconcile(conn)
+            lags = lag.read_lags(conn)
+        return self._write(reconciliation, lags, sampler.samples(), faults, origin, ended, drained, outstanding,
+                           broker, broker_startup_s, driver)
+
+    def _settle(self, broker: Broker) -> None:
+        # Drained by the database's count, a redelivered duplicate may still be on its way; it
+        # belongs to this segment's reconciliation.
+        deadline = time.monotonic() + SETTLE_S
+        while time.monotonic() < deadline:
+            try:
+                backlog = broker.backlog()
+            except Exception:  # unreadable is the same as unknown here
+                backlog = None
+            if not backlog:
+                return
+            time.sleep(POLL_S)
+
+    # -- results ----------------------------------------------------------------------------
+    def _write(self, rec: Reconciliation, lags: list[tuple[int, float]], events: list[EventSample], faults: Faults,
+               origin: float, ended: float, drained: bool, outstanding: database.Outstanding, broker: Broker,
+               broker_startup_s: float, driver: OrderDriver | None) -> tuple[ConsumeResult, list[str]]:
+        ctx, consume = self.ctx, self.ctx.consume
+        jdk = self.launch.jdk.feature
+        _histogram, summary = lag.summarise(lags)
+        lag.write_hlog(ctx.results.consume_hlog_path(jdk, self.variant, consume.broker, self.repetition), lags,
+                       origin, self.label)
+        app_samples = ctx.sampler.samples("app", origin, ended)
+        backlogs = [s.broker_backlog for s in events if s.broker_backlog is not None]
+        db_backlogs = [s.progress.backlog for s in events if s.progress is not None]
+        drain_s = rec.drain_s
+        result = ConsumeResult(
+            jdk=jdk, variant=self.variant, broker=consume.broker, source=consume.source,
+            repetition=self.repetition,
+            started_at=datetime.fromtimestamp(origin, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            drained=drained, ok=drained and rec.ok,
+            events_created=rec.created, events_published=rec.published, events_processed=rec.processed,
+            duplicate_rows=rec.duplicate_rows, duplicates_suppressed=rec.duplicates_suppressed,
+            processed_twice=rec.processed_twice, lost=rec.lost, dead_lettered=rec.dead_lettered,
+            poison_injected=rec.poison_injected, poison_dead_lettered=rec.poison_dead_lettered,
+            drain_s=None if drain_s is None else round(drain_s, 3),
+            drain_rate_eps=round(rec.processed / drain_s, 1) if drain_s else None,
+            lag_p50_ms=summary.p50_ms, lag_p90_ms=summary.p90_ms, lag_p99_ms=summary.p99_ms,
+            lag_p999_ms=summary.p999_ms, lag_max_ms=summary.max_ms,
+            peak_backlog_db=max(db_backlogs, default=None), peak_backlog_broker=max(backlogs, default=None),
+            app_rss_mb_max=rss_mb_max(app_samples, origin, ended), app_cpu_s=cpu_seconds(app_samples, origin, ended),
+            broker_version=broker.version, broker_startup_s=round(broker_startup_s, 3),
+            broker_restart_s=faults.seconds(RESTART_BROKER), kill_restart_s=faults.seconds(KILL_CONSUMER),
+            orders_failed=driver.stats.failed if driver is not None else None,
+        )  # fmt: skip
+        append_consume_result(ctx.results.consume_csv, result)
+        around = ctx.sampler.samples("app", events[0].t - 2, events[-1].t + 2) if events else []
+        append_consume_timeseries(ctx.results.consume_timeseries_csv, segment_rows(
+            (jdk, self.variant, consume.broker, self.repetition), origin, events, around, faults.fired))
+        problems = rec.problems()
+        if not drained:
+            problems.insert(0, f"did not drain within {consume.timeout:g}s ({outstanding.events} events and "
+                               f"{outstanding.poison} poison messages neither processed nor dead-lettered, "
+                               f"{outstanding.unpublished_rows} outbox rows unpublished)")
+        self._record_segment(result, rec, faults, driver, problems)
+        self._print(result, problems)
+        return result, problems
+
+    def _record_segment(self, result: ConsumeResult, rec: Reconciliation, faults: Faults,
+                        driver: OrderDriver | None, problems: list[str]) -> None:
+        self.record["segments"][self.label] = {
+            "broker": {"kind": result.broker, "version": result.broker_version, "startup_s": result.broker_startup_s},
+            "faults": [{"name": f.name, "at_processed": f.processed, "seconds": round(f.seconds, 3)}
+                       for f in faults.fired],
+            "faults_not_fired": faults.pending(),
+            "drive": None if driver is None else {"sent": driver.stats.sent, "created": driver.stats.created,
+                                                   "failed": driver.stats.failed,
+                                                   "failure_kinds": driver.stats.failure_kinds},
+            "reconciliation": {k: v for k, v in dataclasses.asdict(rec).items() if not isinstance(v, datetime)},
+            "problems": problems,
+        }
+        self.ctx.manifest.set("consume", self.record)
+        if faults.pending():
+            self.ctx.manifest.add_warning(f"{result.label()}: fault(s) {', '.join(faults.pending())} never fired "
+                                          "(the segment drained before their threshold was seen)")
+
+    def _print(self, r: ConsumeResult, problems: list[str]) -> None:
+        verdict = "[green]ok[/]" if not problems else "[bold red]FAILED[/]: " + "; ".join(problems)
+        rate = f"{r.drain_rate_eps:.0f} events/s" if r.drain_rate_eps is not None else "no rate"
+        drain = f"{r.drain_s:.1f}s" if r.drain_s is not None else "—"
+        self.ctx.console.print(
+            f"  {r.label()}: {r.events_processed}/{r.events_created} processed in {drain} ({rate}), lag p50 "
+            f"{r.lag_p50_ms:.0f} ms p99 {r.lag_p99_ms:.0f} ms, duplicates suppressed {r.duplicates_suppressed}, "
+            f"dead-lettered {r.dead_lettered}, lost {r.lost}, processed twice {r.processed_twice} — {verdict}"
+        )

@@ -1,0 +1,50 @@
+"""The preload plan and its one INSERT, against the real schema."""
+
+from __future__ import annotations
+
+import json
+
+import psycopg
+from consume.conftest import DATA
+from psycopg.rows import TupleRow
+
+from harness.consume.preload import insert_plan, plan_outbox
+from harness.consume.wire import POISON_PREFIX, wire_json
+
+
+def test_the_plan_is_deterministic_and_counts_what_it_promises() -> None:
+    plan = plan_outbox(500, DATA.orders, 0.05, 7, seed=3)
+    assert plan == plan_outbox(500, DATA.orders, 0.05, 7, seed=3)
+    assert plan != plan_outbox(500, DATA.orders, 0.05, 7, seed=4)
+    assert (plan.events, plan.duplicate_rows, plan.poison_rows, plan.rows) == (500, 25, 7, 532)
+    well_formed = [(e, o) for e, o, p in zip(plan.event_ids, plan.order_ids, plan.poison, strict=True) if not p]
+    assert len({o for _, o in well_formed}) == 500  # one event per order: applied > 1 means processed twice
+    assert all(1 <= o <= DATA.orders for _, o in well_formed)
+    first_seen: dict[object, int] = {}
+    for index, (event_id, _) in enumerate(well_formed):
+        first_seen.setdefault(event_id, index)
+    duplicates = [i for i, (e, _) in enumerate(well_formed) if first_seen[e] != i]
+    assert len(duplicates) == 25
+    # Interleaved, not appended: duplicates are spread through the stream.
+    assert duplicates[0] < len(well_formed) * 0.9
+
+
+def test_insert_writes_the_plan_in_order_with_the_wire_payload(conn: psycopg.Connection[TupleRow]) -> None:
+    plan = plan_outbox(300, DATA.orders, 0.1, 5, seed=1)
+    assert insert_plan(conn, plan) == plan.rows
+    rows = conn.execute(
+        "SELECT x.event_id, x.event_type, x.aggregate_id, x.payload, o.customer_id, o.product_id, o.quantity, "
+        "o.total_cents, o.created_at FROM outbox x JOIN orders o ON o.id = x.aggregate_id ORDER BY x.id"
+    ).fetchall()
+    assert [r[0] for r in rows] == list(plan.event_ids)  # outbox ids (the relay's order) follow the plan
+    assert all(r[1] == "OrderCreated" for r in rows)
+    for (event_id, _, order_id, payload, customer, product, quantity, total, created), poison in zip(
+            rows, plan.poison, strict=True):
+        if poison:
+            assert payload.startswith(POISON_PREFIX)
+            continue
+        assert payload == wire_json(event_id, order_id, customer, product, quantity, total, created)
+        assert json.loads(payload)["orderId"] == order_id
+    poison_payloads = [r[3] for r, p in zip(rows, plan.poison, strict=True) if p]
+    assert len(set(poison_payloads)) == 5  # each poison message is unique: its dead letter is matched by payload
+    assert all(r[0] is None for r in conn.execute("SELECT published_at FROM outbox").fetchall())

@@ -1,0 +1,104 @@
+"""consume.csv and consume_timeseries.csv through the harness's own writers, into summary.md, report.html
+and the analysis frames."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from harness import analysis
+from harness.errors import ResultsError
+from harness.report import write_report
+from harness.results.consume_tables import (
+    CONSUME_TIMESERIES_COLUMNS,
+    ConsumeResult,
+    append_consume_result,
+    append_consume_timeseries,
+    read_consume,
+)
+from harness.results.layout import ResultsDir, create
+from harness.results.manifest import ManifestWriter
+from harness.scenario import parse_scenario
+
+SCENARIO = parse_scenario({
+    "name": "consume-test", "data": {"orders": 1000},
+    "consume": {"broker": "kafka", "events": 1000},
+    "faults": {"duplicates": 0.05, "restart_broker_at": 0.5},
+})
+
+OK = ConsumeResult(
+    jdk=25, variant="webflux", broker="kafka", source="preload", repetition=1, started_at="2026-11-27T01:00:00.000Z",
+    drained=True, ok=True, events_created=1000, events_published=1000, events_processed=1000, duplicate_rows=50,
+    duplicates_suppressed=50, processed_twice=0, lost=0, dead_lettered=0, poison_injected=0, poison_dead_lettered=0,
+    drain_s=4.2, drain_rate_eps=238.1, lag_p50_ms=2100.0, lag_p90_ms=3800.0, lag_p99_ms=4150.0,
+    lag_p999_ms=4190.0, lag_max_ms=4200.0, peak_backlog_db=990, peak_backlog_broker=600, app_rss_mb_max=310.5,
+    app_cpu_s=6.1, broker_version="4.4.0", broker_startup_s=6.5, broker_restart_s=7.25, kill_restart_s=None,
+    orders_failed=None,
+)  # fmt: skip
+
+
+def _run(tmp_path: Path, rows: list[ConsumeResult], status: str = "complete") -> ResultsDir:
+    results = create(tmp_path, SCENARIO.name, datetime(2026, 11, 27, tzinfo=UTC))
+    manifest = ManifestWriter(results, SCENARIO, Path("consume-test.yaml"), ["harness", "run"])
+    for row in rows:
+        append_consume_result(results.consume_csv, row)
+        append_consume_timeseries(results.consume_timeseries_csv, [
+            [row.jdk, row.variant, row.broker, row.repetition, float(t), 1000, min(1000, 300 * t), 250 * t, 0,
+             max(0, 1000 - 300 * t), max(0, 1000 - 250 * t), None if t == 2 else max(0, 600 - 200 * t),
+             300.0, 150.0, "restart-broker" if t == 2 else ""]
+            for t in range(5)
+        ])
+    manifest.finish(status, None if status == "complete" else "1 consume segment(s) failed reconciliation")  # type: ignore[arg-type]
+    return results
+
+
+def test_rows_read_back_with_their_types(tmp_path: Path) -> None:
+    results = _run(tmp_path, [OK, dataclasses.replace(OK, variant="mvc-virtual", kill_restart_s=9.5)])
+    assert read_consume(results.consume_csv) == [OK, dataclasses.replace(OK, variant="mvc-virtual", kill_restart_s=9.5)]
+    assert read_consume(results.root / "absent.csv") == []
+
+
+def test_a_foreign_table_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "consume.csv"
+    path.write_text("jdk,variant\n25,webflux\n")
+    with pytest.raises(ResultsError, match="columns"):
+        read_consume(path)
+
+
+def test_summary_and_report_say_every_segment_passed(tmp_path: Path) -> None:
+    results = _run(tmp_path, [OK, dataclasses.replace(OK, variant="mvc-platform")])
+    report = write_report(results.root)
+    summary = results.summary_md.read_text()
+    assert "**Every segment (2): lost = 0, processed twice = 0.**" in summary
+    assert "- **Consume:** 1000 events preloaded into the outbox, on kafka (8 partitions" in summary
+    assert "5% duplicates" in summary and "broker restart at 50%" in summary
+    assert "| webflux | kafka | 1 | 1000 | 1000 | 1000 | 50 | 50 | 0 | 0 | 0 | 4.2 | 238 |" in summary
+    assert "No level was measured" not in summary
+    page = report.read_text()
+    assert 'id="consume-verdict"' in page and "lost = 0, processed twice = 0" in page
+    assert 'id="consume-backlog-kafka"' in page and 'id="consume-lag-kafka"' in page
+
+
+def test_a_failed_segment_is_loud(tmp_path: Path) -> None:
+    failed = dataclasses.replace(OK, variant="mvc-virtual", ok=False, lost=3, events_processed=997)
+    results = _run(tmp_path, [OK, failed], status="failed")
+    write_report(results.root)
+    summary = results.summary_md.read_text()
+    assert "FAILED in 1 of 2 segment(s): mvc-virtual jdk25 kafka rep 1: lost 3, processed twice 0." in summary
+    assert "| **mvc-virtual** ⚠ |" in summary
+    assert "The tables cover only the segments measured before that (2 segment(s))" in summary
+    assert 'class="status bad" id="consume-verdict"' in (results.root / "report.html").read_text()
+
+
+def test_analysis_loads_the_consume_frames(tmp_path: Path) -> None:
+    results = _run(tmp_path, [OK])
+    frames = analysis.load(results.root)
+    assert list(frames.consume["variant"]) == ["webflux"]
+    assert frames.consume.loc[0, "lag_p99_ms"] == 4150.0
+    assert list(frames.consume_timeseries.columns) == ["run", *CONSUME_TIMESERIES_COLUMNS]
+    assert len(frames.consume_timeseries) == 5
+    assert frames.levels.empty
+    assert frames.runs.loc[0, "repetitions"] == 1
