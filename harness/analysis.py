@@ -198,19 +198,27 @@ def _levels_frame(results: ResultsDir, run: str) -> pd.DataFrame:
     return frame
 
 
-def _timeseries_frame(results: ResultsDir, run: str) -> pd.DataFrame:
-    path = results.timeseries_csv
+def _csv_frame(path: Path, columns: tuple[str, ...], what: str, run: str, only_blank_is_missing: bool) -> pd.DataFrame:
+    """``path`` (no rows when missing or empty) with this harness version's ``columns``, after a "run" column."""
     if not path.exists() or path.stat().st_size == 0:
-        frame = pd.DataFrame(columns=list(TIMESERIES_COLUMNS))
+        frame = pd.DataFrame(columns=list(columns))
     else:
         try:
-            frame = pd.read_csv(path)
+            if only_blank_is_missing:
+                frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+            else:
+                frame = pd.read_csv(path)
         except (OSError, ValueError) as error:
-            raise ResultsError(f"{path}: cannot read the timeseries table: {error}") from None
-        if tuple(frame.columns) != TIMESERIES_COLUMNS:
+            raise ResultsError(f"{path}: cannot read {what}: {error}") from None
+        if tuple(frame.columns) != columns:
             raise ResultsError(f"{path}: columns {list(frame.columns)} are not those of this harness version")
     frame.insert(0, "run", run)
     return frame
+
+
+def _timeseries_frame(results: ResultsDir, run: str) -> pd.DataFrame:
+    return _csv_frame(results.timeseries_csv, TIMESERIES_COLUMNS, "the timeseries table", run,
+                      only_blank_is_missing=False)
 
 
 def _consume_frame(results: ResultsDir, run: str) -> pd.DataFrame:
@@ -221,18 +229,8 @@ def _consume_frame(results: ResultsDir, run: str) -> pd.DataFrame:
 
 
 def _consume_timeseries_frame(results: ResultsDir, run: str) -> pd.DataFrame:
-    path = results.consume_timeseries_csv
-    if not path.exists() or path.stat().st_size == 0:
-        frame = pd.DataFrame(columns=list(CONSUME_TIMESERIES_COLUMNS))
-    else:
-        try:
-            frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
-        except (OSError, ValueError) as error:
-            raise ResultsError(f"{path}: cannot read the consume timeseries: {error}") from None
-        if tuple(frame.columns) != CONSUME_TIMESERIES_COLUMNS:
-            raise ResultsError(f"{path}: columns {list(frame.columns)} are not those of this harness version")
-    frame.insert(0, "run", run)
-    return frame
+    return _csv_frame(results.consume_timeseries_csv, CONSUME_TIMESERIES_COLUMNS, "the consume timeseries", run,
+                      only_blank_is_missing=True)
 
 
 def _flatten(prefix: str, value: Any, into: dict[str, Any]) -> None:

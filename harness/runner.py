@@ -25,7 +25,6 @@ from harness.apps import AppLaunch, RunningApp
 from harness.build import Jars, ensure_jars
 from harness.consume.env import consume_env, requested_messaging
 from harness.consume.run import ConsumeContext, run_consume
-from harness.consume.verify_write import verify_write_path
 from harness.errors import HarnessError, VerificationError
 from harness.infra import Infrastructure, start_infrastructure
 from harness.infra.postgres import server_settings
@@ -45,7 +44,7 @@ from harness.results.summary import write_summary
 from harness.results.tables import LevelTable, append_windows
 from harness.sampling import ProcessSampler
 from harness.scenario import Scenario, VariantName
-from harness.verify import compare_bodies, sample_orders, verify_app, verify_settings
+from harness.verify import compare_bodies, sample_orders, verify_app, verify_settings, verify_write_path
 
 RunStatus = Literal["complete", "failed", "interrupted"]
 SAMPLED = ("app", "downstream", "postgres", "generator")
@@ -234,8 +233,9 @@ class Run:
                                                 endpoints=self.scenario.workload.endpoint_mix().keys(),
                                                 cpu_rounds=self.scenario.workload.cpu_rounds)
                 problems += found
-                if self.scenario.consume is not None:
-                    problems += verify_write_path(key, launch.base_url, infra.postgres)
+                found, written = verify_write_path(key, launch.base_url, infra.postgres, self.scenario.data.customers)
+                problems += found
+                bodies[key] |= written
                 problems += verify_settings(key, self._requested(variant), running.info)
                 self.manifest.set_variant(key, {**launch.record(), "variant": variant,
                                                 "requested": self._requested(variant), "effective": running.info})

@@ -8,7 +8,7 @@ Every problem of every variant is collected; the run stops only after all were c
 from __future__ import annotations
 
 import hashlib
-import json
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import psycopg
 
+from harness.consume.wire import payload_sql, wire_json
 from harness.infra.postgres import PostgresEndpoint
 from harness.infra.seed import unit_price_cents
 
@@ -232,8 +233,9 @@ def compare_bodies(bodies: Mapping[str, Mapping[str, bytes]]) -> list[str]:
         for other in names[1:]:
             theirs = bodies[other].get(path)
             if theirs is not None and theirs != bodies[reference][path]:
+                request = path if path.startswith("POST ") else f"GET {path}"
                 problems.append(
-                    f"GET {path}: {other} answers {theirs[:160]!r}, {reference} answers "
+                    f"{request}: {other} answers {theirs[:160]!r}, {reference} answers "
                     f"{bodies[reference][path][:160]!r} (bodies must be byte-identical)"
                 )
     return problems
@@ -251,7 +253,6 @@ BAD_ORDER_BODIES: tuple[tuple[str, str, str], ...] = (
     ('{"customerId": 1, "productId": 1, "quantity": 1, "coupon": "x"}', "coupon", "unknown field"),
     ('{"customerId": {unknown}, "productId": 1, "quantity": 1}', "customerId", "customer {unknown} does not exist"),
 )
-WIRE_FIELDS = ("eventId", "type", "orderId", "customerId", "productId", "quantity", "totalCents", "createdAt")
 
 
 def _write_counts(endpoint: PostgresEndpoint) -> tuple[int, int]:
@@ -312,31 +313,34 @@ def _check_created(client: httpx.Client, name: str, database: PostgresEndpoint, 
         if answer.get(key) != want:
             problems.append(f"{where}: {key} is {answer.get(key)!r}, expected {want!r}")
     order_id = answer.get("id")
+    if not isinstance(order_id, int):
+        return [*problems, f"{where}: id {order_id!r} is not an integer"]
     if response.headers.get("location") != f"/orders/{order_id}":
         problems.append(f"{where}: Location {response.headers.get('location')!r}, expected /orders/{order_id}")
     with psycopg.connect(database.conninfo()) as conn:
         stored = conn.execute("SELECT customer_id, product_id, quantity, total_cents, status FROM orders "
                               "WHERE id = %s", (order_id,)).fetchone()
-        events = conn.execute("SELECT event_id::text, event_type, payload FROM outbox WHERE aggregate_id = %s",
-                              (order_id,)).fetchall()
+        # The preload's SQL rendering of the same event rides along: it must equal the wire format too.
+        events = conn.execute(f"SELECT x.event_id::text, x.event_type, x.payload, o.created_at, "
+                              f"{payload_sql('x.event_id', 'o')} FROM outbox x JOIN orders o ON o.id = x.aggregate_id "
+                              "WHERE x.aggregate_id = %s", (order_id,)).fetchall()
     if stored != (customer_id, product_id, quantity, total, "CREATED"):
         problems.append(f"{where}: stored order {stored}, expected {(customer_id, product_id, quantity, total)}")
     if len(events) != 1:
         return [*problems, f"{where}: {len(events)} outbox rows for order {order_id}, expected exactly 1"]
-    event_id, event_type, payload = events[0]
+    event_id, event_type, payload, created_at, sql_payload = events[0]
     if event_type != "OrderCreated" or event_id != answer.get("eventId"):
         problems.append(f"{where}: outbox row ({event_id}, {event_type}) does not match eventId "
                         f"{answer.get('eventId')!r} and type OrderCreated")
+    # Byte for byte: this is what every consumer reads and what the consume preload imitates in SQL.
+    if _parse_instant(answer.get("createdAt")) != created_at:
+        problems.append(f"{where}: createdAt {answer.get('createdAt')!r}, stored {created_at.isoformat()}")
     try:
-        wire = json.loads(payload)
+        expected_wire = wire_json(uuid.UUID(event_id), order_id, customer_id, product_id, quantity, total, created_at)
     except ValueError:
-        return [*problems, f"{where}: outbox payload is not JSON: {payload[:160]!r}"]
-    expected_wire = {"eventId": answer.get("eventId"), "type": "OrderCreated", "orderId": order_id,
-                     "customerId": customer_id, "productId": product_id, "quantity": quantity,
-                     "totalCents": total, "createdAt": wire.get("createdAt")}
-    # Compared as instants: both sides are ISO-8601, but nothing obliges the same digits.
-    same_instant = (_parse_instant(wire.get("createdAt")) is not None
-                    and _parse_instant(wire.get("createdAt")) == _parse_instant(answer.get("createdAt")))
-    if list(wire) != list(WIRE_FIELDS) or wire != expected_wire or not same_instant:
-        problems.append(f"{where}: outbox payload {payload[:200]!r}, expected {expected_wire}")
+        return [*problems, f"{where}: eventId {event_id!r} is not a UUID"]
+    if payload != expected_wire:
+        problems.append(f"{where}: outbox payload {payload[:200]!r} differs from the wire format {expected_wire!r}")
+    if sql_payload != expected_wire:
+        problems.append(f"harness: the preload's SQL renders {sql_payload!r}, the wire format is {expected_wire!r}")
     return problems

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
+from local_http import serving
 
 from harness.verify import ExpectedOrder, compare_bodies, verify_app, verify_settings
 
@@ -54,26 +54,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(400, {"status": 400, "error": "bad_request", "message": "x", "field": "id"})
 
 
-def _serve(broken: bool) -> Iterator[str]:
-    handler = type("H", (_Handler,), {"broken": broken})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 @pytest.fixture
 def good_server() -> Iterator[str]:
-    yield from _serve(broken=False)
+    with serving(_Handler) as url:
+        yield url
 
 
 @pytest.fixture
 def broken_server() -> Iterator[str]:
-    yield from _serve(broken=True)
+    with serving(type("BrokenHandler", (_Handler,), {"broken": True})) as url:
+        yield url
 
 
 def test_a_correct_app_has_no_problems(good_server: str) -> None:

@@ -4,36 +4,32 @@ way, or breaks it the way a careless adapter would (writing before validating, a
 from __future__ import annotations
 
 import json
-import tempfile
-import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from http.server import BaseHTTPRequestHandler
 
 import psycopg
 import pytest
+from local_http import serving
+from local_services import SCHEMA_DIR, postgres_with_schema
 
+from harness.consume.wire import instant_text
 from harness.infra import seed as seeding
-from harness.infra.postgres import PostgresEndpoint, apply_schema, local_postgres
+from harness.infra.postgres import PostgresEndpoint
 from harness.infra.seed import unit_price_cents
-from harness.processes import Supervisor
 from harness.scenario import DataSettings
 from harness.verify import verify_write_path
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "java-apps/order-domain/src/main/resources/db/schema"
 CUSTOMERS = 30
 
 
 @pytest.fixture(scope="module")
-def database() -> Iterator[PostgresEndpoint]:
-    with tempfile.TemporaryDirectory(prefix="verify-write-") as tmp, Supervisor() as supervisor:
-        work = Path(tmp)
-        with local_postgres(supervisor, work, work / "postgres.log") as postgres:
-            apply_schema(postgres, SCHEMA_DIR)
-            seeding.seed(postgres, DataSettings(orders=10, customers=CUSTOMERS))
-            yield postgres
+def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresEndpoint]:
+    with postgres_with_schema(tmp_path_factory.mktemp("verify-write"), SCHEMA_DIR) as postgres:
+        seeding.seed(postgres, DataSettings(orders=10, customers=CUSTOMERS))
+        yield postgres
 
 
 def _rejection(body: bytes, customers: int) -> tuple[str, str] | None:
@@ -57,7 +53,7 @@ def _rejection(body: bytes, customers: int) -> tuple[str, str] | None:
     return None
 
 
-def _serve(database: PostgresEndpoint, broken: bool) -> Iterator[str]:
+def _serve(database: PostgresEndpoint, broken: bool) -> AbstractContextManager[str]:
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
             pass
@@ -90,7 +86,7 @@ def _serve(database: PostgresEndpoint, broken: bool) -> Iterator[str]:
                 order_id, event_id = row[0], str(uuid.uuid4())
                 now = datetime.now(UTC)
                 total = data["quantity"] * unit_price_cents(data["productId"])
-                created = now.isoformat().replace("+00:00", "Z")
+                created = instant_text(now)
                 conn.execute("INSERT INTO orders VALUES (%s, %s, %s, %s, %s, 'CREATED', %s)",
                              (order_id, data["customerId"], data["productId"], data["quantity"], total, now))
                 event = {"eventId": event_id, "type": "OrderCreated", "orderId": order_id,
@@ -99,24 +95,18 @@ def _serve(database: PostgresEndpoint, broken: bool) -> Iterator[str]:
                 if broken:
                     event = dict(reversed(event.items()))
                 conn.execute("INSERT INTO outbox (event_id, event_type, aggregate_id, payload) "
-                             "VALUES (%s, 'OrderCreated', %s, %s)", (event_id, order_id, json.dumps(event)))
+                             "VALUES (%s, 'OrderCreated', %s, %s)",
+                             (event_id, order_id, json.dumps(event, separators=(",", ":"))))
                 conn.commit()
             self._send(201, {"id": order_id, "customerId": data["customerId"], "productId": data["productId"],
                              "quantity": data["quantity"], "totalCents": total, "status": "CREATED",
                              "createdAt": created, "eventId": event_id}, f"/orders/{order_id}")
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    return serving(Handler)
 
 
 def test_a_correct_write_path_has_no_problems(database: PostgresEndpoint) -> None:
-    for url in _serve(database, broken=False):
+    with _serve(database, broken=False) as url:
         problems, bodies = verify_write_path("good", url, database, CUSTOMERS)
         assert problems == []
         assert len(bodies) == 8
@@ -124,9 +114,10 @@ def test_a_correct_write_path_has_no_problems(database: PostgresEndpoint) -> Non
 
 
 def test_writes_on_rejected_bodies_and_a_reordered_event_are_named(database: PostgresEndpoint) -> None:
-    for url in _serve(database, broken=True):
+    with _serve(database, broken=True) as url:
         problems, _ = verify_write_path("bad", url, database, CUSTOMERS)
         text = "\n".join(problems)
         assert "bad POST /orders not json: a rejected order wrote rows (orders, outbox)" in text
         assert sum("a rejected order wrote rows" in p for p in problems) == 8
         assert "bad POST /orders: outbox payload" in text
+        assert "differs from the wire format" in text

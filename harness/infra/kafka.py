@@ -198,7 +198,7 @@ class KafkaNode:
 
     def _format(self) -> None:
         # Kafka's UUIDs are 16 random bytes, URL-safe base64 without padding (22 characters).
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        cluster_id = kafka_cluster_id()
         argv = self._java(
             "kafka.tools.StorageTool", "format", "--cluster-id", cluster_id,
             "--config", str(self.properties_path), "--standalone",
@@ -285,6 +285,16 @@ def local_kafka(
             node.stop()
         finally:
             shutil.rmtree(base, ignore_errors=True)
+
+
+def kafka_cluster_id() -> str:
+    """A fresh cluster id: 16 random bytes in URL-safe base64, as Kafka makes them, but never starting
+    with '-': the storage tool's argument parser would read such an id as an option (seen: one format
+    in 64 failed with "argument --cluster-id/-t: expected one argument")."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def remove_stale_dirs(parent: Path | None = None) -> list[Path]:

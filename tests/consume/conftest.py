@@ -3,40 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
+from local_services import SCHEMA_DIR, postgres_available
 from psycopg.rows import TupleRow
 
 from harness.consume import database
 from harness.infra import start_infrastructure
-from harness.infra.postgres import PostgresEndpoint, postgres_bindir
+from harness.infra.postgres import PostgresEndpoint
 from harness.processes import Supervisor
 from harness.scenario import DataSettings
 
-REPO = Path(__file__).resolve().parents[2]
-SCHEMA = REPO / "java-apps" / "order-domain" / "src" / "main" / "resources" / "db" / "schema"
 DATA = DataSettings(orders=2000, customers=200, products=50, seed=11)
-
-
-def _postgres_available() -> bool:
-    try:
-        postgres_bindir()
-    except Exception:
-        return False
-    return True
-
-
-requires_postgres = pytest.mark.skipif(not _postgres_available(), reason="PostgreSQL server binaries not installed")
 
 
 @pytest.fixture(scope="module")
 def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresEndpoint]:
-    if not _postgres_available():
+    if not postgres_available():
         pytest.skip("PostgreSQL server binaries not installed")
     base = tmp_path_factory.mktemp("consume-pg")
-    with Supervisor() as supervisor, start_infrastructure(supervisor, base / "work", base, SCHEMA, DATA) as (infra, _):
+    with (
+        Supervisor() as supervisor,
+        start_infrastructure(supervisor, base / "work", base, SCHEMA_DIR, DATA) as (infra, _),
+    ):
         yield infra.postgres
 
 

@@ -13,6 +13,7 @@ import psutil
 import pytest
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+from local_services import requires_kafka, requires_rabbitmq, wait_gone
 
 from harness.errors import InfraError
 from harness.infra.brokers import (
@@ -25,31 +26,7 @@ from harness.infra.brokers import (
     local_broker,
 )
 from harness.infra.kafka import KAFKA_VERSION
-from harness.infra.rabbitmq import RABBITMQ_BIN
 from harness.processes import Supervisor
-
-
-def _java_available() -> bool:
-    try:
-        from harness.infra.kafka import _kafka_jdk
-
-        _kafka_jdk()
-    except Exception:
-        return False
-    return True
-
-
-needs_kafka = pytest.mark.skipif(not _java_available(), reason="no JDK >= 21 to run Kafka")
-needs_rabbitmq = pytest.mark.skipif(
-    not (RABBITMQ_BIN / "rabbitmq-server").exists(), reason="RabbitMQ (Debian rabbitmq-server) not installed"
-)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 def _process_tree(pid: int | None) -> list[int]:
@@ -58,10 +35,7 @@ def _process_tree(pid: int | None) -> list[int]:
 
 
 def _assert_cleaned_up(pids: list[int], node_dir: Path) -> None:
-    deadline = time.monotonic() + 30
-    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert [pid for pid in pids if _alive(pid)] == [], "broker processes outlived local_broker"
+    assert wait_gone(pids) == [], "broker processes outlived local_broker"
     assert not node_dir.exists(), "the broker's data dir was not deleted"
 
 
@@ -105,7 +79,7 @@ def rabbit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RabbitBroker]:
     assert (base / "logs" / "rabbitmq.log").stat().st_size > 0
 
 
-@needs_kafka
+@requires_kafka
 def test_kafka_env_points_the_apps_at_the_broker_and_the_measured_group(kafka: KafkaBroker) -> None:
     broker: Broker = kafka
     assert broker.kind == "kafka"
@@ -118,7 +92,7 @@ def test_kafka_env_points_the_apps_at_the_broker_and_the_measured_group(kafka: K
     }
 
 
-@needs_kafka
+@requires_kafka
 def test_kafka_backlog_is_the_groups_lag_and_survives_a_restart(kafka: KafkaBroker) -> None:
     bootstrap = kafka.node.endpoint.bootstrap
     admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0})
@@ -173,7 +147,7 @@ def _consume_and_commit(bootstrap: str, group_id: str, count: int) -> None:
         consumer.close()
 
 
-@needs_rabbitmq
+@requires_rabbitmq
 def test_rabbitmq_env_points_the_apps_at_the_node(rabbit: RabbitBroker) -> None:
     broker: Broker = rabbit
     assert broker.kind == "rabbitmq"
@@ -188,7 +162,7 @@ def test_rabbitmq_env_points_the_apps_at_the_node(rabbit: RabbitBroker) -> None:
     }
 
 
-@needs_rabbitmq
+@requires_rabbitmq
 def test_rabbitmq_backlog_counts_ready_and_unacked_and_survives_a_restart(rabbit: RabbitBroker) -> None:
     endpoint = rabbit.node.endpoint
     parameters = pika.ConnectionParameters(

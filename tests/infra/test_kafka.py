@@ -13,42 +13,16 @@ import psutil
 import pytest
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
+from local_services import alive, requires_kafka, wait_gone
 
 from harness.errors import InfraError
-from harness.infra.kafka import KAFKA_VERSION, KafkaNode, local_kafka, remove_stale_dirs
+from harness.infra.kafka import KAFKA_VERSION, KafkaNode, kafka_cluster_id, local_kafka, remove_stale_dirs
 from harness.processes import Supervisor
 
 LOOPBACK = {"127.0.0.1", "::ffff:127.0.0.1"}
 
 
-def _java_available() -> bool:
-    try:
-        from harness.infra.kafka import _kafka_jdk
-
-        _kafka_jdk()
-    except Exception:
-        return False
-    return True
-
-
-pytestmark = pytest.mark.skipif(not _java_available(), reason="no JDK >= 21 to run Kafka")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
-def _wait_gone(pids: list[int], timeout: float = 30.0) -> list[int]:
-    """Pids still alive (zombies count as gone) after waiting up to ``timeout``."""
-    deadline = time.monotonic() + timeout
-    alive = pids
-    while alive and time.monotonic() < deadline:
-        alive = [pid for pid in alive if _alive(pid)]
-        time.sleep(0.1)
-    return alive
+pytestmark = requires_kafka
 
 
 def _jvms_using(path: Path) -> list[int]:
@@ -56,13 +30,13 @@ def _jvms_using(path: Path) -> list[int]:
     found = []
     for proc in psutil.process_iter(["pid", "cmdline"]):
         cmdline = proc.info["cmdline"] or []
-        if any(str(path) in arg for arg in cmdline) and _alive(proc.info["pid"]):
+        if any(str(path) in arg for arg in cmdline) and alive(proc.info["pid"]):
             found.append(proc.info["pid"])
     return found
 
 
 def _assert_cleaned_up(pid: int, base: Path) -> None:
-    assert _wait_gone([pid]) == [], "the Kafka JVM outlived its block"
+    assert wait_gone([pid]) == [], "the Kafka JVM outlived its block"
     assert _jvms_using(base) == []
     assert not base.exists(), "the node's dir was not deleted"
 
@@ -163,7 +137,7 @@ def test_restart_keeps_a_topics_messages(kafka: KafkaNode) -> None:
 
     endpoint = kafka.restart()
 
-    assert _wait_gone([old_pid]) == []
+    assert wait_gone([old_pid]) == []
     assert kafka.pid != old_pid
     assert endpoint.bootstrap == f"127.0.0.1:{kafka.broker_port}"
     assert _consume(endpoint.bootstrap, topic, len(values)) == values
@@ -211,3 +185,10 @@ def _dead_pid() -> int:
     child = subprocess.Popen(["true"])
     child.wait()
     return child.pid
+
+
+def test_cluster_ids_never_look_like_an_option() -> None:
+    # 22 URL-safe base64 characters; a leading '-' made the storage tool reject its own argument.
+    ids = {kafka_cluster_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    assert all(len(i) == 22 and not i.startswith("-") for i in ids)

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import cast
@@ -17,6 +16,7 @@ from typing import cast
 import psutil
 import psycopg
 import pytest
+from local_services import requires_postgres, wait_gone
 
 from harness.errors import InfraError
 from harness.infra.postgres import (
@@ -42,15 +42,7 @@ SCHEMA = {
 }
 
 
-def _postgres_available() -> bool:
-    try:
-        postgres_bindir()
-    except Exception:
-        return False
-    return True
-
-
-pytestmark = pytest.mark.skipif(not _postgres_available(), reason="PostgreSQL server binaries not installed")
+pytestmark = requires_postgres
 
 
 def _postgres_child(supervisor: Supervisor) -> ManagedProcess:
@@ -61,23 +53,6 @@ def _postgres_child(supervisor: Supervisor) -> ManagedProcess:
 def _data_dir(child: ManagedProcess) -> Path:
     args = cast(list[str], child.popen.args)  # Supervisor.start always passes a list of str
     return Path(args[args.index("-D") + 1])
-
-
-def _wait_gone(pids: list[int], timeout: float = 30.0) -> list[int]:
-    """Pids still alive (zombies count as gone) after waiting up to ``timeout``."""
-    deadline = time.monotonic() + timeout
-    alive = pids
-    while alive and time.monotonic() < deadline:
-        alive = [pid for pid in alive if _alive(pid)]
-        time.sleep(0.1)
-    return alive
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 @pytest.fixture
@@ -194,7 +169,7 @@ def test_stopped_and_deleted_after_the_block(tmp_path: Path) -> None:
             data_dir = _data_dir(child)
             pids = [child.pid, *(p.pid for p in psutil.Process(child.pid).children(recursive=True))]
             assert (data_dir / "PG_VERSION").is_file()
-        assert _wait_gone(pids) == []
+        assert wait_gone(pids) == []
         assert not data_dir.exists()
         assert supervisor.children == ()
     assert "database system is shut down" in (tmp_path / "pg.log").read_text()
@@ -209,7 +184,7 @@ def test_stopped_and_deleted_when_the_block_raises(tmp_path: Path) -> None:
             child = _postgres_child(supervisor)
             data_dir = _data_dir(child)
             raise RuntimeError("boom")
-        assert _wait_gone([child.pid]) == []
+        assert wait_gone([child.pid]) == []
         assert not data_dir.exists()
 
 
@@ -281,7 +256,7 @@ def test_server_dies_with_a_killed_harness_and_the_next_run_sweeps_its_dirs(tmp_
         os.kill(harness.pid, signal.SIGKILL)
         harness.wait()
 
-        assert _wait_gone(pids) == [], "PDEATHSIG should have taken the server and its backends"
+        assert wait_gone(pids) == [], "PDEATHSIG should have taken the server and its backends"
         assert all(path.exists() for path in left_behind)  # nobody could clean up...
         removed = remove_stale_dirs()
         assert set(left_behind) <= set(removed)  # ...until the next run

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,33 +12,15 @@ from pathlib import Path
 import pika
 import psutil
 import pytest
+from local_services import requires_rabbitmq, wait_gone
 from pika.exceptions import ProbableAuthenticationError
 
-from harness.infra.rabbitmq import RABBITMQ_BIN, RabbitEndpoint, RabbitNode, local_rabbitmq, remove_stale_dirs
+from harness.infra.rabbitmq import RabbitEndpoint, RabbitNode, local_rabbitmq, remove_stale_dirs
 from harness.processes import Supervisor
 
 LOOPBACK = {"127.0.0.1", "::1"}
 
-pytestmark = pytest.mark.skipif(
-    not (RABBITMQ_BIN / "rabbitmq-server").exists(), reason="RabbitMQ (Debian rabbitmq-server) not installed"
-)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
-def _wait_gone(pids: list[int], timeout: float = 30.0) -> list[int]:
-    """Pids still alive (zombies count as gone) after waiting up to ``timeout``."""
-    deadline = time.monotonic() + timeout
-    alive = pids
-    while alive and time.monotonic() < deadline:
-        alive = [pid for pid in alive if _alive(pid)]
-        time.sleep(0.1)
-    return alive
+pytestmark = requires_rabbitmq
 
 
 def _node_pids(node: RabbitNode) -> list[int]:
@@ -57,7 +38,7 @@ def _beam_pid(node: RabbitNode) -> int:
 
 
 def _assert_cleaned_up(pids: list[int], base: Path) -> None:
-    assert _wait_gone(pids) == [], "RabbitMQ processes outlived their block"
+    assert wait_gone(pids) == [], "RabbitMQ processes outlived their block"
     names = {p.info["name"] for p in psutil.process_iter(["pid", "name"]) if p.info["pid"] in pids}
     assert not names & {"beam.smp", "epmd"}
     assert not base.exists(), "the node's dir was not deleted"
@@ -142,7 +123,7 @@ def test_restart_keeps_a_durable_message(rabbit: RabbitNode) -> None:
 
     endpoint = rabbit.restart()
 
-    assert _wait_gone([old_beam]) == []
+    assert wait_gone([old_beam]) == []
     assert rabbit.epmd_pid == epmd, "epmd is kept across a restart"
     assert endpoint.port == rabbit.amqp_port
     with _connect(endpoint) as connection:

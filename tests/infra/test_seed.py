@@ -8,16 +8,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from local_services import SCHEMA_DIR, postgres_with_schema, requires_postgres
 
 from harness.errors import InfraError
 from harness.infra import start_infrastructure
-from harness.infra.postgres import PostgresEndpoint, apply_schema, local_postgres, postgres_bindir
+from harness.infra.postgres import PostgresEndpoint, local_postgres
 from harness.infra.seed import order_rows, seed
 from harness.processes import Supervisor
 from harness.scenario import DataSettings
-
-REPO = Path(__file__).resolve().parents[2]
-REAL_SCHEMA = REPO / "java-apps" / "order-domain" / "src" / "main" / "resources" / "db" / "schema"
 
 # The tables as design.md describes them; the real schema is exercised separately below.
 SCHEMA = """
@@ -43,15 +41,7 @@ SELECT (SELECT md5(string_agg(c::text, '|' ORDER BY id)) FROM customers c),
 """
 
 
-def _postgres_available() -> bool:
-    try:
-        postgres_bindir()
-    except Exception:
-        return False
-    return True
-
-
-pytestmark = pytest.mark.skipif(not _postgres_available(), reason="PostgreSQL server binaries not installed")
+pytestmark = requires_postgres
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +49,7 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresEndpo
     base = tmp_path_factory.mktemp("seed")
     (base / "schema").mkdir()
     (base / "schema" / "V1__tables.sql").write_text(SCHEMA)
-    with Supervisor() as supervisor, local_postgres(supervisor, base / "work", base / "pg.log") as pg:
-        apply_schema(pg, base / "schema")
+    with postgres_with_schema(base, base / "schema") as pg:
         yield pg
 
 
@@ -147,13 +136,13 @@ def test_seeding_without_a_schema_says_so(tmp_path: Path) -> None:
         seed(pg, SMALL)
 
 
-@pytest.mark.skipif(not list(REAL_SCHEMA.glob("V*.sql")), reason="the order-domain schema is not written yet")
+@pytest.mark.skipif(not list(SCHEMA_DIR.glob("V*.sql")), reason="the order-domain schema is not written yet")
 def test_full_default_data_set_into_the_real_schema(tmp_path: Path) -> None:
     """What a run does: the apps' schema, 100,000 orders (seconds are printed, not asserted)."""
     data = DataSettings()
     with (
         Supervisor() as supervisor,
-        start_infrastructure(supervisor, tmp_path / "work", tmp_path / "logs", REAL_SCHEMA, data) as (
+        start_infrastructure(supervisor, tmp_path / "work", tmp_path / "logs", SCHEMA_DIR, data) as (
             infra,
             summary,
         ),
