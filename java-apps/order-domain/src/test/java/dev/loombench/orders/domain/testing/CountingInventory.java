@@ -1,69 +1,51 @@
 package dev.loombench.orders.domain.testing;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 
 /**
  * A test-local downstream for the event consumers: answers {@code /inventory/{id}} and {@code /customers/{id}} with
- * the real service's formulas at once, except that every inventory call for one of the {@code failing} products
- * gets a 503, and counts inventory calls per product. A consumer's retries can then be counted exactly, without a
- * clock: a message tried N times made exactly N calls.
+ * the real service's formulas, except that every inventory call for one of the {@code failing} products gets a 503.
+ * It counts inventory calls per product, so a consumer's retries can be counted exactly, without a clock: a message
+ * tried N times made exactly N calls. Inventory calls honour {@code delayMs} like the real service (so they overlap
+ * whenever the app lets them), and the most that were in flight at once is kept: seen from outside the app, that is
+ * how many consumed events the app had in flight.
  */
 public final class CountingInventory implements AutoCloseable {
-
-    private static final List<String> TIERS = List.of("BRONZE", "SILVER", "GOLD");
-
-    private final HttpServer server;
-
-    private final ExecutorService exchanges = Executors.newCachedThreadPool((task) -> {
-        Thread thread = new Thread(task, "counting-inventory");
-        thread.setDaemon(true);
-        return thread;
-    });
 
     private final Set<Long> failing;
 
     private final Map<Long, AtomicInteger> calls = new ConcurrentHashMap<>();
 
-    private CountingInventory(Set<Long> failing) throws IOException {
+    private final AtomicInteger inFlight = new AtomicInteger();
+
+    private final AtomicInteger maxInFlight = new AtomicInteger();
+
+    private final FakeDownstreamServer server;
+
+    private CountingInventory(Set<Long> failing) {
         this.failing = failing;
-        this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 256);
-        this.server.setExecutor(this.exchanges);
-        this.server.createContext("/customers/", this::customer);
-        this.server.createContext("/inventory/", this::inventory);
-        this.server.start();
+        this.server = FakeDownstreamServer.start("counting-inventory", FakeDownstreamServer::respondCustomer,
+                this::inventory);
     }
 
     /** Listens on 127.0.0.1 and an ephemeral port; {@link #close()} stops it. */
     public static CountingInventory start(Long... failingProductIds) {
-        try {
-            return new CountingInventory(Set.of(failingProductIds));
-        }
-        catch (IOException ex) {
-            throw new UncheckedIOException(ex);
-        }
+        return new CountingInventory(Set.of(failingProductIds));
     }
 
     /** The stock the real downstream reports for a product: {@code (productId * 7919) % 100}. */
     public static int stock(long productId) {
-        return (int) ((productId * 7919) % 100);
+        return FakeDownstreamServer.stock(productId);
     }
 
     public String baseUrl() {
-        return "http://127.0.0.1:" + this.server.getAddress().getPort();
+        return this.server.baseUrl();
     }
 
     /** Inventory calls made for the product so far, failed ones included. */
@@ -72,40 +54,43 @@ public final class CountingInventory implements AutoCloseable {
         return (count != null) ? count.get() : 0;
     }
 
-    private void customer(HttpExchange exchange) throws IOException {
-        long id = lastSegment(exchange);
-        respond(exchange, 200,
-                "{\"id\":" + id + ",\"name\":\"Customer " + id + "\",\"tier\":\"" + TIERS.get((int) (id % 3)) + "\"}");
+    /** Inventory calls made so far for any product, failed ones included. */
+    public int calls() {
+        return this.calls.values().stream().mapToInt(AtomicInteger::get).sum();
+    }
+
+    /** The most inventory calls that were in flight at this server at the same moment. */
+    public int maxConcurrentCalls() {
+        return this.maxInFlight.get();
     }
 
     private void inventory(HttpExchange exchange) throws IOException {
-        long productId = lastSegment(exchange);
+        long productId = FakeDownstreamServer.lastSegment(exchange);
         this.calls.computeIfAbsent(productId, (id) -> new AtomicInteger()).incrementAndGet();
+        this.maxInFlight.accumulateAndGet(this.inFlight.incrementAndGet(), Math::max);
+        try {
+            Thread.sleep(delayMs(exchange));
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+        finally {
+            this.inFlight.decrementAndGet();
+        }
         if (this.failing.contains(productId)) {
-            respond(exchange, 503, "{\"error\":\"failing on purpose\"}");
+            FakeDownstreamServer.respond(exchange, 503, "{\"error\":\"failing on purpose\"}");
             return;
         }
-        int stock = stock(productId);
-        respond(exchange, 200, "{\"productId\":" + productId + ",\"available\":" + (stock > 0) + ",\"stock\":" + stock
-                + "}");
+        FakeDownstreamServer.respondInventory(exchange);
     }
 
-    private static long lastSegment(HttpExchange exchange) {
-        String path = exchange.getRequestURI().getPath();
-        return Long.parseLong(path.substring(path.lastIndexOf('/') + 1));
-    }
-
-    private static void respond(HttpExchange exchange, int status, String json) throws IOException {
-        byte[] body = json.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", "application/json");
-        exchange.sendResponseHeaders(status, body.length);
-        exchange.getResponseBody().write(body);
-        exchange.close();
+    private static long delayMs(HttpExchange exchange) {
+        String query = exchange.getRequestURI().getQuery();
+        return (query != null && query.startsWith("delayMs=")) ? Long.parseLong(query.substring(8)) : 0;
     }
 
     @Override
     public void close() {
-        this.server.stop(0);
-        this.exchanges.shutdownNow();
+        this.server.close();
     }
 }

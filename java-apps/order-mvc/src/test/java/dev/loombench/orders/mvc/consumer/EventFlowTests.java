@@ -17,10 +17,10 @@ import dev.loombench.orders.domain.testing.Await;
 import dev.loombench.orders.domain.testing.ContractFixtures;
 import dev.loombench.orders.domain.testing.CountingInventory;
 import dev.loombench.orders.domain.testing.TestDatabase;
+import dev.loombench.orders.domain.testing.TestHttp;
 import dev.loombench.orders.mvc.testsupport.EventTables;
 import dev.loombench.orders.mvc.testsupport.EventTables.DeadLetter;
 import dev.loombench.orders.mvc.testsupport.EventTables.ProjectionRow;
-import dev.loombench.orders.mvc.testsupport.LiveServer;
 import dev.loombench.orders.mvc.testsupport.ThreadProbes;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -204,8 +204,8 @@ abstract class EventFlowTests {
         return new EventTables(this.jdbc);
     }
 
-    private LiveServer server() {
-        return new LiveServer(this.port);
+    private TestHttp server() {
+        return new TestHttp(this.port);
     }
 
     private static String utf8(HttpResponse<byte[]> response) {

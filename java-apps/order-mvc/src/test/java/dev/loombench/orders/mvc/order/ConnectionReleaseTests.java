@@ -17,7 +17,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import dev.loombench.orders.domain.testing.ContractFixtures;
 import dev.loombench.orders.domain.testing.TestDatabase;
 import dev.loombench.orders.domain.testing.TestDownstream;
-import dev.loombench.orders.mvc.testsupport.LiveServer;
+import dev.loombench.orders.domain.testing.TestHttp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -43,7 +43,7 @@ class ConnectionReleaseTests {
 
     @Test
     void dbConnectionIsNotHeldAcrossDownstreamCalls() throws Exception {
-        LiveServer server = new LiveServer(this.port);
+        TestHttp server = new TestHttp(this.port);
         server.get("/orders/" + ContractFixtures.FIXTURE_ORDER_ID); // warm the pool and the HTTP client
         try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<HttpResponse<byte[]>>> calls = IntStream.range(0, 6)

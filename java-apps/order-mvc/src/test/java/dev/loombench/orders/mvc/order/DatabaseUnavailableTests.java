@@ -12,7 +12,7 @@ import org.springframework.test.context.DynamicPropertySource;
 
 import dev.loombench.orders.domain.testing.ClosedPort;
 import dev.loombench.orders.domain.testing.ContractFixtures;
-import dev.loombench.orders.mvc.testsupport.LiveServer;
+import dev.loombench.orders.domain.testing.TestHttp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -39,7 +39,7 @@ class DatabaseUnavailableTests {
 
     @Test
     void unreachableDatabaseMatchesGoldenServiceUnavailable() {
-        LiveServer server = new LiveServer(this.port);
+        TestHttp server = new TestHttp(this.port);
         for (int attempt = 0; attempt < 2; attempt++) {
             HttpResponse<byte[]> response = server.get("/orders/" + ContractFixtures.FIXTURE_ORDER_ID);
             assertThat(response.statusCode()).isEqualTo(503);

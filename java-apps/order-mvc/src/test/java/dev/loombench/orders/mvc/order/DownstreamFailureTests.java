@@ -13,7 +13,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import dev.loombench.orders.domain.testing.ContractFixtures;
 import dev.loombench.orders.domain.testing.TestDatabase;
 import dev.loombench.orders.domain.testing.TestDownstream;
-import dev.loombench.orders.mvc.testsupport.LiveServer;
+import dev.loombench.orders.domain.testing.TestHttp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -36,7 +36,7 @@ class DownstreamFailureTests {
 
     @Test
     void timeoutIsBadGateway() {
-        HttpResponse<byte[]> response = new LiveServer(this.port).get("/orders/" + ContractFixtures.FIXTURE_ORDER_ID);
+        HttpResponse<byte[]> response = new TestHttp(this.port).get("/orders/" + ContractFixtures.FIXTURE_ORDER_ID);
         assertThat(response.statusCode()).isEqualTo(502);
         assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
         assertThat(new String(response.body(), StandardCharsets.UTF_8))
@@ -45,7 +45,7 @@ class DownstreamFailureTests {
 
     @Test
     void legacyClientReadTimeoutIsBadGateway() {
-        HttpResponse<byte[]> response = new LiveServer(this.port)
+        HttpResponse<byte[]> response = new TestHttp(this.port)
             .get("/legacy/customers/" + ContractFixtures.FIXTURE_CUSTOMER_ID);
         assertThat(response.statusCode()).isEqualTo(502);
         assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");

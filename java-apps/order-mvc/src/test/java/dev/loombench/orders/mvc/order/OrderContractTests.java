@@ -17,10 +17,10 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import dev.loombench.orders.domain.testing.ContractFixtures;
 import dev.loombench.orders.domain.testing.TestDatabase;
 import dev.loombench.orders.domain.testing.TestDownstream;
+import dev.loombench.orders.domain.testing.TestHttp;
 import dev.loombench.orders.mvc.outbox.EventPublisher;
 import dev.loombench.orders.mvc.outbox.OutboxRelay;
 import dev.loombench.orders.mvc.testsupport.EventTables;
-import dev.loombench.orders.mvc.testsupport.LiveServer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -45,8 +45,8 @@ abstract class OrderContractTests {
         TestDatabase.fromEnvironment().insertFixtures();
     }
 
-    protected LiveServer server() {
-        return new LiveServer(this.port);
+    protected TestHttp server() {
+        return new TestHttp(this.port);
     }
 
     @Test

@@ -19,8 +19,8 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 
 import dev.loombench.orders.domain.testing.ContractFixtures;
 import dev.loombench.orders.domain.testing.TestDatabase;
+import dev.loombench.orders.domain.testing.TestHttp;
 import dev.loombench.orders.mvc.testsupport.EventTables;
-import dev.loombench.orders.mvc.testsupport.LiveServer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -84,7 +84,7 @@ class OutboxAtomicityTests {
     void unknownCustomerWritesNothing() {
         EventTables tables = new EventTables(this.jdbc);
         String before = tables.writeFootprint();
-        HttpResponse<byte[]> response = new LiveServer(this.port).post("/orders",
+        HttpResponse<byte[]> response = new TestHttp(this.port).post("/orders",
                 "{\"customerId\":" + ContractFixtures.UNKNOWN_CUSTOMER_ID + ",\"productId\":" + FAILING_PRODUCT_ID
                         + ",\"quantity\":1}");
         assertThat(response.statusCode()).isEqualTo(400);
@@ -93,7 +93,7 @@ class OutboxAtomicityTests {
     }
 
     private HttpResponse<byte[]> post(long productId) {
-        return new LiveServer(this.port).post("/orders", "{\"customerId\":" + ContractFixtures.FIXTURE_CUSTOMER_ID
+        return new TestHttp(this.port).post("/orders", "{\"customerId\":" + ContractFixtures.FIXTURE_CUSTOMER_ID
                 + ",\"productId\":" + productId + ",\"quantity\":2}");
     }
 

@@ -17,7 +17,7 @@ import org.springframework.test.context.DynamicPropertySource;
 
 import dev.loombench.orders.domain.testing.GatedDownstream;
 import dev.loombench.orders.domain.testing.TestDatabase;
-import dev.loombench.orders.mvc.testsupport.LiveServer;
+import dev.loombench.orders.domain.testing.TestHttp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -62,7 +62,7 @@ class PlatformThreadConcurrencyTests {
     @Test
     void noMoreRequestsThanTomcatThreadsAreInFlightTogether() throws Exception {
         List<HttpResponse<byte[]>> responses = VirtualThreadConcurrencyTests.ConcurrentCalls
-            .get(new LiveServer(this.port), REQUESTS, Duration.ofMinutes(2));
+            .get(new TestHttp(this.port), REQUESTS, Duration.ofMinutes(2));
 
         assertThat(responses).extracting(HttpResponse::statusCode).containsOnly(502);
         assertThat(responses).extracting((response) -> new String(response.body(), StandardCharsets.UTF_8))

@@ -22,7 +22,7 @@ import org.springframework.test.context.DynamicPropertySource;
 import dev.loombench.orders.domain.testing.ContractFixtures;
 import dev.loombench.orders.domain.testing.GatedDownstream;
 import dev.loombench.orders.domain.testing.TestDatabase;
-import dev.loombench.orders.mvc.testsupport.LiveServer;
+import dev.loombench.orders.domain.testing.TestHttp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -69,7 +69,7 @@ class VirtualThreadConcurrencyTests {
 
     @Test
     void moreRequestsThanTomcatThreadsAreInFlightTogether() throws Exception {
-        LiveServer server = new LiveServer(this.port);
+        TestHttp server = new TestHttp(this.port);
         List<HttpResponse<byte[]>> responses = ConcurrentCalls.get(server, REQUESTS, SAFETY_TIMEOUT.multipliedBy(3));
 
         assertThat(responses).extracting(HttpResponse::statusCode).containsOnly(200);
@@ -84,7 +84,7 @@ class VirtualThreadConcurrencyTests {
         private ConcurrentCalls() {
         }
 
-        static List<HttpResponse<byte[]>> get(LiveServer server, int count, Duration timeout) throws Exception {
+        static List<HttpResponse<byte[]>> get(TestHttp server, int count, Duration timeout) throws Exception {
             try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
                 List<Future<HttpResponse<byte[]>>> calls = IntStream.range(0, count)
                     .mapToObj((i) -> callers.submit(

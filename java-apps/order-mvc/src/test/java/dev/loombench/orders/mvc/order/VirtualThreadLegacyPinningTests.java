@@ -20,7 +20,7 @@ import org.springframework.test.context.DynamicPropertySource;
 
 import dev.loombench.orders.domain.testing.ContractFixtures;
 import dev.loombench.orders.domain.testing.GatedDownstream;
-import dev.loombench.orders.mvc.testsupport.LiveServer;
+import dev.loombench.orders.domain.testing.TestHttp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
@@ -74,7 +74,7 @@ class VirtualThreadLegacyPinningTests {
         assumeThat(Runtime.version().feature()).as("JEP 491 (JDK 24+); on JDK 21 these calls pin")
             .isGreaterThanOrEqualTo(24);
         assertThat(REQUESTS).as("the premise: more requests than carriers").isGreaterThan(CARRIERS);
-        LiveServer server = new LiveServer(this.port);
+        TestHttp server = new TestHttp(this.port);
         assertThat(utf8(server.get("/test/thread"))).isEqualTo("virtual=true");
 
         List<HttpResponse<byte[]>> responses = new ArrayList<>();

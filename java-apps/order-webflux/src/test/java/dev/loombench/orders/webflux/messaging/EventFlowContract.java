@@ -19,7 +19,7 @@ import org.springframework.r2dbc.core.DatabaseClient;
 import dev.loombench.orders.domain.event.OrderCreated;
 import dev.loombench.orders.domain.event.OrderEventCodec;
 import dev.loombench.orders.domain.testing.ContractFixtures;
-import dev.loombench.orders.webflux.TestHttp;
+import dev.loombench.orders.domain.testing.TestHttp;
 import dev.loombench.orders.webflux.TestInfrastructure;
 import dev.loombench.orders.webflux.messaging.TestEvents.DeadLetter;
 import dev.loombench.orders.webflux.messaging.TestEvents.InboxEntry;

@@ -15,7 +15,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import dev.loombench.orders.domain.testing.ContractFixtures;
-import dev.loombench.orders.webflux.TestHttp;
+import dev.loombench.orders.domain.testing.TestHttp;
 import dev.loombench.orders.webflux.TestInfrastructure;
 import dev.loombench.orders.webflux.messaging.relay.OutboxRelay;
 

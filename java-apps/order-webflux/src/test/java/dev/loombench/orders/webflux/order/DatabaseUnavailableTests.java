@@ -11,7 +11,7 @@ import org.springframework.test.context.DynamicPropertySource;
 
 import dev.loombench.orders.domain.testing.ClosedPort;
 import dev.loombench.orders.domain.testing.ContractFixtures;
-import dev.loombench.orders.webflux.TestHttp;
+import dev.loombench.orders.domain.testing.TestHttp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -19,7 +19,7 @@ import org.springframework.test.context.DynamicPropertySource;
 import dev.loombench.orders.domain.error.ApiError;
 import dev.loombench.orders.domain.error.DownstreamService;
 import dev.loombench.orders.domain.testing.ContractFixtures;
-import dev.loombench.orders.webflux.TestHttp;
+import dev.loombench.orders.domain.testing.TestHttp;
 import dev.loombench.orders.webflux.TestInfrastructure;
 
 import static org.assertj.core.api.Assertions.assertThat;

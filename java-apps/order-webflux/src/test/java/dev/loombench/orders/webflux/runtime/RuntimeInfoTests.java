@@ -12,7 +12,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
-import dev.loombench.orders.webflux.TestHttp;
+import dev.loombench.orders.domain.testing.TestHttp;
 import dev.loombench.orders.webflux.TestInfrastructure;
 
 import static org.assertj.core.api.Assertions.assertThat;

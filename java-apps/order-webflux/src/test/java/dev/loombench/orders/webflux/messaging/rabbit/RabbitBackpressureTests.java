@@ -20,8 +20,8 @@ import org.springframework.test.context.DynamicPropertySource;
 
 import dev.loombench.orders.domain.event.OrderCreated;
 import dev.loombench.orders.domain.event.OrderEventCodec;
+import dev.loombench.orders.domain.testing.CountingInventory;
 import dev.loombench.orders.webflux.TestInfrastructure;
-import dev.loombench.orders.webflux.messaging.CountingInventory;
 import dev.loombench.orders.webflux.messaging.TestBrokers;
 import dev.loombench.orders.webflux.messaging.TestEvents;
 

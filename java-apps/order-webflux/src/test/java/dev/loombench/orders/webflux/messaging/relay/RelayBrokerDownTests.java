@@ -24,7 +24,7 @@ import org.springframework.test.context.DynamicPropertySource;
 import dev.loombench.orders.domain.event.OrderCreated;
 import dev.loombench.orders.domain.event.OrderEventCodec;
 import dev.loombench.orders.domain.testing.ClosedPort;
-import dev.loombench.orders.webflux.TestHttp;
+import dev.loombench.orders.domain.testing.TestHttp;
 import dev.loombench.orders.webflux.TestInfrastructure;
 import dev.loombench.orders.webflux.messaging.TestEvents;
 import dev.loombench.orders.webflux.messaging.TestEvents.OutboxEntry;

@@ -1,4 +1,4 @@
-package dev.loombench.orders.webflux;
+package dev.loombench.orders.domain.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -6,12 +6,14 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * A plain JDK client, outside Spring, so a test sees exactly the bytes and headers a load generator sees.
- * HTTP/1.1 only: the JDK's default would first try an h2c upgrade.
+ * Raw HTTP against the running app with a plain JDK client, outside Spring, so a test sees exactly the bytes and
+ * headers a load generator sees: the contract is about exact bytes, so no client-side JSON handling. HTTP/1.1 only:
+ * the JDK's default would first try an h2c upgrade.
  */
 public record TestHttp(int port) {
 
@@ -23,24 +25,28 @@ public record TestHttp(int port) {
         .build();
 
     public HttpResponse<byte[]> get(String path) {
-        return send(request(path));
+        return get(path, DEFAULT_TIMEOUT);
     }
 
-    /** A POST with {@code Content-Type: application/json}; the body is sent as given, UTF-8. */
+    /** For requests that may legitimately wait longer than the default 30 s. */
+    public HttpResponse<byte[]> get(String path, Duration timeout) {
+        return send(request(path, timeout));
+    }
+
+    /** {@code POST} with a JSON content type and {@code body} as UTF-8 bytes, exactly as given. */
     public HttpResponse<byte[]> post(String path, String body) {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + path))
+        return send(HttpRequest.newBuilder(uri(path))
             .timeout(DEFAULT_TIMEOUT)
             .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(body))
-            .build();
-        return send(request);
+            .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8))
+            .build());
     }
 
     public CompletableFuture<HttpResponse<byte[]>> getAsync(String path) {
         return getAsync(path, DEFAULT_TIMEOUT);
     }
 
-    /** For tests whose requests may legitimately wait longer than the default 30 s. */
+    /** For requests that may legitimately wait longer than the default 30 s. */
     public CompletableFuture<HttpResponse<byte[]>> getAsync(String path, Duration timeout) {
         return CLIENT.sendAsync(request(path, timeout), HttpResponse.BodyHandlers.ofByteArray());
     }
@@ -58,14 +64,11 @@ public record TestHttp(int port) {
         }
     }
 
-    private HttpRequest request(String path) {
-        return request(path, DEFAULT_TIMEOUT);
+    private HttpRequest request(String path, Duration timeout) {
+        return HttpRequest.newBuilder(uri(path)).timeout(timeout).GET().build();
     }
 
-    private HttpRequest request(String path, Duration timeout) {
-        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + path))
-            .timeout(timeout)
-            .GET()
-            .build();
+    private URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + this.port + path);
     }
 }
