@@ -19,7 +19,7 @@ from harness.errors import AppError
 from harness.jdks import Jdk
 from harness.jfr.flags import jfr_flags
 from harness.processes import ManagedProcess, Supervisor
-from harness.scenario import AppSettings, Scenario, VariantName
+from harness.scenario import ALL_VARIANTS, AppSettings, Scenario, VariantName
 
 # Variables the JVM reads by itself: inherited silently they would change what we measure.
 _JVM_ENV_OVERRIDES = ("JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS")
@@ -66,6 +66,14 @@ class RunningApp:
 
 def app_key(variant: VariantName, jdk_feature: int) -> str:
     return f"{variant}@jdk{jdk_feature}"
+
+
+def variant_of(key: str) -> VariantName:
+    """The variant of an ``app_key``."""
+    variant = key.split("@", 1)[0]
+    if variant not in ALL_VARIANTS:
+        raise ValueError(f"{key!r} is not an app key (variant@jdkN)")
+    return variant
 
 
 def jvm_flags(

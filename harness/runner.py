@@ -225,10 +225,10 @@ class Run:
             self.console.print(f"[bold]verify[/] {key}")
             # Its own logs: the measured start later must not rotate or mix with these.
             checked = replace(launch, jvm_flags=apps.jvm_flags(
-                self.scenario.app, _variant_of(key), self.results.logs / f"{key}-verify-gc.log"))
+                self.scenario.app, apps.variant_of(key), self.results.logs / f"{key}-verify-gc.log"))
             running = apps.start_app(supervisor, checked, self.results.logs / f"{key}-verify.log")
             try:
-                variant = _variant_of(key)
+                variant = apps.variant_of(key)
                 found, bodies[key] = verify_app(key, launch.base_url, orders, unknown,
                                                 endpoints=self.scenario.workload.endpoint_mix().keys(),
                                                 cpu_rounds=self.scenario.workload.cpu_rounds)
@@ -250,7 +250,7 @@ class Run:
     def _measure(self, supervisor: Supervisor, sampler: ProcessSampler, launch: AppLaunch,
                  progress: RunProgress) -> None:
         load = self.scenario.require_load()
-        variant = _variant_of(launch.name)
+        variant = apps.variant_of(launch.name)
         running = apps.start_app(supervisor, launch, self.results.logs / f"{launch.name}.log")
         sampler.watch("app", running.process.pid, include_children=False)
         workload = self.scenario.workload
@@ -328,11 +328,6 @@ def _with_jvm_figures(result: LevelResult, figures: dict[str, float | None]) -> 
     changes: dict[str, Any] = {name: figures.get(name) for name in _JVM_FIELDS}
     return replace(result, **changes)
 
-
-def _variant_of(key: str) -> VariantName:
-    variant = key.split("@", 1)[0]
-    assert variant in ("mvc-platform", "mvc-virtual", "webflux")
-    return variant  # type: ignore[return-value]
 
 
 def _one_line(r: LevelResult) -> str:

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from harness import apps
 from harness.scenario import parse_scenario
 
@@ -51,3 +53,9 @@ def test_requested_settings_per_variant() -> None:
     assert webflux["nettyIoWorkers"] == 3
     assert webflux["server"] == "netty"
     assert webflux["dbPool.maxSize"] == 12
+
+
+def test_variant_of_reads_back_app_key() -> None:
+    assert apps.variant_of(apps.app_key("mvc-virtual", 21)) == "mvc-virtual"
+    with pytest.raises(ValueError, match="not an app key"):
+        apps.variant_of("tomcat@jdk25")

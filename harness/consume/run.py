@@ -40,7 +40,7 @@ from harness.results.consume_tables import ConsumeResult, append_consume_result,
 from harness.results.layout import ResultsDir
 from harness.results.manifest import ManifestWriter
 from harness.sampling import ProcessSampler
-from harness.scenario import ConsumeSettings, Scenario, VariantName
+from harness.scenario import ConsumeSettings, Scenario
 from harness.verify import verify_settings
 
 POLL_S = 0.2  # how often the processed count is read for the fault thresholds and the drain check
@@ -86,18 +86,13 @@ def run_consume(ctx: ConsumeContext, launches: dict[str, AppLaunch]) -> list[Con
     return results
 
 
-def _variant_of(key: str) -> VariantName:
-    variant = key.split("@", 1)[0]
-    assert variant in ("mvc-platform", "mvc-virtual", "webflux")
-    return variant  # type: ignore[return-value]
-
 
 class _Segment:
     def __init__(self, ctx: ConsumeContext, key: str, launch: AppLaunch, repetition: int,
                  plan: OutboxPlan | None, record: dict[str, Any]) -> None:
         self.ctx = ctx
         self.key = key
-        self.variant = _variant_of(key)
+        self.variant = apps.variant_of(key)
         self.launch = launch
         self.repetition = repetition
         self.plan = plan
@@ -142,7 +137,8 @@ class _Segment:
 
     def _start(self, launch: AppLaunch) -> None:
         ctx = self.ctx
-        self.app = apps.start_app(ctx.supervisor, launch, ctx.results.log_path(self.label))
+        self._launch_app(launch)
+        assert self.app is not None
         requested = requested_messaging(ctx.consume, self.variant, with_broker=True)
         problems = verify_settings(self.key, requested, self.app.info)
         variant_record = ctx.manifest.document["variants"].get(self.key, {})
@@ -153,7 +149,11 @@ class _Segment:
         })
         if problems:
             raise VerificationError(problems)
-        ctx.sampler.watch("app", self.app.process.pid, include_children=False)
+
+    def _launch_app(self, launch: AppLaunch) -> None:
+        """Start the app (first or after a kill) into the segment's log, and sample its process."""
+        self.app = apps.start_app(self.ctx.supervisor, launch, self.ctx.results.log_path(self.label))
+        self.ctx.sampler.watch("app", self.app.process.pid, include_children=False)
 
     def _kill_and_restart(self, launch: AppLaunch) -> None:
         ctx = self.ctx
@@ -163,8 +163,7 @@ class _Segment:
         ctx.supervisor.stop(self.app.process)
         ctx.sampler.unwatch("app")
         self.app = None
-        self.app = apps.start_app(ctx.supervisor, launch, ctx.results.log_path(self.label))
-        ctx.sampler.watch("app", self.app.process.pid, include_children=False)
+        self._launch_app(launch)
 
     def _measure(self, launch: AppLaunch, broker: Broker, broker_startup_s: float) -> tuple[ConsumeResult, list[str]]:
         ctx, consume = self.ctx, self.ctx.consume
