@@ -136,7 +136,9 @@ def _bootstrap(recipe: LocalRecipe, tar: Path, log_path: Path) -> None:
             "needs mmdebstrap; run scripts/install-system-deps.sh (Debian package 'mmdebstrap')."
         )
     partial = tar.with_suffix(".partial")
-    argv = [mmdebstrap, "--variant=minbase", "--format=tar", f"--include={','.join(recipe.packages)}"]
+    argv = [mmdebstrap, "--variant=minbase", "--format=tar"]
+    if recipe.packages:
+        argv.append(f"--include={','.join(recipe.packages)}")
     argv += [f"--dpkgopt=path-exclude={pattern}" for pattern in _DPKG_EXCLUDES]
     argv += _hooks(recipe)
     argv += [SUITE, str(partial)]
