@@ -37,3 +37,4 @@ def test_images_without_docker_infra_are_an_error_not_ignored() -> None:
     with pytest.raises(ScenarioError) as caught:
         parse_scenario({"name": "d", "docker": {"postgres": "my/pg:15"}, "load": LOAD})
     assert caught.value.problems == ["docker: only with infra: docker (the images are not used otherwise)"]
+

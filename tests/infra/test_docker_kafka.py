@@ -3,6 +3,7 @@ restart with its messages, and gone afterwards."""
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from pathlib import Path
@@ -12,8 +13,10 @@ import psutil
 from confluent_kafka import Consumer, Producer
 from docker_services import containers_of_run, volume_names
 
-from harness.infra.docker_containers import host_pid, new_run_id
+from harness.infra.brokers import KAFKA_TOPIC, start_broker
+from harness.infra.docker_containers import OWNER_PID_LABEL, SERVICE_LABEL, host_pid, new_run_id
 from harness.infra.docker_kafka import docker_kafka
+from harness.processes import Supervisor
 
 
 def _produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
@@ -65,3 +68,28 @@ def test_a_node_on_loopback_keeps_its_messages_across_a_restart_and_leaves_nothi
     assert containers_of_run(docker_engine, run_id) == []
     assert volume_names(docker_engine) == volumes_before
     assert "Kafka Server started" in log.read_text(), choice
+
+
+def test_a_consume_run_broker_on_docker_reports_its_backlog_like_the_local_one(
+    docker_engine: docker.DockerClient, tmp_path: Path
+) -> None:
+    with Supervisor() as supervisor, start_broker("kafka", supervisor, tmp_path, tmp_path / "logs",
+                                                  infra="docker", kafka_group_id="g") as broker:  # fmt: skip
+        bootstrap = broker.env()["ORDERS_KAFKA_BOOTSTRAP"]
+        assert broker.env()["ORDERS_BROKER"] == "kafka"
+        assert list(supervisor.children) == []  # nothing runs as a local process
+        assert len(_my_kafka_containers(docker_engine)) == 1
+        _produce(bootstrap, KAFKA_TOPIC, [b"1", b"2", b"3"])
+        deadline = time.monotonic() + 30
+        while broker.backlog() != 3 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert broker.backlog() == 3  # nothing committed by group g: all three are lag
+    assert _my_kafka_containers(docker_engine) == []
+    assert "Kafka Server started" in (tmp_path / "logs" / "kafka.log").read_text()
+
+
+def _my_kafka_containers(engine: docker.DockerClient) -> list[str]:
+    mine = engine.containers.list(
+        all=True, filters={"label": [f"{OWNER_PID_LABEL}={os.getpid()}", f"{SERVICE_LABEL}=kafka"]}
+    )
+    return [str(c.name) for c in mine]
