@@ -127,3 +127,36 @@ def test_after_kill_9_of_the_harness_the_next_start_sweeps_its_container(
     assert left[0] in sweep_stale_containers(engine)
     assert _containers_of(engine, proc.pid) == []
     assert engine.containers.list(all=True, filters={"label": f"{RUN_LABEL}={run_label}"}) == []
+
+
+CONSUME = """
+name: e2e-docker-consume
+description: one variant consuming from RabbitMQ in a container, with a broker restart
+variants: [mvc-virtual]
+jdks: [25]
+infra: docker
+app: {heap: 256m, gc: G1, db_pool: 8}
+data: {orders: 400, customers: 40}
+consume: {broker: rabbitmq, source: preload, events: 200, repetitions: 1, timeout: 5m, downstream_delay_ms: 5}
+faults: {duplicates: 0.05, restart_broker_at: 0.4}
+"""
+
+
+def test_a_consume_run_with_its_broker_in_a_container_reconciles_and_leaves_nothing(
+    engine: docker.DockerClient, tmp_path: Path
+) -> None:
+    scenario = tmp_path / "consume.yaml"
+    scenario.write_text(CONSUME)
+    volumes_before = volume_names(engine)
+    proc = _harness("run", str(scenario), "--results-dir", str(tmp_path / "results"))
+    output, _ = proc.communicate(timeout=1200)
+    assert proc.returncode == 0, output
+    (run,) = [p for p in (tmp_path / "results").iterdir() if p.is_dir()]
+    with (run / "consume.csv").open() as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert (row["broker"], row["ok"], row["events_processed"], row["lost"]) == ("rabbitmq", "true", "200", "0")
+    assert row["processed_twice"] == "0"
+    assert "restart-broker at" in output  # the fault restarted the container and the run went on
+    assert (run / "logs" / "rabbitmq.log").read_text().count("Server startup complete") == 2
+    assert _containers_of(engine, proc.pid) == []
+    assert volume_names(engine) == volumes_before
