@@ -32,11 +32,11 @@ import org.springframework.stereotype.Component;
 import dev.loombench.orders.domain.customer.LegacyCustomerClient;
 import dev.loombench.orders.domain.runtime.JvmSettings;
 import dev.loombench.orders.domain.runtime.LiveThreads;
-import dev.loombench.orders.domain.runtime.RuntimeSettings;
 import dev.loombench.orders.domain.runtime.RuntimeSettings.DbPoolSettings;
 import dev.loombench.orders.domain.runtime.RuntimeSettings.HttpClientSettings;
 import dev.loombench.orders.domain.runtime.RuntimeSettings.LegacyClientSettings;
 import dev.loombench.orders.domain.runtime.RuntimeSettings.TomcatSettings;
+import dev.loombench.orders.domain.runtime.RuntimeSettings;
 
 /**
  * {@code /actuator/info} → {@code runtime}: what the live beans actually run with, read at request time, so a
@@ -55,13 +55,13 @@ class RuntimeInfoContributor implements InfoContributor {
 
     private final LegacyCustomerClient legacyClient;
 
-    private final MessagingSettingsReader messaging;
+    private final MessagingInfo messaging;
 
     private final String variant;
 
     RuntimeInfoContributor(ApplicationContext context, DataSource dataSource,
             PoolingHttpClientConnectionManager connectionManager, CloseableHttpClient httpClient,
-            LegacyCustomerClient legacyClient, MessagingSettingsReader messaging,
+            LegacyCustomerClient legacyClient, MessagingInfo messaging,
             @Value("${orders.variant}") String variant) {
         this.context = context;
         this.dataSource = dataSource;
@@ -108,7 +108,7 @@ class RuntimeInfoContributor implements InfoContributor {
     private DbPoolSettings dbPool() {
         try {
             HikariDataSource hikari = this.dataSource.unwrap(HikariDataSource.class);
-            String kind = "hikari " + LibraryVersions.maven(HikariDataSource.class, "com.zaxxer", "HikariCP");
+            String kind = "hikari " + LibraryVersion.maven(HikariDataSource.class, "com.zaxxer", "HikariCP");
             return new DbPoolSettings(kind, hikari.getMaximumPoolSize(), hikari.getMinimumIdle(), hikari.getConnectionTimeout());
         }
         catch (SQLException notHikari) {

@@ -18,8 +18,8 @@ import dev.loombench.orders.domain.testing.ContractFixtures;
 import dev.loombench.orders.domain.testing.TestDatabase;
 import dev.loombench.orders.domain.testing.TestDownstream;
 import dev.loombench.orders.domain.testing.TestHttp;
-import dev.loombench.orders.mvc.outbox.EventPublisher;
-import dev.loombench.orders.mvc.outbox.OutboxRelay;
+import dev.loombench.orders.mvc.messaging.relay.OutboxPublisher;
+import dev.loombench.orders.mvc.messaging.relay.OutboxRelay;
 import dev.loombench.orders.mvc.testsupport.EventTables;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -193,7 +193,7 @@ abstract class OrderContractTests {
             assertThat(this.context.getBeanNamesForType(classFor(type))).as(type).isEmpty();
         }
         assertThat(this.context.getBeanNamesForType(OutboxRelay.class)).isEmpty();
-        assertThat(this.context.getBeanNamesForType(EventPublisher.class)).isEmpty();
+        assertThat(this.context.getBeanNamesForType(OutboxPublisher.class)).isEmpty();
         assertThat(utf8(server().get("/actuator/info"))).contains("\"messaging\":{\"broker\":\"none\",");
     }
 

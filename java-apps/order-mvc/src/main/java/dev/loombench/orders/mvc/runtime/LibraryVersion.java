@@ -5,9 +5,9 @@ import java.io.InputStream;
 import java.util.Properties;
 
 /** Library versions from the pom.properties Maven packs into each jar (HikariCP has no Implementation-Version). */
-final class LibraryVersions {
+final class LibraryVersion {
 
-    private LibraryVersions() {
+    private LibraryVersion() {
     }
 
     static String maven(Class<?> anchor, String groupId, String artifactId) {

@@ -1,4 +1,4 @@
-package dev.loombench.orders.mvc.consumer;
+package dev.loombench.orders.mvc.messaging.kafka;
 
 import org.junit.jupiter.api.BeforeAll;
 
@@ -10,13 +10,14 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import dev.loombench.orders.domain.testing.TestEnvironment;
+import dev.loombench.orders.mvc.messaging.EventFlowContract;
 import dev.loombench.orders.mvc.testsupport.ThreadProbes;
 
 /** Against the Kafka of {@code harness infra exec --kafka}. Dirties its context: its relay must not outlive it. */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
 @Import(ThreadProbes.class)
 @DirtiesContext
-class KafkaEventFlowTests extends EventFlowTests {
+class KafkaEventFlowTests extends EventFlowContract {
 
     private static final String NAME = unique(KafkaEventFlowTests.class);
 
@@ -35,29 +36,29 @@ class KafkaEventFlowTests extends EventFlowTests {
     }
 
     @Override
-    String broker() {
+    protected String broker() {
         return "kafka";
     }
 
     @Override
-    String poisonReason() {
+    protected String poisonReason() {
         return "PoisonMessageException: ";
     }
 
     @Override
-    String transientFailureReason() {
+    protected String transientFailureReason() {
         return "DownstreamFailedException: inventory service failed";
     }
 
     @Override
-    String[] expectedMessagingInfo() {
+    protected String[] expectedMessagingInfo() {
         return new String[] { "\"messaging\":{\"broker\":\"kafka\",\"partitions\":3,\"listenerConcurrency\":2,",
                 "\"relayBatchSize\":50,\"relayPollIntervalMs\":25,\"consumerDelayMs\":0,\"maxAttempts\":3,"
                         + "\"backoffMs\":20}" };
     }
 
     @Override
-    String[] expectedMetrics() {
+    protected String[] expectedMetrics() {
         return new String[] { "kafka_consumer_fetch_manager_records_lag", "spring_kafka_listener_seconds_count",
                 "spring_kafka_template_seconds_count" };
     }

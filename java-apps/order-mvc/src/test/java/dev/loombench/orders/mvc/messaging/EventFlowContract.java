@@ -1,4 +1,4 @@
-package dev.loombench.orders.mvc.consumer;
+package dev.loombench.orders.mvc.messaging;
 
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -18,9 +18,9 @@ import dev.loombench.orders.domain.testing.ContractFixtures;
 import dev.loombench.orders.domain.testing.CountingInventory;
 import dev.loombench.orders.domain.testing.TestDatabase;
 import dev.loombench.orders.domain.testing.TestHttp;
-import dev.loombench.orders.mvc.testsupport.EventTables;
 import dev.loombench.orders.mvc.testsupport.EventTables.DeadLetter;
 import dev.loombench.orders.mvc.testsupport.EventTables.ProjectionRow;
+import dev.loombench.orders.mvc.testsupport.EventTables;
 import dev.loombench.orders.mvc.testsupport.ThreadProbes;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -31,14 +31,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  * queues and consumer group, and asserts only on the events it created itself. The downstream is a
  * {@link CountingInventory}: real HTTP, and it lets a test count the consumer's attempts exactly.
  */
-abstract class EventFlowTests {
+public abstract class EventFlowContract {
 
     /** Inventory calls for this product fail: its events must be retried, then dead-lettered. */
-    static final long FAILING_PRODUCT_ID = 424242L;
+    protected static final long FAILING_PRODUCT_ID = 424242L;
 
-    static final int MAX_ATTEMPTS = 3;
+    protected static final int MAX_ATTEMPTS = 3;
 
-    static final CountingInventory INVENTORY = CountingInventory.start(FAILING_PRODUCT_ID);
+    protected static final CountingInventory INVENTORY = CountingInventory.start(FAILING_PRODUCT_ID);
 
     @LocalServerPort
     private int port;
@@ -50,21 +50,21 @@ abstract class EventFlowTests {
     private ThreadProbes threads;
 
     /** The broker's label as the inbox and dead letters record it. */
-    abstract String broker();
+    protected abstract String broker();
 
     /** What the dead-letter listener can tell about why a poison message was given up. */
-    abstract String poisonReason();
+    protected abstract String poisonReason();
 
-    abstract String transientFailureReason();
+    protected abstract String transientFailureReason();
 
     /** The settings under runtime.messaging of /actuator/info that the subclass configured. */
-    abstract String[] expectedMessagingInfo();
+    protected abstract String[] expectedMessagingInfo();
 
     /** Metrics that must appear in /actuator/prometheus once events were consumed. */
-    abstract String[] expectedMetrics();
+    protected abstract String[] expectedMetrics();
 
     /** Test-wide settings; the subclass adds its broker and its private topic or queue names. */
-    static void commonProperties(DynamicPropertyRegistry registry, String broker) {
+    protected static void commonProperties(DynamicPropertyRegistry registry, String broker) {
         registry.add("ORDERS_BROKER", () -> broker);
         registry.add("ORDERS_VIRTUAL_THREADS", () -> "true");
         registry.add("ORDERS_CONSUMER_MAX_ATTEMPTS", () -> Integer.toString(MAX_ATTEMPTS));
@@ -76,7 +76,7 @@ abstract class EventFlowTests {
     }
 
     /** A suffix that makes topic, queue and group names private to one test class run. */
-    static String unique(Class<?> testClass) {
+    protected static String unique(Class<?> testClass) {
         return testClass.getSimpleName().toLowerCase() + "-" + UUID.randomUUID().toString().substring(0, 8);
     }
 

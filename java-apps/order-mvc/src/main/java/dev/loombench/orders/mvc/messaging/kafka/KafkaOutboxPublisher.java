@@ -1,4 +1,4 @@
-package dev.loombench.orders.mvc.outbox;
+package dev.loombench.orders.mvc.messaging.kafka;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -14,13 +14,15 @@ import org.springframework.kafka.KafkaException;
 import org.springframework.kafka.core.KafkaTemplate;
 
 import dev.loombench.orders.domain.event.OrderCreated;
+import dev.loombench.orders.mvc.messaging.relay.OutboxPublisher;
+import dev.loombench.orders.mvc.messaging.relay.OutboxRow;
 
 /**
  * Kafka side of the relay: key = order id (one order's events stay in one partition, in order), headers
  * {@code eventId} and {@code eventType}. The producer runs with {@code acks=all} and idempotence (see
  * application.properties); every send of a batch is in flight at once and all are awaited.
  */
-public class KafkaPublisher implements EventPublisher {
+public class KafkaOutboxPublisher implements OutboxPublisher {
 
     public static final String EVENT_ID_HEADER = "eventId";
 
@@ -32,7 +34,7 @@ public class KafkaPublisher implements EventPublisher {
 
     private final Duration ackTimeout;
 
-    public KafkaPublisher(KafkaTemplate<String, String> kafka, String topic, Duration ackTimeout) {
+    public KafkaOutboxPublisher(KafkaTemplate<String, String> kafka, String topic, Duration ackTimeout) {
         this.kafka = kafka;
         this.topic = topic;
         this.ackTimeout = ackTimeout;

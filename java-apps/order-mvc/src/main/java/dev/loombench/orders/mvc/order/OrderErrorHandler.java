@@ -25,9 +25,9 @@ import dev.loombench.orders.domain.error.OrderNotFoundException;
 
 /** Every error of the order route leaves as an {@link ApiError} with an explicit JSON content type. */
 @RestControllerAdvice
-class ApiErrorAdvice {
+class OrderErrorHandler {
 
-    private static final Log logger = LogFactory.getLog(ApiErrorAdvice.class);
+    private static final Log logger = LogFactory.getLog(OrderErrorHandler.class);
 
     @ExceptionHandler(InvalidRequestException.class)
     ResponseEntity<ApiError> invalidRequest(InvalidRequestException ex) {

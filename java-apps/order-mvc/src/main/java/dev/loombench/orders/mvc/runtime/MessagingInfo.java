@@ -17,13 +17,13 @@ import org.springframework.stereotype.Component;
 
 import dev.loombench.orders.domain.runtime.LiveThreads;
 import dev.loombench.orders.domain.runtime.RuntimeSettings.MessagingSettings;
-import dev.loombench.orders.mvc.config.KafkaTopics;
-import dev.loombench.orders.mvc.config.MessagingProperties;
-import dev.loombench.orders.mvc.config.MessagingProperties.Broker;
-import dev.loombench.orders.mvc.consumer.KafkaListeners;
-import dev.loombench.orders.mvc.consumer.OrderCreatedConsumer;
-import dev.loombench.orders.mvc.consumer.RabbitListeners;
-import dev.loombench.orders.mvc.outbox.OutboxRelay;
+import dev.loombench.orders.mvc.messaging.Broker;
+import dev.loombench.orders.mvc.messaging.MessagingProperties;
+import dev.loombench.orders.mvc.messaging.consumer.OrderEventProcessor;
+import dev.loombench.orders.mvc.messaging.kafka.KafkaOrderEventListener;
+import dev.loombench.orders.mvc.messaging.kafka.KafkaTopics;
+import dev.loombench.orders.mvc.messaging.rabbit.RabbitOrderEventListener;
+import dev.loombench.orders.mvc.messaging.relay.OutboxRelay;
 
 /**
  * {@code runtime.messaging}: read from the running listener containers, the broker's topic metadata and the relay
@@ -31,13 +31,13 @@ import dev.loombench.orders.mvc.outbox.OutboxRelay;
  * they are the values those were built from.
  */
 @Component
-class MessagingSettingsReader {
+class MessagingInfo {
 
     private final MessagingProperties messaging;
 
     private final KafkaTopics topics;
 
-    private final OrderCreatedConsumer consumer;
+    private final OrderEventProcessor consumer;
 
     private final ObjectProvider<OutboxRelay> relay;
 
@@ -47,7 +47,7 @@ class MessagingSettingsReader {
 
     private final ObjectProvider<RabbitListenerEndpointRegistry> rabbitListeners;
 
-    MessagingSettingsReader(MessagingProperties messaging, KafkaTopics topics, OrderCreatedConsumer consumer,
+    MessagingInfo(MessagingProperties messaging, KafkaTopics topics, OrderEventProcessor consumer,
             ObjectProvider<OutboxRelay> relay, ObjectProvider<KafkaListenerEndpointRegistry> kafkaListeners,
             ObjectProvider<KafkaAdmin> kafkaAdmin, ObjectProvider<RabbitListenerEndpointRegistry> rabbitListeners) {
         this.messaging = messaging;
@@ -71,7 +71,7 @@ class MessagingSettingsReader {
         OutboxRelay liveRelay = this.relay.getIfAvailable();
         int batchSize = (liveRelay != null) ? liveRelay.batchSize() : this.messaging.relayBatchSize();
         long pollIntervalMs = (liveRelay != null) ? liveRelay.pollIntervalMs() : this.messaging.relayPollIntervalMs();
-        return new MessagingSettings(broker.label(), partitions, concurrency, prefetch, null, batchSize,
+        return new MessagingSettings(broker.wireName(), partitions, concurrency, prefetch, null, batchSize,
                 pollIntervalMs, this.consumer.delayMs(), this.messaging.maxAttempts(), this.messaging.backoffMs());
     }
 
@@ -83,15 +83,15 @@ class MessagingSettingsReader {
         Map<String, Predicate<Thread>> pools = new LinkedHashMap<>();
         switch (this.messaging.broker()) {
             case KAFKA -> {
-                pools.put("kafka-listener", LiveThreads.namedStartingWith(KafkaListeners.EVENTS_LISTENER + "-")
-                    .or(LiveThreads.namedStartingWith(KafkaListeners.DEAD_LETTER_LISTENER + "-")));
+                pools.put("kafka-listener", LiveThreads.namedStartingWith(KafkaOrderEventListener.CONSUMER_ID + "-")
+                    .or(LiveThreads.namedStartingWith(KafkaOrderEventListener.DEAD_LETTER_CONSUMER_ID + "-")));
                 // Heartbeat, producer network and admin threads are all named "kafka-...".
                 pools.put("kafka-client", LiveThreads.namedStartingWith("kafka-")
                     .or(LiveThreads.namedStartingWith("micrometer-kafka-metrics")));
             }
             case RABBITMQ -> {
-                pools.put("rabbit-listener", LiveThreads.namedStartingWith(RabbitListeners.EVENTS_LISTENER + "-")
-                    .or(LiveThreads.namedStartingWith(RabbitListeners.DEAD_LETTER_LISTENER + "-")));
+                pools.put("rabbit-listener", LiveThreads.namedStartingWith(RabbitOrderEventListener.CONSUMER_ID + "-")
+                    .or(LiveThreads.namedStartingWith(RabbitOrderEventListener.DEAD_LETTER_CONSUMER_ID + "-")));
                 pools.put("amqp-connection", LiveThreads.namedStartingWith("AMQP Connection"));
             }
             case NONE -> {
@@ -121,7 +121,7 @@ class MessagingSettingsReader {
     private Integer kafkaConcurrency() {
         KafkaListenerEndpointRegistry registry = this.kafkaListeners.getIfAvailable();
         MessageListenerContainer container = (registry != null)
-                ? registry.getListenerContainer(KafkaListeners.EVENTS_LISTENER) : null;
+                ? registry.getListenerContainer(KafkaOrderEventListener.CONSUMER_ID) : null;
         return (container instanceof ConcurrentMessageListenerContainer<?, ?> concurrent) ? concurrent.getConcurrency()
                 : null;
     }
@@ -129,7 +129,7 @@ class MessagingSettingsReader {
     /** SimpleMessageListenerContainer has no getters for these: read its fields. */
     private Integer rabbitField(String field) {
         RabbitListenerEndpointRegistry registry = this.rabbitListeners.getIfAvailable();
-        Object container = (registry != null) ? registry.getListenerContainer(RabbitListeners.EVENTS_LISTENER) : null;
+        Object container = (registry != null) ? registry.getListenerContainer(RabbitOrderEventListener.CONSUMER_ID) : null;
         return (container != null) ? (Integer) new DirectFieldAccessor(container).getPropertyValue(field) : null;
     }
 }

@@ -1,4 +1,4 @@
-package dev.loombench.orders.mvc.consumer;
+package dev.loombench.orders.mvc.messaging.rabbit;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -6,6 +6,8 @@ import java.util.Map;
 
 import org.springframework.amqp.core.Message;
 import org.springframework.amqp.rabbit.annotation.RabbitListener;
+import dev.loombench.orders.mvc.messaging.consumer.DeadLetterRecorder;
+import dev.loombench.orders.mvc.messaging.consumer.OrderEventProcessor;
 
 /**
  * The RabbitMQ listeners ({@code ORDERS_RABBIT_LISTENER_CONCURRENCY} consumers, prefetch
@@ -13,28 +15,28 @@ import org.springframework.amqp.rabbit.annotation.RabbitListener;
  * the database commit). Retries and the final reject-without-requeue into the dead-letter exchange are the container's
  * (see RabbitMessagingConfiguration).
  */
-public class RabbitListeners {
+public class RabbitOrderEventListener {
 
-    public static final String EVENTS_LISTENER = "orderCreated";
+    public static final String CONSUMER_ID = "orderCreated";
 
-    public static final String DEAD_LETTER_LISTENER = "orderCreatedDeadLetters";
+    public static final String DEAD_LETTER_CONSUMER_ID = "orderCreatedDeadLetters";
 
-    private final OrderCreatedConsumer consumer;
+    private final OrderEventProcessor consumer;
 
     private final DeadLetterRecorder deadLetters;
 
-    public RabbitListeners(OrderCreatedConsumer consumer, DeadLetterRecorder deadLetters) {
+    public RabbitOrderEventListener(OrderEventProcessor consumer, DeadLetterRecorder deadLetters) {
         this.consumer = consumer;
         this.deadLetters = deadLetters;
     }
 
-    @RabbitListener(id = EVENTS_LISTENER, queues = "${orders.rabbit.queue}")
+    @RabbitListener(id = CONSUMER_ID, queues = "${orders.rabbit.queue}")
     public void onEvent(Message message) {
         this.consumer.consume(new String(message.getBody(), StandardCharsets.UTF_8), "rabbitmq");
     }
 
     /** Its own container factory: a failure to record is retried here, never rejected into oblivion. */
-    @RabbitListener(id = DEAD_LETTER_LISTENER, queues = "${orders.rabbit.dead-letter-queue}", concurrency = "1-1",
+    @RabbitListener(id = DEAD_LETTER_CONSUMER_ID, queues = "${orders.rabbit.dead-letter-queue}", concurrency = "1-1",
             containerFactory = "deadLetterRabbitListenerContainerFactory")
     public void onDeadLetter(Message message) {
         this.deadLetters.record("rabbitmq", new String(message.getBody(), StandardCharsets.UTF_8),

@@ -1,4 +1,4 @@
-package dev.loombench.orders.mvc.config;
+package dev.loombench.orders.mvc.messaging.kafka;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 

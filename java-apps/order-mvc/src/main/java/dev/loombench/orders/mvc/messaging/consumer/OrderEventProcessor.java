@@ -1,4 +1,4 @@
-package dev.loombench.orders.mvc.consumer;
+package dev.loombench.orders.mvc.messaging.consumer;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
@@ -9,8 +9,8 @@ import dev.loombench.orders.domain.event.OrderCreated;
 import dev.loombench.orders.domain.event.OrderEventCodec;
 import dev.loombench.orders.domain.event.PoisonMessageException;
 import dev.loombench.orders.domain.inventory.Inventory;
-import dev.loombench.orders.mvc.config.MessagingProperties;
 import dev.loombench.orders.mvc.downstream.InventoryClient;
+import dev.loombench.orders.mvc.messaging.MessagingProperties;
 
 /**
  * The consumer's work for one message, the same for both brokers: parse, ask the inventory service (outside any
@@ -19,7 +19,7 @@ import dev.loombench.orders.mvc.downstream.InventoryClient;
  * the commit, so a crash in between redelivers an event the inbox then recognises.
  */
 @Component
-public class OrderCreatedConsumer {
+public class OrderEventProcessor {
 
     private final InventoryClient inventory;
 
@@ -29,7 +29,7 @@ public class OrderCreatedConsumer {
 
     private final long delayMs;
 
-    OrderCreatedConsumer(InventoryClient inventory, JdbcClient jdbc, TransactionTemplate transaction,
+    OrderEventProcessor(InventoryClient inventory, JdbcClient jdbc, TransactionTemplate transaction,
             MessagingProperties messaging) {
         this.inventory = inventory;
         this.jdbc = jdbc;

@@ -1,4 +1,4 @@
-package dev.loombench.orders.mvc.config;
+package dev.loombench.orders.mvc.messaging.kafka;
 
 import java.nio.charset.StandardCharsets;
 
@@ -21,11 +21,12 @@ import org.springframework.kafka.listener.ListenerExecutionFailedException;
 import org.springframework.util.backoff.FixedBackOff;
 
 import dev.loombench.orders.domain.event.PoisonMessageException;
-import dev.loombench.orders.mvc.consumer.DeadLetterRecorder;
-import dev.loombench.orders.mvc.consumer.KafkaListeners;
-import dev.loombench.orders.mvc.consumer.OrderCreatedConsumer;
-import dev.loombench.orders.mvc.outbox.EventPublisher;
-import dev.loombench.orders.mvc.outbox.KafkaPublisher;
+import dev.loombench.orders.mvc.messaging.MessagingProperties;
+import dev.loombench.orders.mvc.messaging.consumer.DeadLetterRecorder;
+import dev.loombench.orders.mvc.messaging.consumer.OrderEventProcessor;
+import dev.loombench.orders.mvc.messaging.kafka.KafkaOrderEventListener;
+import dev.loombench.orders.mvc.messaging.kafka.KafkaOutboxPublisher;
+import dev.loombench.orders.mvc.messaging.relay.OutboxPublisher;
 
 /**
  * {@code ORDERS_BROKER=kafka}: the topics (created by KafkaAdmin at start), the relay's publisher, the listeners and
@@ -58,7 +59,7 @@ class KafkaMessagingConfiguration {
         DeadLetterPublishingRecoverer recoverer = new DeadLetterPublishingRecoverer(kafka,
                 (record, ex) -> new TopicPartition(topics.deadLetterTopic(), record.partition()));
         recoverer.setHeadersFunction((record, ex) -> new RecordHeaders(new RecordHeader[] {
-                new RecordHeader(KafkaListeners.REASON_HEADER, DeadLetterRecorder
+                new RecordHeader(KafkaOrderEventListener.REASON_HEADER, DeadLetterRecorder
                     .reason(ex, ListenerExecutionFailedException.class)
                     .getBytes(StandardCharsets.UTF_8)) }));
         DefaultErrorHandler handler = new DefaultErrorHandler(recoverer,
@@ -79,12 +80,12 @@ class KafkaMessagingConfiguration {
     }
 
     @Bean
-    KafkaPublisher kafkaPublisher(KafkaTemplate<String, String> kafka, KafkaTopics topics) {
-        return new KafkaPublisher(kafka, topics.topic(), EventPublisher.ACK_TIMEOUT);
+    KafkaOutboxPublisher kafkaPublisher(KafkaTemplate<String, String> kafka, KafkaTopics topics) {
+        return new KafkaOutboxPublisher(kafka, topics.topic(), OutboxPublisher.ACK_TIMEOUT);
     }
 
     @Bean
-    KafkaListeners kafkaListeners(OrderCreatedConsumer consumer, DeadLetterRecorder deadLetters) {
-        return new KafkaListeners(consumer, deadLetters);
+    KafkaOrderEventListener kafkaListeners(OrderEventProcessor consumer, DeadLetterRecorder deadLetters) {
+        return new KafkaOrderEventListener(consumer, deadLetters);
     }
 }

@@ -1,4 +1,4 @@
-package dev.loombench.orders.mvc.outbox;
+package dev.loombench.orders.mvc.messaging.rabbit;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -18,13 +18,15 @@ import org.springframework.amqp.rabbit.connection.CorrelationData;
 import org.springframework.amqp.rabbit.core.RabbitTemplate;
 
 import dev.loombench.orders.domain.event.OrderCreated;
+import dev.loombench.orders.mvc.messaging.relay.OutboxPublisher;
+import dev.loombench.orders.mvc.messaging.relay.OutboxRow;
 
 /**
  * RabbitMQ side of the relay: persistent messages, {@code messageId} = event id, {@code type} = event type,
  * published with correlated publisher confirms and {@code mandatory} (see application.properties). A row counts as
  * published only when the broker confirmed it and did not return it as unroutable (no bound queue).
  */
-public class RabbitPublisher implements EventPublisher {
+public class RabbitOutboxPublisher implements OutboxPublisher {
 
     private final RabbitTemplate rabbit;
 
@@ -34,7 +36,7 @@ public class RabbitPublisher implements EventPublisher {
 
     private final Duration ackTimeout;
 
-    public RabbitPublisher(RabbitTemplate rabbit, String exchange, String routingKey, Duration ackTimeout) {
+    public RabbitOutboxPublisher(RabbitTemplate rabbit, String exchange, String routingKey, Duration ackTimeout) {
         this.rabbit = rabbit;
         this.exchange = exchange;
         this.routingKey = routingKey;

@@ -1,4 +1,4 @@
-package dev.loombench.orders.mvc.config;
+package dev.loombench.orders.mvc.messaging;
 
 import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
 import org.springframework.context.annotation.Bean;
@@ -7,8 +7,8 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.scheduling.annotation.EnableScheduling;
 import org.springframework.transaction.support.TransactionTemplate;
 
-import dev.loombench.orders.mvc.outbox.EventPublisher;
-import dev.loombench.orders.mvc.outbox.OutboxRelay;
+import dev.loombench.orders.mvc.messaging.relay.OutboxPublisher;
+import dev.loombench.orders.mvc.messaging.relay.OutboxRelay;
 
 /**
  * The outbox relay, whenever a broker is configured. Scheduling is enabled only here: with
@@ -18,10 +18,10 @@ import dev.loombench.orders.mvc.outbox.OutboxRelay;
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnExpression("'${orders.messaging.broker}' != 'none'")
 @EnableScheduling
-class RelayConfiguration {
+class MessagingConfiguration {
 
     @Bean
-    OutboxRelay outboxRelay(JdbcClient jdbc, TransactionTemplate transaction, EventPublisher publisher,
+    OutboxRelay outboxRelay(JdbcClient jdbc, TransactionTemplate transaction, OutboxPublisher publisher,
             MessagingProperties messaging) {
         return new OutboxRelay(jdbc, transaction, publisher, messaging.relayBatchSize(),
                 messaging.relayPollIntervalMs());

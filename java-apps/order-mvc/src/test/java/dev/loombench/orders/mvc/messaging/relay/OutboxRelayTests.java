@@ -1,4 +1,4 @@
-package dev.loombench.orders.mvc.outbox;
+package dev.loombench.orders.mvc.messaging.relay;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -85,7 +85,7 @@ class OutboxRelayTests {
     }
 
     /** Records what it was asked to publish; throws while {@code down}, as a publisher does without its broker. */
-    private static final class SwitchablePublisher implements EventPublisher {
+    private static final class SwitchablePublisher implements OutboxPublisher {
 
         volatile boolean down;
 

@@ -1,4 +1,4 @@
-package dev.loombench.orders.mvc.config;
+package dev.loombench.orders.mvc.downstream;
 
 import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
@@ -19,7 +19,7 @@ import dev.loombench.orders.mvc.downstream.DownstreamProperties;
  * scenario parameter, not a library default, and the runtime report reads it back from these beans.
  */
 @Configuration(proxyBeanMethods = false)
-class DownstreamHttpClientConfiguration {
+class DownstreamHttpConfiguration {
 
     @Bean(destroyMethod = "close")
     PoolingHttpClientConnectionManager downstreamConnectionManager(DownstreamProperties properties) {

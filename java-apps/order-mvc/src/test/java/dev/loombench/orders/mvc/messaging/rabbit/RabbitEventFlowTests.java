@@ -1,4 +1,4 @@
-package dev.loombench.orders.mvc.consumer;
+package dev.loombench.orders.mvc.messaging.rabbit;
 
 import org.junit.jupiter.api.BeforeAll;
 
@@ -10,13 +10,14 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import dev.loombench.orders.domain.testing.TestEnvironment;
+import dev.loombench.orders.mvc.messaging.EventFlowContract;
 import dev.loombench.orders.mvc.testsupport.ThreadProbes;
 
 /** Against the RabbitMQ of {@code harness infra exec --rabbitmq}. Dirties its context: its relay must not outlive it. */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
 @Import(ThreadProbes.class)
 @DirtiesContext
-class RabbitEventFlowTests extends EventFlowTests {
+class RabbitEventFlowTests extends EventFlowContract {
 
     private static final String NAME = unique(RabbitEventFlowTests.class);
 
@@ -37,30 +38,30 @@ class RabbitEventFlowTests extends EventFlowTests {
     }
 
     @Override
-    String broker() {
+    protected String broker() {
         return "rabbitmq";
     }
 
     /** A rejected message carries no exception; its x-death entry names the queue that rejected it. */
     @Override
-    String poisonReason() {
+    protected String poisonReason() {
         return "rejected by queue order.created.";
     }
 
     @Override
-    String transientFailureReason() {
+    protected String transientFailureReason() {
         return "rejected by queue order.created.";
     }
 
     @Override
-    String[] expectedMessagingInfo() {
+    protected String[] expectedMessagingInfo() {
         return new String[] { "\"messaging\":{\"broker\":\"rabbitmq\",\"listenerConcurrency\":3,\"prefetch\":7,",
                 "\"relayBatchSize\":50,\"relayPollIntervalMs\":25,\"consumerDelayMs\":0,\"maxAttempts\":3,"
                         + "\"backoffMs\":20}" };
     }
 
     @Override
-    String[] expectedMetrics() {
+    protected String[] expectedMetrics() {
         return new String[] { "rabbitmq_acknowledged_total", "spring_rabbitmq_listener_seconds_count" };
     }
 }

@@ -1,10 +1,10 @@
-package dev.loombench.orders.mvc.outbox;
+package dev.loombench.orders.mvc.messaging.relay;
 
 import java.time.Duration;
 import java.util.List;
 
 /** Sends outbox rows to the broker. */
-public interface EventPublisher {
+public interface OutboxPublisher {
 
     /**
      * How long a batch may wait for its acknowledgements before the relay gives it up; above the Kafka producer's

@@ -1,4 +1,4 @@
-package dev.loombench.orders.mvc.config;
+package dev.loombench.orders.mvc.messaging.rabbit;
 
 import java.time.Duration;
 import java.util.List;
@@ -21,11 +21,12 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.util.backoff.FixedBackOff;
 
 import dev.loombench.orders.domain.event.PoisonMessageException;
-import dev.loombench.orders.mvc.consumer.DeadLetterRecorder;
-import dev.loombench.orders.mvc.consumer.OrderCreatedConsumer;
-import dev.loombench.orders.mvc.consumer.RabbitListeners;
-import dev.loombench.orders.mvc.outbox.EventPublisher;
-import dev.loombench.orders.mvc.outbox.RabbitPublisher;
+import dev.loombench.orders.mvc.messaging.MessagingProperties;
+import dev.loombench.orders.mvc.messaging.consumer.DeadLetterRecorder;
+import dev.loombench.orders.mvc.messaging.consumer.OrderEventProcessor;
+import dev.loombench.orders.mvc.messaging.rabbit.RabbitOrderEventListener;
+import dev.loombench.orders.mvc.messaging.rabbit.RabbitOutboxPublisher;
+import dev.loombench.orders.mvc.messaging.relay.OutboxPublisher;
 
 /**
  * {@code ORDERS_BROKER=rabbitmq}: the topology (declared by RabbitAdmin on every connect), the relay's publisher,
@@ -83,12 +84,12 @@ class RabbitMessagingConfiguration {
     }
 
     @Bean
-    RabbitPublisher rabbitPublisher(RabbitTemplate rabbit, RabbitTopology topology) {
-        return new RabbitPublisher(rabbit, topology.exchange(), topology.routingKey(), EventPublisher.ACK_TIMEOUT);
+    RabbitOutboxPublisher rabbitPublisher(RabbitTemplate rabbit, RabbitTopology topology) {
+        return new RabbitOutboxPublisher(rabbit, topology.exchange(), topology.routingKey(), OutboxPublisher.ACK_TIMEOUT);
     }
 
     @Bean
-    RabbitListeners rabbitListeners(OrderCreatedConsumer consumer, DeadLetterRecorder deadLetters) {
-        return new RabbitListeners(consumer, deadLetters);
+    RabbitOrderEventListener rabbitListeners(OrderEventProcessor consumer, DeadLetterRecorder deadLetters) {
+        return new RabbitOrderEventListener(consumer, deadLetters);
     }
 }

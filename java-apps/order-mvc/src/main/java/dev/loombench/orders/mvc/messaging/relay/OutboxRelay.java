@@ -1,4 +1,4 @@
-package dev.loombench.orders.mvc.outbox;
+package dev.loombench.orders.mvc.messaging.relay;
 
 import java.util.List;
 import java.util.UUID;
@@ -26,7 +26,7 @@ public class OutboxRelay {
 
     private final TransactionTemplate transaction;
 
-    private final EventPublisher publisher;
+    private final OutboxPublisher publisher;
 
     private final int batchSize;
 
@@ -35,7 +35,7 @@ public class OutboxRelay {
     /** Failed polls since the last success: a broker outage logs one warning, not one per poll or row. */
     private final AtomicInteger failedPolls = new AtomicInteger();
 
-    public OutboxRelay(JdbcClient jdbc, TransactionTemplate transaction, EventPublisher publisher, int batchSize,
+    public OutboxRelay(JdbcClient jdbc, TransactionTemplate transaction, OutboxPublisher publisher, int batchSize,
             long pollIntervalMs) {
         this.jdbc = jdbc;
         this.transaction = transaction;

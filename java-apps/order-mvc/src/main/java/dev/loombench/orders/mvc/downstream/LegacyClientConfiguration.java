@@ -1,4 +1,4 @@
-package dev.loombench.orders.mvc.config;
+package dev.loombench.orders.mvc.downstream;
 
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;

@@ -1,4 +1,4 @@
-package dev.loombench.orders.mvc.outbox;
+package dev.loombench.orders.mvc.messaging.relay;
 
 import java.util.UUID;
 

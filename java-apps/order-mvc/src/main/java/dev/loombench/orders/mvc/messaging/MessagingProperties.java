@@ -1,4 +1,4 @@
-package dev.loombench.orders.mvc.config;
+package dev.loombench.orders.mvc.messaging;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
@@ -16,22 +16,6 @@ public record MessagingProperties(Broker broker, long consumerDelayMs, int maxAt
         }
         if (relayBatchSize < 1) {
             throw new IllegalArgumentException("ORDERS_RELAY_BATCH_SIZE must be at least 1, was " + relayBatchSize);
-        }
-    }
-
-    /** The value of {@code ORDERS_BROKER}; {@link #label()} is also what inbox and dead-letter rows record. */
-    public enum Broker {
-
-        NONE("none"), KAFKA("kafka"), RABBITMQ("rabbitmq");
-
-        private final String label;
-
-        Broker(String label) {
-            this.label = label;
-        }
-
-        public String label() {
-            return this.label;
         }
     }
 }

@@ -1,4 +1,4 @@
-package dev.loombench.orders.mvc.consumer;
+package dev.loombench.orders.mvc.messaging.kafka;
 
 import java.nio.charset.StandardCharsets;
 
@@ -6,6 +6,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 
 import org.springframework.kafka.annotation.KafkaListener;
+import dev.loombench.orders.mvc.messaging.consumer.DeadLetterRecorder;
+import dev.loombench.orders.mvc.messaging.consumer.OrderEventProcessor;
 
 /**
  * The Kafka listeners: one record at a time per container thread (concurrency
@@ -13,31 +15,31 @@ import org.springframework.kafka.annotation.KafkaListener;
  * i.e. after the database commit). Retries and the dead-letter topic are the container's error handler's (see
  * KafkaMessagingConfiguration).
  */
-public class KafkaListeners {
+public class KafkaOrderEventListener {
 
-    public static final String EVENTS_LISTENER = "orderEvents";
+    public static final String CONSUMER_ID = "orderEvents";
 
-    public static final String DEAD_LETTER_LISTENER = "orderEventDeadLetters";
+    public static final String DEAD_LETTER_CONSUMER_ID = "orderEventDeadLetters";
 
     /** Set by the dead-letter publisher: why the record was given up. */
     public static final String REASON_HEADER = "deadLetterReason";
 
-    private final OrderCreatedConsumer consumer;
+    private final OrderEventProcessor consumer;
 
     private final DeadLetterRecorder deadLetters;
 
-    public KafkaListeners(OrderCreatedConsumer consumer, DeadLetterRecorder deadLetters) {
+    public KafkaOrderEventListener(OrderEventProcessor consumer, DeadLetterRecorder deadLetters) {
         this.consumer = consumer;
         this.deadLetters = deadLetters;
     }
 
-    @KafkaListener(id = EVENTS_LISTENER, idIsGroup = false, topics = "${orders.kafka.topic}")
+    @KafkaListener(id = CONSUMER_ID, idIsGroup = false, topics = "${orders.kafka.topic}")
     public void onEvent(ConsumerRecord<String, String> record) {
         this.consumer.consume(record.value(), "kafka");
     }
 
     /** Its own group and container factory: a failure to record is retried here, never dead-lettered again. */
-    @KafkaListener(id = DEAD_LETTER_LISTENER, idIsGroup = false, topics = "${orders.kafka.dead-letter-topic}",
+    @KafkaListener(id = DEAD_LETTER_CONSUMER_ID, idIsGroup = false, topics = "${orders.kafka.dead-letter-topic}",
             groupId = "${spring.kafka.consumer.group-id}-dlt", concurrency = "1",
             containerFactory = "deadLetterKafkaListenerContainerFactory")
     public void onDeadLetter(ConsumerRecord<String, String> record) {
