@@ -11,10 +11,12 @@ import org.springframework.beans.DirectFieldAccessor;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.kafka.core.KafkaAdmin;
+import org.springframework.kafka.core.ProducerFactory;
 import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 import org.springframework.kafka.listener.MessageListenerContainer;
 import org.springframework.stereotype.Component;
 
+import dev.loombench.orders.domain.event.KafkaProducerSettings;
 import dev.loombench.orders.domain.runtime.LiveThreads;
 import dev.loombench.orders.domain.runtime.RuntimeSettings.MessagingSettings;
 import dev.loombench.orders.mvc.messaging.Broker;
@@ -27,8 +29,9 @@ import dev.loombench.orders.mvc.messaging.relay.OutboxRelay;
 
 /**
  * {@code runtime.messaging}: read from the running listener containers, the broker's topic metadata and the relay
- * and consumer beans. Attempts and backoff live inside the error handler / retry interceptor, which expose neither:
- * they are the values those were built from.
+ * and consumer beans and the Kafka producer factory. Attempts and backoff live inside the error handler / retry
+ * interceptor, which expose neither: they are the values those were built from. With {@code ORDERS_BROKER=none}
+ * no relay or consumer exists, and their settings are the configured ones.
  */
 @Component
 class MessagingInfo {
@@ -37,7 +40,7 @@ class MessagingInfo {
 
     private final KafkaTopics topics;
 
-    private final OrderEventProcessor consumer;
+    private final ObjectProvider<OrderEventProcessor> processor;
 
     private final ObjectProvider<OutboxRelay> relay;
 
@@ -47,16 +50,20 @@ class MessagingInfo {
 
     private final ObjectProvider<RabbitListenerEndpointRegistry> rabbitListeners;
 
-    MessagingInfo(MessagingProperties messaging, KafkaTopics topics, OrderEventProcessor consumer,
+    private final ObjectProvider<ProducerFactory<?, ?>> kafkaProducers;
+
+    MessagingInfo(MessagingProperties messaging, KafkaTopics topics, ObjectProvider<OrderEventProcessor> processor,
             ObjectProvider<OutboxRelay> relay, ObjectProvider<KafkaListenerEndpointRegistry> kafkaListeners,
-            ObjectProvider<KafkaAdmin> kafkaAdmin, ObjectProvider<RabbitListenerEndpointRegistry> rabbitListeners) {
+            ObjectProvider<KafkaAdmin> kafkaAdmin, ObjectProvider<RabbitListenerEndpointRegistry> rabbitListeners,
+            ObjectProvider<ProducerFactory<?, ?>> kafkaProducers) {
         this.messaging = messaging;
         this.topics = topics;
-        this.consumer = consumer;
+        this.processor = processor;
         this.relay = relay;
         this.kafkaListeners = kafkaListeners;
         this.kafkaAdmin = kafkaAdmin;
         this.rabbitListeners = rabbitListeners;
+        this.kafkaProducers = kafkaProducers;
     }
 
     MessagingSettings read() {
@@ -71,8 +78,10 @@ class MessagingInfo {
         OutboxRelay liveRelay = this.relay.getIfAvailable();
         int batchSize = (liveRelay != null) ? liveRelay.batchSize() : this.messaging.relayBatchSize();
         long pollIntervalMs = (liveRelay != null) ? liveRelay.pollIntervalMs() : this.messaging.relayPollIntervalMs();
+        OrderEventProcessor liveProcessor = this.processor.getIfAvailable();
+        long delayMs = (liveProcessor != null) ? liveProcessor.delayMs() : this.messaging.consumerDelayMs();
         return new MessagingSettings(broker.wireName(), partitions, concurrency, prefetch, null, batchSize,
-                pollIntervalMs, this.consumer.delayMs(), this.messaging.maxAttempts(), this.messaging.backoffMs());
+                pollIntervalMs, delayMs, this.messaging.maxAttempts(), this.messaging.backoffMs(), kafkaProducer());
     }
 
     /**
@@ -101,6 +110,13 @@ class MessagingInfo {
         // Boot's scheduler, which exists only for the relay (platform threads only without virtual threads).
         pools.put("relay-scheduler", LiveThreads.namedStartingWith("scheduling-"));
         return pools;
+    }
+
+    /** The live producer factory's values of the shared producer settings (Kafka only). */
+    private Map<String, Object> kafkaProducer() {
+        ProducerFactory<?, ?> producers = (this.messaging.broker() == Broker.KAFKA)
+                ? this.kafkaProducers.getIfAvailable() : null;
+        return (producers != null) ? KafkaProducerSettings.effective(producers.getConfigurationProperties()) : null;
     }
 
     /** What the broker reports for the topic; -1 when it cannot be asked (down). */

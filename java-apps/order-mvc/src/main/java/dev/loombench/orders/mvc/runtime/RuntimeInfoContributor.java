@@ -36,7 +36,9 @@ import dev.loombench.orders.domain.runtime.RuntimeSettings.DbPoolSettings;
 import dev.loombench.orders.domain.runtime.RuntimeSettings.HttpClientSettings;
 import dev.loombench.orders.domain.runtime.RuntimeSettings.LegacyClientSettings;
 import dev.loombench.orders.domain.runtime.RuntimeSettings.TomcatSettings;
+import dev.loombench.orders.domain.runtime.RuntimeSettings.WorkloadSettings;
 import dev.loombench.orders.domain.runtime.RuntimeSettings;
+import dev.loombench.orders.mvc.downstream.CustomerClient;
 
 /**
  * {@code /actuator/info} → {@code runtime}: what the live beans actually run with, read at request time, so a
@@ -55,19 +57,22 @@ class RuntimeInfoContributor implements InfoContributor {
 
     private final LegacyCustomerClient legacyClient;
 
+    private final CustomerClient customerClient;
+
     private final MessagingInfo messaging;
 
     private final String variant;
 
     RuntimeInfoContributor(ApplicationContext context, DataSource dataSource,
             PoolingHttpClientConnectionManager connectionManager, CloseableHttpClient httpClient,
-            LegacyCustomerClient legacyClient, MessagingInfo messaging,
+            LegacyCustomerClient legacyClient, CustomerClient customerClient, MessagingInfo messaging,
             @Value("${orders.variant}") String variant) {
         this.context = context;
         this.dataSource = dataSource;
         this.connectionManager = connectionManager;
         this.httpClient = httpClient;
         this.legacyClient = legacyClient;
+        this.customerClient = customerClient;
         this.messaging = messaging;
         this.variant = variant;
     }
@@ -77,7 +82,8 @@ class RuntimeInfoContributor implements InfoContributor {
         ProtocolHandler protocol = tomcatProtocol();
         builder.withDetail("runtime", new RuntimeSettings(this.variant, "tomcat", runsOnVirtualThreads(protocol),
                 tomcat(protocol), null, dbPool(), httpClient(), LegacyClientSettings.of(this.legacyClient),
-                JvmSettings.current(), liveThreads(protocol), this.messaging.read()));
+                JvmSettings.current(), liveThreads(protocol), this.messaging.read(),
+                new WorkloadSettings(this.customerClient.delayMs(), this.legacyClient.stripes())));
     }
 
     private ProtocolHandler tomcatProtocol() {

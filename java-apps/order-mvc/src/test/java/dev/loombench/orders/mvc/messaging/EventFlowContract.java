@@ -3,7 +3,14 @@ package dev.loombench.orders.mvc.messaging;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.stream.Collectors;
+
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -13,6 +20,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.test.context.DynamicPropertyRegistry;
 
+import dev.loombench.orders.domain.event.EventMeters;
 import dev.loombench.orders.domain.testing.Await;
 import dev.loombench.orders.domain.testing.ContractFixtures;
 import dev.loombench.orders.domain.testing.CountingInventory;
@@ -48,6 +56,9 @@ public abstract class EventFlowContract {
 
     @Autowired
     private ThreadProbes threads;
+
+    @Autowired
+    private MeterRegistry meters;
 
     /** The broker's label as the inbox and dead letters record it. */
     protected abstract String broker();
@@ -147,6 +158,7 @@ public abstract class EventFlowContract {
     @Test
     void transientFailureIsRetriedMaxAttemptsTimesThenDeadLettered() {
         int callsBefore = INVENTORY.calls(FAILING_PRODUCT_ID);
+        long failedBefore = consumerAttempts(EventMeters.FAILED);
         Created order = post(FAILING_PRODUCT_ID);
         Await.until("dead letter of " + order.eventId(), () -> !tables().deadLettersOf(order.eventId()).isEmpty());
 
@@ -156,6 +168,8 @@ public abstract class EventFlowContract {
             assertThat(letter.payload()).isEqualTo(tables().outbox(order.id()).get(0).payload());
         });
         assertThat(INVENTORY.calls(FAILING_PRODUCT_ID) - callsBefore).isEqualTo(MAX_ATTEMPTS);
+        // The consumer timer counts attempts, as order-webflux's does (other tests' failures may add to it).
+        assertThat(consumerAttempts(EventMeters.FAILED) - failedBefore).isGreaterThanOrEqualTo(MAX_ATTEMPTS);
         assertThat(tables().inbox(order.eventId())).isEmpty();
         assertThat(tables().projection(order.id())).isEmpty();
     }
@@ -180,6 +194,37 @@ public abstract class EventFlowContract {
         Created order = post(345);
         Await.until("inbox row of " + order.eventId(), () -> tables().inbox(order.eventId()).isPresent());
         assertThat(utf8(server().get("/actuator/prometheus"))).contains(expectedMetrics());
+    }
+
+    /** The same meter names and tag keys as order-webflux (EventMeters), and they count what happened. */
+    @Test
+    void eventMetersAreTheSharedSetAndCountTheConsumedEvent() {
+        long processedBefore = consumerAttempts(EventMeters.PROCESSED);
+        Created order = post(346);
+        Await.until("inbox row of " + order.eventId(), () -> tables().inbox(order.eventId()).isPresent());
+
+        Map<String, Set<String>> tagKeys = this.meters.getMeters()
+            .stream()
+            .filter((meter) -> meter.getId().getName().startsWith("orders."))
+            .collect(Collectors.groupingBy((meter) -> meter.getId().getName(), Collectors.flatMapping(
+                    (Meter meter) -> meter.getId().getTags().stream().map(Tag::getKey), Collectors.toSet())));
+        assertThat(tagKeys).isEqualTo(EventMeters.TAG_KEYS.entrySet()
+            .stream()
+            .collect(Collectors.toMap(Map.Entry::getKey, (entry) -> Set.copyOf(entry.getValue()))));
+        assertThat(consumerAttempts(EventMeters.PROCESSED) - processedBefore).isGreaterThanOrEqualTo(1);
+        assertThat(this.meters.get(EventMeters.RELAY_PUBLISHED).counter().count()).isGreaterThanOrEqualTo(1);
+        String prometheus = utf8(server().get("/actuator/prometheus"));
+        assertThat(prometheus).contains("orders_consumer_events_seconds_count{broker=\"" + broker()
+                + "\",outcome=\"processed\"}", "orders_consumer_in_flight", "orders_relay_published_total",
+                "orders_relay_failures_total");
+    }
+
+    private long consumerAttempts(String outcome) {
+        return this.meters.get(EventMeters.CONSUMER_EVENTS)
+            .tag(EventMeters.BROKER, broker())
+            .tag(EventMeters.OUTCOME, outcome)
+            .timer()
+            .count();
     }
 
     @Test

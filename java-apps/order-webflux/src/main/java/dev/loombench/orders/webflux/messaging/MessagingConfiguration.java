@@ -9,6 +9,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.transaction.reactive.TransactionalOperator;
 
+import dev.loombench.orders.domain.event.EventMeters;
 import dev.loombench.orders.webflux.downstream.InventoryClient;
 import dev.loombench.orders.webflux.messaging.consumer.ConsumerDrain;
 import dev.loombench.orders.webflux.messaging.consumer.DeadLetterRecorder;
@@ -42,7 +43,7 @@ class MessagingConfiguration {
     @Bean
     InFlightLimiter inFlightLimiter(MessagingProperties properties, MeterRegistry meters) {
         InFlightLimiter limiter = new InFlightLimiter(properties.consumer().maxInFlight());
-        Gauge.builder("orders.consumer.in.flight", limiter, InFlightLimiter::inFlight)
+        Gauge.builder(EventMeters.CONSUMER_IN_FLIGHT, limiter, InFlightLimiter::inFlight)
             .description("Consumed events being processed right now (at most ORDERS_CONSUMER_MAX_IN_FLIGHT)")
             .register(meters);
         return limiter;

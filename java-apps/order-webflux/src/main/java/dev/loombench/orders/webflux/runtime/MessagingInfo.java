@@ -26,6 +26,7 @@ final class MessagingInfo {
                 (limiter != null) ? limiter.maxInFlight() : properties.consumer().maxInFlight(),
                 (relay != null) ? relay.batchSize() : properties.relay().batchSize(),
                 (relay != null) ? relay.pollInterval().toMillis() : properties.relay().pollIntervalMs(),
-                consumer.delayMs(), consumer.maxAttempts(), consumer.backoffMs());
+                consumer.delayMs(), consumer.maxAttempts(), consumer.backoffMs(),
+                (broker != null) ? broker.kafkaProducer() : null);
     }
 }

@@ -1,18 +1,16 @@
 package dev.loombench.orders.mvc.messaging.consumer;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.stereotype.Component;
 
 import dev.loombench.orders.domain.event.EventSql;
 import dev.loombench.orders.domain.event.OrderEventCodec;
 
 /** One {@code dead_letters} row per message that reached the dead-letter topic or queue. */
-@Component
 public class DeadLetterRecorder {
 
     private final JdbcClient jdbc;
 
-    DeadLetterRecorder(JdbcClient jdbc) {
+    public DeadLetterRecorder(JdbcClient jdbc) {
         this.jdbc = jdbc;
     }
 

@@ -9,6 +9,7 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.kafka.autoconfigure.ConcurrentKafkaListenerContainerFactoryConfigurer;
+import org.springframework.boot.kafka.autoconfigure.DefaultKafkaProducerFactoryCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
@@ -20,6 +21,7 @@ import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.kafka.listener.ListenerExecutionFailedException;
 import org.springframework.util.backoff.FixedBackOff;
 
+import dev.loombench.orders.domain.event.KafkaProducerSettings;
 import dev.loombench.orders.domain.event.PoisonMessageException;
 import dev.loombench.orders.mvc.messaging.MessagingProperties;
 import dev.loombench.orders.mvc.messaging.consumer.DeadLetterRecorder;
@@ -30,12 +32,18 @@ import dev.loombench.orders.mvc.messaging.relay.OutboxPublisher;
 
 /**
  * {@code ORDERS_BROKER=kafka}: the topics (created by KafkaAdmin at start), the relay's publisher, the listeners and
- * their error handling. Producer, consumer and container settings are Boot's {@code spring.kafka.*} in
- * application.properties; Boot also puts the containers on virtual threads when {@code ORDERS_VIRTUAL_THREADS=true}.
+ * their error handling. Consumer and container settings are Boot's {@code spring.kafka.*} in application.properties,
+ * the producer's are order-domain's {@link KafkaProducerSettings}, shared with order-webflux; Boot also puts the containers on virtual threads when {@code ORDERS_VIRTUAL_THREADS=true}.
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnProperty(name = "orders.messaging.broker", havingValue = "kafka")
 class KafkaMessagingConfiguration {
+
+    /** The producer settings every variant shares (order-domain), over whatever spring.kafka.producer.* says. */
+    @Bean
+    DefaultKafkaProducerFactoryCustomizer sharedProducerSettings() {
+        return (factory) -> factory.updateConfigs(KafkaProducerSettings.PROPERTIES);
+    }
 
     @Bean
     NewTopic orderEventsTopic(KafkaTopics topics) {

@@ -24,18 +24,18 @@ public class KafkaOrderEventListener {
     /** Set by the dead-letter publisher: why the record was given up. */
     public static final String REASON_HEADER = "deadLetterReason";
 
-    private final OrderEventProcessor consumer;
+    private final OrderEventProcessor processor;
 
     private final DeadLetterRecorder deadLetters;
 
-    public KafkaOrderEventListener(OrderEventProcessor consumer, DeadLetterRecorder deadLetters) {
-        this.consumer = consumer;
+    public KafkaOrderEventListener(OrderEventProcessor processor, DeadLetterRecorder deadLetters) {
+        this.processor = processor;
         this.deadLetters = deadLetters;
     }
 
     @KafkaListener(id = CONSUMER_ID, idIsGroup = false, topics = "${orders.kafka.topic}")
     public void onEvent(ConsumerRecord<String, String> record) {
-        this.consumer.consume(record.value(), "kafka");
+        this.processor.process(record.value());
     }
 
     /** Its own group and container factory: a failure to record is retried here, never dead-lettered again. */

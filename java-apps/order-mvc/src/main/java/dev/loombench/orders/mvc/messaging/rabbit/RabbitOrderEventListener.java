@@ -21,18 +21,18 @@ public class RabbitOrderEventListener {
 
     public static final String DEAD_LETTER_CONSUMER_ID = "orderCreatedDeadLetters";
 
-    private final OrderEventProcessor consumer;
+    private final OrderEventProcessor processor;
 
     private final DeadLetterRecorder deadLetters;
 
-    public RabbitOrderEventListener(OrderEventProcessor consumer, DeadLetterRecorder deadLetters) {
-        this.consumer = consumer;
+    public RabbitOrderEventListener(OrderEventProcessor processor, DeadLetterRecorder deadLetters) {
+        this.processor = processor;
         this.deadLetters = deadLetters;
     }
 
     @RabbitListener(id = CONSUMER_ID, queues = "${orders.rabbit.queue}")
     public void onEvent(Message message) {
-        this.consumer.consume(new String(message.getBody(), StandardCharsets.UTF_8), "rabbitmq");
+        this.processor.process(new String(message.getBody(), StandardCharsets.UTF_8));
     }
 
     /** Its own container factory: a failure to record is retried here, never rejected into oblivion. */

@@ -8,7 +8,7 @@ public interface OutboxPublisher {
 
     /**
      * How long a batch may wait for its acknowledgements before the relay gives it up; above the Kafka producer's
-     * {@code delivery.timeout.ms} (application.properties), so a Kafka send fails on its own first.
+     * {@code delivery.timeout.ms} (order-domain's {@code KafkaProducerSettings}), so a Kafka send fails on its own first.
      */
     Duration ACK_TIMEOUT = Duration.ofSeconds(15);
 

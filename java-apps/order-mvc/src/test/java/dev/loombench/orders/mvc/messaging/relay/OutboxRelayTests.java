@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -16,6 +17,7 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.transaction.support.TransactionTemplate;
 
+import dev.loombench.orders.domain.event.EventMeters;
 import dev.loombench.orders.mvc.testsupport.EventTables;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -39,7 +41,8 @@ class OutboxRelayTests {
     void failedPublishRollsBackAndALaterPollPublishesWithOneWarningPerOutage(CapturedOutput output) {
         List<UUID> mine = insertRows(2);
         SwitchablePublisher broker = new SwitchablePublisher();
-        OutboxRelay relay = new OutboxRelay(this.jdbc, this.transaction, broker, 10_000, 50);
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        OutboxRelay relay = new OutboxRelay(this.jdbc, this.transaction, broker, 10_000, 50, meters);
 
         broker.down = true;
         relay.poll();
@@ -48,11 +51,16 @@ class OutboxRelayTests {
         assertThat(mine).allSatisfy((id) -> assertThat(tables().published(id)).isFalse());
         assertThat(broker.attempted(mine)).isEqualTo(3);
         assertThat(output.getAll().split("Outbox relay could not publish to test-broker", -1)).hasSize(2);
+        assertThat(meters.get(EventMeters.RELAY_FAILURES).counter().count()).isEqualTo(3);
+        assertThat(meters.get(EventMeters.RELAY_PUBLISHED).counter().count()).isZero();
 
         broker.down = false;
         relay.poll();
         assertThat(mine).allSatisfy((id) -> assertThat(tables().published(id)).isTrue());
         assertThat(output.getAll()).contains("Outbox relay publishes to test-broker again after 3 failed polls");
+        // The shared outbox may hold other classes' rows too: at least this test's were counted.
+        assertThat(meters.get(EventMeters.RELAY_PUBLISHED).counter().count()).isGreaterThanOrEqualTo(mine.size());
+        assertThat(meters.get(EventMeters.RELAY_FAILURES).counter().count()).isEqualTo(3);
 
         // Published rows are never claimed again.
         int attempts = broker.attempted(mine);
@@ -64,7 +72,7 @@ class OutboxRelayTests {
     void fullBatchPollsAgainAtOnce() {
         List<UUID> mine = insertRows(5);
         SwitchablePublisher broker = new SwitchablePublisher();
-        new OutboxRelay(this.jdbc, this.transaction, broker, 2, 60_000).poll();
+        new OutboxRelay(this.jdbc, this.transaction, broker, 2, 60_000, new SimpleMeterRegistry()).poll();
         assertThat(mine).allSatisfy((id) -> assertThat(tables().published(id)).isTrue());
         assertThat(broker.batchSizes).allSatisfy((size) -> assertThat(size).isLessThanOrEqualTo(2));
         assertThat(broker.batchSizes.size()).isGreaterThanOrEqualTo(3);

@@ -17,6 +17,7 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.transaction.reactive.TransactionalOperator;
 
+import dev.loombench.orders.domain.event.EventMeters;
 import dev.loombench.orders.domain.event.EventSql;
 import dev.loombench.orders.webflux.messaging.MessagingProperties;
 
@@ -29,7 +30,7 @@ import dev.loombench.orders.webflux.messaging.MessagingProperties;
  * <p>
  * One loop per app, running on whatever thread completes each step (R2DBC's and the broker client's); nothing here
  * blocks, the publishers keep their blocking calls off the event loops themselves. Counters:
- * {@code orders.relay.published} (rows) and {@code orders.relay.failures} (rounds rolled back).
+ * {@link EventMeters#RELAY_PUBLISHED} (rows) and {@link EventMeters#RELAY_FAILURES} (rounds rolled back).
  */
 public class OutboxRelay implements SmartLifecycle {
 
@@ -64,10 +65,10 @@ public class OutboxRelay implements SmartLifecycle {
         this.publisher = publisher;
         this.batchSize = settings.batchSize();
         this.pollInterval = settings.pollInterval();
-        this.published = Counter.builder("orders.relay.published")
+        this.published = Counter.builder(EventMeters.RELAY_PUBLISHED)
             .description("Outbox rows published and marked")
             .register(meters);
-        this.failures = Counter.builder("orders.relay.failures")
+        this.failures = Counter.builder(EventMeters.RELAY_FAILURES)
             .description("Relay rounds rolled back (broker or database failure); their rows are retried")
             .register(meters);
     }
