@@ -12,7 +12,6 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.http.client.HttpComponentsClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 
-import dev.loombench.orders.mvc.downstream.DownstreamProperties;
 
 /**
  * One explicit Apache HttpClient 5 pool for both downstream services (same host, so one route): its size is a
@@ -22,7 +21,7 @@ import dev.loombench.orders.mvc.downstream.DownstreamProperties;
 class DownstreamHttpConfiguration {
 
     @Bean(destroyMethod = "close")
-    PoolingHttpClientConnectionManager downstreamConnectionManager(DownstreamProperties properties) {
+    PoolingHttpClientConnectionManager downstreamConnectionManager(HttpClientProperties properties) {
         return PoolingHttpClientConnectionManagerBuilder.create()
             .setMaxConnTotal(properties.maxConnections())
             .setMaxConnPerRoute(properties.maxConnections())
@@ -31,7 +30,7 @@ class DownstreamHttpConfiguration {
 
     @Bean(destroyMethod = "close")
     CloseableHttpClient downstreamHttpClient(PoolingHttpClientConnectionManager downstreamConnectionManager,
-            DownstreamProperties properties) {
+            HttpClientProperties properties) {
         RequestConfig requests = RequestConfig.custom()
             .setConnectionRequestTimeout(Timeout.ofMilliseconds(properties.acquireTimeoutMs()))
             .setResponseTimeout(Timeout.ofMilliseconds(properties.responseTimeoutMs()))
@@ -52,7 +51,7 @@ class DownstreamHttpConfiguration {
             DownstreamProperties properties) {
         return builder.clone()
             .requestFactory(new HttpComponentsClientHttpRequestFactory(downstreamHttpClient))
-            .baseUrl(properties.baseUrl())
+            .baseUrl(properties.url())
             .build();
     }
 }

@@ -4,8 +4,6 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 import dev.loombench.orders.domain.customer.LegacyCustomerClient;
-import dev.loombench.orders.mvc.downstream.DownstreamProperties;
-import dev.loombench.orders.mvc.downstream.LegacyProperties;
 
 /**
  * The shared domain {@link LegacyCustomerClient}: the same downstream and delay as the pooled clients, its own
@@ -15,8 +13,9 @@ import dev.loombench.orders.mvc.downstream.LegacyProperties;
 class LegacyClientConfiguration {
 
     @Bean
-    LegacyCustomerClient legacyCustomerClient(DownstreamProperties downstream, LegacyProperties legacy) {
-        return new LegacyCustomerClient(downstream.baseUrl(), downstream.delayMs(), legacy.stripes(),
-                downstream.responseTimeoutMs());
+    LegacyCustomerClient legacyCustomerClient(DownstreamProperties downstream, HttpClientProperties httpClient,
+            LegacyProperties legacy) {
+        return new LegacyCustomerClient(downstream.url(), downstream.delayMs(), legacy.stripes(),
+                httpClient.responseTimeoutMs());
     }
 }

@@ -83,7 +83,7 @@ public abstract class EventFlowContract {
         registry.add("ORDERS_CONSUMER_DELAY_MS", () -> "0");
         registry.add("ORDERS_RELAY_POLL_INTERVAL_MS", () -> "25");
         registry.add("ORDERS_RELAY_BATCH_SIZE", () -> "50");
-        registry.add("orders.downstream.base-url", INVENTORY::baseUrl);
+        registry.add("orders.downstream.url", INVENTORY::baseUrl);
     }
 
     /** A suffix that makes topic, queue and group names private to one test class run. */

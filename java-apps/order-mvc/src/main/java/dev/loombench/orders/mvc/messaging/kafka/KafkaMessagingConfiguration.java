@@ -26,8 +26,6 @@ import dev.loombench.orders.domain.event.PoisonMessageException;
 import dev.loombench.orders.mvc.messaging.MessagingProperties;
 import dev.loombench.orders.mvc.messaging.consumer.DeadLetterRecorder;
 import dev.loombench.orders.mvc.messaging.consumer.OrderEventProcessor;
-import dev.loombench.orders.mvc.messaging.kafka.KafkaOrderEventListener;
-import dev.loombench.orders.mvc.messaging.kafka.KafkaOutboxPublisher;
 import dev.loombench.orders.mvc.messaging.relay.OutboxPublisher;
 
 /**

@@ -24,8 +24,6 @@ import dev.loombench.orders.domain.event.PoisonMessageException;
 import dev.loombench.orders.mvc.messaging.MessagingProperties;
 import dev.loombench.orders.mvc.messaging.consumer.DeadLetterRecorder;
 import dev.loombench.orders.mvc.messaging.consumer.OrderEventProcessor;
-import dev.loombench.orders.mvc.messaging.rabbit.RabbitOrderEventListener;
-import dev.loombench.orders.mvc.messaging.rabbit.RabbitOutboxPublisher;
 import dev.loombench.orders.mvc.messaging.relay.OutboxPublisher;
 
 /**
