@@ -56,14 +56,16 @@ public record RuntimeSettings(String variant, String server, boolean virtualThre
      * {@code broker} is {@code none}, {@code kafka} or {@code rabbitmq}. {@code partitions} applies to Kafka only,
      * {@code prefetch} to RabbitMQ only, {@code listenerConcurrency} to whichever broker is active (null for
      * {@code none}), {@code maxInFlight} to WebFlux only; a key that does not apply is null. The relay and consumer
-     * settings are reported for every broker, {@code none} included. {@code kafkaProducer} is the live producer
-     * factory's value of every key of {@link KafkaProducerSettings#PROPERTIES} (Kafka only).
+     * settings are reported for every broker, {@code none} included ({@code relayAckTimeoutMs} is
+     * {@link dev.loombench.orders.domain.event.RelaySettings#ACK_TIMEOUT} as the live relay holds it).
+     * {@code kafkaProducer} is the live producer factory's value of every key of {@link KafkaProducerSettings#PROPERTIES} (Kafka only).
      */
     @JsonPropertyOrder({"broker", "partitions", "listenerConcurrency", "prefetch", "maxInFlight", "relayBatchSize",
-            "relayPollIntervalMs", "consumerDelayMs", "maxAttempts", "backoffMs", "kafkaProducer"})
+            "relayPollIntervalMs", "relayAckTimeoutMs", "consumerDelayMs", "maxAttempts", "backoffMs",
+            "kafkaProducer"})
     public record MessagingSettings(String broker, Integer partitions, Integer listenerConcurrency, Integer prefetch,
-            Integer maxInFlight, int relayBatchSize, long relayPollIntervalMs, long consumerDelayMs, int maxAttempts,
-            long backoffMs, Map<String, Object> kafkaProducer) {
+            Integer maxInFlight, int relayBatchSize, long relayPollIntervalMs, long relayAckTimeoutMs,
+            long consumerDelayMs, int maxAttempts, long backoffMs, Map<String, Object> kafkaProducer) {
     }
 
     /**

@@ -17,6 +17,7 @@ import org.springframework.kafka.listener.MessageListenerContainer;
 import org.springframework.stereotype.Component;
 
 import dev.loombench.orders.domain.event.KafkaProducerSettings;
+import dev.loombench.orders.domain.event.RelaySettings;
 import dev.loombench.orders.domain.runtime.LiveThreads;
 import dev.loombench.orders.domain.runtime.RuntimeSettings.MessagingSettings;
 import dev.loombench.orders.mvc.messaging.Broker;
@@ -78,10 +79,12 @@ class MessagingInfo {
         OutboxRelay liveRelay = this.relay.getIfAvailable();
         int batchSize = (liveRelay != null) ? liveRelay.batchSize() : this.messaging.relayBatchSize();
         long pollIntervalMs = (liveRelay != null) ? liveRelay.pollIntervalMs() : this.messaging.relayPollIntervalMs();
+        long ackTimeoutMs = ((liveRelay != null) ? liveRelay.ackTimeout() : RelaySettings.ACK_TIMEOUT).toMillis();
         OrderEventProcessor liveProcessor = this.processor.getIfAvailable();
         long delayMs = (liveProcessor != null) ? liveProcessor.delayMs() : this.messaging.consumerDelayMs();
         return new MessagingSettings(broker.wireName(), partitions, concurrency, prefetch, null, batchSize,
-                pollIntervalMs, delayMs, this.messaging.maxAttempts(), this.messaging.backoffMs(), kafkaProducer());
+                pollIntervalMs, ackTimeoutMs, delayMs, this.messaging.maxAttempts(), this.messaging.backoffMs(),
+                kafkaProducer());
     }
 
     /**
@@ -145,7 +148,8 @@ class MessagingInfo {
     /** SimpleMessageListenerContainer has no getters for these: read its fields. */
     private Integer rabbitField(String field) {
         RabbitListenerEndpointRegistry registry = this.rabbitListeners.getIfAvailable();
-        Object container = (registry != null) ? registry.getListenerContainer(RabbitOrderEventListener.CONSUMER_ID) : null;
+        Object container = (registry != null)
+                ? registry.getListenerContainer(RabbitOrderEventListener.CONSUMER_ID) : null;
         return (container != null) ? (Integer) new DirectFieldAccessor(container).getPropertyValue(field) : null;
     }
 }

@@ -10,6 +10,7 @@ import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.transaction.reactive.TransactionalOperator;
 
 import dev.loombench.orders.domain.event.EventMeters;
+import dev.loombench.orders.domain.event.RelaySettings;
 import dev.loombench.orders.webflux.downstream.InventoryClient;
 import dev.loombench.orders.webflux.messaging.consumer.ConsumerDrain;
 import dev.loombench.orders.webflux.messaging.consumer.DeadLetterRecorder;
@@ -30,7 +31,7 @@ class MessagingConfiguration {
     @Bean
     OutboxRelay outboxRelay(DatabaseClient database, TransactionalOperator transaction, OutboxPublisher publisher,
             MessagingProperties properties, MeterRegistry meters) {
-        return new OutboxRelay(database, transaction, publisher, properties.relay(), meters);
+        return new OutboxRelay(database, transaction, publisher, properties.relay(), RelaySettings.ACK_TIMEOUT, meters);
     }
 
     @Bean

@@ -140,6 +140,8 @@ public abstract class EventFlowContract {
         assertThat(messaging.path("maxInFlight").asInt()).isEqualTo(16);
         assertThat(messaging.path("relayBatchSize").asInt()).isEqualTo(50);
         assertThat(messaging.path("relayPollIntervalMs").asLong()).isEqualTo(40);
+        // order-domain's RelaySettings.ACK_TIMEOUT, the same in every variant (order-mvc's tests expect it too).
+        assertThat(messaging.path("relayAckTimeoutMs").asLong()).isEqualTo(15000);
         assertThat(messaging.path("consumerDelayMs").asLong()).isEqualTo(5);
         assertThat(messaging.path("maxAttempts").asInt()).isEqualTo(2);
         assertThat(messaging.path("backoffMs").asLong()).isEqualTo(30);

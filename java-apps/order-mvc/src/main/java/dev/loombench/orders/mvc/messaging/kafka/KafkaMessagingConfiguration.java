@@ -23,15 +23,16 @@ import org.springframework.util.backoff.FixedBackOff;
 
 import dev.loombench.orders.domain.event.KafkaProducerSettings;
 import dev.loombench.orders.domain.event.PoisonMessageException;
+import dev.loombench.orders.domain.event.RelaySettings;
 import dev.loombench.orders.mvc.messaging.MessagingProperties;
 import dev.loombench.orders.mvc.messaging.consumer.DeadLetterRecorder;
 import dev.loombench.orders.mvc.messaging.consumer.OrderEventProcessor;
-import dev.loombench.orders.mvc.messaging.relay.OutboxPublisher;
 
 /**
  * {@code ORDERS_BROKER=kafka}: the topics (created by KafkaAdmin at start), the relay's publisher, the listeners and
  * their error handling. Consumer and container settings are Boot's {@code spring.kafka.*} in application.properties,
- * the producer's are order-domain's {@link KafkaProducerSettings}, shared with order-webflux; Boot also puts the containers on virtual threads when {@code ORDERS_VIRTUAL_THREADS=true}.
+ * the producer's are order-domain's {@link KafkaProducerSettings}, shared with order-webflux; Boot also puts the
+ * containers on virtual threads when {@code ORDERS_VIRTUAL_THREADS=true}.
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnProperty(name = "orders.messaging.broker", havingValue = "kafka")
@@ -87,7 +88,7 @@ class KafkaMessagingConfiguration {
 
     @Bean
     KafkaOutboxPublisher kafkaPublisher(KafkaTemplate<String, String> kafka, KafkaTopics topics) {
-        return new KafkaOutboxPublisher(kafka, topics.topic(), OutboxPublisher.ACK_TIMEOUT);
+        return new KafkaOutboxPublisher(kafka, topics.topic(), RelaySettings.ACK_TIMEOUT);
     }
 
     @Bean

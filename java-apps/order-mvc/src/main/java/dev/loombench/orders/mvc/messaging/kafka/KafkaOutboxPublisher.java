@@ -61,6 +61,11 @@ public class KafkaOutboxPublisher implements OutboxPublisher {
     }
 
     @Override
+    public Duration ackTimeout() {
+        return this.ackTimeout;
+    }
+
+    @Override
     public String broker() {
         return "kafka";
     }

@@ -21,10 +21,10 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.util.backoff.FixedBackOff;
 
 import dev.loombench.orders.domain.event.PoisonMessageException;
+import dev.loombench.orders.domain.event.RelaySettings;
 import dev.loombench.orders.mvc.messaging.MessagingProperties;
 import dev.loombench.orders.mvc.messaging.consumer.DeadLetterRecorder;
 import dev.loombench.orders.mvc.messaging.consumer.OrderEventProcessor;
-import dev.loombench.orders.mvc.messaging.relay.OutboxPublisher;
 
 /**
  * {@code ORDERS_BROKER=rabbitmq}: the topology (declared by RabbitAdmin on every connect), the relay's publisher,
@@ -83,7 +83,7 @@ class RabbitMessagingConfiguration {
 
     @Bean
     RabbitOutboxPublisher rabbitPublisher(RabbitTemplate rabbit, RabbitTopology topology) {
-        return new RabbitOutboxPublisher(rabbit, topology.exchange(), topology.routingKey(), OutboxPublisher.ACK_TIMEOUT);
+        return new RabbitOutboxPublisher(rabbit, topology.exchange(), topology.routingKey(), RelaySettings.ACK_TIMEOUT);
     }
 
     @Bean

@@ -59,6 +59,11 @@ public class RabbitOutboxPublisher implements OutboxPublisher {
     }
 
     @Override
+    public Duration ackTimeout() {
+        return this.ackTimeout;
+    }
+
+    @Override
     public String broker() {
         return "rabbitmq";
     }

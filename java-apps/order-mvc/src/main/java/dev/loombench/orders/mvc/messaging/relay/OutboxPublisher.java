@@ -6,11 +6,8 @@ import java.util.List;
 /** Sends outbox rows to the broker. */
 public interface OutboxPublisher {
 
-    /**
-     * How long a batch may wait for its acknowledgements before the relay gives it up; above the Kafka producer's
-     * {@code delivery.timeout.ms} (order-domain's {@code KafkaProducerSettings}), so a Kafka send fails on its own first.
-     */
-    Duration ACK_TIMEOUT = Duration.ofSeconds(15);
+    /** How long {@link #publish} waits for the acknowledgements: order-domain's {@code RelaySettings.ACK_TIMEOUT}. */
+    Duration ackTimeout();
 
     /**
      * Returns only once the broker has acknowledged every row; throws if any row was not acknowledged (refused,

@@ -1,5 +1,6 @@
 package dev.loombench.orders.mvc.messaging.relay;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -65,6 +66,10 @@ public class OutboxRelay {
 
     public long pollIntervalMs() {
         return this.pollIntervalMs;
+    }
+
+    public Duration ackTimeout() {
+        return this.publisher.ackTimeout();
     }
 
     @Scheduled(fixedDelayString = "${orders.messaging.relay-poll-interval-ms}")

@@ -70,7 +70,8 @@ class KafkaEventFlowTests extends EventFlowContract {
     @Override
     protected String[] expectedMessagingInfo() {
         return new String[] { "\"messaging\":{\"broker\":\"kafka\",\"partitions\":3,\"listenerConcurrency\":2,",
-                "\"relayBatchSize\":50,\"relayPollIntervalMs\":25,\"consumerDelayMs\":0,\"maxAttempts\":3,"
+                "\"relayBatchSize\":50,\"relayPollIntervalMs\":25,\"relayAckTimeoutMs\":15000,\"consumerDelayMs\":0,"
+                        + "\"maxAttempts\":3,"
                         + "\"backoffMs\":20,",
                 // design.md's one producer set, spelled out: both apps' Kafka tests expect exactly this.
                 "\"kafkaProducer\":{\"acks\":\"all\",\"enable.idempotence\":true,\"max.block.ms\":5000,"

@@ -1,5 +1,6 @@
 package dev.loombench.orders.mvc.messaging.relay;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -100,6 +101,11 @@ class OutboxRelayTests {
         final List<UUID> offered = new CopyOnWriteArrayList<>();
 
         final List<Integer> batchSizes = new CopyOnWriteArrayList<>();
+
+        @Override
+        public Duration ackTimeout() {
+            return Duration.ofSeconds(1);
+        }
 
         @Override
         public void publish(List<OutboxRow> rows) {

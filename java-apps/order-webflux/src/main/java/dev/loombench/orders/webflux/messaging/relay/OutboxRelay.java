@@ -34,9 +34,6 @@ import dev.loombench.orders.webflux.messaging.MessagingProperties;
  */
 public class OutboxRelay implements SmartLifecycle {
 
-    /** Upper bound on one batch's acknowledgements; a broker that is away fails the round instead of holding it. */
-    static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(30);
-
     private static final Log logger = LogFactory.getLog(OutboxRelay.class);
 
     private final DatabaseClient database;
@@ -49,6 +46,9 @@ public class OutboxRelay implements SmartLifecycle {
 
     private final Duration pollInterval;
 
+    /** Upper bound on one batch's acknowledgements; a broker that is away fails the round instead of holding it. */
+    private final Duration ackTimeout;
+
     /** Set from the first failed round to the next successful one: one WARN per outage, not one per poll. */
     private final AtomicBoolean failing = new AtomicBoolean();
 
@@ -59,12 +59,13 @@ public class OutboxRelay implements SmartLifecycle {
     private volatile Disposable loop;
 
     public OutboxRelay(DatabaseClient database, TransactionalOperator transaction, OutboxPublisher publisher,
-            MessagingProperties.Relay settings, MeterRegistry meters) {
+            MessagingProperties.Relay settings, Duration ackTimeout, MeterRegistry meters) {
         this.database = database;
         this.transaction = transaction;
         this.publisher = publisher;
         this.batchSize = settings.batchSize();
         this.pollInterval = settings.pollInterval();
+        this.ackTimeout = ackTimeout;
         this.published = Counter.builder(EventMeters.RELAY_PUBLISHED)
             .description("Outbox rows published and marked")
             .register(meters);
@@ -79,6 +80,10 @@ public class OutboxRelay implements SmartLifecycle {
 
     public Duration pollInterval() {
         return this.pollInterval;
+    }
+
+    public Duration ackTimeout() {
+        return this.ackTimeout;
     }
 
     @Override
@@ -124,7 +129,7 @@ public class OutboxRelay implements SmartLifecycle {
             return Mono.just(0);
         }
         return this.publisher.publish(rows)
-            .timeout(PUBLISH_TIMEOUT)
+            .timeout(this.ackTimeout)
             .then(markPublished(rows))
             .thenReturn(rows.size());
     }
