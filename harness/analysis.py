@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from harness.errors import ResultsError
+from harness.level_id import LEVEL_POINT_COLUMNS
 from harness.results.consume_tables import CONSUME_COLUMNS, CONSUME_TIMESERIES_COLUMNS, read_consume
 from harness.results.layout import ResultsDir
 from harness.results.manifest import read_manifest
@@ -40,7 +41,7 @@ VARIANT_COLORS: dict[str, str] = {
 
 _FALLBACK_COLORS = ("#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 
-LEVEL_KEYS: tuple[str, ...] = ("run", "jdk", "variant", "users")
+LEVEL_KEYS: tuple[str, ...] = ("run", *LEVEL_POINT_COLUMNS)
 """What identifies one level across repetitions; ``summary_table`` groups by it."""
 
 SUMMARY_METRICS: tuple[str, ...] = (

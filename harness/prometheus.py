@@ -29,6 +29,7 @@ from typing import Literal
 
 import httpx
 
+from harness.level_id import LevelId
 from harness.periodic import PeriodicWorker
 
 # -- the text format -------------------------------------------------------------------------------
@@ -510,20 +511,10 @@ def _round(value: float | None) -> float | None:
 # -- the long/tidy time series file -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class LevelKey:
-    """Which level a time series belongs to: the run-key columns of every row."""
-
-    jdk: int
-    variant: str
-    users: int
-    repetition: int
-
-
 TIMESERIES_HEADER: tuple[str, ...] = ("jdk", "variant", "users", "repetition", "t", "column", "value")
 
 
-def write_timeseries_csv(path: Path, key: LevelKey, samples: Sequence[MetricSample]) -> int:
+def write_timeseries_csv(path: Path, key: LevelId, samples: Sequence[MetricSample]) -> int:
     """Append one row per sample (``jdk, variant, users, repetition, t, column, value``) to ``path``.
 
     Guarantees: the header is written when the file is new or empty; an existing file with another

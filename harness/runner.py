@@ -30,12 +30,13 @@ from harness.infra import Infrastructure, start_infrastructure
 from harness.infra.postgres import server_settings
 from harness.jdks import Jdk, find_jdk
 from harness.jfr.reader import summarise_recording
+from harness.level_id import LevelId
 from harness.load.driver import LoadTarget, run_level, run_warmup
 from harness.load.endpoints import DOWNSTREAM_MIX
 from harness.metrics import LevelResult, summarise_level, warnings_for
 from harness.processes import Supervisor, free_port, sigterm_as_interrupt
 from harness.progress import RunProgress
-from harness.prometheus import AGGREGATE_COLUMNS, LevelKey, PrometheusSampler, aggregate, write_timeseries_csv
+from harness.prometheus import AGGREGATE_COLUMNS, PrometheusSampler, aggregate, write_timeseries_csv
 from harness.report import write_report
 from harness.results.jfr_table import JfrRow, append_jfr_rows
 from harness.results.layout import ResultsDir, create
@@ -258,7 +259,7 @@ class Run:
                             seed=self.scenario.data.seed, profile=workload.profile, mix=workload.endpoint_mix(),
                             customer_id_max=self.scenario.data.customers, cpu_rounds=workload.cpu_rounds)
         out_dir = self.results.logs / "locust"
-        windows: list[tuple[str, float, float]] = []
+        windows: list[tuple[LevelId, float, float]] = []
         prometheus = PrometheusSampler(launch.base_url, variant, interval_s=load.scrape_interval)
         try:
             # Started before the warm-up: the first scrape of a cold JVM is slow.
@@ -269,54 +270,50 @@ class Run:
                                label=f"warmup-{launch.name}")
             for repetition in range(1, load.repetitions + 1):
                 for users in load.levels:
+                    level = LevelId(jdk=launch.jdk.feature, variant=variant, users=users, repetition=repetition)
                     label = f"{launch.name} · {users} users · rep {repetition}/{load.repetitions}"
                     with progress.phase(label, load.settle + load.duration):
                         recording = run_level(
-                            target, users, load.settle, load.duration, out_dir,
-                            f"jdk{launch.jdk.feature}-{variant}-u{users}-r{repetition}", supervisor, sampler,
-                            hlog_path=self.results.hlog_path(launch.jdk.feature, variant, users, repetition),
+                            target, users, load.settle, load.duration, out_dir, level.slug, supervisor, sampler,
+                            hlog_path=self.results.hlog_path(level),
                         )
                     window = {name: sampler.samples(name, recording.measured_start, recording.measured_end)
                               for name in SAMPLED}
-                    result = summarise_level(jdk=launch.jdk.feature, variant=variant, users=users,
-                                             repetition=repetition, recording=recording, samples=window)
+                    result = summarise_level(level, recording=recording, samples=window)
                     jvm = prometheus.samples(recording.measured_start, recording.measured_end)
                     result = _with_jvm_figures(result, aggregate(jvm, recording.measured_start,
                                                                  recording.measured_end))
-                    write_timeseries_csv(self.results.jvm_timeseries_csv,
-                                         LevelKey(launch.jdk.feature, variant, users, repetition), jvm)
+                    write_timeseries_csv(self.results.jvm_timeseries_csv, level, jvm)
                     self._record(result, recording.windows, window)
-                    windows.append((f"{users}:{repetition}", recording.measured_start, recording.measured_end))
+                    windows.append((level, recording.measured_start, recording.measured_end))
                     progress.log(_one_line(result))
         finally:
             prometheus.stop()
             sampler.unwatch("app")
             supervisor.stop(running.process)
         # The recording is complete only once the JVM has exited.
-        self._read_jfr(launch, variant, windows)
+        self._read_jfr(launch, windows)
 
-    def _read_jfr(self, launch: AppLaunch, variant: VariantName, windows: list[tuple[str, float, float]]) -> None:
+    def _read_jfr(self, launch: AppLaunch, windows: list[tuple[LevelId, float, float]]) -> None:
         recording = self.results.jfr_recording(launch.name)
         if not self.scenario.app.jfr.enabled or not windows:
             return
+        # The reader runs in its own process: windows travel there labelled by each level's slug.
+        levels = {level.slug: level for level, _, _ in windows}
         try:
-            summaries = summarise_recording(recording, windows)
+            summaries = summarise_recording(recording, [(level.slug, start, end) for level, start, end in windows])
         except HarnessError as error:
             # The load figures stand without JFR; say loudly that the explanation is missing.
             self.manifest.add_warning(f"{launch.name}: JFR recording not read: {error}")
             return
-        rows = []
-        for label, summary in summaries.items():
-            users, repetition = (int(part) for part in label.split(":"))
-            rows.append(JfrRow(launch.jdk.feature, variant, users, repetition, summary))
+        rows = [JfrRow(levels[slug], summary) for slug, summary in summaries.items()]
         append_jfr_rows(self.results.jfr_csv, rows)
 
     def _record(self, result: LevelResult, windows: Any, samples: dict[str, Any]) -> None:
         self.levels.append(result)
         assert self.table is not None
         self.table.append(result)
-        append_windows(self.results.timeseries_csv, result.jdk, result.variant, result.users,
-                       result.repetition, windows, samples)
+        append_windows(self.results.timeseries_csv, result.id, windows, samples)
         for warning in warnings_for(result):
             self.manifest.add_warning(warning)
 

@@ -21,6 +21,7 @@ from hdrh.histogram import HdrHistogram
 from hdrh.log import HistogramLogWriter
 
 from harness import apps
+from harness.level_id import LevelId
 from harness.load.recording import LevelRecording, WindowStats, new_histogram
 from harness.metrics import LevelResult, summarise_level, warnings_for
 from harness.results.layout import ResultsDir, create
@@ -107,7 +108,7 @@ def _level(root: ResultsDir, rng: random.Random, jdk: int, variant: str, users: 
     errors_per_s = 4 if (variant == "mvc-platform" and users == max(LEVELS) and rep == 2) else 0
     histogram = new_histogram()
     windows, requests, errors, latency_sum_us = [], 0, 0, 0
-    hlog_path = root.hlog_path(jdk, variant, users, rep)
+    hlog_path = root.hlog_path(LevelId(jdk=jdk, variant=variant, users=users, repetition=rep))
     with hlog_path.open("w", encoding="utf-8") as handle:
         writer = HistogramLogWriter(handle)
         writer.base_time = start * 1000.0
@@ -202,10 +203,10 @@ def build_run(parent: Path, *, name: str = "report-demo", variants: Sequence[str
     for jdk, variant, rep, users in plan[:stop_after]:
         level = _level(results, rng, jdk, variant, users, rep, start)
         start += SECONDS + 3
-        result = summarise_level(jdk=jdk, variant=variant, users=users, repetition=rep,
-                                 recording=level.recording, samples=level.samples)
+        level_id = LevelId(jdk=jdk, variant=variant, users=users, repetition=rep)
+        result = summarise_level(level_id, recording=level.recording, samples=level.samples)
         table.append(result)
-        append_windows(results.timeseries_csv, jdk, variant, users, rep, level.recording.windows, level.samples)
+        append_windows(results.timeseries_csv, level_id, level.recording.windows, level.samples)
         for warning in warnings_for(result):
             manifest.add_warning(warning)
         measured.append(result)

@@ -27,6 +27,7 @@ from harness.build import jar_paths
 from harness.infra import seed as seeding
 from harness.infra.postgres import apply_schema, local_postgres
 from harness.jdks import build_jdk
+from harness.level_id import LevelId
 from harness.processes import Supervisor, free_port
 from harness.prometheus import (
     AGGREGATE_COLUMNS,
@@ -35,7 +36,6 @@ from harness.prometheus import (
     SCRAPE_ERROR,
     SCRAPE_MS,
     ExpositionError,
-    LevelKey,
     MetricSample,
     PrometheusSampler,
     aggregate,
@@ -253,9 +253,9 @@ def test_no_acquires_gives_no_mean_rather_than_zero() -> None:
 
 def test_timeseries_csv_is_long_format_with_one_header(tmp_path: Path) -> None:
     path = tmp_path / "jvm.csv"
-    key = LevelKey(jdk=25, variant="webflux", users=16, repetition=1)
+    key = LevelId(jdk=25, variant="webflux", users=16, repetition=1)
     assert write_timeseries_csv(path, key, _series("platform_threads", (2.5, 25.0), (1.25, 24.0))) == 2
-    write_timeseries_csv(path, LevelKey(25, "webflux", 32, 1), _series("heap_used_mb", (3.0, 40.5)))
+    write_timeseries_csv(path, LevelId(25, "webflux", 32, 1), _series("heap_used_mb", (3.0, 40.5)))
     rows = list(csv.reader(path.open(encoding="utf-8")))
     assert rows[0] == ["jdk", "variant", "users", "repetition", "t", "column", "value"]
     assert rows[1:] == [
@@ -269,7 +269,7 @@ def test_timeseries_csv_refuses_to_mix_layouts(tmp_path: Path) -> None:
     path = tmp_path / "other.csv"
     path.write_text("a,b\n1,2\n", encoding="utf-8")
     with pytest.raises(ValueError, match="header"):
-        write_timeseries_csv(path, LevelKey(25, "webflux", 1, 1), [])
+        write_timeseries_csv(path, LevelId(25, "webflux", 1, 1), [])
 
 
 # -- the sampler thread, against a stand-in server -------------------------------------------------
@@ -430,7 +430,7 @@ def test_real_apps_fill_their_columns_and_nothing_is_left_running() -> None:
                 assert ok == REQUESTS_PER_APP, f"{variant}: only {ok} requests answered 200"
                 results[variant] = aggregate(sampler.samples(), begin - 0.5, end)
                 assert sampler.errors() == [], variant
-                write_timeseries_csv(work / "jvm.csv", LevelKey(jdk.feature, variant, 8, 1), sampler.samples())
+                write_timeseries_csv(work / "jvm.csv", LevelId(jdk.feature, variant, 8, 1), sampler.samples())
             for child in supervisor.children:
                 started |= _tree(child.pid)
             rows = list(csv.DictReader((work / "jvm.csv").open(encoding="utf-8")))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from harness.errors import ResultsError
 from harness.jfr.summary import JfrSummary
+from harness.level_id import LevelId
 from harness.results.tables import append_rows
 
 JFR_COLUMNS: tuple[str, ...] = (
@@ -26,10 +27,7 @@ JFR_COLUMNS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class JfrRow:
-    jdk: int
-    variant: str
-    users: int
-    repetition: int
+    level: LevelId
     summary: JfrSummary
 
     @property
@@ -43,7 +41,7 @@ def append_jfr_rows(path: Path, rows: Sequence[JfrRow]) -> None:
     for row in rows:
         s = row.summary
         cells.append([
-            row.jdk, row.variant, row.users, row.repetition,
+            row.level.jdk, row.level.variant, row.level.users, row.level.repetition,
             s.pinned_events, round(s.pinned_total_ms, 3), round(s.pinned_p99_ms, 3), round(s.pinned_max_ms, 3),
             json.dumps([list(f) for f in s.top_pinned_frames], separators=(",", ":")),
             s.submit_failed_events, s.gc_pauses, round(s.gc_pause_total_ms, 3), round(s.gc_pause_max_ms, 3),

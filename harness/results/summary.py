@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.level_id import LevelId, LevelPoint
 from harness.metrics import LevelResult, warnings_for
 from harness.results.consume_summary import CONSUME_HOW_TO_READ, consume_facts, consume_section
 from harness.results.consume_tables import ConsumeResult, read_consume
@@ -518,46 +519,46 @@ _POOL_COLUMNS: tuple[tuple[str, str], ...] = (
 def _pool_tables(levels: Sequence[LevelResult]) -> list[str]:
     """Per JDK: the pools and threads behind each level (read from /actuator/prometheus; max of
     gauges, increase of counters; median over repetitions; — where a variant has no such meter)."""
-    groups: dict[tuple[int, str, int], list[LevelResult]] = {}
+    groups: dict[LevelPoint, list[LevelResult]] = {}
     for level in levels:
-        groups.setdefault((level.jdk, level.variant, level.users), []).append(level)
+        groups.setdefault(level.id.point, []).append(level)
     present = [c for c in _POOL_COLUMNS if any(getattr(level, c[0]) is not None for level in levels)]
     if not present:
         return []
     lines: list[str] = []
-    for jdk in sorted({key[0] for key in groups}):
+    for jdk in sorted({point.jdk for point in groups}):
         lines += [
             "", f"## Pools and threads: JDK {jdk}", "",
             "| variant | users | " + " | ".join(title for _, title in present) + " |",
             "|---|---:|" + "---:|" * len(present),
         ]  # fmt: skip
-        for (row_jdk, variant, users), reps in sorted(groups.items()):
-            if row_jdk == jdk:
+        for point, reps in sorted(groups.items()):
+            if point.jdk == jdk:
                 cells = [_spread([getattr(r, name) for r in reps], _fmt_rate) for name, _ in present]
-                lines.append(f"| {variant} | {users} | " + " | ".join(cells) + " |")
+                lines.append(f"| {point.variant} | {point.users} | " + " | ".join(cells) + " |")
     return lines
 
 
 def _jfr_tables(jfr: Sequence[JfrLevel]) -> list[str]:
     """Per JDK: what the flight recordings say per variant and level (median over repetitions)."""
     lines: list[str] = []
-    groups: dict[tuple[int, str, int], list[JfrLevel]] = {}
+    groups: dict[LevelPoint, list[JfrLevel]] = {}
     for row in jfr:
-        groups.setdefault((row.jdk, row.variant, row.users), []).append(row)
-    for jdk in sorted({key[0] for key in groups}):
+        groups.setdefault(LevelId.of(row).point, []).append(row)
+    for jdk in sorted({point.jdk for point in groups}):
         lines += [
             "", f"## JFR: JDK {jdk}", "",
             "| variant | users | pinned events | pinned total ms | pinned p99 ms | top pinned frame "
             "| submit failed | GC pauses | GC pause total ms | GC pause max ms | alloc MiB/s | heap after GC max MiB |",
             "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
         ]  # fmt: skip
-        for (row_jdk, variant, users), reps in sorted(groups.items()):
-            if row_jdk != jdk:
+        for point, reps in sorted(groups.items()):
+            if point.jdk != jdk:
                 continue
             top = max(reps, key=lambda r: r.pinned_events).top_pinned_frame or "—"
             heap = [r.heap_after_gc_max_mb for r in reps]
             lines.append(
-                f"| {variant} | {users} | {_spread([r.pinned_events for r in reps], _fmt_int)} "
+                f"| {point.variant} | {point.users} | {_spread([r.pinned_events for r in reps], _fmt_int)} "
                 f"| {_spread([r.pinned_total_ms for r in reps], _fmt_ms)} "
                 f"| {_spread([r.pinned_p99_ms for r in reps], _fmt_ms)} | `{top}` "
                 f"| {_spread([r.submit_failed_events for r in reps], _fmt_int)} "

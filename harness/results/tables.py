@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ResultsError
+from harness.level_id import LevelId
 from harness.load.recording import WindowStats
 from harness.metrics import LevelResult
 from harness.sampling import ProcessSample
@@ -136,10 +137,7 @@ def _ms(us: int) -> float:
 
 def append_windows(
     path: Path,
-    jdk: int,
-    variant: str,
-    users: int,
-    repetition: int,
+    level: LevelId,
     windows: Sequence[WindowStats],
     samples: Mapping[str, Sequence[ProcessSample]],
 ) -> None:
@@ -165,7 +163,8 @@ def append_windows(
             else None
         )
         rows.append([
-            jdk, variant, users, repetition, round(window.start - origin, 3), window.requests, window.errors,
+            level.jdk, level.variant, level.users, level.repetition,
+            round(window.start - origin, 3), window.requests, window.errors,
             round((window.requests - window.errors) / length, 3),
             _ms(window.p50_us), _ms(window.p99_us), _ms(window.max_us),
             nearest_rss_mb(app, window.start + length / 2, within=1.0), cpu_pct,

@@ -9,6 +9,7 @@ import pytest
 
 import harness
 from harness.errors import ResultsError
+from harness.level_id import LevelId
 from harness.results.layout import ResultsDir, create
 from harness.results.manifest import FORMAT_VERSION, ManifestWriter, collect_machine, git_info, read_manifest
 from harness.scenario import Scenario, parse_scenario
@@ -36,7 +37,7 @@ def test_layout_names_and_uniqueness(tmp_path: Path) -> None:
     assert first.root.name == "20261126T224305Z-quick"
     assert second.root.name == "20261126T224305Z-quick-2"
     assert first.histograms.is_dir() and first.logs.is_dir()
-    assert first.hlog_path(25, "webflux", 64, 2).name == "jdk25-webflux-u64-r2.hlog"
+    assert first.hlog_path(LevelId(25, "webflux", 64, 2)).name == "jdk25-webflux-u64-r2.hlog"
 
 
 def test_written_at_once_as_running(results: ResultsDir, scenario: Scenario) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ResultsError
+from harness.level_id import LevelId
 from harness.load.recording import WindowStats
 from harness.metrics import LevelResult
 from harness.results.tables import LEVEL_COLUMNS, LevelTable, append_windows, read_levels
@@ -97,8 +98,8 @@ def test_timeseries_one_row_per_window(tmp_path: Path) -> None:
     t0 = 1_800_000_000.0
     windows = [WindowStats(t0 + i, 1000, i, 1_500, 9_000, 12_345) for i in range(3)]
     app = [ProcessSample(t0 - 0.5 + i, "app", (300 + i) * 1024 * 1024, 10.0 + 1.5 * i) for i in range(5)]
-    append_windows(path, 25, "webflux", 64, 1, windows, {"app": app})
-    append_windows(path, 25, "webflux", 128, 1, windows[:1], {})
+    append_windows(path, LevelId(25, "webflux", 64, 1), windows, {"app": app})
+    append_windows(path, LevelId(25, "webflux", 128, 1), windows[:1], {})
     rows = list(csv.DictReader(path.open(encoding="utf-8")))
     assert len(rows) == 4
     first = rows[0]
