@@ -22,12 +22,13 @@ from typing import Any
 
 import pandas as pd
 
+from harness.codec import Table
 from harness.errors import ResultsError
 from harness.level_id import LEVEL_POINT_COLUMNS
-from harness.results.consume_tables import CONSUME_COLUMNS, CONSUME_TIMESERIES_COLUMNS, read_consume
+from harness.results.consume_tables import CONSUME, CONSUME_COLUMNS, CONSUME_TIMESERIES, CONSUME_TIMESERIES_COLUMNS
 from harness.results.layout import ResultsDir
 from harness.results.manifest import read_manifest
-from harness.results.tables import LEVEL_COLUMNS, TIMESERIES_COLUMNS, read_levels
+from harness.results.tables import LEVELS, TIMESERIES
 
 VARIANT_ORDER: tuple[str, ...] = ("mvc-platform", "mvc-virtual", "webflux")
 """The order variants are listed and plotted in."""
@@ -191,47 +192,18 @@ def _run_names(folders: Sequence[Path]) -> list[str]:
 # -- reading one run ----------------------------------------------------------------------------
 
 
-def _levels_frame(results: ResultsDir, run: str) -> pd.DataFrame:
-    # read_levels validates the header and every cell, so a foreign table fails with its line.
-    rows = read_levels(results.levels_csv) if results.levels_csv.exists() else []
-    frame = pd.DataFrame([dataclasses.asdict(r) for r in rows], columns=list(LEVEL_COLUMNS))
+def _table_frame(table: Table[Any], path: Path, run: str) -> pd.DataFrame:
+    """Every row of ``path`` read through its table (no rows when missing), after a "run" column.
+
+    Reading through the table validates the header and every cell, so a foreign or damaged file
+    fails naming its line; numeric columns are floats or ints with NaN where a cell was empty."""
+    rows = table.read(path, missing_ok=True)
+    frame = pd.DataFrame([table.flat(r) for r in rows], columns=list(table.columns))
+    for column in table.columns:
+        if table.numeric(column) and frame[column].dtype == object:
+            frame[column] = pd.to_numeric(frame[column])
     frame.insert(0, "run", run)
     return frame
-
-
-def _csv_frame(path: Path, columns: tuple[str, ...], what: str, run: str, only_blank_is_missing: bool) -> pd.DataFrame:
-    """``path`` (no rows when missing or empty) with this harness version's ``columns``, after a "run" column."""
-    if not path.exists() or path.stat().st_size == 0:
-        frame = pd.DataFrame(columns=list(columns))
-    else:
-        try:
-            if only_blank_is_missing:
-                frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
-            else:
-                frame = pd.read_csv(path)
-        except (OSError, ValueError) as error:
-            raise ResultsError(f"{path}: cannot read {what}: {error}") from None
-        if tuple(frame.columns) != columns:
-            raise ResultsError(f"{path}: columns {list(frame.columns)} are not those of this harness version")
-    frame.insert(0, "run", run)
-    return frame
-
-
-def _timeseries_frame(results: ResultsDir, run: str) -> pd.DataFrame:
-    return _csv_frame(results.timeseries_csv, TIMESERIES_COLUMNS, "the timeseries table", run,
-                      only_blank_is_missing=False)
-
-
-def _consume_frame(results: ResultsDir, run: str) -> pd.DataFrame:
-    rows = read_consume(results.consume_csv)
-    frame = pd.DataFrame([dataclasses.asdict(r) for r in rows], columns=list(CONSUME_COLUMNS))
-    frame.insert(0, "run", run)
-    return frame
-
-
-def _consume_timeseries_frame(results: ResultsDir, run: str) -> pd.DataFrame:
-    return _csv_frame(results.consume_timeseries_csv, CONSUME_TIMESERIES_COLUMNS, "the consume timeseries", run,
-                      only_blank_is_missing=True)
 
 
 def _flatten(prefix: str, value: Any, into: dict[str, Any]) -> None:
@@ -324,10 +296,10 @@ def load(paths: str | PathLike[str] | Sequence[str | PathLike[str]]) -> Results:
     for folder, run in zip(folders, _run_names(folders), strict=True):
         results = ResultsDir(folder)
         manifest = read_manifest(results.manifest)
-        levels.append(_levels_frame(results, run))
-        timeseries.append(_timeseries_frame(results, run))
-        consume.append(_consume_frame(results, run))
-        consume_series.append(_consume_timeseries_frame(results, run))
+        levels.append(_table_frame(LEVELS, results.levels_csv, run))
+        timeseries.append(_table_frame(TIMESERIES, results.timeseries_csv, run))
+        consume.append(_table_frame(CONSUME, results.consume_csv, run))
+        consume_series.append(_table_frame(CONSUME_TIMESERIES, results.consume_timeseries_csv, run))
         config += _config_rows(manifest, run)
         runs.append(_run_row(manifest, run, folder, len(levels[-1])))
     config_frame = pd.DataFrame(config)

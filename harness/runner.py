@@ -36,13 +36,13 @@ from harness.load.endpoints import DOWNSTREAM_MIX
 from harness.metrics import LevelResult, summarise_level, warnings_for
 from harness.processes import Supervisor, free_port, sigterm_as_interrupt
 from harness.progress import RunProgress
-from harness.prometheus import AGGREGATE_COLUMNS, PrometheusSampler, aggregate, write_timeseries_csv
+from harness.prometheus import AGGREGATE_COLUMNS, PrometheusSampler, aggregate
 from harness.report import write_report
-from harness.results.jfr_table import JfrRow, append_jfr_rows
+from harness.results.jfr_table import append_jfr_rows, jfr_level
 from harness.results.layout import ResultsDir, create
 from harness.results.manifest import ManifestWriter
 from harness.results.summary import write_summary
-from harness.results.tables import LevelTable, append_windows
+from harness.results.tables import LevelTable, append_jvm_readings, append_windows
 from harness.sampling import ProcessSampler
 from harness.scenario import Scenario, VariantName
 from harness.verify import compare_bodies, sample_orders, verify_app, verify_settings, verify_write_path
@@ -283,7 +283,7 @@ class Run:
                     jvm = prometheus.samples(recording.measured_start, recording.measured_end)
                     result = _with_jvm_figures(result, aggregate(jvm, recording.measured_start,
                                                                  recording.measured_end))
-                    write_timeseries_csv(self.results.jvm_timeseries_csv, level, jvm)
+                    append_jvm_readings(self.results.jvm_timeseries_csv, level, jvm)
                     self._record(result, recording.windows, window)
                     windows.append((level, recording.measured_start, recording.measured_end))
                     progress.log(_one_line(result))
@@ -306,7 +306,7 @@ class Run:
             # The load figures stand without JFR; say loudly that the explanation is missing.
             self.manifest.add_warning(f"{launch.name}: JFR recording not read: {error}")
             return
-        rows = [JfrRow(levels[slug], summary) for slug, summary in summaries.items()]
+        rows = [jfr_level(levels[slug], summary) for slug, summary in summaries.items()]
         append_jfr_rows(self.results.jfr_csv, rows)
 
     def _record(self, result: LevelResult, windows: Any, samples: dict[str, Any]) -> None:

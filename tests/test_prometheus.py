@@ -41,8 +41,8 @@ from harness.prometheus import (
     aggregate,
     extract_columns,
     parse_exposition,
-    write_timeseries_csv,
 )
+from harness.results.tables import append_jvm_readings
 from harness.scenario import DataSettings, parse_scenario
 
 REPO = Path(__file__).resolve().parent.parent
@@ -251,27 +251,6 @@ def test_no_acquires_gives_no_mean_rather_than_zero() -> None:
 # -- time series file ------------------------------------------------------------------------------
 
 
-def test_timeseries_csv_is_long_format_with_one_header(tmp_path: Path) -> None:
-    path = tmp_path / "jvm.csv"
-    key = LevelId(jdk=25, variant="webflux", users=16, repetition=1)
-    assert write_timeseries_csv(path, key, _series("platform_threads", (2.5, 25.0), (1.25, 24.0))) == 2
-    write_timeseries_csv(path, LevelId(25, "webflux", 32, 1), _series("heap_used_mb", (3.0, 40.5)))
-    rows = list(csv.reader(path.open(encoding="utf-8")))
-    assert rows[0] == ["jdk", "variant", "users", "repetition", "t", "column", "value"]
-    assert rows[1:] == [
-        ["25", "webflux", "16", "1", "1.250", "platform_threads", "24.0"],
-        ["25", "webflux", "16", "1", "2.500", "platform_threads", "25.0"],
-        ["25", "webflux", "32", "1", "3.000", "heap_used_mb", "40.5"],
-    ]
-
-
-def test_timeseries_csv_refuses_to_mix_layouts(tmp_path: Path) -> None:
-    path = tmp_path / "other.csv"
-    path.write_text("a,b\n1,2\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="header"):
-        write_timeseries_csv(path, LevelId(25, "webflux", 1, 1), [])
-
-
 # -- the sampler thread, against a stand-in server -------------------------------------------------
 
 
@@ -430,7 +409,7 @@ def test_real_apps_fill_their_columns_and_nothing_is_left_running() -> None:
                 assert ok == REQUESTS_PER_APP, f"{variant}: only {ok} requests answered 200"
                 results[variant] = aggregate(sampler.samples(), begin - 0.5, end)
                 assert sampler.errors() == [], variant
-                write_timeseries_csv(work / "jvm.csv", LevelId(jdk.feature, variant, 8, 1), sampler.samples())
+                append_jvm_readings(work / "jvm.csv", LevelId(jdk.feature, variant, 8, 1), sampler.samples())
             for child in supervisor.children:
                 started |= _tree(child.pid)
             rows = list(csv.DictReader((work / "jvm.csv").open(encoding="utf-8")))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.level_id import LevelId, LevelPoint
+from harness.level_id import LevelPoint
 from harness.metrics import LevelResult, warnings_for
 from harness.results.consume_summary import CONSUME_HOW_TO_READ, consume_facts, consume_section
 from harness.results.consume_tables import ConsumeResult, read_consume
@@ -544,7 +544,7 @@ def _jfr_tables(jfr: Sequence[JfrLevel]) -> list[str]:
     lines: list[str] = []
     groups: dict[LevelPoint, list[JfrLevel]] = {}
     for row in jfr:
-        groups.setdefault(LevelId.of(row).point, []).append(row)
+        groups.setdefault(row.id.point, []).append(row)
     for jdk in sorted({point.jdk for point in groups}):
         lines += [
             "", f"## JFR: JDK {jdk}", "",
