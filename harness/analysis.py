@@ -27,8 +27,9 @@ from harness.errors import ResultsError
 from harness.level_id import LEVEL_POINT_COLUMNS
 from harness.results.consume_tables import CONSUME, CONSUME_COLUMNS, CONSUME_TIMESERIES, CONSUME_TIMESERIES_COLUMNS
 from harness.results.layout import ResultsDir
-from harness.results.manifest import read_manifest
+from harness.results.manifest import Manifest, read_manifest
 from harness.results.tables import LEVELS, TIMESERIES
+from harness.scenario import format_duration
 
 VARIANT_ORDER: tuple[str, ...] = ("mvc-platform", "mvc-virtual", "webflux")
 """The order variants are listed and plotted in."""
@@ -216,68 +217,56 @@ def _flatten(prefix: str, value: Any, into: dict[str, Any]) -> None:
         into[prefix] = value
 
 
-def _effective(record: Mapping[str, Any]) -> Mapping[str, Any]:
-    effective = record.get("effective") or {}
-    # The whole /actuator/info document or only its "runtime" entry: both are accepted.
-    if isinstance(effective, Mapping) and isinstance(effective.get("runtime"), Mapping):
-        effective = effective["runtime"]
-    return effective if isinstance(effective, Mapping) else {}
-
-
-def _config_rows(manifest: Mapping[str, Any], run: str) -> list[dict[str, Any]]:
+def _config_rows(manifest: Manifest, run: str) -> list[dict[str, Any]]:
     rows = []
-    for app, record in (manifest.get("variants") or {}).items():
-        record = record if isinstance(record, Mapping) else {}
-        jdk_record = record.get("jdk")
-        jdk: Mapping[str, Any] = jdk_record if isinstance(jdk_record, Mapping) else {}
+    for app, record in manifest.variants.items():
         row: dict[str, Any] = {
             "run": run,
             "app": app,
-            "variant": record.get("variant") or str(app).split("@", 1)[0],
-            "jdk": jdk.get("feature"),
-            "jdk_version": jdk.get("version"),
-            "jdk_vendor": jdk.get("vendor"),
-            "jvm_flags": " ".join(str(f) for f in record.get("jvm_flags") or []),
+            "variant": record.variant,
+            "jdk": record.jdk.feature,
+            "jdk_version": record.jdk.version,
+            "jdk_vendor": record.jdk.vendor,
+            "jvm_flags": " ".join(record.jvm_flags),
         }
         # Requested settings are stored flat with dotted keys already ("dbPool.maxSize").
-        for key, value in (record.get("requested") or {}).items():
+        for key, value in record.requested.items():
             _flatten(f"requested.{key}", value, row)
-        _flatten("effective", _effective(record), row)
+        _flatten("effective", record.effective, row)
         rows.append(row)
     return rows
 
 
-def _run_row(manifest: Mapping[str, Any], run: str, path: Path, levels_measured: int) -> dict[str, Any]:
-    scenario = manifest.get("scenario") or {}
-    load = scenario.get("load") or {}
-    git = manifest.get("git") or {}
-    machine = manifest.get("machine") or {}
-    verification = manifest.get("verification") or {}
+def _run_row(manifest: Manifest, run: str, path: Path, levels_measured: int) -> dict[str, Any]:
+    scenario = manifest.scenario
+    load = scenario.load
+    git, machine = manifest.git, manifest.machine
     return {
         "run": run,
         "path": str(path),
-        "status": manifest.get("status"),
-        "scenario": scenario.get("name"),
-        "description": scenario.get("description"),
-        "started_at": manifest.get("started_at"),
-        "finished_at": manifest.get("finished_at"),
-        "error": manifest.get("error"),
-        "git_commit": git.get("commit"),
-        "git_branch": git.get("branch"),
-        "git_dirty": git.get("dirty"),
-        "harness_version": manifest.get("harness_version"),
-        "format_version": manifest.get("format_version"),
-        "hostname": machine.get("hostname"),
-        "cpu_model": machine.get("cpu_model"),
-        "logical_cores": machine.get("logical_cores"),
-        "memory_total_bytes": machine.get("memory_total_bytes"),
-        "jdks": ",".join(str(j) for j in scenario.get("jdks") or []),
-        "variants": ",".join(str(v) for v in scenario.get("variants") or []),
-        "users_levels": ",".join(str(u) for u in load.get("levels") or []),
-        "repetitions": load.get("repetitions") or (scenario.get("consume") or {}).get("repetitions"),
-        "duration": load.get("duration"),
-        "warnings": len(manifest.get("warnings") or []),
-        "verification_problems": len(verification.get("problems") or []) if isinstance(verification, Mapping) else 0,
+        "status": manifest.status,
+        "scenario": scenario.name,
+        "description": scenario.description,
+        "started_at": manifest.started_at,
+        "finished_at": manifest.finished_at,
+        "error": manifest.error,
+        "git_commit": git.commit,
+        "git_branch": git.branch,
+        "git_dirty": git.dirty,
+        "harness_version": manifest.harness_version,
+        "format_version": manifest.format_version,
+        "hostname": machine.hostname,
+        "cpu_model": machine.cpu_model,
+        "logical_cores": machine.logical_cores,
+        "memory_total_bytes": machine.memory_total_bytes,
+        "jdks": ",".join(str(j) for j in scenario.jdks),
+        "variants": ",".join(scenario.variants),
+        "users_levels": ",".join(str(u) for u in load.levels) if load is not None else "",
+        "repetitions": load.repetitions if load is not None else (scenario.consume.repetitions
+                                                                  if scenario.consume is not None else None),
+        "duration": format_duration(load.duration) if load is not None else None,
+        "warnings": len(manifest.warnings),
+        "verification_problems": len(manifest.verification.problems) if manifest.verification else 0,
         "levels_measured": levels_measured,
     }
 

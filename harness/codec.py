@@ -27,7 +27,7 @@ import types
 import typing
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from harness.errors import ResultsError
 
@@ -81,12 +81,18 @@ def to_json_value(value: Any) -> Any:
 
 def from_json_value(value: Any, hint: Any) -> Any:
     """``value`` (parsed JSON) as ``hint``; raises ValueError when it does not fit."""
+    if hint is Any:
+        return value
     optional, base = _optional(hint)
     if value is None:
         if optional:
             return None
         raise ValueError("null where a value is required")
     origin, args = typing.get_origin(base), typing.get_args(base)
+    if origin is Literal:
+        if value not in args:
+            raise ValueError(f"{value!r} is not one of {list(args)}")
+        return value
     if _is_record(base):
         if not isinstance(value, Mapping):
             raise ValueError(f"{value!r} is not an object")

@@ -13,6 +13,7 @@ run cut short by a failure, Ctrl-C or a kill never looks complete.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,7 +41,7 @@ from harness.prometheus import AGGREGATE_COLUMNS, PrometheusSampler, aggregate
 from harness.report import write_report
 from harness.results.jfr_table import append_jfr_rows, jfr_level
 from harness.results.layout import ResultsDir, create
-from harness.results.manifest import ManifestWriter
+from harness.results.manifest import JdkRecord, ManifestWriter, VariantRecord, Verification
 from harness.results.summary import write_summary
 from harness.results.tables import LevelTable, append_jvm_readings, append_windows
 from harness.sampling import ProcessSampler
@@ -208,8 +209,7 @@ class Run:
                     env=env,
                     port=port,
                 )
-                self.manifest.set_variant(key, {**launches[key].record(), "variant": variant,
-                                                "requested": self._requested(variant)})
+                self.manifest.set_variant(key, variant_record(launches[key], variant, self._requested(variant)))
         return launches
 
     def _requested(self, variant: VariantName) -> dict[str, Any]:
@@ -238,12 +238,12 @@ class Run:
                 problems += found
                 bodies[key] |= written
                 problems += verify_settings(key, self._requested(variant), running.info)
-                self.manifest.set_variant(key, {**launch.record(), "variant": variant,
-                                                "requested": self._requested(variant), "effective": running.info})
+                self.manifest.set_variant(key, variant_record(launch, variant, self._requested(variant),
+                                                              running.info))
             finally:
                 supervisor.stop(running.process)
         problems += compare_bodies(bodies)
-        self.manifest.set("verification", {"problems": problems, "checked_orders": [o.id for o in orders]})
+        self.manifest.set_verification(Verification(tuple(problems), tuple(o.id for o in orders)))
         if problems:
             raise VerificationError(problems)
         self.console.print(f"[green]verified[/] {len(launches)} variant(s): every answer as the contract says")
@@ -316,6 +316,16 @@ class Run:
         append_windows(self.results.timeseries_csv, result.id, windows, samples)
         for warning in warnings_for(result):
             self.manifest.add_warning(warning)
+
+
+def variant_record(launch: AppLaunch, variant: VariantName, requested: Mapping[str, Any],
+                   effective: Mapping[str, Any] | None = None) -> VariantRecord:
+    """The manifest's record of one app: how it was launched, what was asked, what it reported."""
+    return VariantRecord(
+        variant=variant, jdk=JdkRecord(launch.jdk.feature, launch.jdk.version, launch.jdk.vendor),
+        jar=str(launch.jar), jvm_flags=launch.jvm_flags, env=dict(launch.env), port=launch.port,
+        requested=dict(requested), effective=dict(effective or {}), argv=launch.argv,
+    )
 
 
 _JVM_FIELDS = tuple(f.name for f in fields(LevelResult) if f.name in AGGREGATE_COLUMNS)

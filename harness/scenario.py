@@ -47,11 +47,12 @@ def parse_duration(value: Any) -> float:
     return seconds
 
 
-def _format_duration(seconds: float) -> str:
+def format_duration(seconds: float) -> str:
+    """``20s``, ``0.5s``: how a duration is written back (the manifest, the summary)."""
     return f"{seconds:g}s"
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration), PlainSerializer(_format_duration)]
+Duration = Annotated[float, BeforeValidator(parse_duration), PlainSerializer(format_duration)]
 
 
 class StrictModel(BaseModel):

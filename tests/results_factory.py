@@ -25,7 +25,7 @@ from harness.level_id import LevelId
 from harness.load.recording import LevelRecording, WindowStats, new_histogram
 from harness.metrics import LevelResult, summarise_level, warnings_for
 from harness.results.layout import ResultsDir, create
-from harness.results.manifest import FinalStatus, ManifestWriter
+from harness.results.manifest import FinalStatus, JdkRecord, ManifestWriter, VariantRecord, Verification
 from harness.results.tables import LevelTable, append_windows
 from harness.sampling import ProcessSample
 from harness.scenario import Scenario, parse_scenario
@@ -183,17 +183,15 @@ def build_run(parent: Path, *, name: str = "report-demo", variants: Sequence[str
     for jdk in jdks:
         for variant in variants:
             key = f"{variant}@jdk{jdk}"
-            manifest.set_variant(key, {
-                "jdk": {"feature": jdk, "version": f"{jdk}.0.1", "vendor": "Eclipse Adoptium"},
-                "jar": f"java-apps/order-{'webflux' if variant == 'webflux' else 'mvc'}/target/app.jar",
-                "jvm_flags": list(apps.jvm_flags(chosen.app, variant, results.log_path(f"{key}-gc"))),  # type: ignore[arg-type]
-                "env": {"ORDERS_VARIANT": variant},
-                "port": 8080,
-                "variant": variant,
-                "requested": apps.requested_settings(chosen, variant),  # type: ignore[arg-type]
-                "effective": runtime(variant, jdk),
-            })  # fmt: skip
-    manifest.set("verification", {"problems": list(verification_problems), "checked_orders": [1, 2, 3]})
+            manifest.set_variant(key, VariantRecord(
+                variant=variant, jdk=JdkRecord(jdk, f"{jdk}.0.1", "Eclipse Adoptium"),
+                jar=f"java-apps/order-{'webflux' if variant == 'webflux' else 'mvc'}/target/app.jar",
+                jvm_flags=apps.jvm_flags(chosen.app, variant, results.log_path(f"{key}-gc")),  # type: ignore[arg-type]
+                env={"ORDERS_VARIANT": variant}, port=8080,
+                requested=apps.requested_settings(chosen, variant),  # type: ignore[arg-type]
+                effective=runtime(variant, jdk),
+            ))  # fmt: skip
+    manifest.set_verification(Verification(tuple(verification_problems), (1, 2, 3)))
     table = LevelTable(results.levels_csv)
     rng = random.Random(seed)
     measured: list[LevelResult] = []

@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.codec import to_json_value
 from harness.compare.measures import Measure
 from harness.errors import ResultsError
 from harness.level_id import LevelPoint
 from harness.metrics import LevelResult
 from harness.results.layout import ResultsDir
-from harness.results.manifest import read_manifest
+from harness.results.manifest import Manifest, read_manifest
 from harness.results.tables import read_levels
 
 
@@ -23,17 +24,17 @@ class Run:
     """One results folder. ``levels`` maps each level to its repetitions in repetition order."""
 
     root: Path
-    manifest: dict[str, Any]
+    manifest: Manifest
     levels: dict[LevelPoint, tuple[LevelResult, ...]]
 
     @property
     def status(self) -> str:
-        return str(self.manifest["status"])
+        return self.manifest.status
 
     @property
     def variants(self) -> tuple[str, ...]:
         """Variants in the scenario's order, then any others found in levels.csv."""
-        declared = [str(v) for v in (self.manifest.get("scenario") or {}).get("variants", ())]
+        declared = list(self.manifest.scenario.variants)
         found = [k.variant for k in self.levels]
         return tuple(dict.fromkeys([*(v for v in declared if v in found), *found]))
 
@@ -62,7 +63,7 @@ def load_run(root: Path, *, allow_incomplete: bool = False) -> Run:
     if not root.is_dir():
         raise ResultsError(f"{root}: no such results folder; pass a folder such as results/<time>-<scenario>")
     manifest = read_manifest(root)
-    status = manifest["status"]
+    status = manifest.status
     if status != "complete" and not allow_incomplete:
         raise ResultsError(
             f"{root}: the run is '{status}', not complete, so its levels may be partial; re-run it, "
@@ -110,7 +111,9 @@ def setup_differences(base: Run, new: Run) -> list[str]:
     is ignored: it always differs).
     """
     return [
-        *_differences("scenario", base.manifest.get("scenario"), new.manifest.get("scenario")),
-        *_differences("machine", base.manifest.get("machine"), new.manifest.get("machine"), _VOLATILE_MACHINE_KEYS),
-        *_differences("jdks", base.manifest.get("jdks"), new.manifest.get("jdks")),
+        *_differences("scenario", base.manifest.scenario.model_dump(mode="json"),
+                      new.manifest.scenario.model_dump(mode="json")),
+        *_differences("machine", to_json_value(base.manifest.machine), to_json_value(new.manifest.machine),
+                      _VOLATILE_MACHINE_KEYS),
+        *_differences("jdks", base.manifest.jdks, new.manifest.jdks),
     ]

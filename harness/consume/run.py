@@ -141,12 +141,10 @@ class _Segment:
         assert self.app is not None
         requested = requested_messaging(ctx.consume, self.variant, with_broker=True)
         problems = verify_settings(self.key, requested, self.app.info)
-        variant_record = ctx.manifest.document["variants"].get(self.key, {})
-        ctx.manifest.set_variant(self.key, {
-            **variant_record,
-            "requested": {**(variant_record.get("requested") or {}), **requested},
-            "effective": self.app.info,
-        })
+        recorded = ctx.manifest.variant(self.key)
+        if recorded is not None:
+            ctx.manifest.set_variant(self.key, dataclasses.replace(
+                recorded, requested={**recorded.requested, **requested}, effective=self.app.info))
         if problems:
             raise VerificationError(problems)
 

@@ -12,7 +12,7 @@ from harness.report.plots import draw_plots
 from harness.results.consume_tables import read_consume
 from harness.results.layout import ResultsDir
 from harness.results.manifest import read_manifest
-from harness.results.summary import is_consume, write_summary
+from harness.results.summary import write_summary
 from harness.results.tables import read_levels
 
 REPORT_NAME = "report.html"
@@ -32,7 +32,7 @@ def write_report(results_dir: Path) -> Path:
     levels = read_levels(results.levels_csv) if results.levels_csv.exists() else []
     frames = analysis.load(results.root)
     consume = read_consume(results.consume_csv)
-    if is_consume(manifest):
+    if manifest.is_consume:
         plots, missing = consume_plots(frames.consume, frames.consume_timeseries)
     else:
         plots, missing = draw_plots(frames.levels, frames.timeseries)

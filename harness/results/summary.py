@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,8 +19,9 @@ from harness.results.consume_summary import CONSUME_HOW_TO_READ, consume_facts, 
 from harness.results.consume_tables import ConsumeResult, read_consume
 from harness.results.jfr_table import JfrLevel, read_jfr
 from harness.results.layout import ResultsDir
-from harness.results.manifest import read_manifest
+from harness.results.manifest import GitRecord, MachineRecord, Manifest, VariantRecord, read_manifest
 from harness.results.tables import read_levels
+from harness.scenario import format_duration
 
 _MIB = 1024 * 1024
 _DASH = "\u2013"  # en dash of "median [min-max]"; spelled out because linters flag it as a confusable
@@ -55,9 +56,9 @@ def _heap_bytes(flag_value: str) -> int | None:
     return int(match.group(1)) * scale
 
 
-def _requested_heap(record: dict[str, Any]) -> int | None:
+def _requested_heap(record: VariantRecord) -> int | None:
     heap = None
-    for flag in record.get("jvm_flags", []):
+    for flag in record.jvm_flags:
         if isinstance(flag, str) and flag.startswith("-Xmx"):
             heap = _heap_bytes(flag[4:])  # the last -Xmx wins, as in the JVM
     return heap
@@ -81,18 +82,18 @@ def _gc_kind(names: Any) -> str | None:
     return joined
 
 
-def _requested_gc(record: dict[str, Any]) -> str | None:
+def _requested_gc(record: VariantRecord) -> str | None:
     gc = None
-    for flag in record.get("jvm_flags", []):
+    for flag in record.jvm_flags:
         match = re.fullmatch(r"-XX:\+Use(\w+?)GC", str(flag)) or re.fullmatch(r"-XX:\+Use(ZGC)", str(flag))
         if match:
             gc = {"Z": "ZGC"}.get(match.group(1), match.group(1))
     return gc
 
 
-def _requested(dotted: str) -> Callable[[dict[str, Any]], Any]:
-    # The runner stores what it asked for as {"dbPool.maxSize": 32, ...}; older records lack it.
-    return lambda record: (record.get("requested") or {}).get(dotted)
+def _requested(dotted: str) -> Callable[[VariantRecord], Any]:
+    # The runner stores what it asked for as {"dbPool.maxSize": 32, ...}.
+    return lambda record: record.requested.get(dotted)
 
 
 def _mib(value: Any) -> str:
@@ -103,7 +104,7 @@ def _mib(value: Any) -> str:
 class _Row:
     label: str
     effective: Callable[[dict[str, Any]], Any]  # the value compared, from /actuator/info runtime
-    requested: Callable[[dict[str, Any]], Any]  # from the variant record; None when nothing was asked
+    requested: Callable[[VariantRecord], Any]  # from the variant record; None when nothing was asked
     show: Callable[[dict[str, Any]], str | None] | None = None  # display of the effective side
     show_requested: Callable[[Any], str] = str
     same: Callable[[Any, Any], bool] = lambda have, want: bool(have == want)
@@ -144,7 +145,7 @@ def _on_off(value: Any) -> str:
 
 
 _ROWS: tuple[_Row, ...] = (
-    _Row("JDK", lambda e: _feature(_dig(e, "jvm.javaVersion")), lambda r: _dig(r, "jdk.feature"), _jdk_shown),
+    _Row("JDK", lambda e: _feature(_dig(e, "jvm.javaVersion")), lambda r: r.jdk.feature, _jdk_shown),
     _Row("server", lambda e: _dig(e, "server"), _requested("server")),
     _Row(
         "heap (max)",
@@ -191,14 +192,6 @@ _ROWS: tuple[_Row, ...] = (
 )
 
 
-def _effective(record: dict[str, Any]) -> dict[str, Any]:
-    effective = record.get("effective") or {}
-    # Accept the whole /actuator/info document as well as its "runtime" entry.
-    if isinstance(effective, dict) and isinstance(effective.get("runtime"), dict):
-        effective = effective["runtime"]
-    return effective if isinstance(effective, dict) else {}
-
-
 @dataclass(frozen=True)
 class ConfigCell:
     """One setting of one variant: what the running app reported, and what was asked when they differ."""
@@ -214,8 +207,8 @@ class ConfigRow:
     cells: tuple[ConfigCell, ...]  # in the order of the variant keys
 
 
-def _config_cell(row: _Row, record: dict[str, Any]) -> ConfigCell:
-    eff = _effective(record)
+def _config_cell(row: _Row, record: VariantRecord) -> ConfigCell:
+    eff = dict(record.effective)
     have, want = row.effective(eff), row.requested(record)
     shown = row.show(eff) if row.show else (None if have is None else str(have))
     if have is None or shown is None:
@@ -229,7 +222,7 @@ def _config_cell(row: _Row, record: dict[str, Any]) -> ConfigCell:
     )
 
 
-def config_rows(variants: dict[str, Any]) -> list[ConfigRow]:
+def config_rows(variants: Mapping[str, VariantRecord]) -> list[ConfigRow]:
     """The configuration variant beside variant: one row per setting that applies to at least one variant.
 
     ``variants`` is the manifest's ``variants`` section (``"<variant>@jdk<N>"`` → record); cells follow
@@ -237,15 +230,13 @@ def config_rows(variants: dict[str, Any]) -> list[ConfigRow]:
     """
     rows = []
     for row in _ROWS:
-        cells = tuple(
-            _config_cell(row, variants[key] if isinstance(variants[key], dict) else {}) for key in variants
-        )
+        cells = tuple(_config_cell(row, variants[key]) for key in variants)
         if any(c.value != "—" for c in cells):
             rows.append(ConfigRow(row.label, cells))
     return rows
 
 
-def config_mismatches(variants: dict[str, Any]) -> list[str]:
+def config_mismatches(variants: Mapping[str, VariantRecord]) -> list[str]:
     """One warning per setting whose requested value differs from what the running app reported."""
     return [
         f"{key}: {cell.mismatch}"
@@ -255,7 +246,7 @@ def config_mismatches(variants: dict[str, Any]) -> list[str]:
     ]
 
 
-def _config_table(variants: dict[str, Any]) -> list[str]:
+def _config_table(variants: Mapping[str, VariantRecord]) -> list[str]:
     keys = list(variants)
     lines = ["| setting | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]
     for row in config_rows(variants):
@@ -387,31 +378,29 @@ def _results_tables(levels: Sequence[LevelResult]) -> list[str]:
 # -- the page -----------------------------------------------------------------------------------
 
 
-def machine_line(machine: dict[str, Any]) -> str:
-    memory = machine.get("memory_total_bytes")
+def machine_line(machine: MachineRecord) -> str:
     parts = [
-        str(machine.get("cpu_model") or "unknown CPU"),
-        f"{machine.get('logical_cores')} logical cores"
+        machine.cpu_model or "unknown CPU",
+        f"{machine.logical_cores} logical cores"
         + (
-            f" ({machine['usable_cores']} usable)"
-            if machine.get("usable_cores") not in (None, machine.get("logical_cores"))
+            f" ({machine.usable_cores} usable)"
+            if machine.usable_cores not in (None, machine.logical_cores)
             else ""
         ),
-        f"{memory / 1024**3:.1f} GiB" if isinstance(memory, int | float) else "memory unknown",
-        f"{machine.get('os', '?')} {machine.get('kernel', '')}".strip(),
+        f"{machine.memory_total_bytes / 1024**3:.1f} GiB",
+        f"{machine.os} {machine.kernel}".strip(),
     ]
-    if machine.get("load_average_at_start"):
-        parts.append("load average at start " + " / ".join(str(x) for x in machine["load_average_at_start"]))
-    return f"{machine.get('hostname', '?')}: " + ", ".join(parts)
+    if machine.load_average_at_start:
+        parts.append("load average at start " + " / ".join(str(x) for x in machine.load_average_at_start))
+    return f"{machine.hostname}: " + ", ".join(parts)
 
 
-def git_line(git: dict[str, Any]) -> str:
-    if not git.get("commit"):
-        return f"unknown ({git.get('error') or 'no git'})"
-    text = f"`{str(git['commit'])[:12]}` on {git.get('branch') or '?'}"
-    if git.get("dirty"):
-        changes = git.get("dirty_files")
-        text += f" — **dirty** ({changes} uncommitted changes: the code measured is not that commit)"
+def git_line(git: GitRecord) -> str:
+    if not git.commit:
+        return f"unknown ({git.error or 'no git'})"
+    text = f"`{git.commit[:12]}` on {git.branch or '?'}"
+    if git.dirty:
+        text += f" — **dirty** ({git.dirty_files} uncommitted changes: the code measured is not that commit)"
     return text
 
 
@@ -442,27 +431,26 @@ def status_explanation(status: str) -> str:
     return _STATUS_BANNER.get(status, status)
 
 
-def run_warnings(manifest: dict[str, Any], levels: Sequence[LevelResult]) -> list[str]:
+def run_warnings(manifest: Manifest, levels: Sequence[LevelResult]) -> list[str]:
     """Every reason to distrust or qualify a run, deduplicated, in the order a reader needs them.
 
     First the status (when not complete), then requested-vs-effective mismatches, the problems the
     verification found, the manifest's own warnings, then one line per level warning naming its
     repetition ("rep i/n"). Empty when the run is complete and clean.
     """
-    status = str(manifest.get("status", "running"))
-    load = (manifest.get("scenario") or {}).get("load") or {}
+    status = manifest.status
+    load = manifest.scenario.load
     warnings: list[str] = []
     if status != "complete":
         warnings.append(f"status {status.upper()}: {status_explanation(status)}; results are partial")
-    warnings += config_mismatches(manifest.get("variants") or {})
-    verification = manifest.get("verification") or {}
-    if isinstance(verification, dict):
-        warnings += [f"verification: {p}" for p in verification.get("problems") or []]
-    repetitions = max([int(load.get("repetitions") or 1), *(r.repetition for r in levels)])
+    warnings += config_mismatches(manifest.variants)
+    if manifest.verification is not None:
+        warnings += [f"verification: {p}" for p in manifest.verification.problems]
+    repetitions = max([load.repetitions if load is not None else 1, *(r.repetition for r in levels)])
     # The runner also stores each level's warnings in the manifest, worded without the repetition
     # count; those are replaced here by the wording that names "rep i/n".
     plain = {w for result in levels for w in warnings_for(result)}
-    warnings += [str(w) for w in manifest.get("warnings") or [] if w not in plain]
+    warnings += [w for w in manifest.warnings if w not in plain]
     for result in levels:
         warnings += warnings_for(result, repetitions)
     return _dedupe(warnings)
@@ -476,33 +464,28 @@ def incomplete_notice(status: str, measured_levels: int, unit: str = "level") ->
     )
 
 
-def is_consume(manifest: dict[str, Any]) -> bool:
-    """Whether the run is a consumer benchmark (its scenario has a consume section)."""
-    return bool((manifest.get("scenario") or {}).get("consume"))
-
-
-def run_facts(manifest: dict[str, Any]) -> list[tuple[str, str]]:
+def run_facts(manifest: Manifest) -> list[tuple[str, str]]:
     """(label, value) lines describing the run: when, load (or consume), git, machine, harness; values are
     markdown inline."""
-    scenario = manifest.get("scenario") or {}
-    load = scenario.get("load") or {}
-    if is_consume(manifest):
-        workload = ("Consume", consume_facts(scenario["consume"], scenario.get("faults") or {}))
+    scenario = manifest.scenario
+    if scenario.consume is not None:
+        workload = ("Consume", consume_facts(scenario.consume, scenario.faults))
     else:
+        load = scenario.require_load()
         workload = (
             "Load",
-            f"{load.get('model', '?')} model, users {load.get('levels')}, {load.get('duration')}"
-            f" measured per level after {load.get('settle')} settle, {load.get('repetitions')} repetition(s)",
+            f"{load.model} model, users {list(load.levels)}, {format_duration(load.duration)}"
+            f" measured per level after {format_duration(load.settle)} settle, {load.repetitions} repetition(s)",
         )
     return [
-        ("When", f"{manifest.get('started_at')} → {manifest.get('finished_at') or 'not finished'} (UTC)"),
+        ("When", f"{manifest.started_at} → {manifest.finished_at or 'not finished'} (UTC)"),
         workload,
-        ("Git", git_line(manifest.get("git") or {})),
-        ("Machine", machine_line(manifest.get("machine") or {})),
+        ("Git", git_line(manifest.git)),
+        ("Machine", machine_line(manifest.machine)),
         (
             "Harness",
-            f"{manifest.get('harness_version')} (results format {manifest.get('format_version')}),"
-            f" `{' '.join(str(a) for a in manifest.get('argv') or [])}`",
+            f"{manifest.harness_version} (results format {manifest.format_version}),"
+            f" `{' '.join(manifest.argv)}`",
         ),
     ]
 
@@ -572,7 +555,7 @@ def _jfr_tables(jfr: Sequence[JfrLevel]) -> list[str]:
 
 
 def render_summary(
-    manifest: dict[str, Any], levels: Sequence[LevelResult], jfr: Sequence[JfrLevel] = (),
+    manifest: Manifest, levels: Sequence[LevelResult], jfr: Sequence[JfrLevel] = (),
     consume: Sequence[ConsumeResult] = (),
 ) -> str:
     """The summary page as markdown.
@@ -583,25 +566,25 @@ def render_summary(
     repetitions each number reads ``median [min-max]``. A consume run shows its verdict (every
     segment lost = 0 and processed twice = 0, or the failures) and one row per segment instead.
     """
-    scenario = manifest.get("scenario") or {}
-    status = str(manifest.get("status", "running"))
-    variants = manifest.get("variants") or {}
+    scenario = manifest.scenario
+    status = manifest.status
+    variants = manifest.variants
     warnings = run_warnings(manifest, levels)
 
-    lines = [f"# Benchmark results: {scenario.get('name', '?')}", ""]
+    lines = [f"# Benchmark results: {scenario.name}", ""]
     if status == "complete":
         lines.append("**Status: complete.**")
     else:
-        notice = (incomplete_notice(status, len(consume), "segment") if is_consume(manifest)
+        notice = (incomplete_notice(status, len(consume), "segment") if manifest.is_consume
                   else incomplete_notice(status, len(levels)))
         lines += [
             f"> ## ⚠ {status.upper()}: this run is NOT complete",
             f"> {notice}",
         ]
-        if manifest.get("error"):
-            lines.append(f"> **Error:** {manifest['error']}")
-    if scenario.get("description"):
-        lines += ["", str(scenario["description"])]
+        if manifest.error:
+            lines.append(f"> **Error:** {manifest.error}")
+    if scenario.description:
+        lines += ["", scenario.description]
     lines += ["", *(f"- **{label}:** {value}" for label, value in run_facts(manifest)), ""]
     lines += [
         "## Warnings",
@@ -610,7 +593,7 @@ def render_summary(
     lines += [f"- {w}" for w in warnings] or ["None."]
     lines += ["", "## Configuration (effective, read back from each running app)", ""]
     lines += _config_table(variants) if variants else ["No variant was started."]
-    if is_consume(manifest):
+    if manifest.is_consume:
         lines += consume_section(consume)
         reading = CONSUME_HOW_TO_READ
     else:
