@@ -30,15 +30,12 @@ from harness.results.layout import ResultsDir
 from harness.results.manifest import Manifest, read_manifest
 from harness.results.tables import LEVELS, TIMESERIES
 from harness.scenario import format_duration
+from harness.variants import ALL_VARIANTS, VARIANTS
 
-VARIANT_ORDER: tuple[str, ...] = ("mvc-platform", "mvc-virtual", "webflux")
-"""The order variants are listed and plotted in."""
+VARIANT_ORDER: tuple[str, ...] = ALL_VARIANTS
+"""The order variants are listed and plotted in (``harness.variants``)."""
 
-VARIANT_COLORS: dict[str, str] = {
-    "mvc-platform": "#1f77b4",  # blue
-    "mvc-virtual": "#2ca02c",  # green
-    "webflux": "#d62728",  # red
-}
+VARIANT_COLORS: dict[str, str] = {v.name: v.colour for v in VARIANTS}
 """One colour per variant, used by every plot of the report; use it in notebooks so plots match."""
 
 _FALLBACK_COLORS = ("#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")

@@ -21,10 +21,10 @@ from typing import Any, Literal
 
 from rich.console import Console
 
-from harness import apps
+from harness import apps, settings, variants
 from harness.apps import AppLaunch, RunningApp
 from harness.build import Jars, ensure_jars
-from harness.consume.env import consume_env, requested_messaging
+from harness.consume.env import NO_BROKER
 from harness.consume.run import ConsumeContext, run_consume
 from harness.errors import HarnessError, VerificationError
 from harness.infra import Infrastructure, start_infrastructure
@@ -194,17 +194,17 @@ class Run:
             for variant in self.scenario.variants:
                 key = apps.app_key(variant, feature)
                 port = free_port()
-                jar = jars.order_webflux if variant == "webflux" else jars.order_mvc
+                jar: Path = getattr(jars, variants.variant(variant).jar)
                 env = apps.variant_env(self.scenario, variant, port, infra.postgres.env(), downstream_url)
                 consume = self.scenario.consume
                 if consume is not None:
-                    env |= consume_env(consume)  # each segment adds its broker's variables
+                    env |= NO_BROKER  # each segment adds its broker's variables
                 launches[key] = AppLaunch(
                     name=key,
                     jdk=jdk,
                     jar=jar,
                     # A consume segment restarts the app on faults; a flight recording would not survive that.
-                    jvm_flags=apps.jvm_flags(self.scenario.app, variant, self.results.logs / f"{key}-gc.log",
+                    jvm_flags=apps.jvm_flags(self.scenario, variant, self.results.logs / f"{key}-gc.log",
                                              None if consume is not None else self.results.jfr_recording(key)),
                     env=env,
                     port=port,
@@ -213,10 +213,8 @@ class Run:
         return launches
 
     def _requested(self, variant: VariantName) -> dict[str, Any]:
-        requested = apps.requested_settings(self.scenario, variant)
-        if self.scenario.consume is not None:
-            requested |= requested_messaging(self.scenario.consume, variant, with_broker=False)
-        return requested
+        # Verified without a broker: the settings an app reports only once it has one wait for the segment.
+        return settings.requested(self.scenario, variant, with_broker=False)
 
     def _verify(self, supervisor: Supervisor, launches: dict[str, AppLaunch], infra: Infrastructure) -> None:
         orders, unknown = sample_orders(infra.postgres, self.scenario.data.orders)
@@ -226,7 +224,7 @@ class Run:
             self.console.print(f"[bold]verify[/] {key}")
             # Its own logs: the measured start later must not rotate or mix with these.
             checked = replace(launch, jvm_flags=apps.jvm_flags(
-                self.scenario.app, apps.variant_of(key), self.results.logs / f"{key}-verify-gc.log"))
+                self.scenario, apps.variant_of(key), self.results.logs / f"{key}-verify-gc.log"))
             running = apps.start_app(supervisor, checked, self.results.logs / f"{key}-verify.log")
             try:
                 variant = apps.variant_of(key)
@@ -237,7 +235,11 @@ class Run:
                 found, written = verify_write_path(key, launch.base_url, infra.postgres, self.scenario.data.customers)
                 problems += found
                 bodies[key] |= written
-                problems += verify_settings(key, self._requested(variant), running.info)
+                requested = self._requested(variant)
+                problems += verify_settings(key, requested, running.info, settings.awaited())
+                for path in settings.not_reported_yet(requested, running.info):
+                    self.manifest.add_warning(f"{key}: the app does not report {path} yet, so that setting was "
+                                              "sent but not verified")
                 self.manifest.set_variant(key, variant_record(launch, variant, self._requested(variant),
                                                               running.info))
             finally:

@@ -20,7 +20,7 @@ from typing import Any
 from hdrh.histogram import HdrHistogram
 from hdrh.log import HistogramLogWriter
 
-from harness import apps
+from harness import apps, settings
 from harness.level_id import LevelId
 from harness.load.recording import LevelRecording, WindowStats, new_histogram
 from harness.metrics import LevelResult, summarise_level, warnings_for
@@ -186,9 +186,9 @@ def build_run(parent: Path, *, name: str = "report-demo", variants: Sequence[str
             manifest.set_variant(key, VariantRecord(
                 variant=variant, jdk=JdkRecord(jdk, f"{jdk}.0.1", "Eclipse Adoptium"),
                 jar=f"java-apps/order-{'webflux' if variant == 'webflux' else 'mvc'}/target/app.jar",
-                jvm_flags=apps.jvm_flags(chosen.app, variant, results.log_path(f"{key}-gc")),  # type: ignore[arg-type]
+                jvm_flags=apps.jvm_flags(chosen, variant, results.log_path(f"{key}-gc")),  # type: ignore[arg-type]
                 env={"ORDERS_VARIANT": variant}, port=8080,
-                requested=apps.requested_settings(chosen, variant),  # type: ignore[arg-type]
+                requested=settings.requested(chosen, variant, with_broker=False),  # type: ignore[arg-type]
                 effective=runtime(variant, jdk),
             ))  # fmt: skip
     manifest.set_verification(Verification(tuple(verification_problems), (1, 2, 3)))

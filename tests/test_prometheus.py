@@ -388,7 +388,7 @@ def test_real_apps_fill_their_columns_and_nothing_is_left_running() -> None:
                 port = free_port()
                 launches.append(apps.AppLaunch(
                     variant, jdk, webflux_jar if variant == "webflux" else mvc_jar,
-                    apps.jvm_flags(SCENARIO.app, variant, work / f"{variant}-gc.log"),
+                    apps.jvm_flags(SCENARIO, variant, work / f"{variant}-gc.log"),
                     apps.variant_env(SCENARIO, variant, port, postgres.env(), downstream.base_url), port))
             # One after another, from this thread: PR_SET_PDEATHSIG fires when the *thread* that
             # started a child ends, so a JVM started from a pool worker is killed with the worker.

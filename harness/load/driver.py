@@ -134,7 +134,7 @@ def run_level(
     finally:
         sampler.unwatch(GENERATOR)
         supervisor.stop(child)
-    interval_s, rows = _read_sidecar(paths, child, label)
+    interval_s, rows = _read_sidecar(paths, child, label, target.profile)
     return _recording(interval_s, rows, users, int(settle_s), int(duration_s), paths, child.pid, label)
 
 
@@ -167,7 +167,7 @@ def run_warmup(
             _wait(child, run_s, label, supervisor)
         finally:
             supervisor.stop(child)
-        _, rows = _read_sidecar(paths, child, label)
+        _, rows = _read_sidecar(paths, child, label, target.profile)
     completed = sum(row.requests for row in rows)
     failed = sum(row.errors for row in rows)
     if completed == failed:
@@ -286,8 +286,10 @@ def _wait(child: ManagedProcess, run_s: int, label: str, supervisor: Supervisor)
         )
 
 
-def _read_sidecar(paths: _Paths, child: ManagedProcess, label: str) -> tuple[float, list[SidecarInterval]]:
-    """(seconds per interval, the finished intervals) of the sidecar; LoadError when it is absent or malformed."""
+def _read_sidecar(paths: _Paths, child: ManagedProcess, label: str,
+                  profile: str) -> tuple[float, list[SidecarInterval]]:
+    """(seconds per interval, the finished intervals) of the sidecar; LoadError when it is absent, malformed,
+    or says the generator ran another workload profile than ``profile`` (it reports the one it ran)."""
     try:
         document = json.loads(paths.sidecar.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -308,6 +310,9 @@ def _read_sidecar(paths: _Paths, child: ManagedProcess, label: str) -> tuple[flo
             f"level {label!r}: {paths.sidecar} is not a format-{SIDECAR_FORMAT} sidecar; was it written "
             f"by {LOCUSTFILE} from this checkout?"
         )
+    if document.get("profile") != profile:
+        raise LoadError(f"level {label!r}: Locust ran profile {document.get('profile')!r}, the scenario asks "
+                        f"{profile!r}; see {paths.log}")
     try:
         rows = [from_json_row(SidecarInterval, row) for row in document["intervals"]]
     except (ValueError, TypeError, AttributeError) as error:

@@ -6,12 +6,10 @@ folder, including one whose run failed or was killed.
 
 from __future__ import annotations
 
-import re
 import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from harness.level_id import LevelPoint
 from harness.metrics import LevelResult, warnings_for
@@ -22,12 +20,9 @@ from harness.results.layout import ResultsDir
 from harness.results.manifest import GitRecord, MachineRecord, Manifest, VariantRecord, read_manifest
 from harness.results.tables import read_levels
 from harness.scenario import format_duration
+from harness.settings import CATALOGUE, Setting
 
-_MIB = 1024 * 1024
 _DASH = "\u2013"  # en dash of "median [min-max]"; spelled out because linters flag it as a confusable
-# Runtime.maxMemory() reports the heap less one survivor space under Parallel and Serial, so an
-# exact comparison with -Xmx would flag every such run.
-_HEAP_TOLERANCE = 0.15
 
 _STATUS_BANNER = {
     "running": "never finished: the harness is still running, or it was killed (kill -9, crash, power loss) "
@@ -37,159 +32,7 @@ _STATUS_BANNER = {
 }
 
 
-# -- configuration table ------------------------------------------------------------------------
-
-
-def _dig(data: Any, dotted: str) -> Any:
-    for part in dotted.split("."):
-        if not isinstance(data, dict) or part not in data:
-            return None
-        data = data[part]
-    return data
-
-
-def _heap_bytes(flag_value: str) -> int | None:
-    match = re.fullmatch(r"(\d+)([kmgKMG]?)", flag_value)
-    if not match:
-        return None
-    scale = {"": 1, "k": 1024, "m": _MIB, "g": 1024 * _MIB}[match.group(2).lower()]
-    return int(match.group(1)) * scale
-
-
-def _requested_heap(record: VariantRecord) -> int | None:
-    heap = None
-    for flag in record.jvm_flags:
-        if isinstance(flag, str) and flag.startswith("-Xmx"):
-            heap = _heap_bytes(flag[4:])  # the last -Xmx wins, as in the JVM
-    return heap
-
-
-def _gc_kind(names: Any) -> str | None:
-    """The collector behind the JVM's GC bean names ("G1 Young Generation", "PS Scavenge", ...)."""
-    if not isinstance(names, list) or not names:
-        return None
-    joined = " ".join(str(n) for n in names)
-    for needle, kind in (
-        ("G1", "G1"),
-        ("ZGC", "ZGC"),
-        ("Shenandoah", "Shenandoah"),
-        ("PS ", "Parallel"),
-        ("MarkSweepCompact", "Serial"),
-        ("Copy", "Serial"),
-    ):
-        if needle in joined:
-            return kind
-    return joined
-
-
-def _requested_gc(record: VariantRecord) -> str | None:
-    gc = None
-    for flag in record.jvm_flags:
-        match = re.fullmatch(r"-XX:\+Use(\w+?)GC", str(flag)) or re.fullmatch(r"-XX:\+Use(ZGC)", str(flag))
-        if match:
-            gc = {"Z": "ZGC"}.get(match.group(1), match.group(1))
-    return gc
-
-
-def _requested(dotted: str) -> Callable[[VariantRecord], Any]:
-    # The runner stores what it asked for as {"dbPool.maxSize": 32, ...}.
-    return lambda record: record.requested.get(dotted)
-
-
-def _mib(value: Any) -> str:
-    return f"{value / _MIB:.0f} MiB"
-
-
-@dataclass(frozen=True)
-class _Row:
-    label: str
-    effective: Callable[[dict[str, Any]], Any]  # the value compared, from /actuator/info runtime
-    requested: Callable[[VariantRecord], Any]  # from the variant record; None when nothing was asked
-    show: Callable[[dict[str, Any]], str | None] | None = None  # display of the effective side
-    show_requested: Callable[[Any], str] = str
-    same: Callable[[Any, Any], bool] = lambda have, want: bool(have == want)
-
-
-def _jdk_shown(eff: dict[str, Any]) -> str | None:
-    version = _dig(eff, "jvm.javaVersion")
-    return None if version is None else f"{version} ({_dig(eff, 'jvm.javaVendor') or 'unknown vendor'})"
-
-
-def _feature(version: Any) -> int | None:
-    match = re.match(r"(\d+)", str(version)) if version is not None else None
-    return int(match.group(1)) if match else None
-
-
-def _pool_shown(eff: dict[str, Any]) -> str | None:
-    size = _dig(eff, "dbPool.maxSize")
-    return None if size is None else f"{_dig(eff, 'dbPool.kind') or '?'} {size}"
-
-
-def _client_shown(eff: dict[str, Any]) -> str | None:
-    size = _dig(eff, "httpClient.maxConnections")
-    return None if size is None else f"{_dig(eff, 'httpClient.library') or '?'}, max {size}"
-
-
-def _messaging(key: str) -> Callable[[dict[str, Any]], Any]:
-    # Request runs start the apps without a broker: their messaging block is not worth a row.
-    def read(effective: dict[str, Any]) -> Any:
-        if _dig(effective, "messaging.broker") in (None, "none"):
-            return None
-        return _dig(effective, f"messaging.{key}")
-
-    return read
-
-
-def _on_off(value: Any) -> str:
-    return "on" if value else "off"
-
-
-_ROWS: tuple[_Row, ...] = (
-    _Row("JDK", lambda e: _feature(_dig(e, "jvm.javaVersion")), lambda r: r.jdk.feature, _jdk_shown),
-    _Row("server", lambda e: _dig(e, "server"), _requested("server")),
-    _Row(
-        "heap (max)",
-        lambda e: _dig(e, "jvm.maxHeapBytes"),
-        _requested_heap,
-        lambda e: None if _dig(e, "jvm.maxHeapBytes") is None else _mib(_dig(e, "jvm.maxHeapBytes")),
-        _mib,
-        lambda have, want: abs(have - want) <= _HEAP_TOLERANCE * want,
-    ),
-    _Row("GC", lambda e: _gc_kind(_dig(e, "jvm.gc")), _requested_gc),
-    _Row(
-        "virtual threads",
-        lambda e: _dig(e, "virtualThreads"),
-        _requested("virtualThreads"),
-        lambda e: None if _dig(e, "virtualThreads") is None else _on_off(_dig(e, "virtualThreads")),
-        _on_off,
-    ),
-    _Row("DB pool", lambda e: _dig(e, "dbPool.maxSize"), _requested("dbPool.maxSize"), _pool_shown),
-    _Row("Tomcat max threads", lambda e: _dig(e, "tomcat.maxThreads"), _requested("tomcat.maxThreads")),
-    _Row(
-        "Tomcat max connections",
-        lambda e: _dig(e, "tomcat.maxConnections"),
-        _requested("tomcat.maxConnections"),
-    ),
-    _Row("Tomcat accept count", lambda e: _dig(e, "tomcat.acceptCount"), _requested("tomcat.acceptCount")),
-    _Row("Netty I/O workers", lambda e: _dig(e, "nettyIoWorkers"), _requested("nettyIoWorkers")),
-    _Row(
-        "HTTP client",
-        lambda e: _dig(e, "httpClient.maxConnections"),
-        _requested("httpClient.maxConnections"),
-        _client_shown,
-        lambda want: f"max {want}",
-    ),
-    _Row("available processors", lambda e: _dig(e, "jvm.availableProcessors"), lambda r: None),
-    *(
-        _Row(label, _messaging(key), _requested(f"messaging.{key}"))
-        for label, key in (
-            ("broker", "broker"), ("partitions", "partitions"), ("listener concurrency", "listenerConcurrency"),
-            ("prefetch", "prefetch"), ("max in flight (webflux)", "maxInFlight"), ("relay batch", "relayBatchSize"),
-            ("relay poll ms", "relayPollIntervalMs"), ("consumer delay ms", "consumerDelayMs"),
-            ("consumer attempts", "maxAttempts"), ("retry backoff ms", "backoffMs"),
-        )
-    ),
-)
+# -- configuration table (rows from harness.settings.CATALOGUE) -----------------------------------
 
 
 @dataclass(frozen=True)
@@ -207,49 +50,55 @@ class ConfigRow:
     cells: tuple[ConfigCell, ...]  # in the order of the variant keys
 
 
-def _config_cell(row: _Row, record: VariantRecord) -> ConfigCell:
-    eff = dict(record.effective)
-    have, want = row.effective(eff), row.requested(record)
-    shown = row.show(eff) if row.show else (None if have is None else str(have))
+def _config_cell(setting: Setting, record: VariantRecord) -> ConfigCell:
+    eff = record.effective
+    have = setting.read_effective(eff)
+    want = setting.asked(record) if setting.asked is not None else (
+        None if setting.reported is None else record.requested.get(setting.reported))
+    shown = setting.show(eff) if setting.show else (None if have is None else str(have))
     if have is None or shown is None:
-        return ConfigCell("—" if want is None else f"{row.show_requested(want)} (asked; not read back)")
-    if want is None or row.same(have, want):
+        return ConfigCell("—" if want is None else f"{setting.show_asked(want)} (asked; not read back)")
+    if want is None or setting.same(have, want):
         return ConfigCell(shown)
     return ConfigCell(
         shown,
-        row.show_requested(want),
-        f"{row.label} is {shown} in the running app, but {row.show_requested(want)} was requested",
+        setting.show_asked(want),
+        f"{setting.label} is {shown} in the running app, but {setting.show_asked(want)} was requested",
     )
 
 
-def config_rows(variants: Mapping[str, VariantRecord]) -> list[ConfigRow]:
-    """The configuration variant beside variant: one row per setting that applies to at least one variant.
+def config_rows(variants: Mapping[str, VariantRecord], catalogue: Sequence[Setting] = CATALOGUE) -> list[ConfigRow]:
+    """The configuration variant beside variant: one row per catalogue setting that applies to at least one
+    variant (in the catalogue's order).
 
-    ``variants`` is the manifest's ``variants`` section (``"<variant>@jdk<N>"`` → record); cells follow
-    its key order. Every renderer (summary.md, report.html) builds its table from these rows.
+    ``variants`` is the manifest's ``"<variant>@jdk<N>"`` → record; cells follow its key order. Every
+    renderer (summary.md, report.html) builds its table from these rows.
     """
     rows = []
-    for row in _ROWS:
-        cells = tuple(_config_cell(row, variants[key]) for key in variants)
+    for setting in catalogue:
+        if not setting.table:
+            continue
+        cells = tuple(_config_cell(setting, variants[key]) for key in variants)
         if any(c.value != "—" for c in cells):
-            rows.append(ConfigRow(row.label, cells))
+            rows.append(ConfigRow(setting.label, cells))
     return rows
 
 
-def config_mismatches(variants: Mapping[str, VariantRecord]) -> list[str]:
+def config_mismatches(variants: Mapping[str, VariantRecord], catalogue: Sequence[Setting] = CATALOGUE) -> list[str]:
     """One warning per setting whose requested value differs from what the running app reported."""
     return [
         f"{key}: {cell.mismatch}"
-        for row in config_rows(variants)
+        for row in config_rows(variants, catalogue)
         for key, cell in zip(variants, row.cells, strict=True)
         if cell.mismatch
     ]
 
 
-def _config_table(variants: Mapping[str, VariantRecord]) -> list[str]:
+def config_table(variants: Mapping[str, VariantRecord], catalogue: Sequence[Setting] = CATALOGUE) -> list[str]:
+    """The configuration table as markdown lines."""
     keys = list(variants)
     lines = ["| setting | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]
-    for row in config_rows(variants):
+    for row in config_rows(variants, catalogue):
         cells = [f"**{c.value}** ⚠ asked {c.asked}" if c.asked is not None else c.value for c in row.cells]
         lines.append(f"| {row.label} | " + " | ".join(cells) + " |")
     return lines
@@ -471,11 +320,13 @@ def run_facts(manifest: Manifest) -> list[tuple[str, str]]:
     if scenario.consume is not None:
         workload = ("Consume", consume_facts(scenario.consume, scenario.faults))
     else:
-        load = scenario.require_load()
+        load, work = scenario.require_load(), scenario.workload
+        mix = "" if work.mix is None else " " + ", ".join(f"{name} {weight}" for name, weight in work.mix.items())
         workload = (
             "Load",
             f"{load.model} model, users {list(load.levels)}, {format_duration(load.duration)}"
-            f" measured per level after {format_duration(load.settle)} settle, {load.repetitions} repetition(s)",
+            f" measured per level after {format_duration(load.settle)} settle, {load.repetitions} repetition(s);"
+            f" profile {work.profile}{mix}, downstream delay {work.downstream_delay_ms} ms",
         )
     return [
         ("When", f"{manifest.started_at} → {manifest.finished_at or 'not finished'} (UTC)"),
@@ -592,7 +443,7 @@ def render_summary(
     ]
     lines += [f"- {w}" for w in warnings] or ["None."]
     lines += ["", "## Configuration (effective, read back from each running app)", ""]
-    lines += _config_table(variants) if variants else ["No variant was started."]
+    lines += config_table(variants) if variants else ["No variant was started."]
     if manifest.is_consume:
         lines += consume_section(consume)
         reading = CONSUME_HOW_TO_READ

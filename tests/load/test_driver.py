@@ -181,4 +181,6 @@ def test_a_malformed_sidecar_interval_is_refused_naming_the_field(level: Level, 
     sidecar.write_text(json.dumps(written))
     paths = _Paths(log=tmp_path / "l.log", hlog=tmp_path / "h.hlog", sidecar=sidecar, cwd=tmp_path)
     with pytest.raises(LoadError, match="malformed interval: errors: 'three' is not an integer"):
-        _read_sidecar(paths, None, "t-u4-r1")  # type: ignore[arg-type]  # the child is only read for a missing file
+        _read_sidecar(paths, None, "t-u4-r1", "io-bound")  # type: ignore[arg-type]  # child: read if missing only
+    with pytest.raises(LoadError, match="Locust ran profile 'io-bound', the scenario asks 'pinning'"):
+        _read_sidecar(paths, None, "t-u4-r1", "pinning")  # type: ignore[arg-type]

@@ -23,12 +23,28 @@ def folders(tmp_path: Path) -> Path:
     return tmp_path / "format1"
 
 
-@pytest.mark.parametrize("kind", ["requests", "consume"])
-def test_summary_renders_as_the_old_harness_did(folders: Path, kind: str) -> None:
-    before = (folders / kind / "summary.md").read_text(encoding="utf-8")
+# Configuration rows the settings catalogue added (issue 9): the only lines a re-rendered summary may add.
+ADDED_ROWS = ("DB acquire timeout ms", "HTTP client acquire timeout ms", "HTTP client response timeout ms",
+              "downstream delay ms", "legacy stripes")
+
+
+@pytest.mark.parametrize(("kind", "added"), [("requests", 3), ("consume", 0)])
+def test_summary_renders_as_the_old_harness_did(folders: Path, kind: str, added: int) -> None:
+    before = (folders / kind / "summary.md").read_text(encoding="utf-8").splitlines()
     report = write_report(folders / kind)
     assert report.exists() and report.stat().st_size > 10_000
-    assert (folders / kind / "summary.md").read_text(encoding="utf-8") == before
+    after = (folders / kind / "summary.md").read_text(encoding="utf-8").splitlines()
+    new_rows = [line for line in after if line.startswith(tuple(f"| {label} |" for label in ADDED_ROWS))]
+    kept = [line for line in after if line not in new_rows]
+    # The Load line now also names the profile and the downstream delay (issue 9); nothing else changed.
+    load = [i for i, line in enumerate(before) if line.startswith("- **Load:**")]
+    for i in load:
+        assert kept[i] == before[i] + "; profile io-bound, downstream delay 20 ms"
+        kept[i] = before[i]
+    assert len(load) == (1 if kind == "requests" else 0)
+    assert kept == before
+    # The old apps reported their timeouts: shown now, and equal to what was asked (no mismatch flagged).
+    assert len(new_rows) == added and all("⚠" not in line for line in new_rows)
 
 
 def test_compare_and_gate_read_an_old_folder(folders: Path, capsys: pytest.CaptureFixture[str]) -> None:
