@@ -248,9 +248,6 @@ def test_no_acquires_gives_no_mean_rather_than_zero() -> None:
     assert out["db_acquire_ms_mean"] is None
 
 
-# -- time series file ------------------------------------------------------------------------------
-
-
 # -- the sampler thread, against a stand-in server -------------------------------------------------
 
 
