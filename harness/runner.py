@@ -33,9 +33,9 @@ from harness.load.driver import LoadTarget, run_warmup
 from harness.load.endpoints import DOWNSTREAM_MIX
 from harness.processes import Supervisor, free_port, sigterm_as_interrupt
 from harness.report import write_report
+from harness.report.summary import write_summary
 from harness.results.layout import ResultsDir, create
 from harness.results.manifest import JdkRecord, ManifestWriter, VariantRecord, Verification
-from harness.results.summary import write_summary
 from harness.sampling import ProcessSampler
 from harness.scenario import Scenario, VariantName
 from harness.verify import compare_bodies, sample_orders, verify_app, verify_settings, verify_write_path

@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 from harness import apps, settings
+from harness.report.summary import config_mismatches, config_table
 from harness.results.manifest import JdkRecord, VariantRecord
-from harness.results.summary import config_mismatches, config_table
 from harness.scenario import Scenario, parse_scenario
 from harness.settings import CATALOGUE, Setting
 from harness.verify import verify_settings

@@ -1,7 +1,7 @@
 """report.html: one self-contained page (inline CSS, figures as base64 PNG, no script, no fetch).
 
 The page says the same things as summary.md, in the same order, from the same helpers in
-``harness.results.summary`` (warnings, configuration rows, results rows, run facts), and adds the
+``harness.report.summary`` (warnings, configuration rows, results rows, run facts), and adds the
 figures. Every text that comes from the run is HTML-escaped.
 """
 
@@ -15,11 +15,9 @@ from collections.abc import Mapping, Sequence
 from harness.analysis import variant_color
 from harness.metrics import LevelResult
 from harness.report.consume import consume_html
+from harness.report.consume_summary import CONSUME_HOW_TO_READ
 from harness.report.plots import Plot
-from harness.results.consume_summary import CONSUME_HOW_TO_READ
-from harness.results.consume_tables import ConsumeResult
-from harness.results.manifest import Manifest, VariantRecord
-from harness.results.summary import (
+from harness.report.summary import (
     HOW_TO_READ,
     RESULTS_COLUMNS,
     config_rows,
@@ -28,6 +26,8 @@ from harness.results.summary import (
     run_facts,
     run_warnings,
 )
+from harness.results.consume_tables import ConsumeResult
+from harness.results.manifest import Manifest, VariantRecord
 
 _CSS = """
 :root { --ink: #1b1f24; --muted: #57606a; --line: #d0d7de; --bad: #b42318; --bad-bg: #fef3f2;

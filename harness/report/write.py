@@ -9,10 +9,10 @@ from harness import analysis
 from harness.report.consume import consume_plots
 from harness.report.html import render_report
 from harness.report.plots import draw_plots
+from harness.report.summary import write_summary
 from harness.results.consume_tables import read_consume
 from harness.results.layout import ResultsDir
 from harness.results.manifest import read_manifest
-from harness.results.summary import write_summary
 from harness.results.tables import read_levels
 
 REPORT_NAME = "report.html"

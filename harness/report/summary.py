@@ -13,7 +13,7 @@ from pathlib import Path
 
 from harness.level_id import LevelPoint
 from harness.metrics import LevelResult, warnings_for
-from harness.results.consume_summary import CONSUME_HOW_TO_READ, consume_facts, consume_section
+from harness.report.consume_summary import CONSUME_HOW_TO_READ, consume_facts, consume_section
 from harness.results.consume_tables import ConsumeResult, read_consume
 from harness.results.jfr_table import JfrLevel, read_jfr
 from harness.results.layout import ResultsDir

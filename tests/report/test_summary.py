@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.metrics import LevelResult, warnings_for
+from harness.report.summary import render_summary, write_summary
 from harness.results.layout import create
 from harness.results.manifest import Manifest, ManifestWriter
-from harness.results.summary import render_summary, write_summary
 from harness.results.tables import LevelTable
 from harness.scenario import parse_scenario
 
