@@ -7,37 +7,37 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from harness.results.consume_tables import ConsumeResult
+from harness.scenario import ConsumeSettings, FaultSettings, format_duration
 
 
-def consume_facts(consume: dict[str, Any], faults: dict[str, Any]) -> str:
-    """The "Consume" line of the run facts, from the scenario's consume and faults sections (as dumped)."""
-    source = ("preloaded into the outbox" if consume.get("source") == "preload"
-              else f"driven by POST /orders at {consume.get('rate')}/s")
-    broker = consume.get("broker", "?")
-    knobs = [f"listener concurrency {consume.get('listener_concurrency')}"]
+def consume_facts(consume: ConsumeSettings, faults: FaultSettings) -> str:
+    """The "Consume" line of the run facts, from the scenario's consume and faults sections."""
+    source = ("preloaded into the outbox" if consume.source == "preload"
+              else f"driven by POST /orders at {consume.rate}/s")
+    broker = consume.broker
+    knobs = [f"listener concurrency {consume.listener_concurrency}"]
     if broker == "kafka":
-        knobs.insert(0, f"{consume.get('partitions')} partitions")
+        knobs.insert(0, f"{consume.partitions} partitions")
     else:
-        knobs.append(f"prefetch {consume.get('prefetch')}")
-    relay = consume.get("relay") or {}
-    knobs += [f"webflux max in flight {consume.get('max_in_flight')}",
-              f"downstream delay {consume.get('downstream_delay_ms')} ms",
-              f"relay batch {relay.get('batch_size')} every {relay.get('poll_interval_ms')} ms"]
+        knobs.append(f"prefetch {consume.prefetch}")
+    relay = consume.relay
+    knobs += [f"webflux max in flight {consume.max_in_flight}",
+              f"downstream delay {consume.downstream_delay_ms} ms",
+              f"relay batch {relay.batch_size} every {relay.poll_interval_ms} ms"]
     injected = []
-    if faults.get("duplicates"):
-        injected.append(f"{float(faults['duplicates']):.0%} duplicates")
-    if faults.get("poison"):
-        injected.append(f"{faults['poison']} poison messages")
-    if faults.get("restart_broker_at") is not None:
-        injected.append(f"broker restart at {float(faults['restart_broker_at']):.0%}")
-    if faults.get("kill_consumer_at") is not None:
-        injected.append(f"kill -9 of the consumer at {float(faults['kill_consumer_at']):.0%}")
-    return (f"{consume.get('events')} events {source}, on {broker} ({', '.join(knobs)}); "
-            f"faults: {', '.join(injected) or 'none'}; {consume.get('repetitions')} segment(s) per variant, "
-            f"timeout {consume.get('timeout')}")
+    if faults.duplicates:
+        injected.append(f"{faults.duplicates:.0%} duplicates")
+    if faults.poison:
+        injected.append(f"{faults.poison} poison messages")
+    if faults.restart_broker_at is not None:
+        injected.append(f"broker restart at {faults.restart_broker_at:.0%}")
+    if faults.kill_consumer_at is not None:
+        injected.append(f"kill -9 of the consumer at {faults.kill_consumer_at:.0%}")
+    return (f"{consume.events} events {source}, on {broker} ({', '.join(knobs)}); "
+            f"faults: {', '.join(injected) or 'none'}; {consume.repetitions} segment(s) per variant, "
+            f"timeout {format_duration(consume.timeout)}")
 
 
 def verdict(results: Sequence[ConsumeResult]) -> tuple[bool, str]:

@@ -6,26 +6,23 @@ folder, including one whose run failed or was killed.
 
 from __future__ import annotations
 
-import re
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from harness.level_id import LevelPoint
 from harness.metrics import LevelResult, warnings_for
-from harness.results.consume_summary import CONSUME_HOW_TO_READ, consume_facts, consume_section
+from harness.report.consume_summary import CONSUME_HOW_TO_READ, consume_facts, consume_section
 from harness.results.consume_tables import ConsumeResult, read_consume
 from harness.results.jfr_table import JfrLevel, read_jfr
 from harness.results.layout import ResultsDir
-from harness.results.manifest import read_manifest
+from harness.results.manifest import GitRecord, MachineRecord, Manifest, VariantRecord, read_manifest
 from harness.results.tables import read_levels
+from harness.scenario import format_duration
+from harness.settings import CATALOGUE, Setting
 
-_MIB = 1024 * 1024
 _DASH = "\u2013"  # en dash of "median [min-max]"; spelled out because linters flag it as a confusable
-# Runtime.maxMemory() reports the heap less one survivor space under Parallel and Serial, so an
-# exact comparison with -Xmx would flag every such run.
-_HEAP_TOLERANCE = 0.15
 
 _STATUS_BANNER = {
     "running": "never finished: the harness is still running, or it was killed (kill -9, crash, power loss) "
@@ -35,167 +32,7 @@ _STATUS_BANNER = {
 }
 
 
-# -- configuration table ------------------------------------------------------------------------
-
-
-def _dig(data: Any, dotted: str) -> Any:
-    for part in dotted.split("."):
-        if not isinstance(data, dict) or part not in data:
-            return None
-        data = data[part]
-    return data
-
-
-def _heap_bytes(flag_value: str) -> int | None:
-    match = re.fullmatch(r"(\d+)([kmgKMG]?)", flag_value)
-    if not match:
-        return None
-    scale = {"": 1, "k": 1024, "m": _MIB, "g": 1024 * _MIB}[match.group(2).lower()]
-    return int(match.group(1)) * scale
-
-
-def _requested_heap(record: dict[str, Any]) -> int | None:
-    heap = None
-    for flag in record.get("jvm_flags", []):
-        if isinstance(flag, str) and flag.startswith("-Xmx"):
-            heap = _heap_bytes(flag[4:])  # the last -Xmx wins, as in the JVM
-    return heap
-
-
-def _gc_kind(names: Any) -> str | None:
-    """The collector behind the JVM's GC bean names ("G1 Young Generation", "PS Scavenge", ...)."""
-    if not isinstance(names, list) or not names:
-        return None
-    joined = " ".join(str(n) for n in names)
-    for needle, kind in (
-        ("G1", "G1"),
-        ("ZGC", "ZGC"),
-        ("Shenandoah", "Shenandoah"),
-        ("PS ", "Parallel"),
-        ("MarkSweepCompact", "Serial"),
-        ("Copy", "Serial"),
-    ):
-        if needle in joined:
-            return kind
-    return joined
-
-
-def _requested_gc(record: dict[str, Any]) -> str | None:
-    gc = None
-    for flag in record.get("jvm_flags", []):
-        match = re.fullmatch(r"-XX:\+Use(\w+?)GC", str(flag)) or re.fullmatch(r"-XX:\+Use(ZGC)", str(flag))
-        if match:
-            gc = {"Z": "ZGC"}.get(match.group(1), match.group(1))
-    return gc
-
-
-def _requested(dotted: str) -> Callable[[dict[str, Any]], Any]:
-    # The runner stores what it asked for as {"dbPool.maxSize": 32, ...}; older records lack it.
-    return lambda record: (record.get("requested") or {}).get(dotted)
-
-
-def _mib(value: Any) -> str:
-    return f"{value / _MIB:.0f} MiB"
-
-
-@dataclass(frozen=True)
-class _Row:
-    label: str
-    effective: Callable[[dict[str, Any]], Any]  # the value compared, from /actuator/info runtime
-    requested: Callable[[dict[str, Any]], Any]  # from the variant record; None when nothing was asked
-    show: Callable[[dict[str, Any]], str | None] | None = None  # display of the effective side
-    show_requested: Callable[[Any], str] = str
-    same: Callable[[Any, Any], bool] = lambda have, want: bool(have == want)
-
-
-def _jdk_shown(eff: dict[str, Any]) -> str | None:
-    version = _dig(eff, "jvm.javaVersion")
-    return None if version is None else f"{version} ({_dig(eff, 'jvm.javaVendor') or 'unknown vendor'})"
-
-
-def _feature(version: Any) -> int | None:
-    match = re.match(r"(\d+)", str(version)) if version is not None else None
-    return int(match.group(1)) if match else None
-
-
-def _pool_shown(eff: dict[str, Any]) -> str | None:
-    size = _dig(eff, "dbPool.maxSize")
-    return None if size is None else f"{_dig(eff, 'dbPool.kind') or '?'} {size}"
-
-
-def _client_shown(eff: dict[str, Any]) -> str | None:
-    size = _dig(eff, "httpClient.maxConnections")
-    return None if size is None else f"{_dig(eff, 'httpClient.library') or '?'}, max {size}"
-
-
-def _messaging(key: str) -> Callable[[dict[str, Any]], Any]:
-    # Request runs start the apps without a broker: their messaging block is not worth a row.
-    def read(effective: dict[str, Any]) -> Any:
-        if _dig(effective, "messaging.broker") in (None, "none"):
-            return None
-        return _dig(effective, f"messaging.{key}")
-
-    return read
-
-
-def _on_off(value: Any) -> str:
-    return "on" if value else "off"
-
-
-_ROWS: tuple[_Row, ...] = (
-    _Row("JDK", lambda e: _feature(_dig(e, "jvm.javaVersion")), lambda r: _dig(r, "jdk.feature"), _jdk_shown),
-    _Row("server", lambda e: _dig(e, "server"), _requested("server")),
-    _Row(
-        "heap (max)",
-        lambda e: _dig(e, "jvm.maxHeapBytes"),
-        _requested_heap,
-        lambda e: None if _dig(e, "jvm.maxHeapBytes") is None else _mib(_dig(e, "jvm.maxHeapBytes")),
-        _mib,
-        lambda have, want: abs(have - want) <= _HEAP_TOLERANCE * want,
-    ),
-    _Row("GC", lambda e: _gc_kind(_dig(e, "jvm.gc")), _requested_gc),
-    _Row(
-        "virtual threads",
-        lambda e: _dig(e, "virtualThreads"),
-        _requested("virtualThreads"),
-        lambda e: None if _dig(e, "virtualThreads") is None else _on_off(_dig(e, "virtualThreads")),
-        _on_off,
-    ),
-    _Row("DB pool", lambda e: _dig(e, "dbPool.maxSize"), _requested("dbPool.maxSize"), _pool_shown),
-    _Row("Tomcat max threads", lambda e: _dig(e, "tomcat.maxThreads"), _requested("tomcat.maxThreads")),
-    _Row(
-        "Tomcat max connections",
-        lambda e: _dig(e, "tomcat.maxConnections"),
-        _requested("tomcat.maxConnections"),
-    ),
-    _Row("Tomcat accept count", lambda e: _dig(e, "tomcat.acceptCount"), _requested("tomcat.acceptCount")),
-    _Row("Netty I/O workers", lambda e: _dig(e, "nettyIoWorkers"), _requested("nettyIoWorkers")),
-    _Row(
-        "HTTP client",
-        lambda e: _dig(e, "httpClient.maxConnections"),
-        _requested("httpClient.maxConnections"),
-        _client_shown,
-        lambda want: f"max {want}",
-    ),
-    _Row("available processors", lambda e: _dig(e, "jvm.availableProcessors"), lambda r: None),
-    *(
-        _Row(label, _messaging(key), _requested(f"messaging.{key}"))
-        for label, key in (
-            ("broker", "broker"), ("partitions", "partitions"), ("listener concurrency", "listenerConcurrency"),
-            ("prefetch", "prefetch"), ("max in flight (webflux)", "maxInFlight"), ("relay batch", "relayBatchSize"),
-            ("relay poll ms", "relayPollIntervalMs"), ("consumer delay ms", "consumerDelayMs"),
-            ("consumer attempts", "maxAttempts"), ("retry backoff ms", "backoffMs"),
-        )
-    ),
-)
-
-
-def _effective(record: dict[str, Any]) -> dict[str, Any]:
-    effective = record.get("effective") or {}
-    # Accept the whole /actuator/info document as well as its "runtime" entry.
-    if isinstance(effective, dict) and isinstance(effective.get("runtime"), dict):
-        effective = effective["runtime"]
-    return effective if isinstance(effective, dict) else {}
+# -- configuration table (rows from harness.settings.CATALOGUE) -----------------------------------
 
 
 @dataclass(frozen=True)
@@ -213,51 +50,55 @@ class ConfigRow:
     cells: tuple[ConfigCell, ...]  # in the order of the variant keys
 
 
-def _config_cell(row: _Row, record: dict[str, Any]) -> ConfigCell:
-    eff = _effective(record)
-    have, want = row.effective(eff), row.requested(record)
-    shown = row.show(eff) if row.show else (None if have is None else str(have))
+def _config_cell(setting: Setting, record: VariantRecord) -> ConfigCell:
+    eff = record.effective
+    have = setting.read_effective(eff)
+    want = setting.asked(record) if setting.asked is not None else (
+        None if setting.reported is None else record.requested.get(setting.reported))
+    shown = setting.show(eff) if setting.show else (None if have is None else str(have))
     if have is None or shown is None:
-        return ConfigCell("—" if want is None else f"{row.show_requested(want)} (asked; not read back)")
-    if want is None or row.same(have, want):
+        return ConfigCell("—" if want is None else f"{setting.show_asked(want)} (asked; not read back)")
+    if want is None or setting.same(have, want):
         return ConfigCell(shown)
     return ConfigCell(
         shown,
-        row.show_requested(want),
-        f"{row.label} is {shown} in the running app, but {row.show_requested(want)} was requested",
+        setting.show_asked(want),
+        f"{setting.label} is {shown} in the running app, but {setting.show_asked(want)} was requested",
     )
 
 
-def config_rows(variants: dict[str, Any]) -> list[ConfigRow]:
-    """The configuration variant beside variant: one row per setting that applies to at least one variant.
+def config_rows(variants: Mapping[str, VariantRecord], catalogue: Sequence[Setting] = CATALOGUE) -> list[ConfigRow]:
+    """The configuration variant beside variant: one row per catalogue setting that applies to at least one
+    variant (in the catalogue's order).
 
-    ``variants`` is the manifest's ``variants`` section (``"<variant>@jdk<N>"`` → record); cells follow
-    its key order. Every renderer (summary.md, report.html) builds its table from these rows.
+    ``variants`` is the manifest's ``"<variant>@jdk<N>"`` → record; cells follow its key order. Every
+    renderer (summary.md, report.html) builds its table from these rows.
     """
     rows = []
-    for row in _ROWS:
-        cells = tuple(
-            _config_cell(row, variants[key] if isinstance(variants[key], dict) else {}) for key in variants
-        )
+    for setting in catalogue:
+        if not setting.table:
+            continue
+        cells = tuple(_config_cell(setting, variants[key]) for key in variants)
         if any(c.value != "—" for c in cells):
-            rows.append(ConfigRow(row.label, cells))
+            rows.append(ConfigRow(setting.label, cells))
     return rows
 
 
-def config_mismatches(variants: dict[str, Any]) -> list[str]:
+def config_mismatches(variants: Mapping[str, VariantRecord], catalogue: Sequence[Setting] = CATALOGUE) -> list[str]:
     """One warning per setting whose requested value differs from what the running app reported."""
     return [
         f"{key}: {cell.mismatch}"
-        for row in config_rows(variants)
+        for row in config_rows(variants, catalogue)
         for key, cell in zip(variants, row.cells, strict=True)
         if cell.mismatch
     ]
 
 
-def _config_table(variants: dict[str, Any]) -> list[str]:
+def config_table(variants: Mapping[str, VariantRecord], catalogue: Sequence[Setting] = CATALOGUE) -> list[str]:
+    """The configuration table as markdown lines."""
     keys = list(variants)
     lines = ["| setting | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]
-    for row in config_rows(variants):
+    for row in config_rows(variants, catalogue):
         cells = [f"**{c.value}** ⚠ asked {c.asked}" if c.asked is not None else c.value for c in row.cells]
         lines.append(f"| {row.label} | " + " | ".join(cells) + " |")
     return lines
@@ -386,31 +227,29 @@ def _results_tables(levels: Sequence[LevelResult]) -> list[str]:
 # -- the page -----------------------------------------------------------------------------------
 
 
-def machine_line(machine: dict[str, Any]) -> str:
-    memory = machine.get("memory_total_bytes")
+def machine_line(machine: MachineRecord) -> str:
     parts = [
-        str(machine.get("cpu_model") or "unknown CPU"),
-        f"{machine.get('logical_cores')} logical cores"
+        machine.cpu_model or "unknown CPU",
+        f"{machine.logical_cores} logical cores"
         + (
-            f" ({machine['usable_cores']} usable)"
-            if machine.get("usable_cores") not in (None, machine.get("logical_cores"))
+            f" ({machine.usable_cores} usable)"
+            if machine.usable_cores not in (None, machine.logical_cores)
             else ""
         ),
-        f"{memory / 1024**3:.1f} GiB" if isinstance(memory, int | float) else "memory unknown",
-        f"{machine.get('os', '?')} {machine.get('kernel', '')}".strip(),
+        f"{machine.memory_total_bytes / 1024**3:.1f} GiB",
+        f"{machine.os} {machine.kernel}".strip(),
     ]
-    if machine.get("load_average_at_start"):
-        parts.append("load average at start " + " / ".join(str(x) for x in machine["load_average_at_start"]))
-    return f"{machine.get('hostname', '?')}: " + ", ".join(parts)
+    if machine.load_average_at_start:
+        parts.append("load average at start " + " / ".join(str(x) for x in machine.load_average_at_start))
+    return f"{machine.hostname}: " + ", ".join(parts)
 
 
-def git_line(git: dict[str, Any]) -> str:
-    if not git.get("commit"):
-        return f"unknown ({git.get('error') or 'no git'})"
-    text = f"`{str(git['commit'])[:12]}` on {git.get('branch') or '?'}"
-    if git.get("dirty"):
-        changes = git.get("dirty_files")
-        text += f" — **dirty** ({changes} uncommitted changes: the code measured is not that commit)"
+def git_line(git: GitRecord) -> str:
+    if not git.commit:
+        return f"unknown ({git.error or 'no git'})"
+    text = f"`{git.commit[:12]}` on {git.branch or '?'}"
+    if git.dirty:
+        text += f" — **dirty** ({git.dirty_files} uncommitted changes: the code measured is not that commit)"
     return text
 
 
@@ -441,27 +280,26 @@ def status_explanation(status: str) -> str:
     return _STATUS_BANNER.get(status, status)
 
 
-def run_warnings(manifest: dict[str, Any], levels: Sequence[LevelResult]) -> list[str]:
+def run_warnings(manifest: Manifest, levels: Sequence[LevelResult]) -> list[str]:
     """Every reason to distrust or qualify a run, deduplicated, in the order a reader needs them.
 
     First the status (when not complete), then requested-vs-effective mismatches, the problems the
     verification found, the manifest's own warnings, then one line per level warning naming its
     repetition ("rep i/n"). Empty when the run is complete and clean.
     """
-    status = str(manifest.get("status", "running"))
-    load = (manifest.get("scenario") or {}).get("load") or {}
+    status = manifest.status
+    load = manifest.scenario.load
     warnings: list[str] = []
     if status != "complete":
         warnings.append(f"status {status.upper()}: {status_explanation(status)}; results are partial")
-    warnings += config_mismatches(manifest.get("variants") or {})
-    verification = manifest.get("verification") or {}
-    if isinstance(verification, dict):
-        warnings += [f"verification: {p}" for p in verification.get("problems") or []]
-    repetitions = max([int(load.get("repetitions") or 1), *(r.repetition for r in levels)])
+    warnings += config_mismatches(manifest.variants)
+    if manifest.verification is not None:
+        warnings += [f"verification: {p}" for p in manifest.verification.problems]
+    repetitions = max([load.repetitions if load is not None else 1, *(r.repetition for r in levels)])
     # The runner also stores each level's warnings in the manifest, worded without the repetition
     # count; those are replaced here by the wording that names "rep i/n".
     plain = {w for result in levels for w in warnings_for(result)}
-    warnings += [str(w) for w in manifest.get("warnings") or [] if w not in plain]
+    warnings += [w for w in manifest.warnings if w not in plain]
     for result in levels:
         warnings += warnings_for(result, repetitions)
     return _dedupe(warnings)
@@ -475,33 +313,30 @@ def incomplete_notice(status: str, measured_levels: int, unit: str = "level") ->
     )
 
 
-def is_consume(manifest: dict[str, Any]) -> bool:
-    """Whether the run is a consumer benchmark (its scenario has a consume section)."""
-    return bool((manifest.get("scenario") or {}).get("consume"))
-
-
-def run_facts(manifest: dict[str, Any]) -> list[tuple[str, str]]:
+def run_facts(manifest: Manifest) -> list[tuple[str, str]]:
     """(label, value) lines describing the run: when, load (or consume), git, machine, harness; values are
     markdown inline."""
-    scenario = manifest.get("scenario") or {}
-    load = scenario.get("load") or {}
-    if is_consume(manifest):
-        workload = ("Consume", consume_facts(scenario["consume"], scenario.get("faults") or {}))
+    scenario = manifest.scenario
+    if scenario.consume is not None:
+        workload = ("Consume", consume_facts(scenario.consume, scenario.faults))
     else:
+        load, work = scenario.require_load(), scenario.workload
+        mix = "" if work.mix is None else " " + ", ".join(f"{name} {weight}" for name, weight in work.mix.items())
         workload = (
             "Load",
-            f"{load.get('model', '?')} model, users {load.get('levels')}, {load.get('duration')}"
-            f" measured per level after {load.get('settle')} settle, {load.get('repetitions')} repetition(s)",
+            f"{load.model} model, users {list(load.levels)}, {format_duration(load.duration)}"
+            f" measured per level after {format_duration(load.settle)} settle, {load.repetitions} repetition(s);"
+            f" profile {work.profile}{mix}, downstream delay {work.downstream_delay_ms} ms",
         )
     return [
-        ("When", f"{manifest.get('started_at')} → {manifest.get('finished_at') or 'not finished'} (UTC)"),
+        ("When", f"{manifest.started_at} → {manifest.finished_at or 'not finished'} (UTC)"),
         workload,
-        ("Git", git_line(manifest.get("git") or {})),
-        ("Machine", machine_line(manifest.get("machine") or {})),
+        ("Git", git_line(manifest.git)),
+        ("Machine", machine_line(manifest.machine)),
         (
             "Harness",
-            f"{manifest.get('harness_version')} (results format {manifest.get('format_version')}),"
-            f" `{' '.join(str(a) for a in manifest.get('argv') or [])}`",
+            f"{manifest.harness_version} (results format {manifest.format_version}),"
+            f" `{' '.join(manifest.argv)}`",
         ),
     ]
 
@@ -518,46 +353,46 @@ _POOL_COLUMNS: tuple[tuple[str, str], ...] = (
 def _pool_tables(levels: Sequence[LevelResult]) -> list[str]:
     """Per JDK: the pools and threads behind each level (read from /actuator/prometheus; max of
     gauges, increase of counters; median over repetitions; — where a variant has no such meter)."""
-    groups: dict[tuple[int, str, int], list[LevelResult]] = {}
+    groups: dict[LevelPoint, list[LevelResult]] = {}
     for level in levels:
-        groups.setdefault((level.jdk, level.variant, level.users), []).append(level)
+        groups.setdefault(level.id.point, []).append(level)
     present = [c for c in _POOL_COLUMNS if any(getattr(level, c[0]) is not None for level in levels)]
     if not present:
         return []
     lines: list[str] = []
-    for jdk in sorted({key[0] for key in groups}):
+    for jdk in sorted({point.jdk for point in groups}):
         lines += [
             "", f"## Pools and threads: JDK {jdk}", "",
             "| variant | users | " + " | ".join(title for _, title in present) + " |",
             "|---|---:|" + "---:|" * len(present),
         ]  # fmt: skip
-        for (row_jdk, variant, users), reps in sorted(groups.items()):
-            if row_jdk == jdk:
+        for point, reps in sorted(groups.items()):
+            if point.jdk == jdk:
                 cells = [_spread([getattr(r, name) for r in reps], _fmt_rate) for name, _ in present]
-                lines.append(f"| {variant} | {users} | " + " | ".join(cells) + " |")
+                lines.append(f"| {point.variant} | {point.users} | " + " | ".join(cells) + " |")
     return lines
 
 
 def _jfr_tables(jfr: Sequence[JfrLevel]) -> list[str]:
     """Per JDK: what the flight recordings say per variant and level (median over repetitions)."""
     lines: list[str] = []
-    groups: dict[tuple[int, str, int], list[JfrLevel]] = {}
+    groups: dict[LevelPoint, list[JfrLevel]] = {}
     for row in jfr:
-        groups.setdefault((row.jdk, row.variant, row.users), []).append(row)
-    for jdk in sorted({key[0] for key in groups}):
+        groups.setdefault(row.id.point, []).append(row)
+    for jdk in sorted({point.jdk for point in groups}):
         lines += [
             "", f"## JFR: JDK {jdk}", "",
             "| variant | users | pinned events | pinned total ms | pinned p99 ms | top pinned frame "
             "| submit failed | GC pauses | GC pause total ms | GC pause max ms | alloc MiB/s | heap after GC max MiB |",
             "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
         ]  # fmt: skip
-        for (row_jdk, variant, users), reps in sorted(groups.items()):
-            if row_jdk != jdk:
+        for point, reps in sorted(groups.items()):
+            if point.jdk != jdk:
                 continue
             top = max(reps, key=lambda r: r.pinned_events).top_pinned_frame or "—"
             heap = [r.heap_after_gc_max_mb for r in reps]
             lines.append(
-                f"| {variant} | {users} | {_spread([r.pinned_events for r in reps], _fmt_int)} "
+                f"| {point.variant} | {point.users} | {_spread([r.pinned_events for r in reps], _fmt_int)} "
                 f"| {_spread([r.pinned_total_ms for r in reps], _fmt_ms)} "
                 f"| {_spread([r.pinned_p99_ms for r in reps], _fmt_ms)} | `{top}` "
                 f"| {_spread([r.submit_failed_events for r in reps], _fmt_int)} "
@@ -571,7 +406,7 @@ def _jfr_tables(jfr: Sequence[JfrLevel]) -> list[str]:
 
 
 def render_summary(
-    manifest: dict[str, Any], levels: Sequence[LevelResult], jfr: Sequence[JfrLevel] = (),
+    manifest: Manifest, levels: Sequence[LevelResult], jfr: Sequence[JfrLevel] = (),
     consume: Sequence[ConsumeResult] = (),
 ) -> str:
     """The summary page as markdown.
@@ -582,25 +417,25 @@ def render_summary(
     repetitions each number reads ``median [min-max]``. A consume run shows its verdict (every
     segment lost = 0 and processed twice = 0, or the failures) and one row per segment instead.
     """
-    scenario = manifest.get("scenario") or {}
-    status = str(manifest.get("status", "running"))
-    variants = manifest.get("variants") or {}
+    scenario = manifest.scenario
+    status = manifest.status
+    variants = manifest.variants
     warnings = run_warnings(manifest, levels)
 
-    lines = [f"# Benchmark results: {scenario.get('name', '?')}", ""]
+    lines = [f"# Benchmark results: {scenario.name}", ""]
     if status == "complete":
         lines.append("**Status: complete.**")
     else:
-        notice = (incomplete_notice(status, len(consume), "segment") if is_consume(manifest)
+        notice = (incomplete_notice(status, len(consume), "segment") if manifest.is_consume
                   else incomplete_notice(status, len(levels)))
         lines += [
             f"> ## ⚠ {status.upper()}: this run is NOT complete",
             f"> {notice}",
         ]
-        if manifest.get("error"):
-            lines.append(f"> **Error:** {manifest['error']}")
-    if scenario.get("description"):
-        lines += ["", str(scenario["description"])]
+        if manifest.error:
+            lines.append(f"> **Error:** {manifest.error}")
+    if scenario.description:
+        lines += ["", scenario.description]
     lines += ["", *(f"- **{label}:** {value}" for label, value in run_facts(manifest)), ""]
     lines += [
         "## Warnings",
@@ -608,8 +443,8 @@ def render_summary(
     ]
     lines += [f"- {w}" for w in warnings] or ["None."]
     lines += ["", "## Configuration (effective, read back from each running app)", ""]
-    lines += _config_table(variants) if variants else ["No variant was started."]
-    if is_consume(manifest):
+    lines += config_table(variants) if variants else ["No variant was started."]
+    if manifest.is_consume:
         lines += consume_section(consume)
         reading = CONSUME_HOW_TO_READ
     else:

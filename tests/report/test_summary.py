@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.metrics import LevelResult, warnings_for
+from harness.report.summary import render_summary, write_summary
 from harness.results.layout import create
-from harness.results.manifest import ManifestWriter
-from harness.results.summary import render_summary, write_summary
+from harness.results.manifest import Manifest, ManifestWriter
 from harness.results.tables import LevelTable
 from harness.scenario import parse_scenario
 
@@ -97,6 +97,8 @@ def runtime(variant: str, **over: Any) -> dict[str, Any]:
 
 def record(variant: str, requested: dict[str, Any], effective: dict[str, Any]) -> dict[str, Any]:
     return {
+        "jar": "order.jar",
+        "port": 8080,
         "jdk": {"feature": 25, "version": "25.0.1", "vendor": "Eclipse Adoptium"},
         "jvm_flags": ["-Xms512m", "-Xmx512m", "-XX:+UseG1GC"],
         "env": {"ORDERS_VARIANT": variant},
@@ -106,8 +108,10 @@ def record(variant: str, requested: dict[str, Any], effective: dict[str, Any]) -
     }
 
 
-def manifest(status: str = "complete", **over: Any) -> dict[str, Any]:
+def manifest(status: str = "complete", **over: Any) -> Manifest:
     doc: dict[str, Any] = {
+        "scenario_path": "quick.yaml",
+        **{key: {} for key in ("jdks", "infrastructure", "downstream", "build", "seed")},
         "format_version": 1,
         "harness_version": "0.1.0",
         "status": status,
@@ -124,6 +128,9 @@ def manifest(status: str = "complete", **over: Any) -> dict[str, Any]:
         },
         "machine": {
             "hostname": "bench1",
+            "platform": "Linux-6.8",
+            "python": "3.11.7",
+            "physical_cores": 4,
             "cpu_model": "AMD EPYC",
             "logical_cores": 8,
             "usable_cores": 8,
@@ -146,7 +153,7 @@ def manifest(status: str = "complete", **over: Any) -> dict[str, Any]:
         "warnings": [],
     }
     doc.update(over)
-    return doc
+    return Manifest.from_json(doc, Path("manifest.json"))
 
 
 def three_reps() -> list[LevelResult]:
