@@ -10,8 +10,7 @@ summary.md and report.html. Everything that sends, checks or shows a setting rea
 - ``harness.report.config`` (the configuration table, requested beside effective).
 
 Adding a setting that reaches the app is one row here plus its use in Java (design.md lists the
-environment and the ``runtime`` keys). A row marked ``awaiting_app`` is sent and shown, but the apps
-do not report it yet: its absence from ``/actuator/info`` is a warning, its wrong value still a failure.
+environment and the ``runtime`` keys); a requested setting the app does not report fails verification.
 """
 
 from __future__ import annotations
@@ -75,7 +74,6 @@ class Setting:
     checked_when: Callable[[Scenario, VariantName], bool] | None = None
     verify: bool = True
     table: bool = True
-    awaiting_app: bool = False
     needs_broker: bool = False  # reported only once the app has a broker (not while being verified)
     effective: Callable[[Mapping[str, Any]], Any] | None = None
     asked: Callable[[Any], Any] | None = None  # VariantRecord -> the requested value
@@ -226,9 +224,9 @@ CATALOGUE: tuple[Setting, ...] = (
             _app(lambda s: s.app.http_client.response_timeout_ms), env=("ORDERS_HTTP_CLIENT_RESPONSE_TIMEOUT_MS",),
             reported="httpClient.responseTimeoutMs"),
     Setting("downstream delay ms", "workload.downstream_delay_ms", _app(lambda s: s.workload.downstream_delay_ms),
-            env=("ORDERS_DOWNSTREAM_DELAY_MS",), reported="workload.downstreamDelayMs", awaiting_app=True),
+            env=("ORDERS_DOWNSTREAM_DELAY_MS",), reported="workload.downstreamDelayMs"),
     Setting("legacy stripes", "workload.legacy_stripes", _app(lambda s: s.workload.legacy_stripes),
-            env=("ORDERS_LEGACY_STRIPES",), reported="workload.legacyStripes", awaiting_app=True),
+            env=("ORDERS_LEGACY_STRIPES",), reported="workload.legacyStripes"),
     Setting("available processors", "(machine)", lambda s, v: None, reported="jvm.availableProcessors",
             verify=False),
     Setting("broker", "consume.broker", _consume(lambda c: c.broker), reported="messaging.broker",
@@ -301,14 +299,3 @@ def requested(scenario: Scenario, variant: VariantName, *, with_broker: bool,
             wanted[setting.reported] = value
     return wanted
 
-
-def awaited(catalogue: Sequence[Setting] = CATALOGUE) -> frozenset[str]:
-    """The reported paths the apps do not report yet (``Setting.awaiting_app``)."""
-    return frozenset(s.reported for s in catalogue if s.awaiting_app and s.reported is not None)
-
-
-def not_reported_yet(requested_paths: Mapping[str, Any], effective: Mapping[str, Any],
-                     catalogue: Sequence[Setting] = CATALOGUE) -> list[str]:
-    """The awaited paths among ``requested_paths`` that the running app did not report at all."""
-    waiting = awaited(catalogue)
-    return [path for path in requested_paths if path in waiting and dig(effective, path) is None]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -201,16 +201,12 @@ def verify_app(name: str, base_url: str, orders: Sequence[ExpectedOrder], unknow
     return problems, bodies
 
 
-def verify_settings(name: str, requested: Mapping[str, Any], effective: Mapping[str, Any],
-                    awaited: Collection[str] = frozenset()) -> list[str]:
+def verify_settings(name: str, requested: Mapping[str, Any], effective: Mapping[str, Any]) -> list[str]:
     """Every requested setting must be what the live app reports; a setting that did not take
-    would silently change what is measured. A path in ``awaited`` (a setting the apps do not report
-    yet, ``harness.settings``) may be absent; reported, it must match like any other."""
+    (or that the app does not report) would silently change what is measured."""
     problems = []
     for key, want in requested.items():
         have = _dig(effective, key)
-        if have is None and key in awaited:
-            continue
         if have != want:
             problems.append(f"{name}: setting {key} is {have!r} in the running app, the scenario asks {want!r}")
     return problems

@@ -139,7 +139,7 @@ class _Segment:
         self._launch_app(launch)
         assert self.app is not None
         requested = settings.requested(ctx.scenario, self.variant, with_broker=True)
-        problems = verify_settings(self.key, requested, self.app.info, settings.awaited())
+        problems = verify_settings(self.key, requested, self.app.info)
         recorded = ctx.manifest.variant(self.key)
         if recorded is not None:
             ctx.manifest.set_variant(self.key, dataclasses.replace(
