@@ -91,7 +91,10 @@ def test_a_tiny_three_variant_run_verifies_measures_and_leaves_nothing(
         assert int(row["requests"]) > 0, row["variant"]
         assert int(row["errors"]) == 0, row["variant"]
         assert float(row["p50_ms"]) >= 2 * DELAY_MS, row["variant"]  # two sequential downstream calls
-        assert float(row["postgres_cpu_s"]) > 0, "the container's server was not sampled"
+        # Empty when the server was not sampled; 0.0 happens for a level of a few dozen lookups
+        # (CPU time comes in 10 ms ticks) on a busy machine, so the run as a whole must show CPU.
+        assert row["postgres_cpu_s"] != "", f"{row['variant']}: the container's server was not sampled"
+    assert sum(float(r["postgres_cpu_s"]) for r in rows) > 0, "the container's server was not sampled"
     assert "database system is ready to accept connections" in (run / "logs" / "postgres.log").read_text()
     assert _containers_of(engine, proc.pid) == []
     assert volume_names(engine) == volumes_before

@@ -21,11 +21,10 @@ from typing import Any
 
 from rich.console import Console
 
-from harness import apps
+from harness import apps, settings
 from harness.apps import AppLaunch, RunningApp
 from harness.consume import database, lag
 from harness.consume.drive import DuplicateInjector, OrderDriver, add_poison
-from harness.consume.env import requested_messaging
 from harness.consume.faults import KILL_CONSUMER, RESTART_BROKER, Faults
 from harness.consume.preload import OutboxPlan, insert_plan, plan_outbox
 from harness.consume.reconcile import Reconciliation, ReconciliationError, reconcile
@@ -111,7 +110,7 @@ class _Segment:
             launch = replace(
                 self.launch,
                 env={**self.launch.env, **broker.env()},
-                jvm_flags=apps.jvm_flags(ctx.scenario.app, self.variant, ctx.results.logs / f"{self.label}-gc.log"),
+                jvm_flags=apps.jvm_flags(ctx.scenario, self.variant, ctx.results.logs / f"{self.label}-gc.log"),
             )
             broker_startup_s = broker.startup_s
             try:
@@ -140,14 +139,12 @@ class _Segment:
         ctx = self.ctx
         self._launch_app(launch)
         assert self.app is not None
-        requested = requested_messaging(ctx.consume, self.variant, with_broker=True)
+        requested = settings.requested(ctx.scenario, self.variant, with_broker=True)
         problems = verify_settings(self.key, requested, self.app.info)
-        variant_record = ctx.manifest.document["variants"].get(self.key, {})
-        ctx.manifest.set_variant(self.key, {
-            **variant_record,
-            "requested": {**(variant_record.get("requested") or {}), **requested},
-            "effective": self.app.info,
-        })
+        recorded = ctx.manifest.variant(self.key)
+        if recorded is not None:
+            ctx.manifest.set_variant(self.key, dataclasses.replace(
+                recorded, requested={**recorded.requested, **requested}, effective=self.app.info))
         if problems:
             raise VerificationError(problems)
 

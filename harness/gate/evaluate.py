@@ -13,9 +13,10 @@ from typing import Literal
 
 from harness.compare.changes import compare_values
 from harness.compare.measures import Measure
-from harness.compare.runs import LevelKey, Run
+from harness.compare.runs import Run
 from harness.errors import HarnessError
 from harness.gate.rules import RegressionRule, RelativeRule, Rule, RuleSet, SloRule
+from harness.level_id import LevelPoint
 
 Verdict = Literal["PASS", "FAIL", "SKIP"]
 
@@ -71,8 +72,8 @@ def _evaluate_relative(rule: RelativeRule, run: Run) -> list[Evaluation]:
             if absent:
                 skip(scope, f"no level users={users} on jdk {jdk} for {', '.join(dict.fromkeys(absent))}")
                 continue
-            left = run.median(LevelKey(cmp.left.variant, jdk, users), cmp.left.measure)
-            right = run.median(LevelKey(cmp.right.variant, jdk, users), cmp.right.measure)
+            left = run.median(LevelPoint(jdk=jdk, variant=cmp.left.variant, users=users), cmp.left.measure)
+            right = run.median(LevelPoint(jdk=jdk, variant=cmp.right.variant, users=users), cmp.right.measure)
             if left is None or right is None:
                 skip(scope, "not measured (no samples of this metric)")
                 continue
@@ -90,7 +91,7 @@ def _evaluate_relative(rule: RelativeRule, run: Run) -> list[Evaluation]:
     return out
 
 
-def _selected(run: Run, rule: RegressionRule | SloRule) -> tuple[list[LevelKey], list[str]]:
+def _selected(run: Run, rule: RegressionRule | SloRule) -> tuple[list[LevelPoint], list[str]]:
     """Levels of the run the rule selects, and a SKIP reason per explicitly named level that is absent."""
     keys = [k for k in run.ordered_levels() if rule.selection.matches(k)]
     absent = []

@@ -10,9 +10,9 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from harness.analysis import variants_in_order
+from harness.report.consume_summary import COLUMNS, consume_rows, verdict
 from harness.report.plots import Plot
 from harness.report.style import color, from_zero, new_figure, png, report_style
-from harness.results.consume_summary import COLUMNS, consume_rows, verdict
 from harness.results.consume_tables import ConsumeResult
 
 _LAGS: tuple[tuple[str, str], ...] = (("lag_p50_ms", "p50"), ("lag_p99_ms", "p99"), ("lag_p999_ms", "p99.9"))

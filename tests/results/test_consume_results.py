@@ -15,6 +15,7 @@ from harness.report import write_report
 from harness.results.consume_tables import (
     CONSUME_TIMESERIES_COLUMNS,
     ConsumeResult,
+    ConsumeSample,
     append_consume_result,
     append_consume_timeseries,
     read_consume,
@@ -46,9 +47,9 @@ def _run(tmp_path: Path, rows: list[ConsumeResult], status: str = "complete") ->
     for row in rows:
         append_consume_result(results.consume_csv, row)
         append_consume_timeseries(results.consume_timeseries_csv, [
-            [row.jdk, row.variant, row.broker, row.repetition, float(t), 1000, min(1000, 300 * t), 250 * t, 0,
-             max(0, 1000 - 300 * t), max(0, 1000 - 250 * t), None if t == 2 else max(0, 600 - 200 * t),
-             300.0, 150.0, "restart-broker" if t == 2 else ""]
+            ConsumeSample(row.jdk, row.variant, row.broker, row.repetition, float(t), 1000, min(1000, 300 * t),
+                          250 * t, 0, max(0, 1000 - 300 * t), max(0, 1000 - 250 * t),
+                          None if t == 2 else max(0, 600 - 200 * t), 300.0, 150.0, "restart-broker" if t == 2 else "")
             for t in range(5)
         ])
     manifest.finish(status, None if status == "complete" else "1 consume segment(s) failed reconciliation")  # type: ignore[arg-type]

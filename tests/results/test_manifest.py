@@ -9,11 +9,24 @@ import pytest
 
 import harness
 from harness.errors import ResultsError
+from harness.level_id import LevelId
 from harness.results.layout import ResultsDir, create
-from harness.results.manifest import FORMAT_VERSION, ManifestWriter, collect_machine, git_info, read_manifest
+from harness.results.manifest import (
+    FORMAT_VERSION,
+    JdkRecord,
+    ManifestWriter,
+    VariantRecord,
+    Verification,
+    collect_machine,
+    git_info,
+    read_manifest,
+)
 from harness.scenario import Scenario, parse_scenario
 
 NOW = datetime(2026, 11, 26, 22, 43, 5, tzinfo=UTC)
+RECORD = VariantRecord(variant="webflux", jdk=JdkRecord(25, "25.0.1", "Eclipse"), jar="order-webflux.jar",
+                       jvm_flags=("-Xmx512m",), env={"ORDERS_VARIANT": "webflux"}, port=8080,
+                       requested={"dbPool.maxSize": 32}, effective={"dbPool": {"maxSize": 32}})
 
 
 @pytest.fixture
@@ -36,19 +49,21 @@ def test_layout_names_and_uniqueness(tmp_path: Path) -> None:
     assert first.root.name == "20261126T224305Z-quick"
     assert second.root.name == "20261126T224305Z-quick-2"
     assert first.histograms.is_dir() and first.logs.is_dir()
-    assert first.hlog_path(25, "webflux", 64, 2).name == "jdk25-webflux-u64-r2.hlog"
+    assert first.hlog_path(LevelId(25, "webflux", 64, 2)).name == "jdk25-webflux-u64-r2.hlog"
 
 
 def test_written_at_once_as_running(results: ResultsDir, scenario: Scenario) -> None:
     writer(results, scenario)
-    doc = read_manifest(results.manifest)
-    assert doc["status"] == "running"
-    assert doc["finished_at"] is None
-    assert doc["format_version"] == FORMAT_VERSION
-    assert doc["harness_version"] == harness.__version__
+    manifest = read_manifest(results.manifest)
+    assert manifest.status == "running"
+    assert manifest.finished_at is None
+    assert manifest.format_version == FORMAT_VERSION
+    assert manifest.harness_version == harness.__version__
+    assert manifest.scenario == scenario
+    assert manifest.argv == ("harness", "run", "quick.yaml")
+    doc = json.loads(results.manifest.read_text(encoding="utf-8"))
     assert doc["scenario"] == scenario.model_dump(mode="json")
     assert doc["scenario"]["load"]["duration"] == "20s"  # resolved defaults are stored
-    assert doc["argv"] == ["harness", "run", "quick.yaml"]
     assert {"machine", "git", "jdks", "variants", "infrastructure", "warnings"} <= doc.keys()
 
 
@@ -56,43 +71,44 @@ def test_written_at_once_as_running(results: ResultsDir, scenario: Scenario) -> 
 def test_finish_records_the_end(results: ResultsDir, scenario: Scenario, status: str) -> None:
     manifest = writer(results, scenario)
     manifest.finish(status, None if status == "complete" else "boom")  # type: ignore[arg-type]
-    doc = read_manifest(results.manifest)
-    assert doc["status"] == status
-    assert doc["finished_at"] is not None
-    assert doc["error"] == (None if status == "complete" else "boom")
+    manifest = read_manifest(results.manifest)
+    assert manifest.status == status
+    assert manifest.finished_at is not None
+    assert manifest.error == (None if status == "complete" else "boom")
 
 
 def test_unfinished_run_never_reads_complete(results: ResultsDir, scenario: Scenario) -> None:
     manifest = writer(results, scenario)
     manifest.set("jdks", {"25": {"home": "/jdk", "version": "25.0.1", "vendor": "Eclipse", "source": "path"}})
-    manifest.set_variant("webflux@jdk25", {"jvm_flags": ["-Xmx512m"], "env": {}, "effective": {}})
+    manifest.set_variant("webflux@jdk25", RECORD)
     manifest.add_warning("something odd")
     del manifest  # the process dies here: no finish()
     doc = read_manifest(results.manifest)
-    assert doc["status"] == "running"
-    assert doc["jdks"]["25"]["version"] == "25.0.1"
-    assert doc["variants"]["webflux@jdk25"]["jvm_flags"] == ["-Xmx512m"]
-    assert doc["warnings"] == ["something odd"]
+    assert doc.status == "running"
+    assert doc.jdks["25"]["version"] == "25.0.1"
+    assert doc.variants["webflux@jdk25"] == RECORD
+    assert doc.variants["webflux@jdk25"].jvm_flags == ("-Xmx512m",)
+    assert doc.warnings == ("something odd",)
 
 
 def test_first_finish_wins(results: ResultsDir, scenario: Scenario) -> None:
     manifest = writer(results, scenario)
     manifest.finish("interrupted", "Ctrl-C")
     manifest.finish("complete")
-    assert read_manifest(results.manifest)["status"] == "interrupted"
+    assert read_manifest(results.manifest).status == "interrupted"
 
 
 def test_context_manager_records_failures(results: ResultsDir, scenario: Scenario) -> None:
     with pytest.raises(KeyboardInterrupt), writer(results, scenario):
         raise KeyboardInterrupt
-    assert read_manifest(results.manifest)["status"] == "interrupted"
+    assert read_manifest(results.manifest).status == "interrupted"
 
 
 def test_reserved_keys_cannot_be_forged(results: ResultsDir, scenario: Scenario) -> None:
     manifest = writer(results, scenario)
     with pytest.raises(KeyError):
         manifest.set("status", "complete")
-    assert read_manifest(results.manifest)["status"] == "running"
+    assert read_manifest(results.manifest).status == "running"
 
 
 def test_rewrite_is_atomic(results: ResultsDir, scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -129,7 +145,52 @@ def test_missing_or_garbled_manifest(tmp_path: Path) -> None:
 
 def test_machine_and_git_metadata(tmp_path: Path, repo_root: Path) -> None:
     machine = collect_machine()
-    assert machine["logical_cores"] and machine["memory_total_bytes"] > 0 and machine["python"]
-    assert git_info(tmp_path)["commit"] is None  # not a repository: tolerated
+    assert machine.logical_cores and machine.memory_total_bytes > 0 and machine.python
+    assert git_info(tmp_path).commit is None  # not a repository: tolerated
     info = git_info(repo_root)
-    assert info["error"] is None and len(info["commit"]) == 40 and isinstance(info["dirty"], bool)
+    assert info.error is None and info.commit is not None and len(info.commit) == 40
+    assert isinstance(info.dirty, bool)
+
+
+def test_the_json_form_round_trips_and_a_bad_field_is_named(results: ResultsDir, scenario: Scenario) -> None:
+    manifest = writer(results, scenario)
+    manifest.set_variant("webflux@jdk25", RECORD)
+    manifest.set_verification(Verification(("one problem",), (1, 2)))
+    manifest.finish("complete")
+    on_disk = read_manifest(results.root)
+    assert on_disk == manifest.manifest
+    assert on_disk.verification == Verification(("one problem",), (1, 2))
+    doc = json.loads(results.manifest.read_text(encoding="utf-8"))
+    doc["variants"]["webflux@jdk25"]["port"] = "eighty"
+    results.manifest.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ResultsError, match="'variants': port: 'eighty' is not an integer"):
+        read_manifest(results.root)
+
+
+@pytest.mark.parametrize("docker", [None, {}, {"postgres": "my/pg:15.8"}])
+def test_a_docker_scenario_reads_back_as_written(results: ResultsDir, docker: dict[str, str] | None) -> None:
+    # The loader drops every default before validating again, so ``docker:`` (allowed only with
+    # ``infra: docker``) must come back whether the images were the defaults or overridden.
+    spec = {"name": "quick", "infra": "docker", "load": {"levels": [16]}}
+    scenario = parse_scenario(spec if docker is None else {**spec, "docker": docker})
+    writer(results, scenario).set("infrastructure", {"kind": "docker", "images": {"postgres": "postgres:15 (x)"}})
+    on_disk = read_manifest(results.root)
+    assert on_disk.scenario == scenario
+    assert on_disk.infrastructure["images"] == {"postgres": "postgres:15 (x)"}
+
+
+def test_a_scenario_this_harness_no_longer_accepts_is_refused_with_rerun(results: ResultsDir,
+                                                                         scenario: Scenario) -> None:
+    writer(results, scenario)
+    doc = json.loads(results.manifest.read_text(encoding="utf-8"))
+    doc["scenario"]["load"]["ramp"] = "linear"
+    results.manifest.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ResultsError, match=r"scenario does not validate .*load\.ramp.*rerun the scenario"):
+        read_manifest(results.root)
+
+
+def test_only_free_form_sections_can_be_set(results: ResultsDir, scenario: Scenario) -> None:
+    manifest = writer(results, scenario)
+    for key in ("verification", "variants", "warnings", "scenario"):
+        with pytest.raises(KeyError):
+            manifest.set(key, {})  # type: ignore[arg-type]
