@@ -27,16 +27,17 @@ from harness.consume.run import ConsumeContext, run_consume
 from harness.infra.postgres import PostgresEndpoint
 from harness.level_id import LevelId
 from harness.load.driver import LoadTarget, run_level, run_warmup
-from harness.load.recording import WindowStats
+from harness.load.recording import LevelRecording, WindowStats
+from harness.load.workers import Distribution, worker_warnings
 from harness.metrics import LevelResult, summarise_level, warnings_for
 from harness.probes import JfrProbe, Probe, PrometheusProbe
 from harness.processes import Supervisor
 from harness.progress import RunProgress
 from harness.results.layout import ResultsDir
-from harness.results.manifest import ManifestWriter
-from harness.results.tables import LevelTable, append_windows
+from harness.results.manifest import ManifestWriter, WorkerRecord
+from harness.results.tables import GENERATOR_WORKERS, LevelTable, WorkerLevel, append_windows
 from harness.sampling import ProcessSample, ProcessSampler
-from harness.scenario import Scenario
+from harness.scenario import LoadSettings, Scenario
 
 SAMPLED = ("app", "downstream", "postgres", "generator")
 
@@ -120,7 +121,9 @@ class RequestBenchmark:
         ctx.sampler.watch("app", running.process.pid, include_children=False)
         target = LoadTarget(base_url=launch.base_url, order_id_max=self.scenario.data.orders,
                             seed=self.scenario.data.seed, profile=workload.profile, mix=workload.endpoint_mix(),
-                            customer_id_max=self.scenario.data.customers, cpu_rounds=workload.cpu_rounds)
+                            customer_id_max=self.scenario.data.customers, cpu_rounds=workload.cpu_rounds,
+                            allow_remote=load.allow_remote)
+        distribution = distribution_of(load)
         out_dir = ctx.results.logs / "locust"
         probes = self.probes(ctx, launch)
         completed = False
@@ -137,7 +140,9 @@ class RequestBenchmark:
                     with progress.phase(f"{launch.name} · {users} users · rep {repetition}/{load.repetitions}",
                                         load.settle + load.duration):
                         recording = run_level(target, users, load.settle, load.duration, out_dir, level.slug,
-                                              ctx.supervisor, ctx.sampler, hlog_path=ctx.results.hlog_path(level))
+                                              ctx.supervisor, ctx.sampler, hlog_path=ctx.results.hlog_path(level),
+                                              distribution=distribution)
+                    self._record_workers(ctx, level, recording)
                     start, end = recording.measured_start, recording.measured_end
                     window = {name: ctx.sampler.samples(name, start, end) for name in SAMPLED}
                     result = summarise_level(level, recording=recording, samples=window)
@@ -154,6 +159,19 @@ class RequestBenchmark:
             for probe in probes:
                 for warning in probe.stop(completed=completed):
                     ctx.manifest.add_warning(warning)
+
+    def _record_workers(self, ctx: RunContext, level: LevelId, recording: LevelRecording) -> None:
+        if not recording.workers:
+            return
+        GENERATOR_WORKERS.append(ctx.results.generator_workers_csv, [WorkerLevel(
+            id=level, worker=w.worker.name, host=w.worker.host, external=w.worker.external, requests=w.requests,
+            errors=w.errors, successes=w.successes, cpu_pct_mean=w.cpu_pct_mean, cpu_pct_max=w.cpu_pct_max,
+            saturated=w.saturated) for w in recording.workers])  # fmt: skip
+        ctx.manifest.add_workers(tuple(WorkerRecord(
+            name=w.worker.name, host=w.worker.host, external=w.worker.external,
+            harness_version=w.worker.harness_version, code_sha256=w.worker.code_sha256) for w in recording.workers))
+        for warning in worker_warnings(level.label(self.load.repetitions), recording.workers):
+            ctx.manifest.add_warning(warning)
 
     def _record(self, ctx: RunContext, result: LevelResult, windows: Sequence[WindowStats],
                 samples: Mapping[str, Sequence[ProcessSample]]) -> None:
@@ -186,6 +204,15 @@ class ConsumeBenchmark:
     def measure(self, ctx: RunContext, launches: Mapping[str, AppLaunch]) -> None:
         run_consume(ConsumeContext(self.scenario, self.consume, ctx.results, ctx.manifest, ctx.supervisor,
                                    ctx.sampler, ctx.postgres, ctx.workdir, ctx.console), dict(launches))
+
+
+def distribution_of(load: LoadSettings) -> Distribution | None:
+    """How the scenario spreads each level over Locust workers; None for one Locust process."""
+    if not (load.workers or load.expect_workers):
+        return None
+    return Distribution(local=load.workers, external=load.expect_workers, bind_host=load.master_bind,
+                        port=load.master_port or 0, connect_timeout_s=int(load.worker_timeout),
+                        allow_remote=load.allow_remote)
 
 
 def benchmark_kind(scenario: Scenario) -> BenchmarkKind:

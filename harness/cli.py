@@ -5,6 +5,7 @@
     harness report RESULTS_DIR         re-render report.html and summary.md of a results folder
     harness compare BASE NEW           the change of every measure, with 95% intervals
     harness gate RESULTS_DIR --rules R  CI performance gate: exit 0 pass, 1 fail, 2 bad input
+    harness worker --master HOST:PORT  a Locust worker for the runs of another machine (load.expect_workers)
     harness infra exec [--kafka] [--rabbitmq] -- CMD ...
                                        run CMD with PostgreSQL, the downstream service (and brokers) up
 
@@ -153,6 +154,12 @@ def _cmd_infra_exec(args: argparse.Namespace, console: Console) -> int:
     )
 
 
+def _cmd_worker(args: argparse.Namespace, console: Console) -> int:
+    from harness.load.worker_command import serve
+
+    return serve(args.master, console, name=args.name, allow_remote=args.allow_remote, levels=args.levels)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="harness", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -193,6 +200,17 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("--allow-incomplete", action="store_true",
                       help="accept runs whose status is not 'complete' (their levels may be partial)")
     gate.set_defaults(handler=_cmd_gate)
+
+    worker = commands.add_parser(
+        "worker", help="serve as a Locust worker of a run elsewhere (scenario load.expect_workers), level after level")
+    worker.add_argument("--master", required=True, metavar="HOST:PORT",
+                        help="the run's Locust master (load.master_bind / load.master_port of its scenario)")
+    worker.add_argument("--name", help="how the run's manifest names this worker (default: the host name)")
+    worker.add_argument("--allow-remote", action="store_true",
+                        help="permit a master that is not on this machine (loopback only otherwise)")
+    worker.add_argument("--levels", type=int, metavar="N",
+                        help="stop after serving N levels (default: until Ctrl-C)")
+    worker.set_defaults(handler=_cmd_worker)
 
     infra = commands.add_parser("infra", help="infrastructure for tests")
     infra_commands = infra.add_subparsers(dest="infra_command", required=True)

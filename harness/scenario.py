@@ -24,6 +24,7 @@ from pydantic import (
 
 from harness.errors import ScenarioError
 from harness.load.endpoints import PROFILE_MIX
+from harness.load.loopback import is_loopback
 
 # Re-exported: a scenario names its variants, and callers import them with the scenario.
 from harness.variants import ALL_VARIANTS as ALL_VARIANTS
@@ -179,6 +180,52 @@ class LoadSettings(StrictModel):
     scrape_interval: Duration = Field(
         2.0, description="How often /actuator/prometheus is read during load (each read costs the app CPU)."
     )
+    workers: int = Field(
+        0, ge=0, le=64, description="Locust worker processes the harness starts on this machine under one master "
+        "(0: one Locust process, no master). Their histograms are merged exactly."
+    )
+    expect_workers: int = Field(
+        0, ge=0, le=256, description="Workers of other machines ('harness worker --master HOST:PORT') every level "
+        "waits for, on top of `workers`; needs master_port."
+    )
+    master_bind: str = Field(
+        "127.0.0.1", min_length=1, description="Address the Locust master listens on; not loopback only with "
+        "allow_remote."
+    )
+    master_port: int | None = Field(
+        None, ge=1, le=65535, description="Port of the Locust master (external workers connect to it); "
+        "default a free one."
+    )
+    worker_timeout: Duration = Field(
+        60.0, description="How long each level waits for all its workers to connect before it fails."
+    )
+    allow_remote: bool = Field(
+        False, description="Permit load to, or a Locust master reachable from, a non-loopback address. Without it "
+        "every such address is refused."
+    )
+
+    @model_validator(mode="after")
+    def _distribution(self) -> LoadSettings:
+        problems = []
+        if self.expect_workers and self.master_port is None:
+            problems.append("master_port: required with expect_workers (external workers must know where to "
+                            "connect)")
+        if not self.allow_remote and not is_loopback(self.master_bind):
+            problems.append(f"master_bind: {self.master_bind!r} is not loopback: set allow_remote: true if workers "
+                            "on other machines are intended and permitted")
+        no_master = not (self.workers or self.expect_workers)
+        if no_master and (self.master_bind != "127.0.0.1" or self.master_port is not None):
+            problems.append("master_bind: only with workers or expect_workers (there is no master otherwise)")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @field_validator("worker_timeout")
+    @classmethod
+    def _timeout_whole_seconds(cls, value: float) -> float:
+        if value < 1 or value != int(value):
+            raise ValueError("must be a whole number of seconds, at least 1s")
+        return value
 
     @field_validator("duration")
     @classmethod

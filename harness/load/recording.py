@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hdrh.histogram import HdrHistogram
+
+if TYPE_CHECKING:
+    from harness.load.workers import WorkerLoad
 
 # Latency is recorded in microseconds: Locust's own statistics round to whole milliseconds.
 LOWEST_US = 1
@@ -17,6 +21,11 @@ SIGNIFICANT_DIGITS = 3
 def new_histogram() -> HdrHistogram:
     return HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS)
 
+
+WORKER_CONFIG_KEYS = ("HARNESS_ORDER_ID_MAX", "HARNESS_SEED", "HARNESS_PROFILE", "HARNESS_MIX",
+                      "HARNESS_CUSTOMER_ID_MAX", "HARNESS_CPU_ROUNDS", "HARNESS_RUN_S")
+"""The settings a Locust master hands its workers (``--harness-config``); the rest of a worker's
+environment is its own."""
 
 SIDECAR_FORMAT = 1
 """Version of the Locust sidecar, ``<label>.intervals.json``: the locustfile writes it, the driver reads it."""
@@ -66,7 +75,8 @@ class LevelRecording:
     latency_sum_us: int  # over all completed requests, errors included (Little's law needs them)
     windows: tuple[WindowStats, ...]
     hlog_path: Path  # HdrHistogram interval log of the whole level, settle included, tagged
-    generator_pid: int
+    generator_pid: int  # the Locust master's when distributed
+    workers: tuple[WorkerLoad, ...] = ()  # each worker's share when distributed; the figures above are their sum
 
     @property
     def seconds(self) -> float:

@@ -88,6 +88,18 @@ class VariantRecord:
 
 
 @dataclass(frozen=True)
+class WorkerRecord:
+    """A Locust worker that measured at least one level: where it ran and which harness code it ran (a worker
+    whose version or code differed from the master's was refused, so these equal the harness's own)."""
+
+    name: str
+    host: str
+    external: bool  # started by 'harness worker' (possibly on another machine), not by the run
+    harness_version: str
+    code_sha256: str
+
+
+@dataclass(frozen=True)
 class GitRecord:
     """The checkout that was measured; every field None (and ``error`` saying why) without git."""
 
@@ -145,6 +157,7 @@ class Manifest:
     warnings: tuple[str, ...]
     verification: Verification | None = None
     consume: Mapping[str, Any] | None = None
+    workers: tuple[WorkerRecord, ...] = ()  # Locust workers of a distributed run; empty for one process
 
     @property
     def is_consume(self) -> bool:
@@ -364,6 +377,12 @@ class ManifestWriter:
 
     def set_verification(self, verification: Verification) -> None:
         self._change(verification=verification)
+
+    def add_workers(self, records: tuple[WorkerRecord, ...]) -> None:
+        """Record the workers of a level; one already recorded is not repeated."""
+        new = tuple(r for r in dict.fromkeys(records) if r not in self._manifest.workers)
+        if new:
+            self._change(workers=(*self._manifest.workers, *new))
 
     def add_warning(self, msg: str) -> None:
         self._change(warnings=(*self._manifest.warnings, msg))

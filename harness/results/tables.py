@@ -48,7 +48,24 @@ class JvmReading:
     value: float
 
 
+@dataclass(frozen=True)
+class WorkerLevel:
+    """One Locust worker's share of one measured level (a generator_workers.csv row; distributed runs only)."""
+
+    id: LevelId
+    worker: str
+    host: str
+    external: bool
+    requests: int
+    errors: int
+    successes: int
+    cpu_pct_mean: float | None
+    cpu_pct_max: float | None
+    saturated: bool
+
+
 LEVELS = Table(LevelResult, "levels.csv", 1)
+GENERATOR_WORKERS = Table(WorkerLevel, "generator_workers.csv", 1)
 TIMESERIES = Table(LoadSecond, "timeseries.csv", 1)
 JVM_TIMESERIES = Table(JvmReading, "jvm_timeseries.csv", 1)
 LEVEL_COLUMNS: tuple[str, ...] = LEVELS.columns
