@@ -17,6 +17,7 @@ from harness.results.manifest import (
     ManifestWriter,
     VariantRecord,
     Verification,
+    WorkerRecord,
     collect_machine,
     git_info,
     read_manifest,
@@ -182,3 +183,12 @@ def test_only_free_form_sections_can_be_set(results: ResultsDir, scenario: Scena
     for key in ("verification", "variants", "warnings", "scenario"):
         with pytest.raises(KeyError):
             manifest.set(key, {})  # type: ignore[arg-type]
+
+
+def test_workers_are_recorded_once_each_and_read_back(results: ResultsDir, scenario: Scenario) -> None:
+    manifest = writer(results, scenario)
+    local = WorkerRecord(name="w1", host="gen-a", external=False, harness_version="0.1.0", code_sha256="ab")
+    remote = WorkerRecord(name="gen-b", host="gen-b", external=True, harness_version="0.1.0", code_sha256="ab")
+    manifest.add_workers((local, remote))
+    manifest.add_workers((remote, local))  # the next level: the same two workers
+    assert read_manifest(results.manifest).workers == (local, remote)
