@@ -166,6 +166,10 @@ def run_level(
     return dataclasses.replace(recording, workers=loads)
 
 
+_WORKER_OWN_KEYS = frozenset({*WORKER_CONFIG_KEYS, "HARNESS_HLOG_PATH", "HARNESS_RESULT_PATH", "HARNESS_HLOG_TAG",
+                              "HARNESS_ROLE", "HARNESS_WORKER_NAME", "HARNESS_WORKER_EXTERNAL"})
+
+
 def worker_argv(python: str, master_host: str, master_port: int) -> list[str]:
     """A Locust worker of the harness's locustfile (env ``HARNESS_ROLE=worker``, see ``worker_env``)."""
     return [python, "-m", "locust", "-f", str(LOCUSTFILE), "--worker",
@@ -174,7 +178,8 @@ def worker_argv(python: str, master_host: str, master_port: int) -> list[str]:
 
 def worker_env(name: str) -> dict[str, str]:
     """A worker's environment: its name; everything it loads with comes from its master."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LOCUST_", "HARNESS_"))}
+    # Neither LOCUST_* options nor a stray HARNESS_* setting of this shell may override the master's.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOCUST_") and k not in _WORKER_OWN_KEYS}
     source_root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (source_root, env.get("PYTHONPATH", "")) if p)
     env.update(HARNESS_ROLE="worker", HARNESS_WORKER_NAME=name)

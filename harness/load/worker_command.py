@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import socket
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from rich.console import Console
 
@@ -49,15 +51,19 @@ def serve(address: str, console: Console, *, name: str | None = None, allow_remo
     worker_name = name or socket.gethostname()
     env = {**worker_env(worker_name), "HARNESS_WORKER_EXTERNAL": "1"}
     served = 0
-    console.print(f"worker {worker_name}: serving the Locust master at {host}:{port} (Ctrl-C to stop)")
+    log = Path(tempfile.mkdtemp(prefix="harness-worker-")) / "locust-worker.log"
+    console.print(f"worker {worker_name}: serving the Locust master at {host}:{port} (Ctrl-C to stop); log {log}")
     with sigterm_as_interrupt(), Supervisor(grace_seconds=5.0) as supervisor:
         while levels is None or served < levels:
-            child = supervisor.start(f"locust-worker-{worker_name}", worker_argv(python, host, port), env=env)
+            child = supervisor.start(f"locust-worker-{worker_name}", worker_argv(python, host, port), env=env,
+                                     log_path=log)
             code = child.popen.wait()
             supervisor.stop(child)
             if code == 0:
                 served += 1
                 console.print(f"worker {worker_name}: level {served} done")
-            else:
-                time.sleep(RETRY_S)  # no master yet, or it went away: try again
+            else:  # no master for a while, or it went away: try again
+                console.print(f"worker {worker_name}: the Locust worker exited with code {code}; retrying. Log tail:"
+                              f"\n{child.log_tail(5)}")
+                time.sleep(RETRY_S)
     return 0
