@@ -247,3 +247,14 @@ def _as_json(report: WorkerReport) -> dict[str, object]:
     from harness.codec import json_row
 
     return json_row(report)
+
+
+def test_a_worker_that_never_comes_fails_the_level_after_the_timeout(
+        supervisor: Supervisor, target: LoadTarget, tmp_path: Path) -> None:
+    port = free_port()
+    with ProcessSampler(interval_s=0.25) as sampler, pytest.raises(LoadError) as waited:
+        run_level(target, USERS, SETTLE_S, DURATION_S, tmp_path, "t-u4-r1", supervisor, sampler,
+                  distribution=Distribution(local=1, external=1, port=port, connect_timeout_s=3))
+    assert f"waited 3s for 2 Locust worker(s) (1 local, 1 external) to connect to 127.0.0.1:{port}" in str(waited.value)
+    assert f"harness worker --master HOST:{port}" in str(waited.value)
+    assert [c.name for c in supervisor.children] == ["order-server"]
