@@ -258,3 +258,18 @@ def test_a_worker_that_never_comes_fails_the_level_after_the_timeout(
     assert f"waited 3s for 2 Locust worker(s) (1 local, 1 external) to connect to 127.0.0.1:{port}" in str(waited.value)
     assert f"harness worker --master HOST:{port}" in str(waited.value)
     assert [c.name for c in supervisor.children] == ["order-server"]
+
+
+def test_harness_worker_stopped_by_sigterm_leaves_no_process(tmp_path: Path) -> None:
+    """Waiting for a master that never comes, then SIGTERM (a CI timeout, kill): it and its Locust worker end."""
+    worker = psutil.Popen([sys.executable, "-m", "harness.cli", "worker", "--master", f"127.0.0.1:{free_port()}"],
+                          env={**os.environ, "PYTHONPATH": str(REPO)}, cwd=tmp_path)
+    deadline = time.monotonic() + 60
+    while not (children := worker.children(recursive=True)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert children, "harness worker never started its Locust worker"
+    time.sleep(1.0)  # let the Locust worker import and start connecting
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=30) == 130
+    _, alive = psutil.wait_procs(children, timeout=10)
+    assert alive == []
