@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
@@ -80,12 +82,23 @@ def load_run(root: Path, *, allow_incomplete: bool = False) -> Run:
             "or pass --allow-incomplete to use the levels it did measure"
         )
     grouped: dict[LevelKey, list[LevelResult]] = defaultdict(list)
-    for row in read_levels(ResultsDir(root).levels_csv):
+    levels_csv = ResultsDir(root).levels_csv
+    for line, row in enumerate(read_levels(levels_csv), start=2):
+        _refuse_non_finite(levels_csv, line, row)
         grouped[LevelKey(row.variant, row.jdk, row.users)].append(row)
     if not grouped:
         raise ResultsError(f"{root}: levels.csv has no measured level; nothing to compare or gate")
     levels = {k: tuple(sorted(rows, key=lambda r: r.repetition)) for k, rows in grouped.items()}
     return Run(root=root, manifest=manifest, levels=levels)
+
+
+def _refuse_non_finite(path: Path, line: int, row: LevelResult) -> None:
+    """A NaN compares false with every bound, so a gate would pass it: refuse it where it is read."""
+    bad = [f"{field.name}={value}" for field in dataclasses.fields(row)
+           if isinstance(value := getattr(row, field.name), float) and not math.isfinite(value)]
+    if bad:
+        raise ResultsError(f"{path}:{line} ({row.variant} jdk{row.jdk} u{row.users} r{row.repetition}): "
+                           f"non-finite {', '.join(bad)}; a level with such a number cannot be compared or gated")
 
 
 # Keys of the machine record that change between two runs on the same machine.
