@@ -17,7 +17,7 @@ from harness.analysis import variant_color
 from harness.metrics import LevelResult
 from harness.report.consume import consume_html
 from harness.report.plots import Plot
-from harness.results.consume_summary import CONSUME_HOW_TO_READ
+from harness.results.consume_summary import CONSUME_HOW_TO_READ, recorded_problems
 from harness.results.consume_tables import ConsumeResult
 from harness.results.summary import (
     HOW_TO_READ,
@@ -203,7 +203,7 @@ def render_report(
     )
     consuming = is_consume(manifest)
     reading = "".join(f"<li>{_inline(line)}</li>" for line in (CONSUME_HOW_TO_READ if consuming else HOW_TO_READ))
-    results = consume_html(consume) if consuming else _results(levels)
+    results = consume_html(consume, recorded_problems(manifest)) if consuming else _results(levels)
     measured = len(consume) if consuming else len(levels)
     warnings = run_warnings(manifest, levels)
     return f"""<!DOCTYPE html>
