@@ -32,11 +32,11 @@ from harness.consume.wire import POISON_PREFIX, WELL_FORMED_SQL
 from harness.scenario import DataSettings
 
 MAX_IN_FLIGHT = 512  # requests open at once; beyond it the app is not keeping up at all
-REQUEST_TIMEOUT_S = 10.0
+REQUEST_TIMEOUT_S = 30.0  # a cold app on a busy 2-core machine took over 10 s for some POSTs right after a restart
 CONNECT_TIMEOUT_S = 2.0
 MAX_QUANTITY = 5
-RETRY_BACKOFF_S = 0.1
-RETRY_FOR_S = 60.0  # an app killed with -9 is back in seconds; a minute without it is a failure
+RETRY_BACKOFF_S = 0.2
+RETRY_FOR_S = 120.0  # kill -9 to healthy took up to 46 s on a busy 2-core machine; two minutes is a failure
 HOLD_POLL_S = 0.005
 
 
@@ -125,10 +125,13 @@ class OrderDriver:
 
     async def _attempt(self, client: httpx.AsyncClient, body: dict[str, int]) -> str | None:
         """One POST; None when answered 201, else the kind of failure."""
-        while self._held.is_set() and not self._stop.is_set():
+        while True:
+            # Checked and counted under one lock: ``hold`` sets the flag, then waits for the count to be 0.
+            with self._lock:
+                if not self._held.is_set() or self._stop.is_set():
+                    self._on_the_wire += 1
+                    break
             await asyncio.sleep(HOLD_POLL_S)
-        with self._lock:
-            self._on_the_wire += 1
         try:
             response = await client.post("/orders", json=body)
             return None if response.status_code == 201 else f"http_{response.status_code}"

@@ -23,7 +23,8 @@ from harness.scenario import DataSettings
 
 class _Orders(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the apps answer
-    bodies: ClassVar[list[dict[str, int]]] = []
+    bodies: ClassVar[list[dict[str, int]]] = []  # answered
+    arrived: ClassVar[int] = 0
     statuses: ClassVar[list[int]] = []
     failing: ClassVar[int] = 503  # every tenth request is answered this
     delay_s: ClassVar[float] = 0.0
@@ -31,6 +32,8 @@ class _Orders(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # the http.server API's name
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        with _Orders.lock:
+            _Orders.arrived += 1
         time.sleep(_Orders.delay_s)
         with _Orders.lock:
             _Orders.bodies.append(body)
@@ -63,7 +66,7 @@ def _serving(port: int = 0) -> Iterator[str]:
 
 @pytest.fixture
 def server() -> Iterator[str]:
-    _Orders.bodies, _Orders.statuses, _Orders.failing, _Orders.delay_s = [], [], 503, 0.0
+    _Orders.bodies, _Orders.statuses, _Orders.failing, _Orders.delay_s, _Orders.arrived = [], [], 503, 0.0, 0
     with _serving() as url:
         yield url
 
@@ -131,12 +134,15 @@ def test_hold_waits_for_the_posts_on_the_wire_and_starts_no_new_one(server: str)
     _Orders.delay_s, _Orders.failing = 0.3, 201
     driver = OrderDriver(server, events=20, rate=100, data=DATA)
     driver.start()
-    time.sleep(0.1)
+    deadline = time.monotonic() + 30
+    while _Orders.arrived == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert driver.hold()
-    received = len(_Orders.bodies)
-    assert received > 0  # the ones on the wire answered before hold returned
+    with _Orders.lock:
+        arrived, answered = _Orders.arrived, len(_Orders.bodies)
+    assert arrived > 0 and answered == arrived  # every POST on the wire was answered before hold returned
     time.sleep(0.5)
-    assert len(_Orders.bodies) == received  # nothing new started while held
+    assert _Orders.arrived == arrived  # nothing new started while held
     driver.release()
     _finish(driver)
     assert (driver.stats.created, len(_Orders.bodies)) == (20, 20)
