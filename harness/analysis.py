@@ -22,25 +22,25 @@ from typing import Any
 
 import pandas as pd
 
+from harness.codec import Table
 from harness.errors import ResultsError
-from harness.results.consume_tables import CONSUME_COLUMNS, CONSUME_TIMESERIES_COLUMNS, read_consume
+from harness.level_id import LEVEL_POINT_COLUMNS
+from harness.results.consume_tables import CONSUME, CONSUME_COLUMNS, CONSUME_TIMESERIES, CONSUME_TIMESERIES_COLUMNS
 from harness.results.layout import ResultsDir
-from harness.results.manifest import read_manifest
-from harness.results.tables import LEVEL_COLUMNS, TIMESERIES_COLUMNS, read_levels
+from harness.results.manifest import Manifest, read_manifest
+from harness.results.tables import LEVELS, TIMESERIES
+from harness.scenario import format_duration
+from harness.variants import ALL_VARIANTS, VARIANTS
 
-VARIANT_ORDER: tuple[str, ...] = ("mvc-platform", "mvc-virtual", "webflux")
-"""The order variants are listed and plotted in."""
+VARIANT_ORDER: tuple[str, ...] = ALL_VARIANTS
+"""The order variants are listed and plotted in (``harness.variants``)."""
 
-VARIANT_COLORS: dict[str, str] = {
-    "mvc-platform": "#1f77b4",  # blue
-    "mvc-virtual": "#2ca02c",  # green
-    "webflux": "#d62728",  # red
-}
+VARIANT_COLORS: dict[str, str] = {v.name: v.colour for v in VARIANTS}
 """One colour per variant, used by every plot of the report; use it in notebooks so plots match."""
 
 _FALLBACK_COLORS = ("#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 
-LEVEL_KEYS: tuple[str, ...] = ("run", "jdk", "variant", "users")
+LEVEL_KEYS: tuple[str, ...] = ("run", *LEVEL_POINT_COLUMNS)
 """What identifies one level across repetitions; ``summary_table`` groups by it."""
 
 SUMMARY_METRICS: tuple[str, ...] = (
@@ -190,47 +190,18 @@ def _run_names(folders: Sequence[Path]) -> list[str]:
 # -- reading one run ----------------------------------------------------------------------------
 
 
-def _levels_frame(results: ResultsDir, run: str) -> pd.DataFrame:
-    # read_levels validates the header and every cell, so a foreign table fails with its line.
-    rows = read_levels(results.levels_csv) if results.levels_csv.exists() else []
-    frame = pd.DataFrame([dataclasses.asdict(r) for r in rows], columns=list(LEVEL_COLUMNS))
+def _table_frame(table: Table[Any], path: Path, run: str) -> pd.DataFrame:
+    """Every row of ``path`` read through its table (no rows when missing), after a "run" column.
+
+    Reading through the table validates the header and every cell, so a foreign or damaged file
+    fails naming its line; numeric columns are floats or ints with NaN where a cell was empty."""
+    rows = table.read(path, missing_ok=True)
+    frame = pd.DataFrame([table.flat(r) for r in rows], columns=list(table.columns))
+    for column in table.columns:
+        if table.numeric(column) and frame[column].dtype == object:
+            frame[column] = pd.to_numeric(frame[column])
     frame.insert(0, "run", run)
     return frame
-
-
-def _csv_frame(path: Path, columns: tuple[str, ...], what: str, run: str, only_blank_is_missing: bool) -> pd.DataFrame:
-    """``path`` (no rows when missing or empty) with this harness version's ``columns``, after a "run" column."""
-    if not path.exists() or path.stat().st_size == 0:
-        frame = pd.DataFrame(columns=list(columns))
-    else:
-        try:
-            if only_blank_is_missing:
-                frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
-            else:
-                frame = pd.read_csv(path)
-        except (OSError, ValueError) as error:
-            raise ResultsError(f"{path}: cannot read {what}: {error}") from None
-        if tuple(frame.columns) != columns:
-            raise ResultsError(f"{path}: columns {list(frame.columns)} are not those of this harness version")
-    frame.insert(0, "run", run)
-    return frame
-
-
-def _timeseries_frame(results: ResultsDir, run: str) -> pd.DataFrame:
-    return _csv_frame(results.timeseries_csv, TIMESERIES_COLUMNS, "the timeseries table", run,
-                      only_blank_is_missing=False)
-
-
-def _consume_frame(results: ResultsDir, run: str) -> pd.DataFrame:
-    rows = read_consume(results.consume_csv)
-    frame = pd.DataFrame([dataclasses.asdict(r) for r in rows], columns=list(CONSUME_COLUMNS))
-    frame.insert(0, "run", run)
-    return frame
-
-
-def _consume_timeseries_frame(results: ResultsDir, run: str) -> pd.DataFrame:
-    return _csv_frame(results.consume_timeseries_csv, CONSUME_TIMESERIES_COLUMNS, "the consume timeseries", run,
-                      only_blank_is_missing=True)
 
 
 def _flatten(prefix: str, value: Any, into: dict[str, Any]) -> None:
@@ -243,68 +214,56 @@ def _flatten(prefix: str, value: Any, into: dict[str, Any]) -> None:
         into[prefix] = value
 
 
-def _effective(record: Mapping[str, Any]) -> Mapping[str, Any]:
-    effective = record.get("effective") or {}
-    # The whole /actuator/info document or only its "runtime" entry: both are accepted.
-    if isinstance(effective, Mapping) and isinstance(effective.get("runtime"), Mapping):
-        effective = effective["runtime"]
-    return effective if isinstance(effective, Mapping) else {}
-
-
-def _config_rows(manifest: Mapping[str, Any], run: str) -> list[dict[str, Any]]:
+def _config_rows(manifest: Manifest, run: str) -> list[dict[str, Any]]:
     rows = []
-    for app, record in (manifest.get("variants") or {}).items():
-        record = record if isinstance(record, Mapping) else {}
-        jdk_record = record.get("jdk")
-        jdk: Mapping[str, Any] = jdk_record if isinstance(jdk_record, Mapping) else {}
+    for app, record in manifest.variants.items():
         row: dict[str, Any] = {
             "run": run,
             "app": app,
-            "variant": record.get("variant") or str(app).split("@", 1)[0],
-            "jdk": jdk.get("feature"),
-            "jdk_version": jdk.get("version"),
-            "jdk_vendor": jdk.get("vendor"),
-            "jvm_flags": " ".join(str(f) for f in record.get("jvm_flags") or []),
+            "variant": record.variant,
+            "jdk": record.jdk.feature,
+            "jdk_version": record.jdk.version,
+            "jdk_vendor": record.jdk.vendor,
+            "jvm_flags": " ".join(record.jvm_flags),
         }
         # Requested settings are stored flat with dotted keys already ("dbPool.maxSize").
-        for key, value in (record.get("requested") or {}).items():
+        for key, value in record.requested.items():
             _flatten(f"requested.{key}", value, row)
-        _flatten("effective", _effective(record), row)
+        _flatten("effective", record.effective, row)
         rows.append(row)
     return rows
 
 
-def _run_row(manifest: Mapping[str, Any], run: str, path: Path, levels_measured: int) -> dict[str, Any]:
-    scenario = manifest.get("scenario") or {}
-    load = scenario.get("load") or {}
-    git = manifest.get("git") or {}
-    machine = manifest.get("machine") or {}
-    verification = manifest.get("verification") or {}
+def _run_row(manifest: Manifest, run: str, path: Path, levels_measured: int) -> dict[str, Any]:
+    scenario = manifest.scenario
+    load = scenario.load
+    git, machine = manifest.git, manifest.machine
     return {
         "run": run,
         "path": str(path),
-        "status": manifest.get("status"),
-        "scenario": scenario.get("name"),
-        "description": scenario.get("description"),
-        "started_at": manifest.get("started_at"),
-        "finished_at": manifest.get("finished_at"),
-        "error": manifest.get("error"),
-        "git_commit": git.get("commit"),
-        "git_branch": git.get("branch"),
-        "git_dirty": git.get("dirty"),
-        "harness_version": manifest.get("harness_version"),
-        "format_version": manifest.get("format_version"),
-        "hostname": machine.get("hostname"),
-        "cpu_model": machine.get("cpu_model"),
-        "logical_cores": machine.get("logical_cores"),
-        "memory_total_bytes": machine.get("memory_total_bytes"),
-        "jdks": ",".join(str(j) for j in scenario.get("jdks") or []),
-        "variants": ",".join(str(v) for v in scenario.get("variants") or []),
-        "users_levels": ",".join(str(u) for u in load.get("levels") or []),
-        "repetitions": load.get("repetitions") or (scenario.get("consume") or {}).get("repetitions"),
-        "duration": load.get("duration"),
-        "warnings": len(manifest.get("warnings") or []),
-        "verification_problems": len(verification.get("problems") or []) if isinstance(verification, Mapping) else 0,
+        "status": manifest.status,
+        "scenario": scenario.name,
+        "description": scenario.description,
+        "started_at": manifest.started_at,
+        "finished_at": manifest.finished_at,
+        "error": manifest.error,
+        "git_commit": git.commit,
+        "git_branch": git.branch,
+        "git_dirty": git.dirty,
+        "harness_version": manifest.harness_version,
+        "format_version": manifest.format_version,
+        "hostname": machine.hostname,
+        "cpu_model": machine.cpu_model,
+        "logical_cores": machine.logical_cores,
+        "memory_total_bytes": machine.memory_total_bytes,
+        "jdks": ",".join(str(j) for j in scenario.jdks),
+        "variants": ",".join(scenario.variants),
+        "users_levels": ",".join(str(u) for u in load.levels) if load is not None else "",
+        "repetitions": load.repetitions if load is not None else (scenario.consume.repetitions
+                                                                  if scenario.consume is not None else None),
+        "duration": format_duration(load.duration) if load is not None else None,
+        "warnings": len(manifest.warnings),
+        "verification_problems": len(manifest.verification.problems) if manifest.verification else 0,
         "levels_measured": levels_measured,
     }
 
@@ -323,10 +282,10 @@ def load(paths: str | PathLike[str] | Sequence[str | PathLike[str]]) -> Results:
     for folder, run in zip(folders, _run_names(folders), strict=True):
         results = ResultsDir(folder)
         manifest = read_manifest(results.manifest)
-        levels.append(_levels_frame(results, run))
-        timeseries.append(_timeseries_frame(results, run))
-        consume.append(_consume_frame(results, run))
-        consume_series.append(_consume_timeseries_frame(results, run))
+        levels.append(_table_frame(LEVELS, results.levels_csv, run))
+        timeseries.append(_table_frame(TIMESERIES, results.timeseries_csv, run))
+        consume.append(_table_frame(CONSUME, results.consume_csv, run))
+        consume_series.append(_table_frame(CONSUME_TIMESERIES, results.consume_timeseries_csv, run))
         config += _config_rows(manifest, run)
         runs.append(_run_row(manifest, run, folder, len(levels[-1])))
     config_frame = pd.DataFrame(config)

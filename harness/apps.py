@@ -15,11 +15,12 @@ from typing import Any
 
 import httpx
 
+from harness import settings
 from harness.errors import AppError
 from harness.jdks import Jdk
 from harness.jfr.flags import jfr_flags
 from harness.processes import ManagedProcess, Supervisor
-from harness.scenario import ALL_VARIANTS, AppSettings, Scenario, VariantName
+from harness.scenario import ALL_VARIANTS, Scenario, VariantName
 
 # Variables the JVM reads by itself: inherited silently they would change what we measure.
 _JVM_ENV_OVERRIDES = ("JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS")
@@ -77,10 +78,11 @@ def variant_of(key: str) -> VariantName:
 
 
 def jvm_flags(
-    app: AppSettings, variant: VariantName | None, gc_log: Path, jfr_recording: Path | None = None
+    scenario: Scenario, variant: VariantName, gc_log: Path, jfr_recording: Path | None = None
 ) -> tuple[str, ...]:
     """The JVM flags of an order app: fixed heap, the chosen GC, a GC log; the same for every variant
-    except the one flag only Netty reads."""
+    except the catalogue's setting flags (the one only Netty reads)."""
+    app = scenario.app
     flags = [
         f"-Xms{app.heap}",
         f"-Xmx{app.heap}",
@@ -89,8 +91,7 @@ def jvm_flags(
         f"-Xlog:gc*:file={gc_log}:time,uptime,level,tags",
         "-Dfile.encoding=UTF-8",
     ]
-    if variant == "webflux":
-        flags.append(f"-Dreactor.netty.ioWorkerCount={app.netty.io_workers}")
+    flags.extend(settings.setting_flags(scenario, variant))
     if jfr_recording is not None and app.jfr.enabled:
         flags.extend(jfr_flags(jfr_recording, app.jfr.pinned_threshold_ms))
     flags.extend(app.jvm_args)
@@ -100,29 +101,15 @@ def jvm_flags(
 def variant_env(
     scenario: Scenario, variant: VariantName, port: int, db_env: Mapping[str, str], downstream_url: str
 ) -> dict[str, str]:
-    """The ``ORDERS_*`` environment of design.md for one variant."""
-    app = scenario.app
-    env = {
-        "ORDERS_VARIANT": variant,
+    """The ``ORDERS_*`` environment of design.md for one variant: where the app listens and finds its
+    database and downstream, then every setting of ``harness.settings.CATALOGUE`` that reaches it (a
+    consume scenario's knobs included; the broker's own variables come per segment)."""
+    return {
         "ORDERS_SERVER_PORT": str(port),
         **db_env,
-        "ORDERS_DB_POOL_SIZE": str(app.db_pool),
-        "ORDERS_DB_ACQUIRE_TIMEOUT_MS": str(app.db_acquire_timeout_ms),
         "ORDERS_DOWNSTREAM_URL": downstream_url,
-        "ORDERS_DOWNSTREAM_DELAY_MS": str(scenario.workload.downstream_delay_ms),
-        "ORDERS_LEGACY_STRIPES": str(scenario.workload.legacy_stripes),
-        "ORDERS_HTTP_CLIENT_MAX_CONNECTIONS": str(app.http_client.max_connections),
-        "ORDERS_HTTP_CLIENT_ACQUIRE_TIMEOUT_MS": str(app.http_client.acquire_timeout_ms),
-        "ORDERS_HTTP_CLIENT_RESPONSE_TIMEOUT_MS": str(app.http_client.response_timeout_ms),
+        **settings.app_env(scenario, variant),
     }
-    if variant != "webflux":
-        env |= {
-            "ORDERS_VIRTUAL_THREADS": "true" if variant == "mvc-virtual" else "false",
-            "ORDERS_TOMCAT_MAX_THREADS": str(app.tomcat.max_threads),
-            "ORDERS_TOMCAT_MAX_CONNECTIONS": str(app.tomcat.max_connections),
-            "ORDERS_TOMCAT_ACCEPT_COUNT": str(app.tomcat.accept_count),
-        }
-    return env
 
 
 def downstream_flags(gc_log: Path) -> tuple[str, ...]:
@@ -184,23 +171,3 @@ def _read_runtime_info(base_url: str) -> dict[str, Any]:
     return runtime if isinstance(runtime, dict) else {}
 
 
-def requested_settings(scenario: Scenario, variant: VariantName) -> dict[str, Any]:
-    """What the running app must report in ``/actuator/info`` runtime, keyed by dotted path."""
-    app = scenario.app
-    wanted: dict[str, Any] = {
-        "variant": variant,
-        "dbPool.maxSize": app.db_pool,
-        "httpClient.maxConnections": app.http_client.max_connections,
-        "virtualThreads": variant == "mvc-virtual",
-    }
-    if variant == "webflux":
-        wanted |= {"server": "netty", "nettyIoWorkers": app.netty.io_workers}
-    else:
-        wanted |= {
-            "server": "tomcat",
-            "tomcat.maxConnections": app.tomcat.max_connections,
-            "tomcat.acceptCount": app.tomcat.accept_count,
-        }
-        if variant == "mvc-platform":
-            wanted["tomcat.maxThreads"] = app.tomcat.max_threads
-    return wanted

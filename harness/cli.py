@@ -176,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.set_defaults(handler=_cmd_report)
 
     compare = commands.add_parser(
-        "compare", help="change of every measure from BASE to NEW with Welch 95% intervals")
+        "compare", help="change of every measure from BASE to NEW with Welch 95%% intervals")
     compare.add_argument("base", metavar="BASE", help="results folder of the reference run")
     compare.add_argument("new", metavar="NEW", help="results folder of the run to judge")
     compare.add_argument("--json", metavar="FILE", help="also write every change as JSON")

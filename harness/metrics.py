@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from harness.level_id import LevelId
 from harness.load.recording import LevelRecording
 from harness.sampling import ProcessSample
 
@@ -85,12 +86,13 @@ class LevelResult:
     gc_pause_ms_total: float | None = None
     scrape_errors: float | None = None
 
+    @property
+    def id(self) -> LevelId:
+        return LevelId.of(self)
+
     def label(self, repetitions: int = 1) -> str:
         """``webflux jdk25 256 users``; ``... rep 2/3`` when told there are several repetitions."""
-        text = f"{self.variant} jdk{self.jdk} {self.users} users"
-        if repetitions > 1:
-            return f"{text} rep {self.repetition}/{repetitions}"
-        return f"{text} rep {self.repetition}" if self.repetition > 1 else text
+        return self.id.label(repetitions)
 
 
 def _in_window(samples: Sequence[ProcessSample], start: float, end: float) -> list[ProcessSample]:
@@ -144,11 +146,7 @@ def _iso_utc(unix_time: float) -> str:
 
 
 def summarise_level(
-    *,
-    jdk: int,
-    variant: str,
-    users: int,
-    repetition: int,
+    level: LevelId,
     recording: LevelRecording,
     samples: Mapping[str, Sequence[ProcessSample]],
 ) -> LevelResult:
@@ -177,6 +175,7 @@ def summarise_level(
     # Closed model without think time: every user is always waiting for a response, so the
     # number in flight (throughput x mean latency, errors included) must equal the users.
     littles_users = arrival_rate * mean_ms / 1000.0
+    users = level.users
     deviation = abs(littles_users - users) / users if users > 0 else 1.0
 
     app = samples.get("app", ())
@@ -185,10 +184,10 @@ def summarise_level(
     generator = _cpu_pct(samples.get("generator", ()), start, end)
 
     return LevelResult(
-        jdk=jdk,
-        variant=variant,
-        users=users,
-        repetition=repetition,
+        jdk=level.jdk,
+        variant=level.variant,
+        users=level.users,
+        repetition=level.repetition,
         started_at=_iso_utc(start),
         seconds=round(seconds, 3),
         requests=requests,

@@ -17,14 +17,12 @@ lines; here a scrape we cannot read is counted as a scrape error rather than hal
 
 from __future__ import annotations
 
-import csv
 import math
 import re
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import httpx
@@ -505,43 +503,3 @@ def aggregate(samples: Iterable[MetricSample], start: float, end: float) -> dict
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
-
-
-# -- the long/tidy time series file -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LevelKey:
-    """Which level a time series belongs to: the run-key columns of every row."""
-
-    jdk: int
-    variant: str
-    users: int
-    repetition: int
-
-
-TIMESERIES_HEADER: tuple[str, ...] = ("jdk", "variant", "users", "repetition", "t", "column", "value")
-
-
-def write_timeseries_csv(path: Path, key: LevelKey, samples: Sequence[MetricSample]) -> int:
-    """Append one row per sample (``jdk, variant, users, repetition, t, column, value``) to ``path``.
-
-    Guarantees: the header is written when the file is new or empty; an existing file with another
-    header raises ValueError rather than mixing layouts; rows are in time order, ``t`` in unix
-    seconds with millisecond precision. Returns the number of rows written.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fresh = not path.exists() or path.stat().st_size == 0
-    if not fresh:
-        with open(path, newline="", encoding="utf-8") as existing:
-            header = next(csv.reader(existing), [])
-        if tuple(header) != TIMESERIES_HEADER:
-            raise ValueError(f"{path} has header {header}, expected {list(TIMESERIES_HEADER)}")
-    ordered = sorted(samples, key=lambda s: (s.t, s.column))
-    with open(path, "a", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out)
-        if fresh:
-            writer.writerow(TIMESERIES_HEADER)
-        for s in ordered:
-            writer.writerow((key.jdk, key.variant, key.users, key.repetition, f"{s.t:.3f}", s.column, repr(s.value)))
-    return len(ordered)

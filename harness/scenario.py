@@ -25,8 +25,9 @@ from pydantic import (
 from harness.errors import ScenarioError
 from harness.load.endpoints import PROFILE_MIX
 
-VariantName = Literal["mvc-platform", "mvc-virtual", "webflux"]
-ALL_VARIANTS: tuple[VariantName, ...] = ("mvc-platform", "mvc-virtual", "webflux")
+# Re-exported: a scenario names its variants, and callers import them with the scenario.
+from harness.variants import ALL_VARIANTS as ALL_VARIANTS
+from harness.variants import VariantName as VariantName
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -47,11 +48,12 @@ def parse_duration(value: Any) -> float:
     return seconds
 
 
-def _format_duration(seconds: float) -> str:
+def format_duration(seconds: float) -> str:
+    """``20s``, ``0.5s``: how a duration is written back (the manifest, the summary)."""
     return f"{seconds:g}s"
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration), PlainSerializer(_format_duration)]
+Duration = Annotated[float, BeforeValidator(parse_duration), PlainSerializer(format_duration)]
 
 
 class StrictModel(BaseModel):
@@ -296,25 +298,6 @@ class ConsumeSettings(StrictModel):
         if problems:
             raise ValueError("; ".join(problems))
         return self
-
-    def messaging(self, variant: VariantName) -> dict[str, Any]:
-        """What the running app must report under ``/actuator/info`` ``runtime.messaging`` (design.md)."""
-        wanted: dict[str, Any] = {
-            "broker": self.broker,
-            "listenerConcurrency": self.listener_concurrency,
-            "relayBatchSize": self.relay.batch_size,
-            "relayPollIntervalMs": self.relay.poll_interval_ms,
-            "consumerDelayMs": self.downstream_delay_ms,
-            "maxAttempts": self.retries.max_attempts,
-            "backoffMs": self.retries.backoff_ms,
-        }
-        if self.broker == "kafka":
-            wanted["partitions"] = self.partitions
-        else:
-            wanted["prefetch"] = self.prefetch
-        if variant == "webflux":
-            wanted["maxInFlight"] = self.max_in_flight
-        return wanted
 
 
 class FaultSettings(StrictModel):

@@ -203,7 +203,7 @@ def verify_app(name: str, base_url: str, orders: Sequence[ExpectedOrder], unknow
 
 def verify_settings(name: str, requested: Mapping[str, Any], effective: Mapping[str, Any]) -> list[str]:
     """Every requested setting must be what the live app reports; a setting that did not take
-    would silently change what is measured."""
+    (or that the app does not report) would silently change what is measured."""
     problems = []
     for key, want in requested.items():
         have = _dig(effective, key)

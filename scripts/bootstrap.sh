@@ -20,3 +20,6 @@ echo "java-apps with JAVA_HOME=$JAVA_HOME (build log: .work/build.log)"
 start=$(date +%s)
 .venv/bin/python -c "from pathlib import Path; from harness.build import ensure_jars; jars, built = ensure_jars(Path('java-apps'), Path('.work/build.log')); print('jars built now' if built else 'jars up to date')"
 echo "java-apps built in $(( $(date +%s) - start ))s"
+
+# The open-model load driver (vegeta, pinned; Go module proxy), built once into ~/.cache/loom-bench.
+.venv/bin/python -c "from pathlib import Path; from harness.load.vegeta import ensure_vegeta; print('vegeta:', ensure_vegeta(Path('.work/vegeta-build.log')))"

@@ -20,11 +20,12 @@ from typing import Any
 from hdrh.histogram import HdrHistogram
 from hdrh.log import HistogramLogWriter
 
-from harness import apps
+from harness import apps, settings
+from harness.level_id import LevelId
 from harness.load.recording import LevelRecording, WindowStats, new_histogram
 from harness.metrics import LevelResult, summarise_level, warnings_for
 from harness.results.layout import ResultsDir, create
-from harness.results.manifest import FinalStatus, ManifestWriter
+from harness.results.manifest import FinalStatus, JdkRecord, ManifestWriter, VariantRecord, Verification
 from harness.results.tables import LevelTable, append_windows
 from harness.sampling import ProcessSample
 from harness.scenario import Scenario, parse_scenario
@@ -107,7 +108,7 @@ def _level(root: ResultsDir, rng: random.Random, jdk: int, variant: str, users: 
     errors_per_s = 4 if (variant == "mvc-platform" and users == max(LEVELS) and rep == 2) else 0
     histogram = new_histogram()
     windows, requests, errors, latency_sum_us = [], 0, 0, 0
-    hlog_path = root.hlog_path(jdk, variant, users, rep)
+    hlog_path = root.hlog_path(LevelId(jdk=jdk, variant=variant, users=users, repetition=rep))
     with hlog_path.open("w", encoding="utf-8") as handle:
         writer = HistogramLogWriter(handle)
         writer.base_time = start * 1000.0
@@ -182,17 +183,15 @@ def build_run(parent: Path, *, name: str = "report-demo", variants: Sequence[str
     for jdk in jdks:
         for variant in variants:
             key = f"{variant}@jdk{jdk}"
-            manifest.set_variant(key, {
-                "jdk": {"feature": jdk, "version": f"{jdk}.0.1", "vendor": "Eclipse Adoptium"},
-                "jar": f"java-apps/order-{'webflux' if variant == 'webflux' else 'mvc'}/target/app.jar",
-                "jvm_flags": list(apps.jvm_flags(chosen.app, variant, results.log_path(f"{key}-gc"))),  # type: ignore[arg-type]
-                "env": {"ORDERS_VARIANT": variant},
-                "port": 8080,
-                "variant": variant,
-                "requested": apps.requested_settings(chosen, variant),  # type: ignore[arg-type]
-                "effective": runtime(variant, jdk),
-            })  # fmt: skip
-    manifest.set("verification", {"problems": list(verification_problems), "checked_orders": [1, 2, 3]})
+            manifest.set_variant(key, VariantRecord(
+                variant=variant, jdk=JdkRecord(jdk, f"{jdk}.0.1", "Eclipse Adoptium"),
+                jar=f"java-apps/order-{'webflux' if variant == 'webflux' else 'mvc'}/target/app.jar",
+                jvm_flags=apps.jvm_flags(chosen, variant, results.log_path(f"{key}-gc")),  # type: ignore[arg-type]
+                env={"ORDERS_VARIANT": variant}, port=8080,
+                requested=settings.requested(chosen, variant, with_broker=False),  # type: ignore[arg-type]
+                effective=runtime(variant, jdk),
+            ))  # fmt: skip
+    manifest.set_verification(Verification(tuple(verification_problems), (1, 2, 3)))
     table = LevelTable(results.levels_csv)
     rng = random.Random(seed)
     measured: list[LevelResult] = []
@@ -202,10 +201,10 @@ def build_run(parent: Path, *, name: str = "report-demo", variants: Sequence[str
     for jdk, variant, rep, users in plan[:stop_after]:
         level = _level(results, rng, jdk, variant, users, rep, start)
         start += SECONDS + 3
-        result = summarise_level(jdk=jdk, variant=variant, users=users, repetition=rep,
-                                 recording=level.recording, samples=level.samples)
+        level_id = LevelId(jdk=jdk, variant=variant, users=users, repetition=rep)
+        result = summarise_level(level_id, recording=level.recording, samples=level.samples)
         table.append(result)
-        append_windows(results.timeseries_csv, jdk, variant, users, rep, level.recording.windows, level.samples)
+        append_windows(results.timeseries_csv, level_id, level.recording.windows, level.samples)
         for warning in warnings_for(result):
             manifest.add_warning(warning)
         measured.append(result)

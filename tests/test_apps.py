@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from harness import apps
-from harness.scenario import parse_scenario
+from harness import apps, settings
+from harness.scenario import VariantName, parse_scenario
 
 SCENARIO = parse_scenario({
     "name": "t",
@@ -20,9 +21,9 @@ DB_ENV = {"ORDERS_DB_HOST": "127.0.0.1", "ORDERS_DB_PORT": "5"}
 
 def test_jvm_flags_are_identical_across_variants_but_for_netty() -> None:
     gc_log = Path("/tmp/gc.log")
-    platform = apps.jvm_flags(SCENARIO.app, "mvc-platform", gc_log)
-    virtual = apps.jvm_flags(SCENARIO.app, "mvc-virtual", gc_log)
-    webflux = apps.jvm_flags(SCENARIO.app, "webflux", gc_log)
+    platform = apps.jvm_flags(SCENARIO, "mvc-platform", gc_log)
+    virtual = apps.jvm_flags(SCENARIO, "mvc-virtual", gc_log)
+    webflux = apps.jvm_flags(SCENARIO, "webflux", gc_log)
     assert platform == virtual
     assert set(webflux) - set(platform) == {"-Dreactor.netty.ioWorkerCount=3"}
     assert platform[:3] == ("-Xms384m", "-Xmx384m", "-XX:+UseZGC")
@@ -46,10 +47,13 @@ def test_variant_env_maps_every_pool_and_limit() -> None:
 
 
 def test_requested_settings_per_variant() -> None:
-    assert apps.requested_settings(SCENARIO, "mvc-platform")["tomcat.maxThreads"] == 7
-    assert "tomcat.maxThreads" not in apps.requested_settings(SCENARIO, "mvc-virtual")
-    assert apps.requested_settings(SCENARIO, "mvc-virtual")["virtualThreads"] is True
-    webflux = apps.requested_settings(SCENARIO, "webflux")
+    def requested(variant: VariantName) -> dict[str, Any]:
+        return settings.requested(SCENARIO, variant, with_broker=False)
+
+    assert requested("mvc-platform")["tomcat.maxThreads"] == 7
+    assert "tomcat.maxThreads" not in requested("mvc-virtual")
+    assert requested("mvc-virtual")["virtualThreads"] is True
+    webflux = requested("webflux")
     assert webflux["nettyIoWorkers"] == 3
     assert webflux["server"] == "netty"
     assert webflux["dbPool.maxSize"] == 12

@@ -10,12 +10,12 @@ import pytest
 from gate.gate_runs import level, recorded_level, series, write_run
 
 from harness.cli import main
-from harness.compare import MEASURES, LevelKey, compare_runs, compare_values, load_run, setup_differences
+from harness.compare import MEASURES, LevelPoint, compare_runs, compare_values, load_run, setup_differences
 from harness.compare.render import CSV_COLUMNS, interval_text
 from harness.compare.stats import WelchInterval, repetitions_to_resolve, t_cdf, t_quantile, welch_interval
 from harness.errors import ResultsError
 
-KEY = LevelKey("mvc-virtual", 25, 32)
+KEY = LevelPoint(jdk=25, variant="mvc-virtual", users=32)
 
 
 @pytest.mark.parametrize("df", [1, 2, 3.7, 10, 1000])

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.level_id import LevelId
 from harness.load.recording import LevelRecording, new_histogram
 from harness.metrics import LevelResult, summarise_level, warnings_for
 from harness.sampling import ProcessSample
@@ -48,7 +49,7 @@ def cpu_samples(
 
 def summarise(rec: LevelRecording, samples: dict[str, list[ProcessSample]] | None = None) -> LevelResult:
     return summarise_level(
-        jdk=25, variant="webflux", users=rec.users, repetition=1, recording=rec, samples=samples or {}
+        LevelId(jdk=25, variant="webflux", users=rec.users, repetition=1), recording=rec, samples=samples or {}
     )
 
 
@@ -135,7 +136,7 @@ def test_started_at_is_iso_utc() -> None:
 
 def test_warnings_name_the_repetition_when_asked() -> None:
     result = summarise_level(
-        jdk=21, variant="mvc-virtual", users=64, repetition=2, recording=recording(mean_us=40_000), samples={}
+        LevelId(jdk=21, variant="mvc-virtual", users=64, repetition=2), recording=recording(mean_us=40_000), samples={}
     )
     assert warnings_for(result)[0].startswith("mvc-virtual jdk21 64 users rep 2: Little's law")
     assert warnings_for(result, repetitions=3)[0].startswith("mvc-virtual jdk21 64 users rep 2/3: ")

@@ -27,6 +27,7 @@ from harness.build import jar_paths
 from harness.infra import seed as seeding
 from harness.infra.postgres import apply_schema, local_postgres
 from harness.jdks import build_jdk
+from harness.level_id import LevelId
 from harness.processes import Supervisor, free_port
 from harness.prometheus import (
     AGGREGATE_COLUMNS,
@@ -35,14 +36,13 @@ from harness.prometheus import (
     SCRAPE_ERROR,
     SCRAPE_MS,
     ExpositionError,
-    LevelKey,
     MetricSample,
     PrometheusSampler,
     aggregate,
     extract_columns,
     parse_exposition,
-    write_timeseries_csv,
 )
+from harness.results.tables import append_jvm_readings
 from harness.scenario import DataSettings, parse_scenario
 
 REPO = Path(__file__).resolve().parent.parent
@@ -248,30 +248,6 @@ def test_no_acquires_gives_no_mean_rather_than_zero() -> None:
     assert out["db_acquire_ms_mean"] is None
 
 
-# -- time series file ------------------------------------------------------------------------------
-
-
-def test_timeseries_csv_is_long_format_with_one_header(tmp_path: Path) -> None:
-    path = tmp_path / "jvm.csv"
-    key = LevelKey(jdk=25, variant="webflux", users=16, repetition=1)
-    assert write_timeseries_csv(path, key, _series("platform_threads", (2.5, 25.0), (1.25, 24.0))) == 2
-    write_timeseries_csv(path, LevelKey(25, "webflux", 32, 1), _series("heap_used_mb", (3.0, 40.5)))
-    rows = list(csv.reader(path.open(encoding="utf-8")))
-    assert rows[0] == ["jdk", "variant", "users", "repetition", "t", "column", "value"]
-    assert rows[1:] == [
-        ["25", "webflux", "16", "1", "1.250", "platform_threads", "24.0"],
-        ["25", "webflux", "16", "1", "2.500", "platform_threads", "25.0"],
-        ["25", "webflux", "32", "1", "3.000", "heap_used_mb", "40.5"],
-    ]
-
-
-def test_timeseries_csv_refuses_to_mix_layouts(tmp_path: Path) -> None:
-    path = tmp_path / "other.csv"
-    path.write_text("a,b\n1,2\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="header"):
-        write_timeseries_csv(path, LevelKey(25, "webflux", 1, 1), [])
-
-
 # -- the sampler thread, against a stand-in server -------------------------------------------------
 
 
@@ -409,7 +385,7 @@ def test_real_apps_fill_their_columns_and_nothing_is_left_running() -> None:
                 port = free_port()
                 launches.append(apps.AppLaunch(
                     variant, jdk, webflux_jar if variant == "webflux" else mvc_jar,
-                    apps.jvm_flags(SCENARIO.app, variant, work / f"{variant}-gc.log"),
+                    apps.jvm_flags(SCENARIO, variant, work / f"{variant}-gc.log"),
                     apps.variant_env(SCENARIO, variant, port, postgres.env(), downstream.base_url), port))
             # One after another, from this thread: PR_SET_PDEATHSIG fires when the *thread* that
             # started a child ends, so a JVM started from a pool worker is killed with the worker.
@@ -430,7 +406,7 @@ def test_real_apps_fill_their_columns_and_nothing_is_left_running() -> None:
                 assert ok == REQUESTS_PER_APP, f"{variant}: only {ok} requests answered 200"
                 results[variant] = aggregate(sampler.samples(), begin - 0.5, end)
                 assert sampler.errors() == [], variant
-                write_timeseries_csv(work / "jvm.csv", LevelKey(jdk.feature, variant, 8, 1), sampler.samples())
+                append_jvm_readings(work / "jvm.csv", LevelId(jdk.feature, variant, 8, 1), sampler.samples())
             for child in supervisor.children:
                 started |= _tree(child.pid)
             rows = list(csv.DictReader((work / "jvm.csv").open(encoding="utf-8")))

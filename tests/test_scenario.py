@@ -132,18 +132,6 @@ def test_a_cross_field_problem_of_the_workload_names_its_field() -> None:
     assert caught.value.problems == ["workload.mix: required with a positive weight when profile is mixed"]
 
 
-def test_messaging_asks_only_for_what_applies() -> None:
-    kafka = parse_scenario(CONSUME).consume
-    assert kafka is not None
-    assert kafka.messaging("mvc-virtual") == {
-        "broker": "kafka", "listenerConcurrency": 8, "relayBatchSize": 200, "relayPollIntervalMs": 50,
-        "consumerDelayMs": 20, "maxAttempts": 3, "backoffMs": 100, "partitions": 8}
-    rabbit = parse_scenario({"name": "c", "consume": {"broker": "rabbitmq", "events": 10}}).consume
-    assert rabbit is not None
-    wanted = rabbit.messaging("webflux")
-    assert wanted["prefetch"] == 50 and wanted["maxInFlight"] == 256 and "partitions" not in wanted
-
-
 def test_not_a_mapping() -> None:
     with pytest.raises(ScenarioError, match="must be a mapping"):
         parse_scenario(["a", "list"])

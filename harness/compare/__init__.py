@@ -8,7 +8,8 @@ agree on what "significant" means.
 
 from harness.compare.changes import CONFIDENCE, METHOD, Change, compare_runs, compare_values, unmatched_levels
 from harness.compare.measures import COMPARED, MEASURES, Measure
-from harness.compare.runs import LevelKey, Run, load_run, setup_differences
+from harness.compare.runs import Run, load_run, setup_differences
+from harness.level_id import LevelPoint
 
 __all__ = [
     "COMPARED",
@@ -16,7 +17,7 @@ __all__ = [
     "MEASURES",
     "METHOD",
     "Change",
-    "LevelKey",
+    "LevelPoint",
     "Measure",
     "Run",
     "compare_runs",

@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from harness.compare.measures import COMPARED, Measure
-from harness.compare.runs import LevelKey, Run
+from harness.compare.runs import Run
 from harness.compare.stats import welch_interval
+from harness.level_id import LevelPoint
 
 CONFIDENCE = 0.95
 METHOD = "Welch's t interval of the difference of means, relative to the base mean (95%)"
@@ -33,7 +34,7 @@ class Change:
     repetition: ``note`` then says "n=1: no interval".
     """
 
-    key: LevelKey
+    key: LevelPoint
     measure: Measure
     base_values: tuple[float, ...]
     new_values: tuple[float, ...]
@@ -67,7 +68,7 @@ class Change:
 
 
 def compare_values(
-    key: LevelKey, measure: Measure, base: Sequence[float], new: Sequence[float], confidence: float = CONFIDENCE
+    key: LevelPoint, measure: Measure, base: Sequence[float], new: Sequence[float], confidence: float = CONFIDENCE
 ) -> Change:
     """Compare one measure's repetitions; never raises (an empty side gives a Change with a note)."""
     base_t, new_t = tuple(base), tuple(new)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import math
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
@@ -11,24 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.codec import to_json_value
 from harness.compare.measures import Measure
 from harness.errors import ResultsError
+from harness.level_id import LevelPoint
 from harness.metrics import LevelResult
 from harness.results.layout import ResultsDir
-from harness.results.manifest import read_manifest
+from harness.results.manifest import Manifest, read_manifest
 from harness.results.tables import read_levels
-
-
-@dataclass(frozen=True)
-class LevelKey:
-    """One measured level across its repetitions."""
-
-    variant: str
-    jdk: int
-    users: int
-
-    def __str__(self) -> str:
-        return f"{self.variant} jdk{self.jdk} u{self.users}"
 
 
 @dataclass(frozen=True)
@@ -36,30 +24,30 @@ class Run:
     """One results folder. ``levels`` maps each level to its repetitions in repetition order."""
 
     root: Path
-    manifest: dict[str, Any]
-    levels: dict[LevelKey, tuple[LevelResult, ...]]
+    manifest: Manifest
+    levels: dict[LevelPoint, tuple[LevelResult, ...]]
 
     @property
     def status(self) -> str:
-        return str(self.manifest["status"])
+        return self.manifest.status
 
     @property
     def variants(self) -> tuple[str, ...]:
         """Variants in the scenario's order, then any others found in levels.csv."""
-        declared = [str(v) for v in (self.manifest.get("scenario") or {}).get("variants", ())]
+        declared = list(self.manifest.scenario.variants)
         found = [k.variant for k in self.levels]
         return tuple(dict.fromkeys([*(v for v in declared if v in found), *found]))
 
-    def ordered_levels(self) -> list[LevelKey]:
+    def ordered_levels(self) -> list[LevelPoint]:
         """Every level, sorted by variant (scenario order), JDK, users."""
         order = {v: i for i, v in enumerate(self.variants)}
         return sorted(self.levels, key=lambda k: (order.get(k.variant, len(order)), k.jdk, k.users))
 
-    def values(self, key: LevelKey, measure: Measure) -> list[float]:
+    def values(self, key: LevelPoint, measure: Measure) -> list[float]:
         """The measure over the level's repetitions, skipping repetitions where it was not measured."""
         return [v for row in self.levels.get(key, ()) if (v := measure.value(row)) is not None]
 
-    def median(self, key: LevelKey, measure: Measure) -> float | None:
+    def median(self, key: LevelPoint, measure: Measure) -> float | None:
         """Median over repetitions; ``None`` when the level or the measure is absent."""
         values = self.values(key, measure)
         return statistics.median(values) if values else None
@@ -75,30 +63,19 @@ def load_run(root: Path, *, allow_incomplete: bool = False) -> Run:
     if not root.is_dir():
         raise ResultsError(f"{root}: no such results folder; pass a folder such as results/<time>-<scenario>")
     manifest = read_manifest(root)
-    status = manifest["status"]
+    status = manifest.status
     if status != "complete" and not allow_incomplete:
         raise ResultsError(
             f"{root}: the run is '{status}', not complete, so its levels may be partial; re-run it, "
             "or pass --allow-incomplete to use the levels it did measure"
         )
-    grouped: dict[LevelKey, list[LevelResult]] = defaultdict(list)
-    levels_csv = ResultsDir(root).levels_csv
-    for line, row in enumerate(read_levels(levels_csv), start=2):
-        _refuse_non_finite(levels_csv, line, row)
-        grouped[LevelKey(row.variant, row.jdk, row.users)].append(row)
+    grouped: dict[LevelPoint, list[LevelResult]] = defaultdict(list)
+    for row in read_levels(ResultsDir(root).levels_csv):
+        grouped[row.id.point].append(row)
     if not grouped:
         raise ResultsError(f"{root}: levels.csv has no measured level; nothing to compare or gate")
     levels = {k: tuple(sorted(rows, key=lambda r: r.repetition)) for k, rows in grouped.items()}
     return Run(root=root, manifest=manifest, levels=levels)
-
-
-def _refuse_non_finite(path: Path, line: int, row: LevelResult) -> None:
-    """A NaN compares false with every bound, so a gate would pass it: refuse it where it is read."""
-    bad = [f"{field.name}={value}" for field in dataclasses.fields(row)
-           if isinstance(value := getattr(row, field.name), float) and not math.isfinite(value)]
-    if bad:
-        raise ResultsError(f"{path}:{line} ({row.variant} jdk{row.jdk} u{row.users} r{row.repetition}): "
-                           f"non-finite {', '.join(bad)}; a level with such a number cannot be compared or gated")
 
 
 # Keys of the machine record that change between two runs on the same machine.
@@ -134,7 +111,9 @@ def setup_differences(base: Run, new: Run) -> list[str]:
     is ignored: it always differs).
     """
     return [
-        *_differences("scenario", base.manifest.get("scenario"), new.manifest.get("scenario")),
-        *_differences("machine", base.manifest.get("machine"), new.manifest.get("machine"), _VOLATILE_MACHINE_KEYS),
-        *_differences("jdks", base.manifest.get("jdks"), new.manifest.get("jdks")),
+        *_differences("scenario", base.manifest.scenario.model_dump(mode="json"),
+                      new.manifest.scenario.model_dump(mode="json")),
+        *_differences("machine", to_json_value(base.manifest.machine), to_json_value(new.manifest.machine),
+                      _VOLATILE_MACHINE_KEYS),
+        *_differences("jdks", base.manifest.jdks, new.manifest.jdks),
     ]

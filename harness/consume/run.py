@@ -17,17 +17,15 @@ import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import psycopg
 from psycopg.rows import TupleRow
 from rich.console import Console
 
-from harness import apps
+from harness import apps, settings
 from harness.apps import AppLaunch, RunningApp
 from harness.consume import database, lag
 from harness.consume.drive import DuplicateInjector, OrderDriver, add_poison
-from harness.consume.env import requested_messaging
 from harness.consume.faults import KILL_CONSUMER, RESTART_BROKER, Faults
 from harness.consume.preload import OutboxPlan, insert_plan, plan_outbox
 from harness.consume.reconcile import (
@@ -49,7 +47,17 @@ from harness.infra.postgres import PostgresEndpoint
 from harness.processes import Supervisor
 from harness.results.consume_tables import ConsumeResult, append_consume_result, append_consume_timeseries
 from harness.results.layout import ResultsDir
-from harness.results.manifest import ManifestWriter
+from harness.results.manifest import (
+    ConsumeRecord,
+    DriveRecord,
+    FiredFaultRecord,
+    InjectedRecord,
+    ManifestWriter,
+    PreloadRecord,
+    SegmentBroker,
+    SegmentProblem,
+    SegmentRecord,
+)
 from harness.sampling import ProcessSampler
 from harness.scenario import ConsumeSettings, Scenario
 from harness.verify import verify_settings
@@ -80,15 +88,16 @@ def run_consume(ctx: ConsumeContext, launches: dict[str, AppLaunch]) -> list[Con
     if consume.source == "preload":
         plan = plan_outbox(consume.events, ctx.scenario.data.orders, ctx.scenario.faults.duplicates,
                            ctx.scenario.faults.poison, ctx.scenario.data.seed)
-    record: dict[str, Any] = {"broker": consume.broker, "source": consume.source, "segments": {}}
-    if plan is not None:
-        record["preload"] = {"rows": plan.rows, "events": plan.events, "duplicate_rows": plan.duplicate_rows,
-                             "poison_rows": plan.poison_rows}
-    ctx.manifest.set("consume", record)
+    ctx.manifest.set_consume(ConsumeRecord(
+        broker=consume.broker, source=consume.source,
+        preload=None if plan is None else PreloadRecord(rows=plan.rows, events=plan.events,
+                                                        duplicate_rows=plan.duplicate_rows,
+                                                        poison_rows=plan.poison_rows),
+    ))
     results, failures = [], []
     for key, launch in launches.items():
         for repetition in range(1, consume.repetitions + 1):
-            segment = _Segment(ctx, key, launch, repetition, plan, record)
+            segment = _Segment(ctx, key, launch, repetition, plan)
             result, problems = segment.run()
             results.append(result)
             failures += [f"{result.label()}: {p}" for p in problems]
@@ -100,14 +109,13 @@ def run_consume(ctx: ConsumeContext, launches: dict[str, AppLaunch]) -> list[Con
 
 class _Segment:
     def __init__(self, ctx: ConsumeContext, key: str, launch: AppLaunch, repetition: int,
-                 plan: OutboxPlan | None, record: dict[str, Any]) -> None:
+                 plan: OutboxPlan | None) -> None:
         self.ctx = ctx
         self.key = key
         self.variant = apps.variant_of(key)
         self.launch = launch
         self.repetition = repetition
         self.plan = plan
-        self.record = record
         self.label = f"{key}-{ctx.consume.broker}-r{repetition}"
         self.app: RunningApp | None = None
         self.driver: OrderDriver | None = None
@@ -122,7 +130,7 @@ class _Segment:
             launch = replace(
                 self.launch,
                 env={**self.launch.env, **broker.env()},
-                jvm_flags=apps.jvm_flags(ctx.scenario.app, self.variant, ctx.results.logs / f"{self.label}-gc.log"),
+                jvm_flags=apps.jvm_flags(ctx.scenario, self.variant, ctx.results.logs / f"{self.label}-gc.log"),
             )
             broker_startup_s = broker.startup_s
             try:
@@ -151,14 +159,12 @@ class _Segment:
         ctx = self.ctx
         self._launch_app(launch)
         assert self.app is not None
-        requested = requested_messaging(ctx.consume, self.variant, with_broker=True)
+        requested = settings.requested(ctx.scenario, self.variant, with_broker=True)
         problems = verify_settings(self.key, requested, self.app.info)
-        variant_record = ctx.manifest.document["variants"].get(self.key, {})
-        ctx.manifest.set_variant(self.key, {
-            **variant_record,
-            "requested": {**(variant_record.get("requested") or {}), **requested},
-            "effective": self.app.info,
-        })
+        recorded = ctx.manifest.variant(self.key)
+        if recorded is not None:
+            ctx.manifest.set_variant(self.key, dataclasses.replace(
+                recorded, requested={**recorded.requested, **requested}, effective=self.app.info))
         if problems:
             raise VerificationError(problems)
 
@@ -316,18 +322,21 @@ class _Segment:
 
     def _record_segment(self, result: ConsumeResult, rec: Reconciliation, faults: Faults, injected: Injected,
                         problems: list[Problem]) -> None:
-        self.record["segments"][self.label] = {
-            "label": result.label(),
-            "broker": {"kind": result.broker, "version": result.broker_version, "startup_s": result.broker_startup_s},
-            "faults": [{"name": f.name, "at_processed": f.processed, "seconds": round(f.seconds, 3)}
-                       for f in faults.fired],
-            "faults_not_fired": faults.pending(),
-            "drive": None if injected.drive is None else dataclasses.asdict(injected.drive),
-            "injected": {"events": injected.events, "duplicate_rows": injected.duplicate_rows},
-            "reconciliation": {k: v for k, v in dataclasses.asdict(rec).items() if not isinstance(v, datetime)},
-            "problems": [{"reason": p.reason, "detail": p.detail} for p in problems],
-        }
-        self.ctx.manifest.set("consume", self.record)
+        drive = injected.drive
+        self.ctx.manifest.set_segment(self.label, SegmentRecord(
+            label=result.label(),
+            broker=SegmentBroker(kind=result.broker, version=result.broker_version,
+                                 startup_s=result.broker_startup_s),
+            faults=tuple(FiredFaultRecord(name=f.name, at_processed=f.processed, seconds=round(f.seconds, 3))
+                         for f in faults.fired),
+            faults_not_fired=tuple(faults.pending()),
+            drive=None if drive is None else DriveRecord(
+                planned=drive.planned, accepted=drive.accepted, failed=drive.failed, retries=drive.retries,
+                failure_kinds=dict(drive.failure_kinds), new_orders=drive.new_orders),
+            injected=InjectedRecord(events=injected.events, duplicate_rows=injected.duplicate_rows),
+            reconciliation={k: v for k, v in dataclasses.asdict(rec).items() if isinstance(v, int)},
+            problems=tuple(SegmentProblem(reason=p.reason, detail=p.detail) for p in problems),
+        ))
 
     def _print(self, r: ConsumeResult, problems: list[Problem]) -> None:
         verdict = "[green]ok[/]" if not problems else "[bold red]FAILED[/]: " + "; ".join(map(str, problems))

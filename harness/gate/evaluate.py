@@ -20,11 +20,12 @@ from typing import Literal
 
 from harness.compare.changes import CONFIDENCE, Change, compare_values
 from harness.compare.measures import Measure
-from harness.compare.runs import LevelKey, Run
+from harness.compare.runs import Run
 from harness.compare.stats import repetitions_to_resolve
 from harness.errors import HarnessError
 from harness.gate.flags import level_flags
 from harness.gate.rules import RegressionRule, RelativeRule, Rule, RuleSet, SloRule
+from harness.level_id import LevelPoint
 
 Verdict = Literal["PASS", "FAIL", "INCONCLUSIVE", "UNRELIABLE", "SKIP"]
 VERDICTS: tuple[Verdict, ...] = ("PASS", "FAIL", "INCONCLUSIVE", "UNRELIABLE", "SKIP")
@@ -94,7 +95,8 @@ def _evaluate_relative(rule: RelativeRule, run: Run) -> list[Evaluation]:
             if absent:
                 skip(scope, f"no level users={users} on jdk {jdk} for {', '.join(dict.fromkeys(absent))}")
                 continue
-            left_key, right_key = LevelKey(cmp.left.variant, jdk, users), LevelKey(cmp.right.variant, jdk, users)
+            left_key = LevelPoint(jdk=jdk, variant=cmp.left.variant, users=users)
+            right_key = LevelPoint(jdk=jdk, variant=cmp.right.variant, users=users)
             left, right = run.median(left_key, cmp.left.measure), run.median(right_key, cmp.right.measure)
             if left is None or right is None:
                 skip(scope, "not measured (no samples of this metric)")
@@ -114,7 +116,7 @@ def _evaluate_relative(rule: RelativeRule, run: Run) -> list[Evaluation]:
     return out
 
 
-def _selected(run: Run, rule: RegressionRule | SloRule) -> tuple[list[LevelKey], list[str]]:
+def _selected(run: Run, rule: RegressionRule | SloRule) -> tuple[list[LevelPoint], list[str]]:
     """Levels of the run the rule selects, and a SKIP reason per explicitly named level that is absent."""
     keys = [k for k in run.ordered_levels() if rule.selection.matches(k)]
     absent = []

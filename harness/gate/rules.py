@@ -25,10 +25,10 @@ import yaml
 from pydantic import BeforeValidator, Field, StrictBool, ValidationError
 
 from harness.compare.measures import MEASURES, Measure, known_names
-from harness.compare.runs import LevelKey
 from harness.errors import RulesError
 from harness.gate.expression import Comparison, ExpressionError, parse_comparison
 from harness.gate.yaml_lines import compose, line_of
+from harness.level_id import LevelPoint
 from harness.scenario import ALL_VARIANTS, StrictModel, format_location
 
 KINDS = ("rule", "regression", "slo")
@@ -149,7 +149,7 @@ class Selection:
     users: tuple[int, ...] | None
     jdks: tuple[int, ...] | None
 
-    def matches(self, key: LevelKey) -> bool:
+    def matches(self, key: LevelPoint) -> bool:
         return (
             (self.variants is None or key.variant in self.variants)
             and (self.users is None or key.users in self.users)

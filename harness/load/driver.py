@@ -19,19 +19,18 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from hdrh.histogram import HdrHistogram
 
+from harness.codec import from_json_row
 from harness.errors import LoadError
 from harness.load.endpoints import decode_mix, encode_mix
-from harness.load.recording import LevelRecording, WindowStats, new_histogram
+from harness.load.recording import SIDECAR_FORMAT, LevelRecording, SidecarInterval, WindowStats, new_histogram
 from harness.processes import ManagedProcess, Supervisor
 from harness.sampling import ProcessSampler
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
-SIDECAR_FORMAT = 1
 GENERATOR = "generator"  # the sampler name of the Locust process
 STOP_TIMEOUT_S = 5  # Locust --stop-timeout: in-flight requests may finish
 # Locust runs this long past the measured window, so the stop (and the requests it cuts short)
@@ -135,8 +134,8 @@ def run_level(
     finally:
         sampler.unwatch(GENERATOR)
         supervisor.stop(child)
-    document = _read_sidecar(paths, child, label)
-    return _recording(document, users, int(settle_s), int(duration_s), paths, child.pid, label)
+    interval_s, rows = _read_sidecar(paths, child, label, target.profile)
+    return _recording(interval_s, rows, users, int(settle_s), int(duration_s), paths, child.pid, label)
 
 
 def run_warmup(
@@ -168,15 +167,14 @@ def run_warmup(
             _wait(child, run_s, label, supervisor)
         finally:
             supervisor.stop(child)
-        document = _read_sidecar(paths, child, label)
-    rows = document["intervals"]
-    completed = sum(int(row["requests"]) for row in rows)
-    failed = sum(int(row["errors"]) for row in rows)
+        _, rows = _read_sidecar(paths, child, label, target.profile)
+    completed = sum(row.requests for row in rows)
+    failed = sum(row.errors for row in rows)
     if completed == failed:
         kinds: dict[str, int] = {}
         for row in rows:
-            for kind, count in row["error_kinds"].items():
-                kinds[kind] = kinds.get(kind, 0) + int(count)
+            for kind, count in row.error_kinds.items():
+                kinds[kind] = kinds.get(kind, 0) + count
         raise LoadError(
             f"warm-up {label!r}: {users} users for {duration_s}s completed no request successfully "
             f"against {target.base_url} ({completed} attempts, errors {kinds or 'none'}). Is the app "
@@ -288,7 +286,10 @@ def _wait(child: ManagedProcess, run_s: int, label: str, supervisor: Supervisor)
         )
 
 
-def _read_sidecar(paths: _Paths, child: ManagedProcess, label: str) -> dict[str, Any]:
+def _read_sidecar(paths: _Paths, child: ManagedProcess, label: str,
+                  profile: str) -> tuple[float, list[SidecarInterval]]:
+    """(seconds per interval, the finished intervals) of the sidecar; LoadError when it is absent, malformed,
+    or says the generator ran another workload profile than ``profile`` (it reports the one it ran)."""
     try:
         document = json.loads(paths.sidecar.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -309,11 +310,19 @@ def _read_sidecar(paths: _Paths, child: ManagedProcess, label: str) -> dict[str,
             f"level {label!r}: {paths.sidecar} is not a format-{SIDECAR_FORMAT} sidecar; was it written "
             f"by {LOCUSTFILE} from this checkout?"
         )
-    return document
+    if document.get("profile") != profile:
+        raise LoadError(f"level {label!r}: Locust ran profile {document.get('profile')!r}, the scenario asks "
+                        f"{profile!r}; see {paths.log}")
+    try:
+        rows = [from_json_row(SidecarInterval, row) for row in document["intervals"]]
+    except (ValueError, TypeError, AttributeError) as error:
+        raise LoadError(f"level {label!r}: {paths.sidecar} has a malformed interval: {error}") from None
+    return float(document.get("interval_s", 1.0)), rows
 
 
 def _recording(
-    document: Mapping[str, Any],
+    interval_s: float,
+    rows: list[SidecarInterval],
     users: int,
     settle_s: int,
     duration_s: int,
@@ -321,12 +330,10 @@ def _recording(
     pid: int,
     label: str,
 ) -> LevelRecording:
-    interval_s = float(document.get("interval_s", 1.0))
-    rows: list[Mapping[str, Any]] = document["intervals"]
     # Compare offsets from test start, not absolute floats, so whole seconds compare exactly.
-    kept = [row for row in rows if settle_s - _EPS <= row["index"] * interval_s < settle_s + duration_s - _EPS]
+    kept = [row for row in rows if settle_s - _EPS <= row.index * interval_s < settle_s + duration_s - _EPS]
     expected = math.ceil(duration_s / interval_s)
-    partial = [row["index"] for row in kept if float(row["end"]) - float(row["start"]) < interval_s - 0.01]
+    partial = [row.index for row in kept if row.end - row.start < interval_s - 0.01]
     if len(kept) < expected or partial:
         raise LoadError(
             f"level {label!r}: Locust measured {len(kept)} of the {expected} seconds after a {settle_s}s "
@@ -338,25 +345,25 @@ def _recording(
     requests = errors = latency_sum_us = 0
     error_kinds: dict[str, int] = {}
     for row in kept:
-        successes = int(row["requests"]) - int(row["errors"])
+        successes = row.requests - row.errors
         p50 = p99 = top = 0
         if successes > 0:
-            hist = HdrHistogram.decode(row["success_histogram"])
+            hist = HdrHistogram.decode(row.success_histogram)
             # Adding an empty histogram would reset the merged minimum to 0 (hdrh 0.10.8): skip those.
             merged.add(hist)
             p50 = int(hist.get_value_at_percentile(50.0))
             p99 = int(hist.get_value_at_percentile(99.0))
             top = int(hist.get_max_value())
-        windows.append(WindowStats(float(row["start"]), int(row["requests"]), int(row["errors"]), p50, p99, top))
-        requests += int(row["requests"])
-        errors += int(row["errors"])
-        latency_sum_us += int(row["latency_sum_us"])
-        for kind, count in row["error_kinds"].items():
-            error_kinds[kind] = error_kinds.get(kind, 0) + int(count)
+        windows.append(WindowStats(row.start, row.requests, row.errors, p50, p99, top))
+        requests += row.requests
+        errors += row.errors
+        latency_sum_us += row.latency_sum_us
+        for kind, count in row.error_kinds.items():
+            error_kinds[kind] = error_kinds.get(kind, 0) + count
     return LevelRecording(
         users=users,
-        measured_start=float(kept[0]["start"]),
-        measured_end=float(kept[-1]["end"]),
+        measured_start=kept[0].start,
+        measured_end=kept[-1].end,
         histogram=merged,
         requests=requests,
         errors=errors,

@@ -47,10 +47,10 @@ from hdrh.histogram import HdrHistogram
 from hdrh.log import HistogramLogWriter
 from locust import FastHttpUser, constant, events, task
 
+from harness.codec import json_row
 from harness.load.endpoints import ENDPOINTS, decode_mix
-from harness.load.recording import HIGHEST_US, LOWEST_US, new_histogram
+from harness.load.recording import HIGHEST_US, LOWEST_US, SIDECAR_FORMAT, SidecarInterval, new_histogram
 
-SIDECAR_FORMAT = 1
 INTERVAL_S = 1.0
 
 
@@ -239,18 +239,12 @@ class Recorder:
         rows = []
         for index in range(self.written):
             interval = self.intervals[index]
-            rows.append(
-                {
-                    "index": index,
-                    "start": interval.start,
-                    "end": interval.end,
-                    "requests": interval.requests,
-                    "errors": interval.errors,
-                    "error_kinds": interval.error_kinds,
-                    "latency_sum_us": interval.latency_sum_us,
-                    "success_histogram": interval.encoded,
-                }
-            )
+            assert interval.end is not None and interval.encoded is not None  # set when it was written
+            rows.append(json_row(SidecarInterval(
+                index=index, start=interval.start, end=interval.end, requests=interval.requests,
+                errors=interval.errors, error_kinds=interval.error_kinds, latency_sum_us=interval.latency_sum_us,
+                success_histogram=interval.encoded,
+            )))  # fmt: skip
         document = {
             "format": SIDECAR_FORMAT,
             "complete": final,

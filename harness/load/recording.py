@@ -18,6 +18,28 @@ def new_histogram() -> HdrHistogram:
     return HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS)
 
 
+SIDECAR_FORMAT = 1
+"""Version of the Locust sidecar, ``<label>.intervals.json``: the locustfile writes it, the driver reads it."""
+
+
+@dataclass(frozen=True)
+class SidecarInterval:
+    """One finished second of a Locust run as the sidecar holds it (``harness.codec.json_row`` form).
+
+    Requests belong to the second that contains their completion time, counted from test start;
+    ``end`` is ``start`` + 1 s except for the last second, cut at the stop time.
+    """
+
+    index: int
+    start: float  # unix time
+    end: float
+    requests: int  # completed, errors included
+    errors: int
+    error_kinds: dict[str, int]
+    latency_sum_us: int  # over every completed request, errors included
+    success_histogram: str  # HdrHistogram of the successes in microseconds, compressed and base64-encoded
+
+
 @dataclass(frozen=True)
 class WindowStats:
     """One second of measured load."""

@@ -1,7 +1,7 @@
 """report.html: one self-contained page (inline CSS, figures as base64 PNG, no script, no fetch).
 
 The page says the same things as summary.md, in the same order, from the same helpers in
-``harness.results.summary`` (warnings, configuration rows, results rows, run facts), and adds the
+``harness.report.summary`` (warnings, configuration rows, results rows, run facts), and adds the
 figures. Every text that comes from the run is HTML-escaped.
 """
 
@@ -10,25 +10,24 @@ from __future__ import annotations
 import base64
 import html
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 from harness.analysis import variant_color
 from harness.metrics import LevelResult
 from harness.report.consume import consume_html
+from harness.report.consume_summary import CONSUME_HOW_TO_READ, recorded_problems
 from harness.report.plots import Plot
-from harness.results.consume_summary import CONSUME_HOW_TO_READ, recorded_problems
-from harness.results.consume_tables import ConsumeResult
-from harness.results.summary import (
+from harness.report.summary import (
     HOW_TO_READ,
     RESULTS_COLUMNS,
     config_rows,
     incomplete_notice,
-    is_consume,
     results_rows,
     run_facts,
     run_warnings,
 )
+from harness.results.consume_tables import ConsumeResult
+from harness.results.manifest import Manifest, VariantRecord
 
 _CSS = """
 :root { --ink: #1b1f24; --muted: #57606a; --line: #d0d7de; --bad: #b42318; --bad-bg: #fef3f2;
@@ -87,11 +86,11 @@ def _variant_label(key: str) -> str:
     return f"{swatch}{html.escape(key)}"
 
 
-def _status(manifest: dict[str, Any], measured: int, unit: str = "level") -> str:
-    status = str(manifest.get("status", "running"))
+def _status(manifest: Manifest, measured: int, unit: str = "level") -> str:
+    status = manifest.status
     if status == "complete":
         return '<div class="status ok" id="status">Status: complete.</div>'
-    error = manifest.get("error")
+    error = manifest.error
     return (
         '<div class="status bad" id="status" role="alert">'
         f'<strong class="headline">⚠ {html.escape(status.upper())}: this run is NOT complete</strong>'
@@ -108,7 +107,7 @@ def _warnings(warnings: Sequence[str]) -> str:
     return f'<ul class="warnings" id="warnings">{items}</ul>'
 
 
-def _config(variants: dict[str, Any]) -> str:
+def _config(variants: Mapping[str, VariantRecord]) -> str:
     if not variants:
         return '<p class="muted">No variant was started.</p>'
     head = "".join(f"<th>{_variant_label(key)}</th>" for key in variants)
@@ -180,7 +179,7 @@ def _figure(plot: Plot) -> str:
 
 
 def render_report(
-    manifest: dict[str, Any], levels: Sequence[LevelResult], plots: Sequence[Plot], missing: Sequence[str] = (),
+    manifest: Manifest, levels: Sequence[LevelResult], plots: Sequence[Plot], missing: Sequence[str] = (),
     consume: Sequence[ConsumeResult] = (),
 ) -> str:
     """The report page as one HTML document.
@@ -191,17 +190,17 @@ def render_report(
     figures are missing. The document references no external resource (no script, stylesheet,
     font or image URL): figures are ``data:`` URIs.
     """
-    scenario = manifest.get("scenario") or {}
-    name = str(scenario.get("name", "?"))
+    scenario = manifest.scenario
+    name = scenario.name
     facts = "".join(f"<li><b>{html.escape(label)}:</b> {_inline(value)}</li>" for label, value in run_facts(manifest))
-    description = f"<p>{html.escape(str(scenario['description']))}</p>" if scenario.get("description") else ""
+    description = f"<p>{html.escape(scenario.description)}</p>" if scenario.description else ""
     figures = "".join(_figure(p) for p in plots)
     not_drawn = (
         '<p class="muted" id="not-drawn">Not drawn: ' + " ".join(html.escape(m) for m in missing) + "</p>"
         if missing
         else ""
     )
-    consuming = is_consume(manifest)
+    consuming = manifest.is_consume
     reading = "".join(f"<li>{_inline(line)}</li>" for line in (CONSUME_HOW_TO_READ if consuming else HOW_TO_READ))
     results = consume_html(consume, recorded_problems(manifest)) if consuming else _results(levels)
     measured = len(consume) if consuming else len(levels)
@@ -223,7 +222,7 @@ def render_report(
 <h2>Warnings ({len(warnings)})</h2>
 {_warnings(warnings)}
 <h2>Configuration <span class="muted">(effective, read back from each running app)</span></h2>
-{_config(manifest.get("variants") or {})}
+{_config(manifest.variants)}
 {results}
 <h2 id="plots">Plots</h2>
 {figures}

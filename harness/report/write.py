@@ -9,17 +9,18 @@ from harness import analysis
 from harness.report.consume import consume_plots
 from harness.report.html import render_report
 from harness.report.plots import draw_plots
+from harness.report.summary import write_summary
 from harness.results.consume_tables import read_consume
 from harness.results.layout import ResultsDir
 from harness.results.manifest import read_manifest
-from harness.results.summary import is_consume, write_summary
 from harness.results.tables import read_levels
 
 REPORT_NAME = "report.html"
 
 
-def write_report(results_dir: Path) -> Path:
-    """Write ``report.html`` into ``results_dir``, rewrite its summary.md, and return the report's path.
+def write_report(results_dir: Path, *, summary: bool = True) -> Path:
+    """Write ``report.html`` into ``results_dir``, rewrite its summary.md (unless ``summary`` is False: the
+    runner has just written it), and return the report's path.
 
     Works on any run the harness wrote, complete or not: a failed, interrupted or killed run
     gets a loud status banner and the figures its data allows; a run without levels gets a page
@@ -28,11 +29,12 @@ def write_report(results_dir: Path) -> Path:
     """
     results = ResultsDir(Path(results_dir))
     manifest = read_manifest(results.manifest)
-    write_summary(results)
+    if summary:
+        write_summary(results)
     levels = read_levels(results.levels_csv) if results.levels_csv.exists() else []
     frames = analysis.load(results.root)
     consume = read_consume(results.consume_csv)
-    if is_consume(manifest):
+    if manifest.is_consume:
         plots, missing = consume_plots(frames.consume, frames.consume_timeseries)
     else:
         plots, missing = draw_plots(frames.levels, frames.timeseries)

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import dataclasses
-import typing
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from harness.errors import ResultsError
-from harness.results.tables import append_rows, parse_cell
+from harness.codec import Table
 
 
 @dataclass(frozen=True)
@@ -62,37 +58,48 @@ class ConsumeResult:
         return f"{self.variant} jdk{self.jdk} {self.broker} rep {self.repetition}"
 
 
-CONSUME_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(ConsumeResult))
-CONSUME_TIMESERIES_COLUMNS: tuple[str, ...] = (
-    "jdk", "variant", "broker", "repetition", "t", "created", "published", "processed", "dead_lettered",
-    "outbox_pending", "backlog_db", "backlog_broker", "app_rss_mb", "app_cpu_pct", "fault",
-)  # fmt: skip
-_TYPES: dict[str, Any] = typing.get_type_hints(ConsumeResult)
+@dataclass(frozen=True)
+class ConsumeSample:
+    """One reading of a segment's event sampler (a consume_timeseries.csv row).
+
+    ``t`` is seconds since the first event was injected; the counts are PostgreSQL's at that instant
+    (None when it did not answer); CPU % is over the interval since the previous reading (None across
+    a restart of the app); ``fault`` names the faults that started in that interval, space-separated.
+    """
+
+    jdk: int
+    variant: str
+    broker: str
+    repetition: int
+    t: float
+    created: int | None
+    published: int | None
+    processed: int | None
+    dead_lettered: int | None
+    outbox_pending: int | None
+    backlog_db: int | None
+    backlog_broker: int | None
+    app_rss_mb: float | None
+    app_cpu_pct: float | None
+    fault: str
+
+
+CONSUME = Table(ConsumeResult, "consume.csv", 1)
+CONSUME_TIMESERIES = Table(ConsumeSample, "consume_timeseries.csv", 1)
+CONSUME_COLUMNS: tuple[str, ...] = CONSUME.columns
+CONSUME_TIMESERIES_COLUMNS: tuple[str, ...] = CONSUME_TIMESERIES.columns
 
 
 def append_consume_result(path: Path, result: ConsumeResult) -> None:
-    append_rows(path, CONSUME_COLUMNS, [[getattr(result, name) for name in CONSUME_COLUMNS]])
+    CONSUME.append(path, [result])
 
 
-def append_consume_timeseries(path: Path, rows: list[list[Any]]) -> None:
-    append_rows(path, CONSUME_TIMESERIES_COLUMNS, rows)
+def append_consume_timeseries(path: Path, rows: Sequence[ConsumeSample]) -> None:
+    CONSUME_TIMESERIES.append(path, rows)
 
 
 def read_consume(path: Path) -> list[ConsumeResult]:
     """Every row of consume.csv with its original types; [] when the file does not exist.
 
     Raises ResultsError (naming the line) for unknown columns or a malformed cell."""
-    if not path.exists():
-        return []
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        if tuple(reader.fieldnames or ()) != CONSUME_COLUMNS:
-            raise ResultsError(f"{path}: columns {reader.fieldnames} are not those of this harness version")
-        results = []
-        for row in reader:
-            try:
-                values = {name: parse_cell(row[name], _TYPES[name]) for name in CONSUME_COLUMNS}
-            except (ValueError, TypeError) as error:
-                raise ResultsError(f"{path}:{reader.line_num}: {error}") from None
-            results.append(ConsumeResult(**values))
-    return results
+    return CONSUME.read(path, missing_ok=True)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from harness.level_id import LevelId
+
 
 @dataclass(frozen=True)
 class ResultsDir:
@@ -61,9 +63,9 @@ class ResultsDir:
         """``jfr/<variant>@jdk<N>.jfr``: open it in JDK Mission Control."""
         return self.root / "jfr" / f"{key}.jfr"
 
-    def hlog_path(self, jdk: int, variant: str, users: int, rep: int) -> Path:
+    def hlog_path(self, level: LevelId) -> Path:
         """``histograms/jdk<N>-<variant>-u<users>-r<rep>.hlog``."""
-        return self.histograms / f"jdk{jdk}-{variant}-u{users}-r{rep}.hlog"
+        return self.histograms / f"{level.slug}.hlog"
 
     def log_path(self, name: str) -> Path:
         """``logs/<name>.log``: stdout and stderr of one process the run started."""

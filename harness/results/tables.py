@@ -1,58 +1,58 @@
-"""levels.csv and timeseries.csv: rows appended as they are measured.
+"""levels.csv, timeseries.csv and jvm_timeseries.csv: the per-level tables, rows appended as they are measured.
 
-Each row is written and flushed when it arrives, so a run that fails later keeps every level it
-did measure. ``None`` is an empty cell, booleans are ``true``/``false``, error kinds are compact
-JSON; ``read_levels`` restores the exact ``LevelResult`` values.
+Each is a ``harness.codec.Table`` of a frozen record whose first columns are the level's
+``LevelId``; ``read_levels`` restores the exact ``LevelResult`` values.
 """
 
 from __future__ import annotations
 
-import csv
-import dataclasses
 import itertools
-import json
-import typing
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from harness.errors import ResultsError
+from harness.codec import Table
+from harness.level_id import LevelId
 from harness.load.recording import WindowStats
 from harness.metrics import LevelResult
+from harness.prometheus import MetricSample
 from harness.sampling import ProcessSample
 
-LEVEL_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(LevelResult))
-TIMESERIES_COLUMNS: tuple[str, ...] = (
-    "jdk", "variant", "users", "repetition", "t", "requests", "errors", "throughput_rps",
-    "p50_ms", "p99_ms", "max_ms", "app_rss_mb", "app_cpu_pct",
-)  # fmt: skip
-_LEVEL_TYPES: dict[str, Any] = typing.get_type_hints(LevelResult)
 _MIB = 1024 * 1024
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return json.dumps(value, separators=(",", ":"), sort_keys=True)
-    return str(value)
+@dataclass(frozen=True)
+class LoadSecond:
+    """One second of measured load (a timeseries.csv row); ``t`` is seconds since the level's first one."""
+
+    id: LevelId
+    t: float
+    requests: int
+    errors: int
+    throughput_rps: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    app_rss_mb: float | None
+    app_cpu_pct: float | None
 
 
-def append_rows(path: Path, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Append rows, writing the header first into a new or empty file; refuse a foreign header."""
-    fresh = not path.exists() or path.stat().st_size == 0
-    if not fresh:
-        with path.open(newline="", encoding="utf-8") as handle:
-            header = next(csv.reader(handle), [])
-        if tuple(header) != tuple(columns):
-            raise ResultsError(f"{path}: its columns {header} differ from {list(columns)}; not appending")
-    with path.open("a", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        if fresh:
-            writer.writerow(columns)
-        writer.writerows([[_cell(v) for v in row] for row in rows])
+@dataclass(frozen=True)
+class JvmReading:
+    """One reading of the app's /actuator/prometheus (a jvm_timeseries.csv row): at unix time ``t``,
+    the tidy ``column`` (``harness.prometheus.COLUMN_KINDS``) had ``value``."""
+
+    id: LevelId
+    t: float
+    column: str
+    value: float
+
+
+LEVELS = Table(LevelResult, "levels.csv", 1, finite=True)
+TIMESERIES = Table(LoadSecond, "timeseries.csv", 1)
+JVM_TIMESERIES = Table(JvmReading, "jvm_timeseries.csv", 1)
+LEVEL_COLUMNS: tuple[str, ...] = LEVELS.columns
+TIMESERIES_COLUMNS: tuple[str, ...] = TIMESERIES.columns
 
 
 class LevelTable:
@@ -60,56 +60,29 @@ class LevelTable:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        append_rows(path, LEVEL_COLUMNS, [])
+        LEVELS.create(path)
 
     def append(self, result: LevelResult) -> None:
-        append_rows(self.path, LEVEL_COLUMNS, [[getattr(result, name) for name in LEVEL_COLUMNS]])
-
-
-def parse_cell(raw: str, hint: Any) -> Any:
-    optional = type(None) in typing.get_args(hint)
-    if raw == "":
-        if optional:
-            return None
-        raise ValueError("empty cell in a required column")
-    base = next((a for a in typing.get_args(hint) if a is not type(None)), hint) if optional else hint
-    if base is bool:
-        if raw not in ("true", "false"):
-            raise ValueError(f"{raw!r} is not true/false")
-        return raw == "true"
-    if base is int:
-        return int(raw)
-    if base is float:
-        return float(raw)
-    if base is str:
-        return raw
-    if typing.get_origin(base) is dict:
-        kinds = json.loads(raw)
-        return {str(k): int(v) for k, v in kinds.items()}
-    raise TypeError(f"no CSV parser for {hint!r}")
+        LEVELS.append(self.path, [result])
 
 
 def read_levels(path: Path) -> list[LevelResult]:
     """Every row of levels.csv as a ``LevelResult``, in file order, with the original types.
 
-    Raises ResultsError (naming the line) for a missing file, unknown columns or a malformed cell.
+    Raises ResultsError (naming the line) for a missing file, unknown columns, a malformed cell or a
+    non-finite number (naming the level and the column too).
     """
-    try:
-        handle = path.open(newline="", encoding="utf-8")
-    except FileNotFoundError:
-        raise ResultsError(f"{path}: no levels table") from None
-    with handle:
-        reader = csv.DictReader(handle)
-        if tuple(reader.fieldnames or ()) != LEVEL_COLUMNS:
-            raise ResultsError(f"{path}: columns {reader.fieldnames} are not those of this harness version")
-        results = []
-        for row in reader:
-            try:
-                values = {name: parse_cell(row[name], _LEVEL_TYPES[name]) for name in LEVEL_COLUMNS}
-            except (ValueError, TypeError, AttributeError) as error:
-                raise ResultsError(f"{path}:{reader.line_num}: {error}") from None
-            results.append(LevelResult(**values))
-    return results
+    return LEVELS.read(path)
+
+
+def append_jvm_readings(path: Path, level: LevelId, samples: Sequence[MetricSample]) -> int:
+    """Append one jvm_timeseries.csv row per sample, in time order, ``t`` to the millisecond.
+
+    Returns the number of rows written; refuses (ResultsError) a file with another header."""
+    ordered = sorted(samples, key=lambda s: (s.t, s.column))
+    rows = [JvmReading(level, round(s.t, 3), s.column, s.value) for s in ordered]
+    JVM_TIMESERIES.append(path, rows)
+    return len(rows)
 
 
 def interpolated_cpu(samples: Sequence[ProcessSample], t: float) -> float | None:
@@ -134,26 +107,22 @@ def _ms(us: int) -> float:
     return round(us / 1000.0, 3)
 
 
-def append_windows(
-    path: Path,
-    jdk: int,
-    variant: str,
-    users: int,
-    repetition: int,
+def load_seconds(
+    level: LevelId,
     windows: Sequence[WindowStats],
     samples: Mapping[str, Sequence[ProcessSample]],
-) -> None:
-    """Append one timeseries.csv row per one-second window of a level.
+) -> list[LoadSecond]:
+    """One timeseries.csv row per one-second window of a level.
 
     ``t`` is seconds since the level's first measured window. App RSS is the sample nearest the
     window's middle (within a second); app CPU % is interpolated between the samples around the
     window's edges. Either is empty when the samples do not cover the window.
     """
     if not windows:
-        return
+        return []
     app = sorted(samples.get("app", ()), key=lambda s: s.t)
     origin = windows[0].start
-    rows = []
+    rows: list[LoadSecond] = []
     for index, window in enumerate(windows):
         # Windows are one second long; the next window's start is the exact end when there is one.
         end = windows[index + 1].start if index + 1 < len(windows) else window.start + 1.0
@@ -164,10 +133,20 @@ def append_windows(
             if cpu_start is not None and cpu_end is not None
             else None
         )
-        rows.append([
-            jdk, variant, users, repetition, round(window.start - origin, 3), window.requests, window.errors,
+        rows.append(LoadSecond(
+            level, round(window.start - origin, 3), window.requests, window.errors,
             round((window.requests - window.errors) / length, 3),
             _ms(window.p50_us), _ms(window.p99_us), _ms(window.max_us),
             nearest_rss_mb(app, window.start + length / 2, within=1.0), cpu_pct,
-        ])  # fmt: skip
-    append_rows(path, TIMESERIES_COLUMNS, rows)
+        ))  # fmt: skip
+    return rows
+
+
+def append_windows(
+    path: Path,
+    level: LevelId,
+    windows: Sequence[WindowStats],
+    samples: Mapping[str, Sequence[ProcessSample]],
+) -> None:
+    """Append ``load_seconds`` of a level to timeseries.csv."""
+    TIMESERIES.append(path, load_seconds(level, windows, samples))

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.level_id import LevelId
 from harness.load.recording import LevelRecording, new_histogram
 from harness.metrics import LevelResult, summarise_level
 from harness.results.layout import ResultsDir
@@ -64,7 +65,7 @@ def recorded_level(variant: str, users: int, repetition: int, latencies_ms: Sequ
         requests=requests, errors=errors, error_kinds={"http_500": errors} if errors else {},
         latency_sum_us=int(sum(latencies_ms) * 1000), windows=(), hlog_path=Path("unused.hlog"), generator_pid=1,
     )  # fmt: skip
-    return summarise_level(jdk=25, variant=variant, users=users, repetition=repetition, recording=recording,
+    return summarise_level(LevelId(jdk=25, variant=variant, users=users, repetition=repetition), recording=recording,
                            samples={})
 
 

@@ -1,4 +1,4 @@
-"""A tiny stand-in for the order service, for load-driver tests: ``python order_server.py PORT``.
+"""A tiny stand-in for the order service, for load-driver tests: ``python order_server.py PORT [DELAY_MS]``.
 
 ``GET /orders/<id>`` answers 200 with a JSON order after a few milliseconds, or 404 when ``id`` is
 divisible by 10 (so a uniform draw gives about 10% errors); anything else is 400. Keep-alive
@@ -12,7 +12,8 @@ import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-DELAY_S = 0.003
+DELAY_S = 0.003  # the default; a known answer for the driver tests when given as DELAY_MS
+delay_s = DELAY_S
 
 
 class OrderHandler(BaseHTTPRequestHandler):
@@ -26,7 +27,7 @@ class OrderHandler(BaseHTTPRequestHandler):
             self._send(400, {"status": 400, "error": "bad_request", "message": message})
             return
         order_id = int(parts[2])
-        time.sleep(DELAY_S)
+        time.sleep(delay_s)
         if order_id % 10 == 0:
             self._send(404, {"status": 404, "error": "not_found", "message": f"order {order_id} not found"})
             return
@@ -45,6 +46,9 @@ class OrderHandler(BaseHTTPRequestHandler):
 
 
 def main() -> None:
+    global delay_s
+    if len(sys.argv) > 2:
+        delay_s = float(sys.argv[2]) / 1000.0
     server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), OrderHandler)
     server.daemon_threads = True
     print(f"serving on 127.0.0.1:{server.server_address[1]}", flush=True)

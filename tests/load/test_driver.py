@@ -11,9 +11,10 @@ import psutil
 import pytest
 from hdrh.log import HistogramLogReader
 
+from harness.codec import from_json_row
 from harness.errors import LoadError
-from harness.load.driver import LoadTarget, is_loopback, run_level, run_warmup
-from harness.load.recording import LevelRecording, new_histogram
+from harness.load.driver import LoadTarget, _Paths, _read_sidecar, is_loopback, run_level, run_warmup
+from harness.load.recording import SIDECAR_FORMAT, LevelRecording, SidecarInterval, new_histogram
 from harness.processes import Supervisor, free_port, wait_for_port
 from harness.sampling import ProcessSampler, cpu_percent_series
 
@@ -166,3 +167,20 @@ def test_bad_level_arguments_are_refused_before_starting_anything(tmp_path: Path
         LoadTarget(base_url="http://127.0.0.1:1", order_id_max=10, seed=1, mix={"nope": 1})
     with pytest.raises(LoadError, match="no endpoint with a positive weight"):
         LoadTarget(base_url="http://127.0.0.1:1", order_id_max=10, seed=1, mix={"orders": 0})
+
+
+def test_a_malformed_sidecar_interval_is_refused_naming_the_field(level: Level, tmp_path: Path) -> None:
+    """The sidecar the real Locust run wrote reads back; the same with one bad cell is a LoadError."""
+    recording, _, out_dir, _ = level
+    written = json.loads((out_dir / "t-u4-r1.intervals.json").read_text())
+    assert written["format"] == SIDECAR_FORMAT
+    rows = [from_json_row(SidecarInterval, row) for row in written["intervals"]]
+    assert sum(row.requests for row in rows) > recording.requests
+    written["intervals"][1]["errors"] = "three"
+    sidecar = tmp_path / "bad.intervals.json"
+    sidecar.write_text(json.dumps(written))
+    paths = _Paths(log=tmp_path / "l.log", hlog=tmp_path / "h.hlog", sidecar=sidecar, cwd=tmp_path)
+    with pytest.raises(LoadError, match="malformed interval: errors: 'three' is not an integer"):
+        _read_sidecar(paths, None, "t-u4-r1", "io-bound")  # type: ignore[arg-type]  # child: read if missing only
+    with pytest.raises(LoadError, match="Locust ran profile 'io-bound', the scenario asks 'pinning'"):
+        _read_sidecar(paths, None, "t-u4-r1", "pinning")  # type: ignore[arg-type]

@@ -156,3 +156,13 @@ def test_missing_or_new_columns_skip_or_add_plots(complete: BuiltRun) -> None:
 def test_folder_without_manifest_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ResultsError, match=str(tmp_path)):
         write_report(tmp_path)
+
+
+def test_the_runner_renders_the_summary_once_and_the_report_beside_it(tmp_path: Path) -> None:
+    """``write_report(..., summary=False)``, as the runner calls it after writing summary.md itself, leaves it."""
+    run = build_run(tmp_path, levels=(16,), repetitions=1)
+    run.results.summary_md.write_text("written by the runner\n", encoding="utf-8")
+    write_report(run.root, summary=False)
+    assert run.results.summary_md.read_text(encoding="utf-8") == "written by the runner\n"
+    write_report(run.root)  # `harness report` re-renders both
+    assert run.results.summary_md.read_text(encoding="utf-8").startswith("# Benchmark results: report-demo")

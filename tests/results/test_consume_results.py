@@ -15,12 +15,20 @@ from harness.report import write_report
 from harness.results.consume_tables import (
     CONSUME_TIMESERIES_COLUMNS,
     ConsumeResult,
+    ConsumeSample,
     append_consume_result,
     append_consume_timeseries,
     read_consume,
 )
 from harness.results.layout import ResultsDir, create
-from harness.results.manifest import ManifestWriter
+from harness.results.manifest import (
+    ConsumeRecord,
+    InjectedRecord,
+    ManifestWriter,
+    SegmentBroker,
+    SegmentProblem,
+    SegmentRecord,
+)
 from harness.scenario import parse_scenario
 
 SCENARIO = parse_scenario({
@@ -46,14 +54,18 @@ def _run(tmp_path: Path, rows: list[ConsumeResult], status: str = "complete",
     manifest = ManifestWriter(results, SCENARIO, Path("consume-test.yaml"), ["harness", "run"])
     if problems:
         # As harness.consume.run records them: one segment entry per failed segment, its reasons named.
-        manifest.set("consume", {"segments": {label: {"label": label, "problems": [
-            {"reason": reason, "detail": detail} for reason, detail in named]} for label, named in problems.items()}})
+        manifest.set_consume(ConsumeRecord(broker="kafka", source="preload"))
+        for label, named in problems.items():
+            manifest.set_segment(label, SegmentRecord(
+                label=label, broker=SegmentBroker(kind="kafka", version="4.4.0", startup_s=6.5), faults=(),
+                faults_not_fired=(), drive=None, injected=InjectedRecord(events=1000, duplicate_rows=50),
+                reconciliation={"created": 1000}, problems=tuple(SegmentProblem(r, d) for r, d in named)))
     for row in rows:
         append_consume_result(results.consume_csv, row)
         append_consume_timeseries(results.consume_timeseries_csv, [
-            [row.jdk, row.variant, row.broker, row.repetition, float(t), 1000, min(1000, 300 * t), 250 * t, 0,
-             max(0, 1000 - 300 * t), max(0, 1000 - 250 * t), None if t == 2 else max(0, 600 - 200 * t),
-             300.0, 150.0, "restart-broker" if t == 2 else ""]
+            ConsumeSample(row.jdk, row.variant, row.broker, row.repetition, float(t), 1000, min(1000, 300 * t),
+                          250 * t, 0, max(0, 1000 - 300 * t), max(0, 1000 - 250 * t),
+                          None if t == 2 else max(0, 600 - 200 * t), 300.0, 150.0, "restart-broker" if t == 2 else "")
             for t in range(5)
         ])
     manifest.finish(status, None if status == "complete" else "1 consume segment(s) failed reconciliation")  # type: ignore[arg-type]

@@ -9,11 +9,32 @@ import pytest
 
 import harness
 from harness.errors import ResultsError
+from harness.level_id import LevelId
 from harness.results.layout import ResultsDir, create
-from harness.results.manifest import FORMAT_VERSION, ManifestWriter, collect_machine, git_info, read_manifest
+from harness.results.manifest import (
+    FORMAT_VERSION,
+    ConsumeRecord,
+    DriveRecord,
+    FiredFaultRecord,
+    InjectedRecord,
+    JdkRecord,
+    ManifestWriter,
+    PreloadRecord,
+    SegmentBroker,
+    SegmentProblem,
+    SegmentRecord,
+    VariantRecord,
+    Verification,
+    collect_machine,
+    git_info,
+    read_manifest,
+)
 from harness.scenario import Scenario, parse_scenario
 
 NOW = datetime(2026, 11, 26, 22, 43, 5, tzinfo=UTC)
+RECORD = VariantRecord(variant="webflux", jdk=JdkRecord(25, "25.0.1", "Eclipse"), jar="order-webflux.jar",
+                       jvm_flags=("-Xmx512m",), env={"ORDERS_VARIANT": "webflux"}, port=8080,
+                       requested={"dbPool.maxSize": 32}, effective={"dbPool": {"maxSize": 32}})
 
 
 @pytest.fixture
@@ -36,19 +57,21 @@ def test_layout_names_and_uniqueness(tmp_path: Path) -> None:
     assert first.root.name == "20261126T224305Z-quick"
     assert second.root.name == "20261126T224305Z-quick-2"
     assert first.histograms.is_dir() and first.logs.is_dir()
-    assert first.hlog_path(25, "webflux", 64, 2).name == "jdk25-webflux-u64-r2.hlog"
+    assert first.hlog_path(LevelId(25, "webflux", 64, 2)).name == "jdk25-webflux-u64-r2.hlog"
 
 
 def test_written_at_once_as_running(results: ResultsDir, scenario: Scenario) -> None:
     writer(results, scenario)
-    doc = read_manifest(results.manifest)
-    assert doc["status"] == "running"
-    assert doc["finished_at"] is None
-    assert doc["format_version"] == FORMAT_VERSION
-    assert doc["harness_version"] == harness.__version__
+    manifest = read_manifest(results.manifest)
+    assert manifest.status == "running"
+    assert manifest.finished_at is None
+    assert manifest.format_version == FORMAT_VERSION
+    assert manifest.harness_version == harness.__version__
+    assert manifest.scenario == scenario
+    assert manifest.argv == ("harness", "run", "quick.yaml")
+    doc = json.loads(results.manifest.read_text(encoding="utf-8"))
     assert doc["scenario"] == scenario.model_dump(mode="json")
     assert doc["scenario"]["load"]["duration"] == "20s"  # resolved defaults are stored
-    assert doc["argv"] == ["harness", "run", "quick.yaml"]
     assert {"machine", "git", "jdks", "variants", "infrastructure", "warnings"} <= doc.keys()
 
 
@@ -56,43 +79,44 @@ def test_written_at_once_as_running(results: ResultsDir, scenario: Scenario) -> 
 def test_finish_records_the_end(results: ResultsDir, scenario: Scenario, status: str) -> None:
     manifest = writer(results, scenario)
     manifest.finish(status, None if status == "complete" else "boom")  # type: ignore[arg-type]
-    doc = read_manifest(results.manifest)
-    assert doc["status"] == status
-    assert doc["finished_at"] is not None
-    assert doc["error"] == (None if status == "complete" else "boom")
+    manifest = read_manifest(results.manifest)
+    assert manifest.status == status
+    assert manifest.finished_at is not None
+    assert manifest.error == (None if status == "complete" else "boom")
 
 
 def test_unfinished_run_never_reads_complete(results: ResultsDir, scenario: Scenario) -> None:
     manifest = writer(results, scenario)
     manifest.set("jdks", {"25": {"home": "/jdk", "version": "25.0.1", "vendor": "Eclipse", "source": "path"}})
-    manifest.set_variant("webflux@jdk25", {"jvm_flags": ["-Xmx512m"], "env": {}, "effective": {}})
+    manifest.set_variant("webflux@jdk25", RECORD)
     manifest.add_warning("something odd")
     del manifest  # the process dies here: no finish()
     doc = read_manifest(results.manifest)
-    assert doc["status"] == "running"
-    assert doc["jdks"]["25"]["version"] == "25.0.1"
-    assert doc["variants"]["webflux@jdk25"]["jvm_flags"] == ["-Xmx512m"]
-    assert doc["warnings"] == ["something odd"]
+    assert doc.status == "running"
+    assert doc.jdks["25"]["version"] == "25.0.1"
+    assert doc.variants["webflux@jdk25"] == RECORD
+    assert doc.variants["webflux@jdk25"].jvm_flags == ("-Xmx512m",)
+    assert doc.warnings == ("something odd",)
 
 
 def test_first_finish_wins(results: ResultsDir, scenario: Scenario) -> None:
     manifest = writer(results, scenario)
     manifest.finish("interrupted", "Ctrl-C")
     manifest.finish("complete")
-    assert read_manifest(results.manifest)["status"] == "interrupted"
+    assert read_manifest(results.manifest).status == "interrupted"
 
 
 def test_context_manager_records_failures(results: ResultsDir, scenario: Scenario) -> None:
     with pytest.raises(KeyboardInterrupt), writer(results, scenario):
         raise KeyboardInterrupt
-    assert read_manifest(results.manifest)["status"] == "interrupted"
+    assert read_manifest(results.manifest).status == "interrupted"
 
 
 def test_reserved_keys_cannot_be_forged(results: ResultsDir, scenario: Scenario) -> None:
     manifest = writer(results, scenario)
     with pytest.raises(KeyError):
         manifest.set("status", "complete")
-    assert read_manifest(results.manifest)["status"] == "running"
+    assert read_manifest(results.manifest).status == "running"
 
 
 def test_rewrite_is_atomic(results: ResultsDir, scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -129,7 +153,101 @@ def test_missing_or_garbled_manifest(tmp_path: Path) -> None:
 
 def test_machine_and_git_metadata(tmp_path: Path, repo_root: Path) -> None:
     machine = collect_machine()
-    assert machine["logical_cores"] and machine["memory_total_bytes"] > 0 and machine["python"]
-    assert git_info(tmp_path)["commit"] is None  # not a repository: tolerated
+    assert machine.logical_cores and machine.memory_total_bytes > 0 and machine.python
+    assert git_info(tmp_path).commit is None  # not a repository: tolerated
     info = git_info(repo_root)
-    assert info["error"] is None and len(info["commit"]) == 40 and isinstance(info["dirty"], bool)
+    assert info.error is None and info.commit is not None and len(info.commit) == 40
+    assert isinstance(info.dirty, bool)
+
+
+def test_the_json_form_round_trips_and_a_bad_field_is_named(results: ResultsDir, scenario: Scenario) -> None:
+    manifest = writer(results, scenario)
+    manifest.set_variant("webflux@jdk25", RECORD)
+    manifest.set_verification(Verification(("one problem",), (1, 2)))
+    manifest.finish("complete")
+    on_disk = read_manifest(results.root)
+    assert on_disk == manifest.manifest
+    assert on_disk.verification == Verification(("one problem",), (1, 2))
+    doc = json.loads(results.manifest.read_text(encoding="utf-8"))
+    doc["variants"]["webflux@jdk25"]["port"] = "eighty"
+    results.manifest.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ResultsError, match="'variants': port: 'eighty' is not an integer"):
+        read_manifest(results.root)
+
+
+def test_a_scenario_this_harness_no_longer_accepts_is_refused_with_rerun(results: ResultsDir,
+                                                                         scenario: Scenario) -> None:
+    writer(results, scenario)
+    doc = json.loads(results.manifest.read_text(encoding="utf-8"))
+    doc["scenario"]["load"]["ramp"] = "linear"
+    results.manifest.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ResultsError, match=r"scenario does not validate .*load\.ramp.*rerun the scenario"):
+        read_manifest(results.root)
+
+
+def test_only_free_form_sections_can_be_set(results: ResultsDir, scenario: Scenario) -> None:
+    manifest = writer(results, scenario)
+    for key in ("verification", "variants", "warnings", "scenario"):
+        with pytest.raises(KeyError):
+            manifest.set(key, {})  # type: ignore[arg-type]
+
+
+CONSUMING = {"name": "c", "data": {"orders": 5000}, "consume": {"broker": "rabbitmq", "events": 1000,
+                                                                "source": "drive", "rate": 100}}
+SEGMENT = SegmentRecord(
+    label="webflux jdk25 rabbitmq rep 1", broker=SegmentBroker(kind="rabbitmq", version="4.0.5", startup_s=3.2),
+    faults=(FiredFaultRecord(name="kill-consumer", at_processed=600, seconds=9.5),),
+    faults_not_fired=("restart-broker",),
+    drive=DriveRecord(planned=1000, accepted=998, failed=2, retries=41, failure_kinds={"ReadError": 2},
+                      new_orders=998),
+    injected=InjectedRecord(events=998, duplicate_rows=50),
+    reconciliation={"created": 998, "lost": 0},
+    problems=(SegmentProblem("POST /orders failed", "2 POST /orders never accepted"),
+              SegmentProblem("fault did not fire", "restart-broker was configured but never fired")),
+)
+
+
+def test_the_consume_section_is_typed_and_round_trips(results: ResultsDir) -> None:
+    manifest = writer(results, parse_scenario(CONSUMING))
+    with pytest.raises(KeyError):
+        manifest.set("consume", {"segments": {}})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="set_consume"):
+        manifest.set_segment("webflux@jdk25-rabbitmq-r1", SEGMENT)
+    manifest.set_consume(ConsumeRecord(broker="rabbitmq", source="drive"))
+    manifest.set_segment("webflux@jdk25-rabbitmq-r1", SEGMENT)
+    on_disk = read_manifest(results.root)
+    assert on_disk == manifest.manifest
+    assert on_disk.consume is not None and on_disk.consume.problems() == {SEGMENT.label: SEGMENT.problems}
+    doc = json.loads(results.manifest.read_text(encoding="utf-8"))
+    segment = doc["consume"]["segments"]["webflux@jdk25-rabbitmq-r1"]
+    assert segment["problems"][0] == {"reason": "POST /orders failed", "detail": "2 POST /orders never accepted"}
+    assert segment["drive"] == {"planned": 1000, "accepted": 998, "failed": 2, "retries": 41,
+                                "failure_kinds": {"ReadError": 2}, "new_orders": 998}
+    assert segment["injected"] == {"events": 998, "duplicate_rows": 50} and "preload" not in doc["consume"]
+    segment["drive"]["retries"] = "many"
+    results.manifest.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ResultsError, match="'consume': drive: retries: 'many' is not an integer"):
+        read_manifest(results.root)
+
+
+def test_a_consume_section_recorded_before_named_problems_still_reads(results: ResultsDir) -> None:
+    manifest = writer(results, parse_scenario(CONSUMING))
+    manifest.set_consume(ConsumeRecord(broker="rabbitmq", source="drive",
+                                       preload=PreloadRecord(rows=1057, events=1000, duplicate_rows=50, poison_rows=7)))
+    doc = json.loads(results.manifest.read_text(encoding="utf-8"))
+    doc["consume"]["segments"]["webflux@jdk25-rabbitmq-r1"] = {  # the shape of the harness before issue 10
+        "broker": {"kind": "rabbitmq", "version": "4.0.5", "startup_s": 3.2}, "faults": [],
+        "faults_not_fired": ["kill-consumer"],
+        "drive": {"sent": 1200, "created": 926, "failed": 274, "failure_kinds": {"ReadError": 274}},
+        "reconciliation": {"created": 926, "lost": 0, "first_created_at": None},
+        "problems": ["lost 3 events"],
+    }
+    results.manifest.write_text(json.dumps(doc), encoding="utf-8")
+    consume = read_manifest(results.root).consume
+    assert consume is not None and consume.preload == PreloadRecord(1057, 1000, 50, 7)
+    [segment] = consume.segments.values()
+    assert segment.label is None and segment.injected is None
+    assert segment.drive == DriveRecord(planned=1200, accepted=926, failed=274, retries=0,
+                                        failure_kinds={"ReadError": 274}, new_orders=None)
+    assert segment.problems == (SegmentProblem("lost 3 events", ""),)
+    assert consume.problems() == {}  # no label to match a consume.csv row: the summary judges that row itself

@@ -7,9 +7,19 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ResultsError
+from harness.level_id import LevelId
 from harness.load.recording import WindowStats
 from harness.metrics import LevelResult
-from harness.results.tables import LEVEL_COLUMNS, LevelTable, append_windows, read_levels
+from harness.prometheus import MetricSample
+from harness.results.tables import (
+    JVM_TIMESERIES,
+    LEVEL_COLUMNS,
+    JvmReading,
+    LevelTable,
+    append_jvm_readings,
+    append_windows,
+    read_levels,
+)
 from harness.sampling import ProcessSample
 
 BASE = LevelResult(
@@ -97,8 +107,8 @@ def test_timeseries_one_row_per_window(tmp_path: Path) -> None:
     t0 = 1_800_000_000.0
     windows = [WindowStats(t0 + i, 1000, i, 1_500, 9_000, 12_345) for i in range(3)]
     app = [ProcessSample(t0 - 0.5 + i, "app", (300 + i) * 1024 * 1024, 10.0 + 1.5 * i) for i in range(5)]
-    append_windows(path, 25, "webflux", 64, 1, windows, {"app": app})
-    append_windows(path, 25, "webflux", 128, 1, windows[:1], {})
+    append_windows(path, LevelId(25, "webflux", 64, 1), windows, {"app": app})
+    append_windows(path, LevelId(25, "webflux", 128, 1), windows[:1], {})
     rows = list(csv.DictReader(path.open(encoding="utf-8")))
     assert len(rows) == 4
     first = rows[0]
@@ -113,3 +123,27 @@ def test_timeseries_one_row_per_window(tmp_path: Path) -> None:
     assert first["app_cpu_pct"] == "150.0"
     assert first["app_rss_mb"] in ("300.0", "301.0")
     assert rows[3]["users"] == "128" and rows[3]["app_rss_mb"] == "" and rows[3]["app_cpu_pct"] == ""
+
+
+def test_jvm_timeseries_is_long_format_with_one_header(tmp_path: Path) -> None:
+    path = tmp_path / "jvm.csv"
+    key = LevelId(jdk=25, variant="webflux", users=16, repetition=1)
+    samples = [MetricSample(2.5, "platform_threads", 25.0), MetricSample(1.2504, "platform_threads", 24.0)]
+    assert append_jvm_readings(path, key, samples) == 2
+    append_jvm_readings(path, LevelId(25, "webflux", 32, 1), [MetricSample(3.0, "heap_used_mb", 40.5)])
+    rows = list(csv.reader(path.open(encoding="utf-8")))
+    assert rows[0] == ["jdk", "variant", "users", "repetition", "t", "column", "value"]
+    assert rows[1:] == [
+        ["25", "webflux", "16", "1", "1.25", "platform_threads", "24.0"],
+        ["25", "webflux", "16", "1", "2.5", "platform_threads", "25.0"],
+        ["25", "webflux", "32", "1", "3.0", "heap_used_mb", "40.5"],
+    ]
+    assert JVM_TIMESERIES.read(path)[0] == JvmReading(key, 1.25, "platform_threads", 24.0)
+
+
+def test_jvm_timeseries_refuses_to_mix_layouts(tmp_path: Path) -> None:
+    path = tmp_path / "other.csv"
+    path.write_text("a,b\n1,2\n", encoding="utf-8")
+    with pytest.raises(ResultsError, match=r"jvm_timeseries\.csv format 1"):
+        append_jvm_readings(path, LevelId(25, "webflux", 1, 1), [])
+    assert path.read_text(encoding="utf-8") == "a,b\n1,2\n"

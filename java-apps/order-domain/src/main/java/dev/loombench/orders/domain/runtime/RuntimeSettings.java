@@ -5,6 +5,7 @@ import java.util.Map;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 
 import dev.loombench.orders.domain.customer.LegacyCustomerClient;
+import dev.loombench.orders.domain.event.KafkaProducerSettings;
 
 /**
  * The {@code runtime} entry of {@code /actuator/info}: effective settings read back from live beans, one shape
@@ -15,23 +16,16 @@ import dev.loombench.orders.domain.customer.LegacyCustomerClient;
  * {@link LiveThreads}), read when the info is requested: e.g. WebFlux's {@code reactor-http-*} event loops next to
  * r2dbc-postgresql's own {@code reactor-tcp-*} loops, or Tomcat's request threads next to Hikari's housekeeper.
  * <p>
- * {@code legacyClient} describes the {@link LegacyCustomerClient} of {@code GET /legacy/customers/{id}}, and
- * {@code messaging} the event-driven half ({@code ORDERS_BROKER} and the settings that go with it).
+ * {@code legacyClient} describes the {@link LegacyCustomerClient} of {@code GET /legacy/customers/{id}},
+ * {@code messaging} the event-driven half ({@code ORDERS_BROKER} and the settings that go with it), and
+ * {@code workload} what the request workloads ask of the downstream.
  */
 @JsonPropertyOrder({"variant", "server", "virtualThreads", "tomcat", "nettyIoWorkers", "dbPool", "httpClient",
-        "legacyClient", "jvm", "liveThreads", "messaging"})
+        "legacyClient", "jvm", "liveThreads", "messaging", "workload"})
 public record RuntimeSettings(String variant, String server, boolean virtualThreads, TomcatSettings tomcat,
         Integer nettyIoWorkers, DbPoolSettings dbPool, HttpClientSettings httpClient,
         LegacyClientSettings legacyClient, JvmSettings jvm, Map<String, Integer> liveThreads,
-        MessagingSettings messaging) {
-
-    /** Without the event-driven half ({@code messaging} null). */
-    public RuntimeSettings(String variant, String server, boolean virtualThreads, TomcatSettings tomcat,
-            Integer nettyIoWorkers, DbPoolSettings dbPool, HttpClientSettings httpClient,
-            LegacyClientSettings legacyClient, JvmSettings jvm, Map<String, Integer> liveThreads) {
-        this(variant, server, virtualThreads, tomcat, nettyIoWorkers, dbPool, httpClient, legacyClient, jvm,
-                liveThreads, null);
-    }
+        MessagingSettings messaging, WorkloadSettings workload) {
 
     /** {@code executor} names the class actually running requests (a virtual-thread executor or a pool). */
     @JsonPropertyOrder({"maxThreads", "minSpareThreads", "maxConnections", "acceptCount", "executor"})
@@ -62,12 +56,24 @@ public record RuntimeSettings(String variant, String server, boolean virtualThre
      * {@code broker} is {@code none}, {@code kafka} or {@code rabbitmq}. {@code partitions} applies to Kafka only,
      * {@code prefetch} to RabbitMQ only, {@code listenerConcurrency} to whichever broker is active (null for
      * {@code none}), {@code maxInFlight} to WebFlux only; a key that does not apply is null. The relay and consumer
-     * settings are reported for every broker, {@code none} included.
+     * settings are reported for every broker, {@code none} included ({@code relayAckTimeoutMs} is
+     * {@link dev.loombench.orders.domain.event.RelaySettings#ACK_TIMEOUT} as the live relay holds it).
+     * {@code kafkaProducer} is the live producer factory's value of every key of {@link KafkaProducerSettings#PROPERTIES} (Kafka only).
      */
     @JsonPropertyOrder({"broker", "partitions", "listenerConcurrency", "prefetch", "maxInFlight", "relayBatchSize",
-            "relayPollIntervalMs", "consumerDelayMs", "maxAttempts", "backoffMs"})
+            "relayPollIntervalMs", "relayAckTimeoutMs", "consumerDelayMs", "maxAttempts", "backoffMs",
+            "kafkaProducer"})
     public record MessagingSettings(String broker, Integer partitions, Integer listenerConcurrency, Integer prefetch,
-            Integer maxInFlight, int relayBatchSize, long relayPollIntervalMs, long consumerDelayMs, int maxAttempts,
-            long backoffMs) {
+            Integer maxInFlight, int relayBatchSize, long relayPollIntervalMs, long relayAckTimeoutMs,
+            long consumerDelayMs, int maxAttempts, long backoffMs, Map<String, Object> kafkaProducer) {
+    }
+
+    /**
+     * The request workloads' settings, read from the live clients: {@code downstreamDelayMs}
+     * ({@code ORDERS_DOWNSTREAM_DELAY_MS}) is the delay every downstream call of the order path asks for,
+     * {@code legacyStripes} ({@code ORDERS_LEGACY_STRIPES}) the monitors of the legacy client.
+     */
+    @JsonPropertyOrder({"downstreamDelayMs", "legacyStripes"})
+    public record WorkloadSettings(long downstreamDelayMs, int legacyStripes) {
     }
 }

@@ -20,6 +20,11 @@ public class CustomerClient {
         this.delayMs = properties.delayMs();
     }
 
+    /** {@code ORDERS_DOWNSTREAM_DELAY_MS} as this client asks for it, for {@code runtime.workload}. */
+    public long delayMs() {
+        return this.delayMs;
+    }
+
     /** Blocks the calling thread (cheap when it is virtual) until the customer service answers. */
     public Customer fetch(long customerId) {
         try {

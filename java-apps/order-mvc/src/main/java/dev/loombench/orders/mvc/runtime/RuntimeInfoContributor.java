@@ -32,11 +32,13 @@ import org.springframework.stereotype.Component;
 import dev.loombench.orders.domain.customer.LegacyCustomerClient;
 import dev.loombench.orders.domain.runtime.JvmSettings;
 import dev.loombench.orders.domain.runtime.LiveThreads;
-import dev.loombench.orders.domain.runtime.RuntimeSettings;
 import dev.loombench.orders.domain.runtime.RuntimeSettings.DbPoolSettings;
 import dev.loombench.orders.domain.runtime.RuntimeSettings.HttpClientSettings;
 import dev.loombench.orders.domain.runtime.RuntimeSettings.LegacyClientSettings;
 import dev.loombench.orders.domain.runtime.RuntimeSettings.TomcatSettings;
+import dev.loombench.orders.domain.runtime.RuntimeSettings.WorkloadSettings;
+import dev.loombench.orders.domain.runtime.RuntimeSettings;
+import dev.loombench.orders.mvc.downstream.CustomerClient;
 
 /**
  * {@code /actuator/info} → {@code runtime}: what the live beans actually run with, read at request time, so a
@@ -55,19 +57,22 @@ class RuntimeInfoContributor implements InfoContributor {
 
     private final LegacyCustomerClient legacyClient;
 
-    private final MessagingSettingsReader messaging;
+    private final CustomerClient customerClient;
+
+    private final MessagingInfo messaging;
 
     private final String variant;
 
     RuntimeInfoContributor(ApplicationContext context, DataSource dataSource,
             PoolingHttpClientConnectionManager connectionManager, CloseableHttpClient httpClient,
-            LegacyCustomerClient legacyClient, MessagingSettingsReader messaging,
+            LegacyCustomerClient legacyClient, CustomerClient customerClient, MessagingInfo messaging,
             @Value("${orders.variant}") String variant) {
         this.context = context;
         this.dataSource = dataSource;
         this.connectionManager = connectionManager;
         this.httpClient = httpClient;
         this.legacyClient = legacyClient;
+        this.customerClient = customerClient;
         this.messaging = messaging;
         this.variant = variant;
     }
@@ -77,7 +82,8 @@ class RuntimeInfoContributor implements InfoContributor {
         ProtocolHandler protocol = tomcatProtocol();
         builder.withDetail("runtime", new RuntimeSettings(this.variant, "tomcat", runsOnVirtualThreads(protocol),
                 tomcat(protocol), null, dbPool(), httpClient(), LegacyClientSettings.of(this.legacyClient),
-                JvmSettings.current(), liveThreads(protocol), this.messaging.read()));
+                JvmSettings.current(), liveThreads(protocol), this.messaging.read(),
+                new WorkloadSettings(this.customerClient.delayMs(), this.legacyClient.stripes())));
     }
 
     private ProtocolHandler tomcatProtocol() {
@@ -108,7 +114,7 @@ class RuntimeInfoContributor implements InfoContributor {
     private DbPoolSettings dbPool() {
         try {
             HikariDataSource hikari = this.dataSource.unwrap(HikariDataSource.class);
-            String kind = "hikari " + LibraryVersions.maven(HikariDataSource.class, "com.zaxxer", "HikariCP");
+            String kind = "hikari " + LibraryVersion.maven(HikariDataSource.class, "com.zaxxer", "HikariCP");
             return new DbPoolSettings(kind, hikari.getMaximumPoolSize(), hikari.getMinimumIdle(), hikari.getConnectionTimeout());
         }
         catch (SQLException notHikari) {

@@ -34,7 +34,7 @@ class DatabaseUnavailableTests {
         int closedPort = ClosedPort.find();
         registry.add("spring.datasource.url", () -> "jdbc:postgresql://127.0.0.1:" + closedPort + "/orders");
         // Never reached: the chain stops at the database.
-        registry.add("orders.downstream.base-url", () -> "http://127.0.0.1:" + ClosedPort.find());
+        registry.add("orders.downstream.url", () -> "http://127.0.0.1:" + ClosedPort.find());
     }
 
     @Test

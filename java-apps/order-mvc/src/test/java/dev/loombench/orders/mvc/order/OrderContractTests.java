@@ -18,8 +18,9 @@ import dev.loombench.orders.domain.testing.ContractFixtures;
 import dev.loombench.orders.domain.testing.TestDatabase;
 import dev.loombench.orders.domain.testing.TestDownstream;
 import dev.loombench.orders.domain.testing.TestHttp;
-import dev.loombench.orders.mvc.outbox.EventPublisher;
-import dev.loombench.orders.mvc.outbox.OutboxRelay;
+import dev.loombench.orders.mvc.messaging.consumer.OrderEventProcessor;
+import dev.loombench.orders.mvc.messaging.relay.OutboxPublisher;
+import dev.loombench.orders.mvc.messaging.relay.OutboxRelay;
 import dev.loombench.orders.mvc.testsupport.EventTables;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -180,7 +181,7 @@ abstract class OrderContractTests {
         assertThat(tables.writeFootprint()).isEqualTo(before);
     }
 
-    /** ORDERS_BROKER defaults to none: no broker client, no relay, no scheduler; health and info say so. */
+    /** ORDERS_BROKER defaults to none: no broker client, relay, consumer, scheduler or event meter; info says so. */
     @Test
     void noBrokerMeansNoBrokerClientAtAll() {
         for (String type : new String[] { "org.springframework.kafka.core.ProducerFactory",
@@ -193,7 +194,9 @@ abstract class OrderContractTests {
             assertThat(this.context.getBeanNamesForType(classFor(type))).as(type).isEmpty();
         }
         assertThat(this.context.getBeanNamesForType(OutboxRelay.class)).isEmpty();
-        assertThat(this.context.getBeanNamesForType(EventPublisher.class)).isEmpty();
+        assertThat(this.context.getBeanNamesForType(OutboxPublisher.class)).isEmpty();
+        assertThat(this.context.getBeanNamesForType(OrderEventProcessor.class)).isEmpty();
+        assertThat(utf8(server().get("/actuator/prometheus"))).doesNotContain("orders_consumer", "orders_relay");
         assertThat(utf8(server().get("/actuator/info"))).contains("\"messaging\":{\"broker\":\"none\",");
     }
 

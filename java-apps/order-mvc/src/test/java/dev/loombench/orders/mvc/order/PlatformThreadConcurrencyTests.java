@@ -46,7 +46,7 @@ class PlatformThreadConcurrencyTests {
 
     @DynamicPropertySource
     static void gatedDownstream(DynamicPropertyRegistry registry) {
-        registry.add("orders.downstream.base-url", downstream::baseUrl);
+        registry.add("orders.downstream.url", downstream::baseUrl);
     }
 
     @BeforeAll

@@ -15,7 +15,8 @@ import static org.assertj.core.api.Assertions.assertThat;
                 "ORDERS_DB_ACQUIRE_TIMEOUT_MS=4000", "ORDERS_TOMCAT_MAX_THREADS=41",
                 "ORDERS_TOMCAT_MAX_CONNECTIONS=555", "ORDERS_TOMCAT_ACCEPT_COUNT=77",
                 "ORDERS_HTTP_CLIENT_MAX_CONNECTIONS=33", "ORDERS_HTTP_CLIENT_ACQUIRE_TIMEOUT_MS=1500",
-                "ORDERS_HTTP_CLIENT_RESPONSE_TIMEOUT_MS=2500", "ORDERS_LEGACY_STRIPES=13" })
+                "ORDERS_HTTP_CLIENT_RESPONSE_TIMEOUT_MS=2500", "ORDERS_LEGACY_STRIPES=13",
+                "ORDERS_DOWNSTREAM_DELAY_MS=3" })
 class PlatformThreadOrderContractTests extends OrderContractTests {
 
     @Test
@@ -33,6 +34,7 @@ class PlatformThreadOrderContractTests extends OrderContractTests {
                 "\"maxSize\":7", "\"minIdle\":7", "\"acquireTimeoutMs\":4000", "\"maxConnections\":33",
                 "\"maxConnectionsPerRoute\":33", "\"acquireTimeoutMs\":1500", "\"responseTimeoutMs\":2500",
                 "\"legacyClient\":{\"library\":\"HttpURLConnection\",\"stripes\":13,\"timeoutMs\":2500}",
+                "\"workload\":{\"downstreamDelayMs\":3,\"legacyStripes\":13}",
                 "\"availableProcessors\":", "\"inputArguments\":", "\"gc\":[",
                 // Tomcat starts all min-spare (= max) request threads up front.
                 "\"liveThreads\":{\"tomcat-exec\":41,\"tomcat-poller\":1,\"tomcat-acceptor\":1,");

@@ -54,7 +54,7 @@ class VirtualThreadConcurrencyTests {
 
     @DynamicPropertySource
     static void gatedDownstream(DynamicPropertyRegistry registry) {
-        registry.add("orders.downstream.base-url", downstream::baseUrl);
+        registry.add("orders.downstream.url", downstream::baseUrl);
     }
 
     @BeforeAll

@@ -60,7 +60,7 @@ class VirtualThreadLegacyPinningTests {
 
     @DynamicPropertySource
     static void gatedDownstreamAndOneStripePerRequest(DynamicPropertyRegistry registry) {
-        registry.add("orders.downstream.base-url", downstream::baseUrl);
+        registry.add("orders.downstream.url", downstream::baseUrl);
         registry.add("orders.legacy.stripes", () -> REQUESTS);
     }
 

@@ -21,6 +21,11 @@ public class CustomerClient {
         this.delayMs = properties.delayMs();
     }
 
+    /** {@code ORDERS_DOWNSTREAM_DELAY_MS} as this client asks for it, for {@code runtime.workload}. */
+    public long delayMs() {
+        return this.delayMs;
+    }
+
     /** Fails with {@code DownstreamFailedException(CUSTOMER)} on any error status, timeout or empty body. */
     public Mono<Customer> fetch(long customerId) {
         return DownstreamCalls.expect(DownstreamService.CUSTOMER,

@@ -1,5 +1,7 @@
 package dev.loombench.orders.webflux.messaging;
 
+import java.util.Map;
+
 /**
  * The broker-specific part of {@code /actuator/info}'s {@code messaging}, read back from the live listener
  * containers and topology; null where a setting does not apply to the broker.
@@ -11,4 +13,7 @@ public interface BrokerSettings {
     Integer listenerConcurrency();
 
     Integer prefetch();
+
+    /** The live producer's values of the shared producer settings; null for a broker without a Kafka producer. */
+    Map<String, Object> kafkaProducer();
 }

@@ -9,6 +9,8 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.transaction.reactive.TransactionalOperator;
 
+import dev.loombench.orders.domain.event.EventMeters;
+import dev.loombench.orders.domain.event.RelaySettings;
 import dev.loombench.orders.webflux.downstream.InventoryClient;
 import dev.loombench.orders.webflux.messaging.consumer.ConsumerDrain;
 import dev.loombench.orders.webflux.messaging.consumer.DeadLetterRecorder;
@@ -29,7 +31,7 @@ class MessagingConfiguration {
     @Bean
     OutboxRelay outboxRelay(DatabaseClient database, TransactionalOperator transaction, OutboxPublisher publisher,
             MessagingProperties properties, MeterRegistry meters) {
-        return new OutboxRelay(database, transaction, publisher, properties.relay(), meters);
+        return new OutboxRelay(database, transaction, publisher, properties.relay(), RelaySettings.ACK_TIMEOUT, meters);
     }
 
     @Bean
@@ -42,7 +44,7 @@ class MessagingConfiguration {
     @Bean
     InFlightLimiter inFlightLimiter(MessagingProperties properties, MeterRegistry meters) {
         InFlightLimiter limiter = new InFlightLimiter(properties.consumer().maxInFlight());
-        Gauge.builder("orders.consumer.in.flight", limiter, InFlightLimiter::inFlight)
+        Gauge.builder(EventMeters.CONSUMER_IN_FLIGHT, limiter, InFlightLimiter::inFlight)
             .description("Consumed events being processed right now (at most ORDERS_CONSUMER_MAX_IN_FLIGHT)")
             .register(meters);
         return limiter;

@@ -1,5 +1,6 @@
 package dev.loombench.orders.webflux.runtime;
 
+import dev.loombench.orders.domain.event.RelaySettings;
 import dev.loombench.orders.domain.runtime.RuntimeSettings.MessagingSettings;
 import dev.loombench.orders.webflux.messaging.BrokerSettings;
 import dev.loombench.orders.webflux.messaging.MessagingProperties;
@@ -26,6 +27,8 @@ final class MessagingInfo {
                 (limiter != null) ? limiter.maxInFlight() : properties.consumer().maxInFlight(),
                 (relay != null) ? relay.batchSize() : properties.relay().batchSize(),
                 (relay != null) ? relay.pollInterval().toMillis() : properties.relay().pollIntervalMs(),
-                consumer.delayMs(), consumer.maxAttempts(), consumer.backoffMs());
+                ((relay != null) ? relay.ackTimeout() : RelaySettings.ACK_TIMEOUT).toMillis(),
+                consumer.delayMs(), consumer.maxAttempts(), consumer.backoffMs(),
+                (broker != null) ? broker.kafkaProducer() : null);
     }
 }

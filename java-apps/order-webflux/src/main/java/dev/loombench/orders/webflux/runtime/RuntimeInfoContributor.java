@@ -28,6 +28,8 @@ import dev.loombench.orders.domain.runtime.RuntimeSettings.DbPoolSettings;
 import dev.loombench.orders.domain.runtime.RuntimeSettings.HttpClientSettings;
 import dev.loombench.orders.domain.runtime.RuntimeSettings.LegacyClientSettings;
 import dev.loombench.orders.domain.runtime.RuntimeSettings.MessagingSettings;
+import dev.loombench.orders.domain.runtime.RuntimeSettings.WorkloadSettings;
+import dev.loombench.orders.webflux.downstream.CustomerClient;
 import dev.loombench.orders.webflux.downstream.HttpClientProperties;
 import dev.loombench.orders.webflux.messaging.BrokerSettings;
 import dev.loombench.orders.webflux.messaging.MessagingProperties;
@@ -62,6 +64,8 @@ class RuntimeInfoContributor implements InfoContributor {
 
     private final LegacyCustomerClient legacyClient;
 
+    private final CustomerClient customerClient;
+
     private final MessagingProperties messagingProperties;
 
     private final ObjectProvider<OutboxRelay> relay;
@@ -76,7 +80,7 @@ class RuntimeInfoContributor implements InfoContributor {
             Environment environment, ObjectProvider<ReactorResourceFactory> reactorResources,
             ConnectionFactory connectionFactory, ConnectionProvider downstreamConnectionProvider,
             HttpClient downstreamHttpClient, HttpClientProperties httpClientProperties,
-            LegacyCustomerClient legacyClient, MessagingProperties messagingProperties,
+            LegacyCustomerClient legacyClient, CustomerClient customerClient, MessagingProperties messagingProperties,
             ObjectProvider<OutboxRelay> relay, ObjectProvider<InFlightLimiter> limiter,
             ObjectProvider<OrderEventProcessor> processor, ObjectProvider<BrokerSettings> brokerSettings) {
         this.variant = variant;
@@ -88,6 +92,7 @@ class RuntimeInfoContributor implements InfoContributor {
         this.downstreamHttpClient = downstreamHttpClient;
         this.httpClientProperties = httpClientProperties;
         this.legacyClient = legacyClient;
+        this.customerClient = customerClient;
         this.messagingProperties = messagingProperties;
         this.relay = relay;
         this.limiter = limiter;
@@ -103,7 +108,8 @@ class RuntimeInfoContributor implements InfoContributor {
     RuntimeSettings settings() {
         return new RuntimeSettings(this.variant, server(), virtualThreads(), null,
                 NettyEventLoops.ioWorkers(this.reactorResources.getIfAvailable()), dbPool(), httpClient(),
-                LegacyClientSettings.of(this.legacyClient), JvmSettings.current(), ThreadPools.live(), messaging());
+                LegacyClientSettings.of(this.legacyClient), JvmSettings.current(), ThreadPools.live(), messaging(),
+                new WorkloadSettings(this.customerClient.delayMs(), this.legacyClient.stripes()));
     }
 
     private MessagingSettings messaging() {

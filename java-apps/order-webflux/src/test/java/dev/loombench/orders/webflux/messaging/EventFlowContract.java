@@ -3,8 +3,14 @@ package dev.loombench.orders.webflux.messaging;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.stream.Collectors;
 
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionFactory;
 import org.junit.jupiter.api.BeforeEach;
@@ -16,6 +22,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.r2dbc.core.DatabaseClient;
 
+import dev.loombench.orders.domain.event.EventMeters;
 import dev.loombench.orders.domain.event.OrderCreated;
 import dev.loombench.orders.domain.event.OrderEventCodec;
 import dev.loombench.orders.domain.testing.ContractFixtures;
@@ -56,6 +63,9 @@ public abstract class EventFlowContract {
 
     @Autowired
     protected DatabaseClient database;
+
+    @Autowired
+    protected MeterRegistry meters;
 
     protected TestHttp http;
 
@@ -112,11 +122,14 @@ public abstract class EventFlowContract {
         UUID eventId = UUID.randomUUID();
         String payload = OrderEventCodec.toJson(new OrderCreated(eventId, 900000777L,
                 ContractFixtures.FIXTURE_CUSTOMER_ID, 0, 1, 100, Instant.parse("2026-01-01T00:00:00Z")));
+        long failedBefore = consumerAttempts(EventMeters.FAILED);
         this.events.insertOutbox(eventId, 900000777L, payload);
 
         eventually().untilAsserted(() -> assertThat(this.events.deadLetters(payload))
             .containsExactly(new DeadLetter(broker(), eventId.toString(), "failed after 2 attempts", payload)));
         assertThat(this.events.inbox(eventId)).isEmpty();
+        // The consumer timer counts attempts, as order-mvc's does (other tests' failures may add to it).
+        assertThat(consumerAttempts(EventMeters.FAILED) - failedBefore).isGreaterThanOrEqualTo(2);
     }
 
     @Test
@@ -127,6 +140,8 @@ public abstract class EventFlowContract {
         assertThat(messaging.path("maxInFlight").asInt()).isEqualTo(16);
         assertThat(messaging.path("relayBatchSize").asInt()).isEqualTo(50);
         assertThat(messaging.path("relayPollIntervalMs").asLong()).isEqualTo(40);
+        // order-domain's RelaySettings.ACK_TIMEOUT, the same in every variant (order-mvc's tests expect it too).
+        assertThat(messaging.path("relayAckTimeoutMs").asLong()).isEqualTo(15000);
         assertThat(messaging.path("consumerDelayMs").asLong()).isEqualTo(5);
         assertThat(messaging.path("maxAttempts").asInt()).isEqualTo(2);
         assertThat(messaging.path("backoffMs").asLong()).isEqualTo(30);
@@ -145,6 +160,37 @@ public abstract class EventFlowContract {
             .contains("orders_consumer_events_seconds_count{broker=\"" + broker() + "\",outcome=\"processed\"}")
             .contains("orders_consumer_in_flight");
         assertBrokerMetrics(prometheus);
+    }
+
+    /** The same meter names and tag keys as order-mvc (EventMeters), and they count what happened. */
+    @Test
+    void eventMetersAreTheSharedSetAndCountTheConsumedEvent() {
+        long processedBefore = consumerAttempts(EventMeters.PROCESSED);
+        long orderId = postOrder();
+        UUID eventId = this.events.outbox(orderId).get(0).eventId();
+        eventually().untilAsserted(() -> assertThat(this.events.inbox(eventId)).isPresent());
+
+        Map<String, Set<String>> tagKeys = this.meters.getMeters()
+            .stream()
+            .filter((meter) -> meter.getId().getName().startsWith("orders."))
+            .collect(Collectors.groupingBy((meter) -> meter.getId().getName(), Collectors.flatMapping(
+                    (Meter meter) -> meter.getId().getTags().stream().map(Tag::getKey), Collectors.toSet())));
+        assertThat(tagKeys).isEqualTo(EventMeters.TAG_KEYS.entrySet()
+            .stream()
+            .collect(Collectors.toMap(Map.Entry::getKey, (entry) -> Set.copyOf(entry.getValue()))));
+        assertThat(consumerAttempts(EventMeters.PROCESSED) - processedBefore).isGreaterThanOrEqualTo(1);
+        assertThat(this.meters.get(EventMeters.RELAY_PUBLISHED).counter().count()).isGreaterThanOrEqualTo(1);
+        assertThat(new String(this.http.get("/actuator/prometheus").body())).contains(
+                "orders_consumer_events_seconds_count{broker=\"" + broker() + "\",outcome=\"processed\"}",
+                "orders_consumer_in_flight", "orders_relay_published_total", "orders_relay_failures_total");
+    }
+
+    private long consumerAttempts(String outcome) {
+        return this.meters.get(EventMeters.CONSUMER_EVENTS)
+            .tag(EventMeters.BROKER, broker())
+            .tag(EventMeters.OUTCOME, outcome)
+            .timer()
+            .count();
     }
 
     protected abstract void assertBrokerSettings(JsonNode messaging);

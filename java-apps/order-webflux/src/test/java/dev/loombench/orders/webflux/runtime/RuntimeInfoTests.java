@@ -25,7 +25,7 @@ import static org.assertj.core.api.Assertions.assertThat;
         properties = { "ORDERS_VARIANT=webflux-under-test", "ORDERS_DB_POOL_SIZE=3",
                 "ORDERS_DB_ACQUIRE_TIMEOUT_MS=2500", "ORDERS_HTTP_CLIENT_MAX_CONNECTIONS=7",
                 "ORDERS_HTTP_CLIENT_ACQUIRE_TIMEOUT_MS=1234", "ORDERS_HTTP_CLIENT_RESPONSE_TIMEOUT_MS=4321",
-                "ORDERS_LEGACY_STRIPES=9" })
+                "ORDERS_LEGACY_STRIPES=9", "ORDERS_DOWNSTREAM_DELAY_MS=2" })
 class RuntimeInfoTests {
 
     @LocalServerPort
@@ -66,6 +66,11 @@ class RuntimeInfoTests {
         assertThat(legacyClient.path("library").asString()).isEqualTo("HttpURLConnection");
         assertThat(legacyClient.path("stripes").asInt()).isEqualTo(9);
         assertThat(legacyClient.path("timeoutMs").asLong()).isEqualTo(4321);
+
+        JsonNode workload = runtime.path("workload");
+        assertThat(workload.path("downstreamDelayMs").asLong()).isEqualTo(2);
+        assertThat(workload.path("legacyStripes").asInt()).isEqualTo(9);
+        assertThat(workload.propertyNames()).containsExactly("downstreamDelayMs", "legacyStripes");
 
         JsonNode jvm = runtime.path("jvm");
         assertThat(jvm.path("javaVersion").asString()).isEqualTo(System.getProperty("java.version"));

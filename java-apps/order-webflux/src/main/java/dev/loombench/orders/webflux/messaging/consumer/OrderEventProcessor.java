@@ -10,6 +10,7 @@ import reactor.util.retry.Retry;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.transaction.reactive.TransactionalOperator;
 
+import dev.loombench.orders.domain.event.EventMeters;
 import dev.loombench.orders.domain.event.EventSql;
 import dev.loombench.orders.domain.event.OrderCreated;
 import dev.loombench.orders.domain.event.OrderEventCodec;
@@ -29,12 +30,10 @@ import dev.loombench.orders.webflux.messaging.MessagingProperties;
  * {@link EventProcessingFailedException} once downstream or database failures used up all attempts; either way the
  * message is then dead-lettered by the broker adapter.
  * <p>
- * {@code orders.consumer.events} times every message from subscription to its end (the listener containers' own
- * timers stop when the listener returns its Mono), tagged with the broker and the outcome.
+ * {@link EventMeters#CONSUMER_EVENTS} times every attempt from its subscription to its end (the listener containers'
+ * own timers stop when the listener returns its Mono), tagged with the broker and the outcome, as order-mvc does.
  */
 public class OrderEventProcessor {
-
-    static final String TIMER = "orders.consumer.events";
 
     private final InventoryClient inventory;
 
@@ -62,25 +61,30 @@ public class OrderEventProcessor {
         this.broker = broker;
         this.settings = settings;
         this.retry = Retry.fixedDelay(settings.maxAttempts() - 1L, settings.backoff())
+            .filter((failure) -> !(failure instanceof PoisonMessageException))
             .onRetryExhaustedThrow((spec, signal) -> new EventProcessingFailedException(
                     "failed after " + settings.maxAttempts() + " attempts: " + signal.failure(), signal.failure()));
-        this.processed = timer(meters, "processed");
-        this.duplicate = timer(meters, "duplicate");
-        this.failed = timer(meters, "failed");
+        this.processed = timer(meters, EventMeters.PROCESSED);
+        this.duplicate = timer(meters, EventMeters.DUPLICATE);
+        this.failed = timer(meters, EventMeters.FAILED);
     }
 
     public MessagingProperties.Consumer settings() {
         return this.settings;
     }
 
+    /** A poison message fails its first attempt and is not retried: parsing it again cannot help. */
     public Mono<Void> process(String payload) {
+        return attempt(payload).retryWhen(this.retry).then();
+    }
+
+    private Mono<Boolean> attempt(String payload) {
         return Mono.defer(() -> {
             long start = System.nanoTime();
             return Mono.fromCallable(() -> OrderEventCodec.parse(payload))
-                .flatMap((event) -> Mono.defer(() -> apply(event)).retryWhen(this.retry))
+                .flatMap(this::apply)
                 .doOnSuccess((applied) -> record(Boolean.TRUE.equals(applied) ? this.processed : this.duplicate, start))
-                .doOnError((ex) -> record(this.failed, start))
-                .then();
+                .doOnError((ex) -> record(this.failed, start));
         });
     }
 
@@ -112,10 +116,10 @@ public class OrderEventProcessor {
     }
 
     private Timer timer(MeterRegistry meters, String outcome) {
-        return Timer.builder(TIMER)
-            .description("One consumed message, from the listener's subscription to its acknowledgement or failure")
-            .tag("broker", this.broker.wireName())
-            .tag("outcome", outcome)
+        return Timer.builder(EventMeters.CONSUMER_EVENTS)
+            .description("One attempt at a consumed message: parse, downstream call, inbox transaction")
+            .tag(EventMeters.BROKER, this.broker.wireName())
+            .tag(EventMeters.OUTCOME, outcome)
             .register(meters);
     }
 

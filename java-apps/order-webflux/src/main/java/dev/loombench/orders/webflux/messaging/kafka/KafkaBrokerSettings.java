@@ -1,23 +1,33 @@
 package dev.loombench.orders.webflux.messaging.kafka;
 
+import java.util.Map;
+
 import org.apache.kafka.clients.admin.NewTopic;
 
 import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
+import org.springframework.kafka.core.ProducerFactory;
 import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 import org.springframework.kafka.listener.MessageListenerContainer;
 
+import dev.loombench.orders.domain.event.KafkaProducerSettings;
 import dev.loombench.orders.webflux.messaging.BrokerSettings;
 
-/** Partitions from the topic the app declares; concurrency from the running listener container. */
+/**
+ * Partitions from the topic the app declares; concurrency from the running listener container; the producer
+ * settings from the producer factory the relay's template sends through.
+ */
 class KafkaBrokerSettings implements BrokerSettings {
 
     private final NewTopic topic;
 
     private final KafkaListenerEndpointRegistry registry;
 
-    KafkaBrokerSettings(NewTopic topic, KafkaListenerEndpointRegistry registry) {
+    private final ProducerFactory<?, ?> producers;
+
+    KafkaBrokerSettings(NewTopic topic, KafkaListenerEndpointRegistry registry, ProducerFactory<?, ?> producers) {
         this.topic = topic;
         this.registry = registry;
+        this.producers = producers;
     }
 
     @Override
@@ -35,5 +45,10 @@ class KafkaBrokerSettings implements BrokerSettings {
     @Override
     public Integer prefetch() {
         return null;
+    }
+
+    @Override
+    public Map<String, Object> kafkaProducer() {
+        return KafkaProducerSettings.effective(this.producers.getConfigurationProperties());
     }
 }

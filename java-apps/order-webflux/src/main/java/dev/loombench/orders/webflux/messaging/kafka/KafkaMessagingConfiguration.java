@@ -8,14 +8,17 @@ import org.apache.kafka.common.TopicPartition;
 
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.kafka.autoconfigure.DefaultKafkaConsumerFactoryCustomizer;
+import org.springframework.boot.kafka.autoconfigure.DefaultKafkaProducerFactoryCustomizer;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.kafka.config.TopicBuilder;
 import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.core.ProducerFactory;
 import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
 
+import dev.loombench.orders.domain.event.KafkaProducerSettings;
 import dev.loombench.orders.webflux.messaging.MessagingProperties;
 import dev.loombench.orders.webflux.messaging.consumer.DeadLetterRecorder;
 import dev.loombench.orders.webflux.messaging.consumer.InFlightLimiter;
@@ -23,7 +26,8 @@ import dev.loombench.orders.webflux.messaging.consumer.OrderEventProcessor;
 
 /**
  * {@code ORDERS_BROKER=kafka}: on top of Boot's auto-configured producer, consumer factory and listener container
- * factory (spring.kafka.* in application-kafka.properties), the topics, the relay's publisher, the dead-letter
+ * factory (spring.kafka.* in application.properties; the producer's settings are order-domain's
+ * {@link KafkaProducerSettings}), the topics, the relay's publisher, the dead-letter
  * publisher and the listeners.
  */
 @Configuration(proxyBeanMethods = false)
@@ -42,6 +46,12 @@ class KafkaMessagingConfiguration {
         return TopicBuilder.name(properties.kafka().deadLetterTopic())
             .partitions(properties.kafka().partitions())
             .build();
+    }
+
+    /** The producer settings every variant shares (order-domain), over whatever spring.kafka.producer.* says. */
+    @Bean
+    DefaultKafkaProducerFactoryCustomizer sharedProducerSettings() {
+        return (factory) -> factory.updateConfigs(KafkaProducerSettings.PROPERTIES);
     }
 
     @Bean
@@ -78,7 +88,8 @@ class KafkaMessagingConfiguration {
     }
 
     @Bean
-    KafkaBrokerSettings kafkaBrokerSettings(NewTopic orderEventsTopic, KafkaListenerEndpointRegistry registry) {
-        return new KafkaBrokerSettings(orderEventsTopic, registry);
+    KafkaBrokerSettings kafkaBrokerSettings(NewTopic orderEventsTopic, KafkaListenerEndpointRegistry registry,
+            ProducerFactory<?, ?> producers) {
+        return new KafkaBrokerSettings(orderEventsTopic, registry, producers);
     }
 }

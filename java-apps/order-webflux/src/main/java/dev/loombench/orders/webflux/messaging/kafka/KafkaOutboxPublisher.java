@@ -16,7 +16,8 @@ import dev.loombench.orders.webflux.messaging.relay.OutboxRow;
 
 /**
  * Publishes a batch to {@code order-events}: key = order id, headers {@code eventId} and {@code eventType}, value =
- * the payload as stored. The producer runs with {@code acks=all} and idempotence (application-kafka.properties), and
+ * the payload as stored. The producer runs with order-domain's {@code KafkaProducerSettings} ({@code acks=all},
+ * idempotence), and
  * the batch completes when every send's future has.
  * <p>
  * {@code KafkaProducer.send} is asynchronous except when it has no metadata for the topic yet or its buffer is full:

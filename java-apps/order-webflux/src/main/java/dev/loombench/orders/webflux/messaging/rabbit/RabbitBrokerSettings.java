@@ -1,5 +1,7 @@
 package dev.loombench.orders.webflux.messaging.rabbit;
 
+import java.util.Map;
+
 import org.springframework.amqp.rabbit.listener.MessageListenerContainer;
 import org.springframework.amqp.rabbit.listener.RabbitListenerEndpointRegistry;
 import org.springframework.amqp.rabbit.listener.SimpleMessageListenerContainer;
@@ -32,6 +34,11 @@ class RabbitBrokerSettings implements BrokerSettings {
     @Override
     public Integer prefetch() {
         return field("prefetchCount");
+    }
+
+    @Override
+    public Map<String, Object> kafkaProducer() {
+        return null;
     }
 
     private Integer field(String name) {

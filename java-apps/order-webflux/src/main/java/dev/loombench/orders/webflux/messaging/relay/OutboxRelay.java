@@ -17,6 +17,7 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.transaction.reactive.TransactionalOperator;
 
+import dev.loombench.orders.domain.event.EventMeters;
 import dev.loombench.orders.domain.event.EventSql;
 import dev.loombench.orders.webflux.messaging.MessagingProperties;
 
@@ -29,12 +30,9 @@ import dev.loombench.orders.webflux.messaging.MessagingProperties;
  * <p>
  * One loop per app, running on whatever thread completes each step (R2DBC's and the broker client's); nothing here
  * blocks, the publishers keep their blocking calls off the event loops themselves. Counters:
- * {@code orders.relay.published} (rows) and {@code orders.relay.failures} (rounds rolled back).
+ * {@link EventMeters#RELAY_PUBLISHED} (rows) and {@link EventMeters#RELAY_FAILURES} (rounds rolled back).
  */
 public class OutboxRelay implements SmartLifecycle {
-
-    /** Upper bound on one batch's acknowledgements; a broker that is away fails the round instead of holding it. */
-    static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(30);
 
     private static final Log logger = LogFactory.getLog(OutboxRelay.class);
 
@@ -48,6 +46,9 @@ public class OutboxRelay implements SmartLifecycle {
 
     private final Duration pollInterval;
 
+    /** Upper bound on one batch's acknowledgements; a broker that is away fails the round instead of holding it. */
+    private final Duration ackTimeout;
+
     /** Set from the first failed round to the next successful one: one WARN per outage, not one per poll. */
     private final AtomicBoolean failing = new AtomicBoolean();
 
@@ -58,16 +59,17 @@ public class OutboxRelay implements SmartLifecycle {
     private volatile Disposable loop;
 
     public OutboxRelay(DatabaseClient database, TransactionalOperator transaction, OutboxPublisher publisher,
-            MessagingProperties.Relay settings, MeterRegistry meters) {
+            MessagingProperties.Relay settings, Duration ackTimeout, MeterRegistry meters) {
         this.database = database;
         this.transaction = transaction;
         this.publisher = publisher;
         this.batchSize = settings.batchSize();
         this.pollInterval = settings.pollInterval();
-        this.published = Counter.builder("orders.relay.published")
+        this.ackTimeout = ackTimeout;
+        this.published = Counter.builder(EventMeters.RELAY_PUBLISHED)
             .description("Outbox rows published and marked")
             .register(meters);
-        this.failures = Counter.builder("orders.relay.failures")
+        this.failures = Counter.builder(EventMeters.RELAY_FAILURES)
             .description("Relay rounds rolled back (broker or database failure); their rows are retried")
             .register(meters);
     }
@@ -78,6 +80,10 @@ public class OutboxRelay implements SmartLifecycle {
 
     public Duration pollInterval() {
         return this.pollInterval;
+    }
+
+    public Duration ackTimeout() {
+        return this.ackTimeout;
     }
 
     @Override
@@ -123,7 +129,7 @@ public class OutboxRelay implements SmartLifecycle {
             return Mono.just(0);
         }
         return this.publisher.publish(rows)
-            .timeout(PUBLISH_TIMEOUT)
+            .timeout(this.ackTimeout)
             .then(markPublished(rows))
             .thenReturn(rows.size());
     }

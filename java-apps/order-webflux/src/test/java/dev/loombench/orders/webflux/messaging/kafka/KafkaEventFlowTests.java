@@ -1,12 +1,19 @@
 package dev.loombench.orders.webflux.messaging.kafka;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.kafka.core.ProducerFactory;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
+import dev.loombench.orders.domain.event.KafkaProducerSettings;
 import dev.loombench.orders.webflux.TestInfrastructure;
 import dev.loombench.orders.webflux.messaging.EventFlowContract;
 import dev.loombench.orders.webflux.messaging.TestBrokers;
@@ -31,6 +38,16 @@ class KafkaEventFlowTests extends EventFlowContract {
         TestBrokers.kafka(registry, "kafka-flow");
     }
 
+    @Autowired
+    private ProducerFactory<?, ?> producers;
+
+    /** The producer the relay sends through runs with the shared set, whatever spring.kafka.producer.* says. */
+    @Test
+    void relayProducerRunsWithTheSharedSettings() {
+        assertThat(KafkaProducerSettings.effective(this.producers.getConfigurationProperties()))
+            .isEqualTo(KafkaProducerSettings.PROPERTIES);
+    }
+
     @Override
     protected String broker() {
         return "kafka";
@@ -41,6 +58,15 @@ class KafkaEventFlowTests extends EventFlowContract {
         assertThat(messaging.path("partitions").asInt()).isEqualTo(3);
         assertThat(messaging.path("listenerConcurrency").asInt()).isEqualTo(2);
         assertThat(messaging.has("prefetch")).isFalse();
+        // design.md's one producer set, spelled out: both apps' Kafka tests expect exactly this.
+        Map<String, Object> producer = new LinkedHashMap<>();
+        messaging.path("kafkaProducer").properties().forEach((entry) -> producer.put(entry.getKey(),
+                entry.getValue().isString() ? entry.getValue().asString()
+                        : entry.getValue().isBoolean() ? (Object) entry.getValue().asBoolean()
+                                : (Object) entry.getValue().asInt()));
+        assertThat(producer).containsExactly(Map.entry("acks", "all"), Map.entry("enable.idempotence", true),
+                Map.entry("max.block.ms", 5000), Map.entry("request.timeout.ms", 5000),
+                Map.entry("delivery.timeout.ms", 10000), Map.entry("linger.ms", 5), Map.entry("batch.size", 16384));
     }
 
     /** Kafka client metrics (consumer lag) and spring-kafka's listener timer. */

@@ -1,0 +1,204 @@
+"""The kinds of benchmark a run can be: what the runner asks of each once every variant is verified.
+
+``runner.Run`` is one skeleton, build → infrastructure → launch → verify → ``kind.measure`` → write;
+a kind fills in what differs, through ``BenchmarkKind``:
+
+- ``RequestBenchmark``: per app, warm up, then levels × repetitions under Locust; each level is a
+  ``LevelId`` and one levels.csv row, the probes (``harness.probes``) add their figures and tables.
+- ``ConsumeBenchmark``: per JDK × variant × repetition, one consume segment (``harness.consume.run``).
+
+A new kind (an open-model rate sweep, a capacity search) is one more class here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from rich.console import Console
+
+from harness import apps
+from harness.apps import AppLaunch
+from harness.consume.env import NO_BROKER
+from harness.consume.run import ConsumeContext, run_consume
+from harness.infra.postgres import PostgresEndpoint
+from harness.level_id import LevelId
+from harness.load.driver import LoadTarget, run_level, run_warmup
+from harness.load.recording import WindowStats
+from harness.metrics import LevelResult, summarise_level, warnings_for
+from harness.probes import JfrProbe, Probe, PrometheusProbe
+from harness.processes import Supervisor
+from harness.progress import RunProgress
+from harness.results.layout import ResultsDir
+from harness.results.manifest import ManifestWriter
+from harness.results.tables import LevelTable, append_windows
+from harness.sampling import ProcessSample, ProcessSampler
+from harness.scenario import Scenario
+
+SAMPLED = ("app", "downstream", "postgres", "generator")
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What a kind may use: the run's scenario, folder and manifest, and what the runner started."""
+
+    scenario: Scenario
+    results: ResultsDir
+    manifest: ManifestWriter
+    console: Console
+    supervisor: Supervisor
+    sampler: ProcessSampler  # samples postgres and the downstream already; a kind adds "app"
+    postgres: PostgresEndpoint
+    workdir: Path
+
+
+class BenchmarkKind(Protocol):
+    """What differs between kinds of benchmark; the runner calls them in the order listed."""
+
+    records_flight: bool
+    """Whether the measured apps start with a flight recording (a consume segment restarts its app on
+    faults: a recording would not survive that)."""
+
+    def begin(self, results: ResultsDir) -> None:
+        """The run's folder exists: create the kind's tables (even a run that measures nothing has them)."""
+
+    def downstream_warmup(self) -> tuple[float, int]:
+        """(seconds, users) of the downstream's warm-up before anything is measured."""
+
+    def launch_env(self) -> Mapping[str, str]:
+        """Environment on top of the catalogue's, for every measured start of every app."""
+
+    def measure(self, ctx: RunContext, launches: Mapping[str, AppLaunch]) -> None:
+        """Measure every verified app; raise to fail the run (what was measured stays written)."""
+
+
+def planned_seconds(scenario: Scenario) -> float:
+    load = scenario.require_load()
+    per_variant = load.warmup + load.repetitions * len(load.levels) * (load.settle + load.duration)
+    return per_variant * len(scenario.variants) * len(scenario.jdks)
+
+
+class RequestBenchmark:
+    """Closed-model request load: levels × repetitions per app (see the module docstring)."""
+
+    records_flight = True
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self.load = scenario.require_load()
+        self._table: LevelTable | None = None
+
+    def begin(self, results: ResultsDir) -> None:
+        self._table = LevelTable(results.levels_csv)
+
+    def downstream_warmup(self) -> tuple[float, int]:
+        return self.load.warmup, max(self.load.levels)
+
+    def launch_env(self) -> Mapping[str, str]:
+        return {}
+
+    def measure(self, ctx: RunContext, launches: Mapping[str, AppLaunch]) -> None:
+        with RunProgress(ctx.console, planned_seconds(self.scenario)) as progress:
+            for launch in launches.values():
+                self._measure_app(ctx, launch, progress)
+
+    def probes(self, ctx: RunContext, launch: AppLaunch) -> list[Probe]:
+        variant = apps.variant_of(launch.name)
+        found: list[Probe] = [PrometheusProbe(variant, self.load.scrape_interval, ctx.results.jvm_timeseries_csv,
+                                              [f.name for f in dataclasses.fields(LevelResult)])]
+        if self.scenario.app.jfr.enabled:
+            found.append(JfrProbe(ctx.results.jfr_recording(launch.name), ctx.results.jfr_csv))
+        return found
+
+    def _measure_app(self, ctx: RunContext, launch: AppLaunch, progress: RunProgress) -> None:
+        load, workload = self.load, self.scenario.workload
+        variant = apps.variant_of(launch.name)
+        running = apps.start_app(ctx.supervisor, launch, ctx.results.logs / f"{launch.name}.log")
+        ctx.sampler.watch("app", running.process.pid, include_children=False)
+        target = LoadTarget(base_url=launch.base_url, order_id_max=self.scenario.data.orders,
+                            seed=self.scenario.data.seed, profile=workload.profile, mix=workload.endpoint_mix(),
+                            customer_id_max=self.scenario.data.customers, cpu_rounds=workload.cpu_rounds)
+        out_dir = ctx.results.logs / "locust"
+        probes = self.probes(ctx, launch)
+        completed = False
+        try:
+            for probe in probes:
+                probe.start(launch.base_url)
+            if load.warmup > 0:
+                with progress.phase(f"{launch.name} warm-up · {max(load.levels)} users", load.warmup):
+                    run_warmup(target, max(load.levels), load.warmup, out_dir, ctx.supervisor,
+                               label=f"warmup-{launch.name}")
+            for repetition in range(1, load.repetitions + 1):
+                for users in load.levels:
+                    level = LevelId(jdk=launch.jdk.feature, variant=variant, users=users, repetition=repetition)
+                    with progress.phase(f"{launch.name} · {users} users · rep {repetition}/{load.repetitions}",
+                                        load.settle + load.duration):
+                        recording = run_level(target, users, load.settle, load.duration, out_dir, level.slug,
+                                              ctx.supervisor, ctx.sampler, hlog_path=ctx.results.hlog_path(level))
+                    start, end = recording.measured_start, recording.measured_end
+                    window = {name: ctx.sampler.samples(name, start, end) for name in SAMPLED}
+                    result = summarise_level(level, recording=recording, samples=window)
+                    for probe in probes:
+                        figures: dict[str, Any] = dict(probe.window(level, start, end))
+                        result = dataclasses.replace(result, **figures)
+                    self._record(ctx, result, recording.windows, window)
+                    progress.log(_one_line(result))
+            completed = True
+        finally:
+            ctx.sampler.unwatch("app")
+            ctx.supervisor.stop(running.process)
+            # A flight recording is complete only once the JVM has exited: probes read theirs now.
+            for probe in probes:
+                for warning in probe.stop(completed=completed):
+                    ctx.manifest.add_warning(warning)
+
+    def _record(self, ctx: RunContext, result: LevelResult, windows: Sequence[WindowStats],
+                samples: Mapping[str, Sequence[ProcessSample]]) -> None:
+        assert self._table is not None, "begin() creates levels.csv"
+        self._table.append(result)
+        append_windows(ctx.results.timeseries_csv, result.id, windows, samples)
+        for warning in warnings_for(result):
+            ctx.manifest.add_warning(warning)
+
+
+class ConsumeBenchmark:
+    """Events through outbox → broker → inbox, one segment per JDK × variant × repetition."""
+
+    records_flight = False
+
+    def __init__(self, scenario: Scenario) -> None:
+        assert scenario.consume is not None
+        self.scenario = scenario
+        self.consume = scenario.consume
+
+    def begin(self, results: ResultsDir) -> None:
+        """consume.csv is written per segment: a run has segments, not levels (no levels.csv)."""
+
+    def downstream_warmup(self) -> tuple[float, int]:
+        return self.consume.warmup, self.consume.listener_concurrency
+
+    def launch_env(self) -> Mapping[str, str]:
+        return NO_BROKER  # each segment adds its broker's variables
+
+    def measure(self, ctx: RunContext, launches: Mapping[str, AppLaunch]) -> None:
+        run_consume(ConsumeContext(self.scenario, self.consume, ctx.results, ctx.manifest, ctx.supervisor,
+                                   ctx.sampler, ctx.postgres, ctx.workdir, ctx.console), dict(launches))
+
+
+def benchmark_kind(scenario: Scenario) -> BenchmarkKind:
+    return ConsumeBenchmark(scenario) if scenario.consume is not None else RequestBenchmark(scenario)
+
+
+def _one_line(r: LevelResult) -> str:
+    flags = []
+    if r.errors:
+        flags.append(f"[red]{r.errors} errors[/]")
+    if r.generator_saturated:
+        flags.append("[yellow]generator saturated[/]")
+    if not r.littles_law_ok:
+        flags.append(f"[yellow]Little's law off {r.littles_law_deviation:.0%}[/]")
+    return (f"  {r.variant}@jdk{r.jdk} {r.users:>5} users  {r.throughput_rps:>9.1f} req/s  "
+            f"p50 {r.p50_ms:>8.3f} ms  p99 {r.p99_ms:>8.3f} ms  " + " ".join(flags))

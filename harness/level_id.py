@@ -1,0 +1,84 @@
+"""The identity of a measured level: the one way tables, probes, compare and gate name it.
+
+A level is one JDK × variant × load point × repetition. ``LevelId`` names one measured window;
+``LevelPoint`` is the same level across its repetitions (what compare and gate group by). Every
+table that holds per-level rows starts with ``LEVEL_ID_COLUMNS``, written and read through
+``harness.results.codec``, so no module builds a key string and parses it back.
+
+Adding a dimension (a target rate for an open-model level, a CPU limit, a broker) is one field with a
+default on both records, in the position its column should take: the codec, the analysis frames and
+the groupings in compare and gate take their columns from these dataclasses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class HasLevelId(Protocol):
+    """Any record that carries a level's identity columns (a levels.csv row, a JFR row, ...)."""
+
+    @property
+    def jdk(self) -> int: ...
+    @property
+    def variant(self) -> str: ...
+    @property
+    def users(self) -> int: ...
+    @property
+    def repetition(self) -> int: ...
+
+
+@dataclass(frozen=True, order=True)
+class LevelPoint:
+    """A level across its repetitions: one JDK × variant × load point."""
+
+    jdk: int
+    variant: str
+    users: int
+
+    def label(self) -> str:
+        """``webflux jdk25 256 users``."""
+        return f"{self.variant} jdk{self.jdk} {self.users} users"
+
+    def __str__(self) -> str:
+        return f"{self.variant} jdk{self.jdk} u{self.users}"
+
+
+@dataclass(frozen=True, order=True)
+class LevelId:
+    """One measured level: JDK × variant × load point × repetition (from 1)."""
+
+    jdk: int
+    variant: str
+    users: int
+    repetition: int
+
+    @classmethod
+    def of(cls, row: HasLevelId) -> LevelId:
+        return cls(jdk=row.jdk, variant=row.variant, users=row.users, repetition=row.repetition)
+
+    @property
+    def point(self) -> LevelPoint:
+        return LevelPoint(jdk=self.jdk, variant=self.variant, users=self.users)
+
+    @property
+    def slug(self) -> str:
+        """``jdk25-webflux-u256-r1``: file names (histograms, Locust logs) and process labels."""
+        return f"jdk{self.jdk}-{self.variant}-u{self.users}-r{self.repetition}"
+
+    def __str__(self) -> str:
+        """``webflux jdk25 u256 r1``: the point as compare and gate name it, and the repetition."""
+        return f"{self.point} r{self.repetition}"
+
+    def label(self, repetitions: int = 1) -> str:
+        """``webflux jdk25 256 users``; ``... rep 2/3`` when told there are several repetitions."""
+        text = self.point.label()
+        if repetitions > 1:
+            return f"{text} rep {self.repetition}/{repetitions}"
+        return f"{text} rep {self.repetition}" if self.repetition > 1 else text
+
+
+LEVEL_ID_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(LevelId))
+LEVEL_POINT_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(LevelPoint))

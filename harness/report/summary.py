@@ -1,0 +1,482 @@
+"""summary.md: one page a person reads first, rendered from manifest.json and levels.csv alone.
+
+Rendering only reads what the run stored, so ``harness report`` can redo it for any results
+folder, including one whose run failed or was killed.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.level_id import LevelPoint
+from harness.metrics import LevelResult, warnings_for
+from harness.report.consume_summary import (
+    CONSUME_HOW_TO_READ,
+    consume_facts,
+    consume_section,
+    recorded_problems,
+)
+from harness.results.consume_tables import ConsumeResult, read_consume
+from harness.results.jfr_table import JfrLevel, read_jfr
+from harness.results.layout import ResultsDir
+from harness.results.manifest import GitRecord, MachineRecord, Manifest, VariantRecord, read_manifest
+from harness.results.tables import read_levels
+from harness.scenario import format_duration
+from harness.settings import CATALOGUE, Setting
+
+_DASH = "\u2013"  # en dash of "median [min-max]"; spelled out because linters flag it as a confusable
+
+_STATUS_BANNER = {
+    "running": "never finished: the harness is still running, or it was killed (kill -9, crash, power loss) "
+    "before it could record an end",
+    "failed": "the run failed",
+    "interrupted": "the run was interrupted (Ctrl-C or SIGTERM)",
+}
+
+
+# -- configuration table (rows from harness.settings.CATALOGUE) -----------------------------------
+
+
+@dataclass(frozen=True)
+class ConfigCell:
+    """One setting of one variant: what the running app reported, and what was asked when they differ."""
+
+    value: str  # effective value as shown, "—" when the setting does not apply, or "X (asked; not read back)"
+    asked: str | None = None  # the requested value, only when it differs from the effective one
+    mismatch: str | None = None  # one sentence describing the difference, only when there is one
+
+
+@dataclass(frozen=True)
+class ConfigRow:
+    label: str
+    cells: tuple[ConfigCell, ...]  # in the order of the variant keys
+
+
+def _config_cell(setting: Setting, record: VariantRecord) -> ConfigCell:
+    eff = record.effective
+    have = setting.read_effective(eff)
+    want = setting.asked(record) if setting.asked is not None else (
+        None if setting.reported is None else record.requested.get(setting.reported))
+    shown = setting.show(eff) if setting.show else (None if have is None else str(have))
+    if have is None or shown is None:
+        return ConfigCell("—" if want is None else f"{setting.show_asked(want)} (asked; not read back)")
+    if want is None or setting.same(have, want):
+        return ConfigCell(shown)
+    return ConfigCell(
+        shown,
+        setting.show_asked(want),
+        f"{setting.label} is {shown} in the running app, but {setting.show_asked(want)} was requested",
+    )
+
+
+def config_rows(variants: Mapping[str, VariantRecord], catalogue: Sequence[Setting] = CATALOGUE) -> list[ConfigRow]:
+    """The configuration variant beside variant: one row per catalogue setting that applies to at least one
+    variant (in the catalogue's order).
+
+    ``variants`` is the manifest's ``"<variant>@jdk<N>"`` → record; cells follow its key order. Every
+    renderer (summary.md, report.html) builds its table from these rows.
+    """
+    rows = []
+    for setting in catalogue:
+        if not setting.table:
+            continue
+        cells = tuple(_config_cell(setting, variants[key]) for key in variants)
+        if any(c.value != "—" for c in cells):
+            rows.append(ConfigRow(setting.label, cells))
+    return rows
+
+
+def config_mismatches(variants: Mapping[str, VariantRecord], catalogue: Sequence[Setting] = CATALOGUE) -> list[str]:
+    """One warning per setting whose requested value differs from what the running app reported."""
+    return [
+        f"{key}: {cell.mismatch}"
+        for row in config_rows(variants, catalogue)
+        for key, cell in zip(variants, row.cells, strict=True)
+        if cell.mismatch
+    ]
+
+
+def config_table(variants: Mapping[str, VariantRecord], catalogue: Sequence[Setting] = CATALOGUE) -> list[str]:
+    """The configuration table as markdown lines."""
+    keys = list(variants)
+    lines = ["| setting | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]
+    for row in config_rows(variants, catalogue):
+        cells = [f"**{c.value}** ⚠ asked {c.asked}" if c.asked is not None else c.value for c in row.cells]
+        lines.append(f"| {row.label} | " + " | ".join(cells) + " |")
+    return lines
+
+
+# -- results tables -----------------------------------------------------------------------------
+
+
+def _fmt_ms(value: float) -> str:
+    digits = 3 if value < 1 else 2 if value < 10 else 1 if value < 100 else 0
+    return f"{value:.{digits}f}"
+
+
+def _fmt_rate(value: float) -> str:
+    return f"{value:.1f}" if value < 100 else f"{value:.0f}"
+
+
+def _fmt_int(value: float) -> str:
+    return f"{value:g}"
+
+
+def _spread(values: Sequence[float | None], fmt: Callable[[float], str]) -> str:
+    """One number, or ``median [min-max]`` over repetitions; missing values are left out."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return "—"
+    if len(present) == 1:
+        return fmt(present[0])
+    return f"{fmt(statistics.median(present))} [{fmt(min(present))}{_DASH}{fmt(max(present))}]"
+
+
+def _pct(value: float) -> str:
+    return f"{value * 100:.0f}%"
+
+
+RESULTS_COLUMNS: tuple[str, ...] = (
+    "variant", "users", "throughput req/s", "p50 ms", "p99 ms", "p99.9 ms", "errors", "RSS MB", "app CPU s",
+    "req per app CPU-s", "gen CPU %", "Little's law", "flags",
+)  # fmt: skip
+"""Headers of the results table, in the order of ``ResultsRow.cells``."""
+
+
+@dataclass(frozen=True)
+class ResultsRow:
+    """One variant at one number of users, over its repetitions, as text cells (``median [min-max]``)."""
+
+    jdk: int
+    variant: str
+    users: int
+    cells: tuple[str, ...]  # in the order of RESULTS_COLUMNS; the Little's law cell reads "ok 3%" or "off 38%"
+    littles_law_ok: bool
+    flagged: bool  # any repetition saturated the generator, had errors or failed Little's law
+
+
+def _results_row(jdk: int, variant: str, users: int, reps: Sequence[LevelResult]) -> ResultsRow:
+    n = len(reps)
+    law_ok = all(r.littles_law_ok for r in reps)
+    law = ("ok " if law_ok else "off ") + _spread([r.littles_law_deviation for r in reps], _pct)
+    flags = []
+    saturated = sum(r.generator_saturated for r in reps)
+    if saturated:
+        flags.append("generator saturated" + (f" ({saturated}/{n})" if n > 1 else ""))
+    with_errors = sum(r.errors > 0 for r in reps)
+    if with_errors:
+        flags.append("errors" + (f" ({with_errors}/{n})" if n > 1 else ""))
+    if not law_ok:
+        flags.append("Little's law")
+    cells = (
+        variant,
+        str(users),
+        _spread([r.throughput_rps for r in reps], _fmt_rate),
+        _spread([r.p50_ms for r in reps], _fmt_ms),
+        _spread([r.p99_ms for r in reps], _fmt_ms),
+        _spread([r.p999_ms for r in reps], _fmt_ms),
+        _spread([r.errors for r in reps], _fmt_int),
+        _spread([r.app_rss_mb_max for r in reps], lambda v: f"{v:.0f}"),
+        _spread([r.app_cpu_s for r in reps], lambda v: f"{v:.1f}"),
+        # Neither threads nor an event loop create CPU: this is the number that says which is cheaper.
+        _spread([1000 / r.app_cpu_s_per_1k_requests if r.app_cpu_s_per_1k_requests else None for r in reps],
+                lambda v: f"{v:.0f}"),
+        _spread([r.generator_cpu_pct_mean for r in reps], lambda v: f"{v:.0f}"),
+        law,
+        ", ".join(flags),
+    )
+    return ResultsRow(jdk, variant, users, cells, law_ok, bool(flags))
+
+
+def results_rows(levels: Sequence[LevelResult]) -> dict[int, list[ResultsRow]]:
+    """The results table of each JDK (in order of first appearance), rows by variant then users.
+
+    Every renderer (summary.md, report.html) builds its results tables from these rows.
+    """
+    tables: dict[int, list[ResultsRow]] = {}
+    for jdk in dict.fromkeys(r.jdk for r in levels):
+        of_jdk = [r for r in levels if r.jdk == jdk]
+        rows = tables.setdefault(jdk, [])
+        for variant in dict.fromkeys(r.variant for r in of_jdk):
+            for users in sorted({r.users for r in of_jdk if r.variant == variant}):
+                reps = sorted(
+                    (r for r in of_jdk if r.variant == variant and r.users == users),
+                    key=lambda r: r.repetition,
+                )
+                rows.append(_results_row(jdk, variant, users, reps))
+    return tables
+
+
+_RESULTS_HEADER = [
+    "| " + " | ".join(RESULTS_COLUMNS) + " |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+]
+
+
+def _results_tables(levels: Sequence[LevelResult]) -> list[str]:
+    lines: list[str] = []
+    for jdk, rows in results_rows(levels).items():
+        lines += ["", f"## Results: JDK {jdk}", "", *_RESULTS_HEADER]
+        for row in rows:
+            cells = list(row.cells)
+            if not row.littles_law_ok:
+                law = RESULTS_COLUMNS.index("Little's law")
+                cells[law] = "**off** " + cells[law].removeprefix("off ")
+            lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+# -- the page -----------------------------------------------------------------------------------
+
+
+def machine_line(machine: MachineRecord) -> str:
+    parts = [
+        machine.cpu_model or "unknown CPU",
+        f"{machine.logical_cores} logical cores"
+        + (
+            f" ({machine.usable_cores} usable)"
+            if machine.usable_cores not in (None, machine.logical_cores)
+            else ""
+        ),
+        f"{machine.memory_total_bytes / 1024**3:.1f} GiB",
+        f"{machine.os} {machine.kernel}".strip(),
+    ]
+    if machine.load_average_at_start:
+        parts.append("load average at start " + " / ".join(str(x) for x in machine.load_average_at_start))
+    return f"{machine.hostname}: " + ", ".join(parts)
+
+
+def git_line(git: GitRecord) -> str:
+    if not git.commit:
+        return f"unknown ({git.error or 'no git'})"
+    text = f"`{git.commit[:12]}` on {git.branch or '?'}"
+    if git.dirty:
+        text += f" — **dirty** ({git.dirty_files} uncommitted changes: the code measured is not that commit)"
+    return text
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _dedupe(items: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+HOW_TO_READ: tuple[str, ...] = (
+    "Closed model: each user sends its next request only when the last one answered, so latency is "
+    "**not corrected for coordinated omission**; a slow server also slows the arrival of requests.",
+    "Percentiles (p50, p99, p99.9) are of **successful** requests only, measured per request at "
+    "microsecond resolution; throughput counts successes per second.",
+    "Little's law: throughput x mean latency (errors included) should equal the users; a gap over "
+    "10% means users spent time outside a request (a busy generator, client-side queueing), so the "
+    "level did not measure what it claims.",
+    "Generator CPU at or above 90% of one core means Locust, not the server, set the pace.",
+    "RSS MB is the app's peak resident memory in MiB; app CPU s is CPU time over the measured window.",
+)
+"""The reading notes under every summary and report, markdown inline (``**bold**``)."""
+
+
+def status_explanation(status: str) -> str:
+    """Why a run with this status is not complete, as a sentence fragment ("the run failed")."""
+    return _STATUS_BANNER.get(status, status)
+
+
+def run_warnings(manifest: Manifest, levels: Sequence[LevelResult]) -> list[str]:
+    """Every reason to distrust or qualify a run, deduplicated, in the order a reader needs them.
+
+    First the status (when not complete), then requested-vs-effective mismatches, the problems the
+    verification found, the manifest's own warnings, then one line per level warning naming its
+    repetition ("rep i/n"). Empty when the run is complete and clean.
+    """
+    status = manifest.status
+    load = manifest.scenario.load
+    warnings: list[str] = []
+    if status != "complete":
+        warnings.append(f"status {status.upper()}: {status_explanation(status)}; results are partial")
+    warnings += config_mismatches(manifest.variants)
+    if manifest.verification is not None:
+        warnings += [f"verification: {p}" for p in manifest.verification.problems]
+    repetitions = max([load.repetitions if load is not None else 1, *(r.repetition for r in levels)])
+    # The runner also stores each level's warnings in the manifest, worded without the repetition
+    # count; those are replaced here by the wording that names "rep i/n".
+    plain = {w for result in levels for w in warnings_for(result)}
+    warnings += [w for w in manifest.warnings if w not in plain]
+    for result in levels:
+        warnings += warnings_for(result, repetitions)
+    return _dedupe(warnings)
+
+
+def incomplete_notice(status: str, measured_levels: int, unit: str = "level") -> str:
+    """The sentence under the banner of a run that is not complete (``unit``: level, or segment)."""
+    return (
+        f"{_sentence(status_explanation(status))}. The tables cover only the {unit}s measured before that"
+        f" ({measured_levels} {unit}(s)); do not compare them with complete runs."
+    )
+
+
+def run_facts(manifest: Manifest) -> list[tuple[str, str]]:
+    """(label, value) lines describing the run: when, load (or consume), git, machine, harness; values are
+    markdown inline."""
+    scenario = manifest.scenario
+    if scenario.consume is not None:
+        workload = ("Consume", consume_facts(scenario.consume, scenario.faults))
+    else:
+        load, work = scenario.require_load(), scenario.workload
+        mix = "" if work.mix is None else " " + ", ".join(f"{name} {weight}" for name, weight in work.mix.items())
+        workload = (
+            "Load",
+            f"{load.model} model, users {list(load.levels)}, {format_duration(load.duration)}"
+            f" measured per level after {format_duration(load.settle)} settle, {load.repetitions} repetition(s);"
+            f" profile {work.profile}{mix}, downstream delay {work.downstream_delay_ms} ms",
+        )
+    return [
+        ("When", f"{manifest.started_at} → {manifest.finished_at or 'not finished'} (UTC)"),
+        workload,
+        ("Git", git_line(manifest.git)),
+        ("Machine", machine_line(manifest.machine)),
+        (
+            "Harness",
+            f"{manifest.harness_version} (results format {manifest.format_version}),"
+            f" `{' '.join(manifest.argv)}`",
+        ),
+    ]
+
+
+_POOL_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("platform_threads_max", "platform threads"), ("heap_used_mb_max", "heap MiB"),
+    ("db_pool_active_max", "DB pool active"), ("db_pool_pending_max", "DB pool waiting"),
+    ("db_acquire_ms_mean", "DB acquire ms mean"), ("db_acquire_ms_max", "DB acquire ms max"),
+    ("tomcat_busy_threads_max", "Tomcat busy threads"), ("http_client_pending_max", "HTTP client waiting"),
+    ("vt_pinned", "VT pinned"), ("gc_pauses", "GC pauses"), ("gc_pause_ms_total", "GC pause ms"),
+)  # fmt: skip
+
+
+def _pool_tables(levels: Sequence[LevelResult]) -> list[str]:
+    """Per JDK: the pools and threads behind each level (read from /actuator/prometheus; max of
+    gauges, increase of counters; median over repetitions; — where a variant has no such meter)."""
+    groups: dict[LevelPoint, list[LevelResult]] = {}
+    for level in levels:
+        groups.setdefault(level.id.point, []).append(level)
+    present = [c for c in _POOL_COLUMNS if any(getattr(level, c[0]) is not None for level in levels)]
+    if not present:
+        return []
+    lines: list[str] = []
+    for jdk in sorted({point.jdk for point in groups}):
+        lines += [
+            "", f"## Pools and threads: JDK {jdk}", "",
+            "| variant | users | " + " | ".join(title for _, title in present) + " |",
+            "|---|---:|" + "---:|" * len(present),
+        ]  # fmt: skip
+        for point, reps in sorted(groups.items()):
+            if point.jdk == jdk:
+                cells = [_spread([getattr(r, name) for r in reps], _fmt_rate) for name, _ in present]
+                lines.append(f"| {point.variant} | {point.users} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _jfr_tables(jfr: Sequence[JfrLevel]) -> list[str]:
+    """Per JDK: what the flight recordings say per variant and level (median over repetitions)."""
+    lines: list[str] = []
+    groups: dict[LevelPoint, list[JfrLevel]] = {}
+    for row in jfr:
+        groups.setdefault(row.id.point, []).append(row)
+    for jdk in sorted({point.jdk for point in groups}):
+        lines += [
+            "", f"## JFR: JDK {jdk}", "",
+            "| variant | users | pinned events | pinned total ms | pinned p99 ms | top pinned frame "
+            "| submit failed | GC pauses | GC pause total ms | GC pause max ms | alloc MiB/s | heap after GC max MiB |",
+            "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
+        ]  # fmt: skip
+        for point, reps in sorted(groups.items()):
+            if point.jdk != jdk:
+                continue
+            top = max(reps, key=lambda r: r.pinned_events).top_pinned_frame or "—"
+            heap = [r.heap_after_gc_max_mb for r in reps]
+            lines.append(
+                f"| {point.variant} | {point.users} | {_spread([r.pinned_events for r in reps], _fmt_int)} "
+                f"| {_spread([r.pinned_total_ms for r in reps], _fmt_ms)} "
+                f"| {_spread([r.pinned_p99_ms for r in reps], _fmt_ms)} | `{top}` "
+                f"| {_spread([r.submit_failed_events for r in reps], _fmt_int)} "
+                f"| {_spread([r.gc_pauses for r in reps], _fmt_int)} "
+                f"| {_spread([r.gc_pause_total_ms for r in reps], _fmt_ms)} "
+                f"| {_spread([r.gc_pause_max_ms for r in reps], _fmt_ms)} "
+                f"| {_spread([r.allocation_rate_mb_s for r in reps], _fmt_rate)} "
+                f"| {_spread(heap, _fmt_rate)} |"
+            )
+    return lines
+
+
+def render_summary(
+    manifest: Manifest, levels: Sequence[LevelResult], jfr: Sequence[JfrLevel] = (),
+    consume: Sequence[ConsumeResult] = (),
+) -> str:
+    """The summary page as markdown.
+
+    Guarantees: a status other than ``complete`` is the first thing under the title, in bold, with
+    the error if any; everything ``run_warnings`` returns (level warnings, requested-vs-effective
+    mismatches, verification problems, manifest warnings) is listed under "Warnings"; with several
+    repetitions each number reads ``median [min-max]``. A consume run shows its verdict (every
+    segment lost = 0 and processed twice = 0, or the failures) and one row per segment instead.
+    """
+    scenario = manifest.scenario
+    status = manifest.status
+    variants = manifest.variants
+    warnings = run_warnings(manifest, levels)
+
+    lines = [f"# Benchmark results: {scenario.name}", ""]
+    if status == "complete":
+        lines.append("**Status: complete.**")
+    else:
+        notice = (incomplete_notice(status, len(consume), "segment") if manifest.is_consume
+                  else incomplete_notice(status, len(levels)))
+        lines += [
+            f"> ## ⚠ {status.upper()}: this run is NOT complete",
+            f"> {notice}",
+        ]
+        if manifest.error:
+            lines.append(f"> **Error:** {manifest.error}")
+    if scenario.description:
+        lines += ["", scenario.description]
+    lines += ["", *(f"- **{label}:** {value}" for label, value in run_facts(manifest)), ""]
+    lines += [
+        "## Warnings",
+        "",
+    ]
+    lines += [f"- {w}" for w in warnings] or ["None."]
+    lines += ["", "## Configuration (effective, read back from each running app)", ""]
+    lines += config_table(variants) if variants else ["No variant was started."]
+    if manifest.is_consume:
+        lines += consume_section(consume, recorded_problems(manifest))
+        reading = CONSUME_HOW_TO_READ
+    else:
+        lines += _results_tables(levels) if levels else ["", "## Results", "", "No level was measured."]
+        reading = HOW_TO_READ
+    lines += _pool_tables(levels)
+    lines += _jfr_tables(jfr)
+    lines += [
+        "",
+        "## How to read this",
+        "",
+        *(f"- {line}" for line in reading),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_summary(results: ResultsDir) -> Path:
+    """Render summary.md from the folder's manifest, levels.csv and consume.csv (absent: none) and return its path.
+
+    Raises ResultsError when the manifest is missing or unreadable.
+    """
+    manifest = read_manifest(results.manifest)
+    levels = read_levels(results.levels_csv) if results.levels_csv.exists() else []
+    path = results.summary_md
+    tmp = path.with_name(f".{path.name}.tmp")
+    page = render_summary(manifest, levels, read_jfr(results.jfr_csv), read_consume(results.consume_csv))
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(path)
+    return path

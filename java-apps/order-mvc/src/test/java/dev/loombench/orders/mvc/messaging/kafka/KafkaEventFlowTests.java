@@ -1,0 +1,87 @@
+package dev.loombench.orders.mvc.messaging.kafka;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.beans.factory.annotation.Autowired;
+
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.context.annotation.Import;
+import org.springframework.kafka.core.ProducerFactory;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import dev.loombench.orders.domain.event.KafkaProducerSettings;
+import dev.loombench.orders.domain.testing.TestEnvironment;
+import dev.loombench.orders.mvc.messaging.EventFlowContract;
+import dev.loombench.orders.mvc.testsupport.ThreadProbes;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Against the Kafka of {@code harness infra exec --kafka}. Dirties its context: its relay must not outlive it. */
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
+@Import(ThreadProbes.class)
+@DirtiesContext
+class KafkaEventFlowTests extends EventFlowContract {
+
+    private static final String NAME = unique(KafkaEventFlowTests.class);
+
+    @BeforeAll
+    static void requireKafka() {
+        TestEnvironment.require("ORDERS_KAFKA_BOOTSTRAP");
+    }
+
+    @DynamicPropertySource
+    static void kafka(DynamicPropertyRegistry registry) {
+        commonProperties(registry, "kafka");
+        registry.add("orders.kafka.topic", () -> "order-events." + NAME);
+        registry.add("ORDERS_KAFKA_GROUP_ID", () -> "order-consumer." + NAME);
+        registry.add("ORDERS_KAFKA_PARTITIONS", () -> "3");
+        registry.add("ORDERS_KAFKA_LISTENER_CONCURRENCY", () -> "2");
+    }
+
+    @Autowired
+    private ProducerFactory<?, ?> producers;
+
+    /** The producer the relay sends through runs with the shared set, whatever spring.kafka.producer.* says. */
+    @Test
+    void relayProducerRunsWithTheSharedSettings() {
+        assertThat(KafkaProducerSettings.effective(this.producers.getConfigurationProperties()))
+            .isEqualTo(KafkaProducerSettings.PROPERTIES);
+    }
+
+    @Override
+    protected String broker() {
+        return "kafka";
+    }
+
+    @Override
+    protected String poisonReason() {
+        return "PoisonMessageException: ";
+    }
+
+    @Override
+    protected String transientFailureReason() {
+        return "DownstreamFailedException: inventory service failed";
+    }
+
+    @Override
+    protected String[] expectedMessagingInfo() {
+        return new String[] { "\"messaging\":{\"broker\":\"kafka\",\"partitions\":3,\"listenerConcurrency\":2,",
+                "\"relayBatchSize\":50,\"relayPollIntervalMs\":25,\"relayAckTimeoutMs\":15000,\"consumerDelayMs\":0,"
+                        + "\"maxAttempts\":3,"
+                        + "\"backoffMs\":20,",
+                // design.md's one producer set, spelled out: both apps' Kafka tests expect exactly this.
+                "\"kafkaProducer\":{\"acks\":\"all\",\"enable.idempotence\":true,\"max.block.ms\":5000,"
+                        + "\"request.timeout.ms\":5000,\"delivery.timeout.ms\":10000,\"linger.ms\":5,"
+                        + "\"batch.size\":16384}}" };
+    }
+
+    @Override
+    protected String[] expectedMetrics() {
+        return new String[] { "kafka_consumer_fetch_manager_records_lag", "spring_kafka_listener_seconds_count",
+                "spring_kafka_template_seconds_count" };
+    }
+}

@@ -1,0 +1,36 @@
+"""The two benchmark kinds fill in what differs in the one run skeleton."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from harness.benchmarks import ConsumeBenchmark, RequestBenchmark, benchmark_kind
+from harness.consume.env import NO_BROKER
+from harness.results.layout import create
+from harness.results.tables import LEVEL_COLUMNS
+from harness.scenario import parse_scenario
+
+REQUESTS = parse_scenario({"name": "r", "load": {"levels": [4, 32], "warmup": "3s"}})
+CONSUME = parse_scenario({"name": "c", "consume": {"broker": "kafka", "events": 10, "listener_concurrency": 6,
+                                                    "warmup": "2s"}})
+
+
+def test_a_request_benchmark_records_flights_and_has_a_levels_table(tmp_path: Path) -> None:
+    kind = benchmark_kind(REQUESTS)
+    assert isinstance(kind, RequestBenchmark)
+    assert kind.records_flight and kind.launch_env() == {}
+    assert kind.downstream_warmup() == (3.0, 32)
+    results = create(tmp_path, "r", datetime(2026, 11, 30, tzinfo=UTC))
+    kind.begin(results)
+    assert results.levels_csv.read_text(encoding="utf-8").strip() == ",".join(LEVEL_COLUMNS)
+
+
+def test_a_consume_benchmark_starts_apps_without_a_broker_or_recording(tmp_path: Path) -> None:
+    kind = benchmark_kind(CONSUME)
+    assert isinstance(kind, ConsumeBenchmark)
+    assert not kind.records_flight and kind.launch_env() == NO_BROKER
+    assert kind.downstream_warmup() == (2.0, 6)
+    results = create(tmp_path, "c", datetime(2026, 11, 30, tzinfo=UTC))
+    kind.begin(results)
+    assert not results.levels_csv.exists()  # segments, not levels

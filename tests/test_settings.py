@@ -1,0 +1,115 @@
+"""The settings catalogue drives what the apps are told, what is verified and what the summary shows."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+from harness import apps, settings
+from harness.report.summary import config_mismatches, config_table
+from harness.results.manifest import JdkRecord, VariantRecord
+from harness.scenario import Scenario, parse_scenario
+from harness.settings import CATALOGUE, Setting
+from harness.verify import verify_settings
+
+CONSUME = parse_scenario({"name": "c", "consume": {
+    "broker": "rabbitmq", "events": 10, "listener_concurrency": 3, "prefetch": 7, "max_in_flight": 64,
+    "downstream_delay_ms": 5, "relay": {"batch_size": 50, "poll_interval_ms": 20},
+    "retries": {"max_attempts": 4, "backoff_ms": 30},
+}})
+REQUESTS = parse_scenario({"name": "r", "workload": {"downstream_delay_ms": 15, "legacy_stripes": 9},
+                           "load": {"levels": [1]}})
+
+
+def _messaging(wanted: dict[str, object]) -> dict[str, object]:
+    return {key: value for key, value in wanted.items() if key.startswith("messaging.")}
+
+
+def test_every_consume_knob_reaches_the_environment() -> None:
+    env = settings.app_env(CONSUME, "mvc-virtual")
+    assert {key: value for key, value in env.items() if key.startswith(("ORDERS_KAFKA", "ORDERS_RABBIT",
+                                                                        "ORDERS_CONSUMER", "ORDERS_RELAY"))} == {
+        "ORDERS_KAFKA_PARTITIONS": "8", "ORDERS_KAFKA_LISTENER_CONCURRENCY": "3",
+        "ORDERS_RABBIT_LISTENER_CONCURRENCY": "3", "ORDERS_RABBIT_PREFETCH": "7",
+        "ORDERS_CONSUMER_DELAY_MS": "5", "ORDERS_CONSUMER_MAX_IN_FLIGHT": "64",
+        "ORDERS_CONSUMER_MAX_ATTEMPTS": "4", "ORDERS_CONSUMER_BACKOFF_MS": "30",
+        "ORDERS_RELAY_BATCH_SIZE": "50", "ORDERS_RELAY_POLL_INTERVAL_MS": "20",
+    }
+    assert not any(key.startswith("ORDERS_RELAY") for key in settings.app_env(REQUESTS, "mvc-virtual"))
+
+
+def test_what_is_verified_depends_on_broker_variant_and_start() -> None:
+    # Without a broker (verification) the app reports the relay and consumer settings, not the broker's.
+    assert _messaging(settings.requested(CONSUME, "mvc-virtual", with_broker=False)) == {
+        "messaging.relayBatchSize": 50, "messaging.relayPollIntervalMs": 20, "messaging.consumerDelayMs": 5,
+        "messaging.maxAttempts": 4, "messaging.backoffMs": 30,
+    }
+    assert _messaging(settings.requested(CONSUME, "webflux", with_broker=True)) == {
+        "messaging.broker": "rabbitmq", "messaging.listenerConcurrency": 3, "messaging.relayBatchSize": 50,
+        "messaging.relayPollIntervalMs": 20, "messaging.consumerDelayMs": 5, "messaging.maxAttempts": 4,
+        "messaging.backoffMs": 30, "messaging.prefetch": 7, "messaging.maxInFlight": 64,
+    }
+    kafka = parse_scenario({"name": "k", "consume": {"broker": "kafka", "events": 10}})
+    wanted = settings.requested(kafka, "mvc-platform", with_broker=True)
+    assert wanted["messaging.partitions"] == 8 and "messaging.prefetch" not in wanted
+    assert "messaging.maxInFlight" not in wanted
+
+
+def test_the_workload_reaches_the_app_and_is_checked_once_reported() -> None:
+    env = apps.variant_env(REQUESTS, "webflux", 1, {}, "u")
+    assert (env["ORDERS_DOWNSTREAM_DELAY_MS"], env["ORDERS_LEGACY_STRIPES"]) == ("15", "9")
+    wanted = settings.requested(REQUESTS, "webflux", with_broker=False)
+    assert (wanted["workload.downstreamDelayMs"], wanted["workload.legacyStripes"]) == (15, 9)
+    workload = {k: v for k, v in wanted.items() if k.startswith("workload.")}
+    assert verify_settings("webflux@jdk25", workload, {"workload": {"downstreamDelayMs": 15, "legacyStripes": 9}}) == []
+    # An app that does not report them, or reports another value, fails verification.
+    assert verify_settings("webflux@jdk25", workload, {}) == [
+        "webflux@jdk25: setting workload.downstreamDelayMs is None in the running app, the scenario asks 15",
+        "webflux@jdk25: setting workload.legacyStripes is None in the running app, the scenario asks 9"]
+    assert verify_settings("webflux@jdk25", workload, {"workload": {"downstreamDelayMs": 20, "legacyStripes": 9}}) == [
+        "webflux@jdk25: setting workload.downstreamDelayMs is 20 in the running app, the scenario asks 15"]
+
+
+def test_setting_flags_carry_netty_workers_to_webflux_only() -> None:
+    assert settings.setting_flags(REQUESTS, "webflux") == ("-Dreactor.netty.ioWorkerCount=4",)
+    assert settings.setting_flags(REQUESTS, "mvc-virtual") == ()
+
+
+def _record(scenario: Scenario, effective: dict[str, object],
+            catalogue: tuple[Setting, ...] = CATALOGUE) -> VariantRecord:
+    return VariantRecord(variant="webflux", jdk=JdkRecord(25, "25.0.1", "Eclipse Adoptium"), jar="app.jar",
+                         jvm_flags=apps.jvm_flags(scenario, "webflux", Path("gc.log")),
+                         env=apps.variant_env(scenario, "webflux", 1, {}, "u"), port=1,
+                         requested=settings.requested(scenario, "webflux", with_broker=False, catalogue=catalogue),
+                         effective=effective)
+
+
+def test_one_new_row_reaches_env_verification_and_the_summary() -> None:
+    row = Setting("GC threads", "workload.cpu_rounds", lambda s, v: s.workload.cpu_rounds,
+                  env=("ORDERS_GC_THREADS",), reported="jvm.gcThreads")
+    catalogue = (*CATALOGUE, row)
+    assert settings.app_env(REQUESTS, "webflux", catalogue)["ORDERS_GC_THREADS"] == "2000"
+    wanted = settings.requested(REQUESTS, "webflux", with_broker=False, catalogue=catalogue)
+    assert wanted["jvm.gcThreads"] == 2000
+    assert verify_settings("webflux@jdk25", {"jvm.gcThreads": 2000}, {"jvm": {"gcThreads": 3}}) == [
+        "webflux@jdk25: setting jvm.gcThreads is 3 in the running app, the scenario asks 2000"]
+    variants = {"webflux@jdk25": _record(REQUESTS, {"jvm": {"gcThreads": 3}}, catalogue)}
+    assert "| GC threads | **3** ⚠ asked 2000 |" in config_table(variants, catalogue)
+    assert config_mismatches(variants, catalogue) == [
+        "webflux@jdk25: GC threads is 3 in the running app, but 2000 was requested"]
+    assert not any("GC threads" in line for line in config_table(variants))  # not in the real catalogue
+
+
+def test_the_summary_shows_the_downstream_delay_once_the_app_reports_it() -> None:
+    record = _record(REQUESTS, {"workload": {"downstreamDelayMs": 15, "legacyStripes": 9}})
+    table = config_table({"webflux@jdk25": record})
+    assert "| downstream delay ms | 15 |" in table and "| legacy stripes | 9 |" in table
+    silent = dataclasses.replace(record, effective={})
+    assert "| downstream delay ms | 15 (asked; not read back) |" in config_table({"webflux@jdk25": silent})
+
+
+def test_every_environment_variable_of_the_catalogue_is_in_the_design(repo_root: Path) -> None:
+    design = (repo_root / "docs" / "design.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"ORDERS_[A-Z0-9_]+", design))
+    assert {name for row in CATALOGUE for name in row.env} <= documented
