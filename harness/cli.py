@@ -134,11 +134,12 @@ def _cmd_gate(args: argparse.Namespace, console: Console) -> int:
     title = f"gate {run.root.name}" + (f" vs baseline {baseline.root.name}" if baseline else "")
     _wide(console).print(gate_table(evaluations, title))
     if args.junit:
-        write_junit(Path(args.junit), evaluations)
+        write_junit(Path(args.junit), evaluations, allow_skip=args.allow_skip)
         console.print(f"wrote {args.junit}")
-    line = summary_line(evaluations)
-    console.print(f"[bold red]{line}[/]" if failed(evaluations) else f"[bold green]{line}[/]")
-    return 1 if failed(evaluations) else 0
+    line = summary_line(evaluations, allow_skip=args.allow_skip)
+    gate_failed = failed(evaluations, allow_skip=args.allow_skip)
+    console.print(f"[bold red]{line}[/]" if gate_failed else f"[bold green]{line}[/]")
+    return 1 if gate_failed else 0
 
 
 def _cmd_infra_exec(args: argparse.Namespace, console: Console) -> int:
@@ -199,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("--junit", metavar="FILE", help="also write JUnit XML, one testcase per evaluation")
     gate.add_argument("--allow-incomplete", action="store_true",
                       help="accept runs whose status is not 'complete' (their levels may be partial)")
+    gate.add_argument("--allow-skip", action="store_true",
+                      help="let a SKIP (a rule whose level, variant or metric is absent) pass instead of failing")
     gate.set_defaults(handler=_cmd_gate)
 
     worker = commands.add_parser(

@@ -13,7 +13,12 @@ from pathlib import Path
 
 from harness.level_id import LevelPoint
 from harness.metrics import LevelResult, warnings_for
-from harness.report.consume_summary import CONSUME_HOW_TO_READ, consume_facts, consume_section
+from harness.report.consume_summary import (
+    CONSUME_HOW_TO_READ,
+    consume_facts,
+    consume_section,
+    recorded_problems,
+)
 from harness.results.consume_tables import ConsumeResult, read_consume
 from harness.results.jfr_table import JfrLevel, read_jfr
 from harness.results.layout import ResultsDir
@@ -445,7 +450,7 @@ def render_summary(
     lines += ["", "## Configuration (effective, read back from each running app)", ""]
     lines += config_table(variants) if variants else ["No variant was started."]
     if manifest.is_consume:
-        lines += consume_section(consume)
+        lines += consume_section(consume, recorded_problems(manifest))
         reading = CONSUME_HOW_TO_READ
     else:
         lines += _results_tables(levels) if levels else ["", "## Results", "", "No level was measured."]

@@ -11,7 +11,11 @@ immutable ``Manifest`` (and its ``VariantRecord``s), never the JSON. The records
 
 Format history (``format_version``):
 
-- 1: the first format; the typed records of issue 9 read and write exactly its JSON.
+- 1: the first format; the typed records of issue 9 read and write exactly its JSON. The consume
+  section's segments gained ``label``, ``injected``, named ``problems`` ({reason, detail}) and the
+  drive's {planned, accepted, failed, retries, failure_kinds, new_orders} (issue 10); a segment in the
+  earlier shape (problems as text, drive {sent, created, failed, failure_kinds}) still reads
+  (``SegmentRecord.from_json``).
 """
 
 from __future__ import annotations
@@ -43,10 +47,11 @@ FORMAT_VERSION = 1
 STATUSES = ("running", "complete", "failed", "interrupted")
 Status = Literal["running", "complete", "failed", "interrupted"]
 FinalStatus = Literal["complete", "failed", "interrupted"]
-Section = Literal["jdks", "infrastructure", "downstream", "build", "seed", "consume"]
+Section = Literal["jdks", "infrastructure", "downstream", "build", "seed"]
 SECTIONS: tuple[str, ...] = typing.get_args(Section)
 """Free-form sections: recorded for people and shown by ``compare`` as setup differences; the harness
-reads nothing back from them."""
+reads nothing back from them. The consume section is typed (``ConsumeRecord``): the summary and the
+report read each segment's named problems back from it."""
 
 
 @dataclass(frozen=True)
@@ -134,6 +139,131 @@ class Verification:
 
 
 @dataclass(frozen=True)
+class SegmentProblem:
+    """One reason a consume segment failed (``harness.consume.reconcile``): a fixed name and what was seen."""
+
+    reason: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.detail}" if self.detail else self.reason
+
+
+@dataclass(frozen=True)
+class DriveRecord:
+    """What the driver of a drive segment did, and the ``orders`` rows PostgreSQL holds for it."""
+
+    planned: int  # orders it was to deliver (consume.events)
+    accepted: int  # POSTs answered 201
+    failed: int  # POSTs never accepted, retries included
+    retries: int  # attempts repeated after a POST that certainly wrote nothing (refused, connect timeout, 503)
+    failure_kinds: Mapping[str, int]
+    new_orders: int | None  # orders rows POST /orders created; None in a segment recorded before issue 10
+
+
+@dataclass(frozen=True)
+class InjectedRecord:
+    """What the harness put into a segment: preload, the plan's events; drive, the POSTs answered 201."""
+
+    events: int
+    duplicate_rows: int
+
+
+@dataclass(frozen=True)
+class SegmentBroker:
+    kind: str
+    version: str
+    startup_s: float
+
+
+@dataclass(frozen=True)
+class FiredFaultRecord:
+    name: str
+    at_processed: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class SegmentRecord:
+    """One consume segment (manifest key ``"<variant>@jdk<N>-<broker>-r<repetition>"``): its broker, the
+    faults that fired and those that did not, what the harness injected, the reconciliation counts
+    and every named problem (empty when the segment passed). ``label`` is the consume.csv row's
+    ``ConsumeResult.label()``; None, like ``injected``, in a segment recorded before issue 10."""
+
+    label: str | None
+    broker: SegmentBroker
+    faults: tuple[FiredFaultRecord, ...]
+    faults_not_fired: tuple[str, ...]
+    drive: DriveRecord | None
+    injected: InjectedRecord | None
+    reconciliation: Mapping[str, int | None]  # the counts; a timestamp the run did not reach is null (before issue 10)
+    problems: tuple[SegmentProblem, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return json_row(self)
+
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> SegmentRecord:
+        if "label" in document:
+            return from_json_row(cls, document)
+        # The shape before issue 10: problems as text, the drive's {sent, created, failed, failure_kinds}
+        # (that driver never retried, and did not count the orders rows).
+        drive = document.get("drive")
+        return from_json_row(cls, {
+            **document, "label": None, "injected": None,
+            "problems": [{"reason": str(p), "detail": ""} for p in document.get("problems") or ()],
+            "drive": None if drive is None else {
+                "planned": drive.get("sent"), "accepted": drive.get("created"), "failed": drive.get("failed"),
+                "retries": 0, "failure_kinds": drive.get("failure_kinds") or {}, "new_orders": None},
+        })
+
+
+@dataclass(frozen=True)
+class PreloadRecord:
+    rows: int
+    events: int
+    duplicate_rows: int
+    poison_rows: int
+
+
+@dataclass(frozen=True)
+class ConsumeRecord:
+    """The consume section: the broker, the source, a preload's plan, and every segment measured so far."""
+
+    broker: str
+    source: str
+    segments: Mapping[str, SegmentRecord] = field(default_factory=dict)
+    preload: PreloadRecord | None = None
+
+    def problems(self) -> dict[str, tuple[SegmentProblem, ...]]:
+        """Each failed segment's named problems, by its consume.csv label (segments recorded with one)."""
+        return {s.label: s.problems for s in self.segments.values() if s.label is not None and s.problems}
+
+    def to_json(self) -> dict[str, Any]:
+        document: dict[str, Any] = {"broker": self.broker, "source": self.source,
+                                    "segments": {key: s.to_json() for key, s in self.segments.items()}}
+        if self.preload is not None:
+            document["preload"] = json_row(self.preload)
+        return document
+
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> ConsumeRecord:
+        segments = document.get("segments") or {}
+        if not isinstance(segments, Mapping):
+            raise ValueError(f"segments: {segments!r} is not an object")
+        preload = document.get("preload")
+        try:
+            broker, source = document["broker"], document["source"]
+        except KeyError as error:
+            raise ValueError(f"missing {error}") from None
+        return cls(
+            broker=from_json_value(broker, str), source=from_json_value(source, str),
+            segments={str(key): SegmentRecord.from_json(s) for key, s in segments.items()},
+            preload=None if preload is None else from_json_row(PreloadRecord, preload),
+        )
+
+
+@dataclass(frozen=True)
 class Manifest:
     """A run as manifest.json records it (see the module docstring)."""
 
@@ -156,7 +286,7 @@ class Manifest:
     error: str | None
     warnings: tuple[str, ...]
     verification: Verification | None = None
-    consume: Mapping[str, Any] | None = None
+    consume: ConsumeRecord | None = None
     workers: tuple[WorkerRecord, ...] = ()  # Locust workers of a distributed run; empty for one process
 
     @property
@@ -173,6 +303,8 @@ class Manifest:
                 document[name] = {key: record.to_json() for key, record in self.variants.items()}
             elif name in ("verification", "consume") and value is None:
                 continue  # sections a run adds only when it reaches them
+            elif name == "consume":
+                document[name] = self.consume.to_json() if self.consume is not None else None
             else:
                 document[name] = to_json_value(value)
         return document
@@ -200,6 +332,9 @@ class Manifest:
         try:
             values[name] = {str(key): VariantRecord.from_json(record)
                             for key, record in (document.get(name) or {}).items()}
+            name = "consume"
+            if document.get(name) is not None:
+                values[name] = ConsumeRecord.from_json(document[name])
             for f in fields(cls):
                 name = f.name
                 if name in values or (name not in document and f.default is not MISSING):
@@ -362,10 +497,10 @@ class ManifestWriter:
         return self._manifest.variants.get(key)
 
     def set(self, key: Section, value: Mapping[str, Any]) -> None:
-        """Set a free-form section (``SECTIONS``: jdks, infrastructure, downstream, build, seed, consume).
+        """Set a free-form section (``SECTIONS``: jdks, infrastructure, downstream, build, seed).
 
-        Raises KeyError for any other key: status, timestamps, scenario, variants, verification and
-        warnings have their own methods, so they cannot be forged."""
+        Raises KeyError for any other key: status, timestamps, scenario, variants, verification,
+        consume and warnings have their own methods, so they cannot be forged."""
         if key not in SECTIONS:
             raise KeyError(f"manifest key {key!r} is not a free-form section {list(SECTIONS)}")
         # Stored as its JSON form: what is kept is exactly what the file holds.
@@ -383,6 +518,17 @@ class ManifestWriter:
         new = tuple(r for r in dict.fromkeys(records) if r not in self._manifest.workers)
         if new:
             self._change(workers=(*self._manifest.workers, *new))
+
+    def set_consume(self, consume: ConsumeRecord) -> None:
+        """Record the consume section (rewritten as each segment ends)."""
+        self._change(consume=consume)
+
+    def set_segment(self, key: str, segment: SegmentRecord) -> None:
+        """Record one consume segment under ``key`` (replacing what was there); ``set_consume`` first."""
+        if self._manifest.consume is None:
+            raise ValueError("set_consume before set_segment: the consume section is not recorded yet")
+        consume = self._manifest.consume
+        self._change(consume=replace(consume, segments={**consume.segments, key: segment}))
 
     def add_warning(self, msg: str) -> None:
         self._change(warnings=(*self._manifest.warnings, msg))

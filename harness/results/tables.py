@@ -64,7 +64,7 @@ class WorkerLevel:
     saturated: bool
 
 
-LEVELS = Table(LevelResult, "levels.csv", 1)
+LEVELS = Table(LevelResult, "levels.csv", 1, finite=True)
 GENERATOR_WORKERS = Table(WorkerLevel, "generator_workers.csv", 1)
 TIMESERIES = Table(LoadSecond, "timeseries.csv", 1)
 JVM_TIMESERIES = Table(JvmReading, "jvm_timeseries.csv", 1)
@@ -86,7 +86,8 @@ class LevelTable:
 def read_levels(path: Path) -> list[LevelResult]:
     """Every row of levels.csv as a ``LevelResult``, in file order, with the original types.
 
-    Raises ResultsError (naming the line) for a missing file, unknown columns or a malformed cell.
+    Raises ResultsError (naming the line) for a missing file, unknown columns, a malformed cell or a
+    non-finite number (naming the level and the column too).
     """
     return LEVELS.read(path)
 

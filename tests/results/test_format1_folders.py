@@ -12,6 +12,7 @@ import pytest
 from harness import analysis
 from harness.cli import main
 from harness.report import write_report
+from harness.report.consume_summary import CONSUME_HOW_TO_READ
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "results-format1"
 
@@ -42,6 +43,13 @@ def test_summary_renders_as_the_old_harness_did(folders: Path, kind: str, added:
         assert kept[i] == before[i] + "; profile io-bound, downstream delay 20 ms"
         kept[i] = before[i]
     assert len(load) == (1 if kind == "requests" else 0)
+    # The consume reading note names every reason a segment now fails for (issue 10); nothing else changed.
+    old_rule = "**A segment with lost or processed twice above 0 fails the run.**"
+    rule = [i for i, line in enumerate(before) if old_rule in line]
+    for i in rule:
+        assert kept[i] == f"- {CONSUME_HOW_TO_READ[0]}"
+        kept[i] = before[i]
+    assert len(rule) == (1 if kind == "consume" else 0)
     assert kept == before
     # The old apps reported their timeouts: shown now, and equal to what was asked (no mismatch flagged).
     assert len(new_rows) == added and all("⚠" not in line for line in new_rows)
