@@ -175,7 +175,17 @@ class LoadSettings(StrictModel):
     )
     settle: Duration = Field(2.0, description="Start of every level (users connecting); not measured.")
     duration: Duration = Field(20.0, description="Measured time of every level.")
-    repetitions: int = Field(1, gt=0, le=100, description="How often each level is measured.")
+    repetitions: int = Field(
+        1, gt=0, le=100, description="How often each level is measured, each time in a fresh JVM with its own "
+        "warm-up."
+    )
+    order: Literal["round-robin", "shuffled"] = Field(
+        "round-robin", description="Order of the fresh JVMs: rounds by repetition, each round every variant × "
+        "JDK once, in the scenario's order (round-robin) or in an order drawn from order_seed (shuffled)."
+    )
+    order_seed: int | None = Field(
+        None, description="Seed of a shuffled order; drawn at random when absent (the manifest records it)."
+    )
     scrape_interval: Duration = Field(
         2.0, description="How often /actuator/prometheus is read during load (each read costs the app CPU)."
     )
@@ -194,6 +204,12 @@ class LoadSettings(StrictModel):
         if value != int(value):
             raise ValueError("must be a whole number of seconds")
         return value
+
+    @model_validator(mode="after")
+    def _seed_only_when_shuffled(self) -> LoadSettings:
+        if self.order_seed is not None and self.order != "shuffled":
+            raise ValueError("order_seed: only with order: shuffled (round-robin draws nothing)")
+        return self
 
     @field_validator("levels")
     @classmethod

@@ -136,3 +136,14 @@ def test_cli_compare_refuses_incomplete_with_exit_1(tmp_path: Path, capsys: pyte
     assert main(["compare", str(base), str(new)]) == 1
     assert "--allow-incomplete" in capsys.readouterr().err
     assert main(["compare", str(base), str(new), "--allow-incomplete"]) == 0
+
+
+def test_repetitions_inside_one_jvm_are_called_dependent_and_fresh_jvms_are_not(tmp_path: Path) -> None:
+    from harness.compare import dependent_repetitions
+
+    format1 = load_run(Path(__file__).resolve().parent / "fixtures" / "results-format1" / "requests")
+    (warning,) = dependent_repetitions(format1)
+    assert "2 repetitions ran inside one JVM" in warning and "too narrow" in warning
+    fresh = load_run(write_run(tmp_path / "fresh", series("mvc-virtual", 32, [100.0, 101.0])))
+    assert fresh.manifest.independent_repetitions
+    assert dependent_repetitions(fresh, fresh) == []

@@ -169,3 +169,16 @@ def test_bad_durations(text: object) -> None:
 def test_format_location() -> None:
     assert format_location(("load", "levels", 2)) == "load.levels[2]"
     assert format_location(()) == "(top level)"
+
+
+def test_the_run_order_defaults_to_round_robin_and_a_seed_needs_a_shuffle() -> None:
+    load = parse_scenario({"name": "r", "load": {"levels": [4]}}).require_load()
+    assert (load.order, load.order_seed) == ("round-robin", None)
+    shuffled = parse_scenario({"name": "r", "load": {"levels": [4], "order": "shuffled", "order_seed": 3}})
+    assert shuffled.require_load().order_seed == 3
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({"name": "r", "load": {"levels": [4], "order": "random", "order_seed": 3}})
+    assert any(p.startswith("load.order: Input should be 'round-robin' or 'shuffled'") for p in caught.value.problems)
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({"name": "r", "load": {"levels": [4], "order_seed": 3}})
+    assert caught.value.problems == ["load.order_seed: only with order: shuffled (round-robin draws nothing)"]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,8 +14,10 @@ from harness.level_id import LevelId
 from harness.results.layout import ResultsDir, create
 from harness.results.manifest import (
     FORMAT_VERSION,
+    AppRunRecord,
     JdkRecord,
     ManifestWriter,
+    RunOrderRecord,
     VariantRecord,
     Verification,
     collect_machine,
@@ -182,3 +185,27 @@ def test_only_free_form_sections_can_be_set(results: ResultsDir, scenario: Scena
     for key in ("verification", "variants", "warnings", "scenario"):
         with pytest.raises(KeyError):
             manifest.set(key, {})  # type: ignore[arg-type]
+
+
+def test_the_run_order_is_recorded_as_the_jvms_run(results: ResultsDir, scenario: Scenario) -> None:
+    manifest = writer(results, scenario)
+    manifest.set_run_order("shuffled", 1234)
+    first = AppRunRecord(position=1, app="webflux@jdk25", repetition=1, pid=41, started_at="t0", finished_at=None,
+                         gc_log="logs/webflux@jdk25-r1-gc.log", jfr_recording="jfr/webflux@jdk25-r1.jfr")
+    second = AppRunRecord(position=2, app="mvc-virtual@jdk25", repetition=1, pid=42, started_at="t2",
+                          finished_at=None, gc_log="logs/mvc-virtual@jdk25-r1-gc.log", jfr_recording=None)
+    manifest.record_app_run(first)
+    manifest.record_app_run(second)
+    manifest.record_app_run(replace(first, finished_at="t1"))  # stopped: replaces its own entry only
+    read = read_manifest(results.root)
+    assert read.run_order == RunOrderRecord("shuffled", 1234, (replace(first, finished_at="t1"), second))
+    assert read.independent_repetitions
+
+
+def test_a_format1_request_run_is_read_and_says_its_repetitions_shared_a_jvm(repo_root: Path) -> None:
+    manifest = read_manifest(repo_root / "tests" / "fixtures" / "results-format1" / "requests")
+    assert manifest.format_version == 1
+    assert manifest.run_order is None
+    assert not manifest.independent_repetitions
+    consume = read_manifest(repo_root / "tests" / "fixtures" / "results-format1" / "consume")
+    assert consume.independent_repetitions  # every consume segment always started its own JVM
