@@ -71,8 +71,10 @@ class TomcatSettings(StrictModel):
 
 
 class NettySettings(StrictModel):
-    io_workers: int = Field(
-        4, gt=0, description="Reactor Netty event-loop threads (-Dreactor.netty.ioWorkerCount), webflux."
+    io_workers: Annotated[int, Field(gt=0)] | Literal["processors"] = Field(
+        "processors", description="Reactor Netty event-loop threads (-Dreactor.netty.ioWorkerCount), webflux. "
+        "processors (default): the processors available to the JVM, the same parallelism virtual-thread carriers "
+        "get (Reactor Netty's own default is at least 4, which on a small machine gives webflux more threads)."
     )
 
 

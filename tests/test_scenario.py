@@ -23,7 +23,7 @@ def test_quickstart_resolves_every_setting_explicitly() -> None:
     scenario = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "quickstart.yaml")
     resolved = scenario.model_dump(mode="json")
     assert resolved["app"]["tomcat"] == {"max_threads": 32, "max_connections": 10000, "accept_count": 1000}
-    assert resolved["app"]["netty"]["io_workers"] > 0
+    assert resolved["app"]["netty"]["io_workers"] == "processors"
     assert resolved["app"]["http_client"]["max_connections"] > 0
     assert resolved["load"]["warmup"] == "10s"
 
