@@ -140,3 +140,14 @@ def test_warnings_name_the_repetition_when_asked() -> None:
     )
     assert warnings_for(result)[0].startswith("mvc-virtual jdk21 64 users rep 2: Little's law")
     assert warnings_for(result, repetitions=3)[0].startswith("mvc-virtual jdk21 64 users rep 2/3: ")
+
+
+def test_cpu_per_thousand_counts_successful_requests_only() -> None:
+    # 20 CPU-seconds for 10,000 requests of which 5,000 failed: 4 s per 1,000 answered, not 2.
+    result = summarise(recording(requests=10_000, errors=5_000, error_kinds={"http_503": 5_000}),
+                       {"app": cpu_samples("app", 200.0)})
+    assert result.app_cpu_s == pytest.approx(20.0)
+    assert result.app_cpu_s_per_1k_requests == pytest.approx(4.0)
+    failed = summarise(recording(requests=100, errors=100, success_values_us=(), error_kinds={"http_503": 100}),
+                       {"app": cpu_samples("app", 200.0)})
+    assert failed.app_cpu_s_per_1k_requests is None  # no work answered: no cost per answer

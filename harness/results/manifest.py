@@ -15,7 +15,9 @@ Format history (``format_version``):
   this format measured every repetition of a variant inside one JVM, one variant after another: it
   is still read, and ``Manifest.independent_repetitions`` says False so that compare can say so.
 - 2: adds ``run_order`` (``RunOrderRecord``): each repetition of a request run is a fresh JVM with its
-  own warm-up, and the order the JVMs actually ran in (round-robin or shuffled with its seed).
+  own warm-up, and the order the JVMs actually ran in (round-robin or shuffled with its seed). The
+  levels.csv columns are unchanged; one cell's meaning changed: ``app_cpu_s_per_1k_requests`` counts
+  successful requests only (format 1 divided by every request, errors included).
 """
 
 from __future__ import annotations
