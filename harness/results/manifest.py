@@ -17,7 +17,9 @@ Format history (``format_version``):
 - 2: adds ``run_order`` (``RunOrderRecord``): each repetition of a request run is a fresh JVM with its
   own warm-up, and the order the JVMs actually ran in (round-robin or shuffled with its seed). The
   levels.csv columns are unchanged; one cell's meaning changed: ``app_cpu_s_per_1k_requests`` counts
-  successful requests only (format 1 divided by every request, errors included).
+  successful requests only (format 1 divided by every request, errors included), and the counters
+  from ``/actuator/prometheus`` (acquires, GC pauses, pinned) are extrapolated to the whole level window
+  (format 1 counted only between the first and last scrape inside it).
 """
 
 from __future__ import annotations
