@@ -26,7 +26,14 @@ from hdrh.histogram import HdrHistogram
 from harness.codec import from_json_row
 from harness.errors import LoadError
 from harness.load.endpoints import decode_mix, encode_mix
-from harness.load.recording import SIDECAR_FORMAT, LevelRecording, SidecarInterval, WindowStats, new_histogram
+from harness.load.recording import (
+    SIDECAR_FORMAT,
+    LevelRecording,
+    SidecarInterval,
+    WindowStats,
+    new_histogram,
+    write_measured_hlog,
+)
 from harness.processes import ManagedProcess, Supervisor
 from harness.sampling import ProcessSampler
 
@@ -115,16 +122,19 @@ def run_level(
     histogram is the exact merge of those seconds' success histograms, so ``histogram`` count ==
     ``requests - errors``; the Locust process has exited and been reaped when this returns or
     raises; while it ran, its pid was sampled as ``"generator"``. Files under ``out_dir``:
-    ``<label>.locust.log``, ``<label>.intervals.json`` (the per-second sidecar) and, unless
-    ``hlog_path`` says otherwise, ``<label>.hlog`` (the whole level, settle included, tagged
-    ``<label>``).
+    ``<label>.locust.log``, ``<label>.intervals.json`` (the per-second sidecar) and ``<label>.hlog``
+    (Locust's own log of the whole level, settle included, tagged ``<label>``). ``hlog_path`` gets
+    the measured seconds only (``recording.write_measured_hlog``), so HdrHistogram's tools reading it
+    reproduce the returned histogram's count and percentiles exactly; ``hlog_path`` of the
+    recording names it (the whole-level log without one).
 
     Raises ``LoadError`` if settle/duration are not whole seconds, or Locust fails, times out,
     writes no sidecar, or measured less than the whole window.
     """
     _check_level(users, settle_s, duration_s, label)
-    paths = _level_paths(out_dir, label, hlog_path)
-    for stale in (paths.hlog, paths.sidecar):  # never read a file left by an earlier attempt
+    paths = _level_paths(out_dir, label)
+    # Never read (or leave beside new results) a file left by an earlier attempt.
+    for stale in (paths.hlog, paths.sidecar, *([hlog_path] if hlog_path is not None else [])):
         stale.unlink(missing_ok=True)
     run_s = int(settle_s) + int(duration_s) + TAIL_S
     child = _start_locust(target, users, run_s, paths, label, supervisor, python)
@@ -135,7 +145,8 @@ def run_level(
         sampler.unwatch(GENERATOR)
         supervisor.stop(child)
     interval_s, rows = _read_sidecar(paths, child, label, target.profile)
-    return _recording(interval_s, rows, users, int(settle_s), int(duration_s), paths, child.pid, label)
+    return _recording(interval_s, rows, users, int(settle_s), int(duration_s), paths, child.pid, label,
+                      measured_hlog=hlog_path)
 
 
 def run_warmup(
@@ -198,11 +209,11 @@ def _check_level(users: int, settle_s: float, duration_s: float, label: str) -> 
         )
 
 
-def _level_paths(out_dir: Path, label: str, hlog_path: Path | None) -> _Paths:
+def _level_paths(out_dir: Path, label: str) -> _Paths:
     out_dir.mkdir(parents=True, exist_ok=True)
     return _Paths(
         log=out_dir / f"{label}.locust.log",
-        hlog=hlog_path if hlog_path is not None else out_dir / f"{label}.hlog",
+        hlog=out_dir / f"{label}.hlog",
         sidecar=out_dir / f"{label}.intervals.json",
         cwd=out_dir,
     )
@@ -329,6 +340,7 @@ def _recording(
     paths: _Paths,
     pid: int,
     label: str,
+    measured_hlog: Path | None = None,
 ) -> LevelRecording:
     # Compare offsets from test start, not absolute floats, so whole seconds compare exactly.
     kept = [row for row in rows if settle_s - _EPS <= row.index * interval_s < settle_s + duration_s - _EPS]
@@ -342,11 +354,14 @@ def _recording(
         )
     merged = new_histogram()
     windows: list[WindowStats] = []
+    seconds: list[tuple[float, HdrHistogram]] = []
     requests = errors = latency_sum_us = 0
     error_kinds: dict[str, int] = {}
     for row in kept:
         successes = row.requests - row.errors
         p50 = p99 = top = 0
+        # A second without successes stays in the log: a stall is a measurement too.
+        seconds.append((row.start, HdrHistogram.decode(row.success_histogram)))
         if successes > 0:
             hist = HdrHistogram.decode(row.success_histogram)
             # Adding an empty histogram would reset the merged minimum to 0 (hdrh 0.10.8): skip those.
@@ -360,6 +375,10 @@ def _recording(
         latency_sum_us += row.latency_sum_us
         for kind, count in row.error_kinds.items():
             error_kinds[kind] = error_kinds.get(kind, 0) + count
+    if measured_hlog is not None:
+        write_measured_hlog(seconds, measured_hlog, label, "unit=microseconds successes only, the measured "
+                            "seconds of the level (settle excluded); closed model, not corrected for "
+                            "coordinated omission")
     return LevelRecording(
         users=users,
         measured_start=kept[0].start,
@@ -370,6 +389,6 @@ def _recording(
         error_kinds=error_kinds,
         latency_sum_us=latency_sum_us,
         windows=tuple(windows),
-        hlog_path=paths.hlog,
+        hlog_path=measured_hlog if measured_hlog is not None else paths.hlog,
         generator_pid=pid,
     )
