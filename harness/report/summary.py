@@ -345,9 +345,17 @@ def run_facts(manifest: Manifest) -> list[tuple[str, str]]:
             f" measured per level after {format_duration(load.settle)} settle, {load.repetitions} repetition(s);"
             f" profile {work.profile}{mix}, downstream delay {work.downstream_delay_ms} ms",
         )
+    order = manifest.run_order
+    jvms = [] if order is None else [(
+        "JVMs",
+        f"a fresh JVM per variant × JDK × repetition, each warmed up on its own; {len(order.runs)} run in "
+        f"{order.policy} order" + (f" (seed {order.seed})" if order.seed is not None else "")
+        + " (manifest.json run_order)",
+    )]
     return [
         ("When", f"{manifest.started_at} → {manifest.finished_at or 'not finished'} (UTC)"),
         workload,
+        *jvms,
         ("Git", git_line(manifest.git)),
         ("Machine", machine_line(manifest.machine)),
         (

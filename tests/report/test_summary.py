@@ -252,3 +252,13 @@ def test_repetitions_inside_one_jvm_are_warned_about_and_fresh_ones_are_not() ->
     shared = render_summary(manifest(format_version=1), three_reps())
     warnings = shared.split("## Warnings", 1)[1].split("## Configuration", 1)[0]
     assert "- the repetitions ran back to back inside one JVM (results format 1)" in warnings
+
+
+def test_the_run_order_is_named_on_the_jvms_line() -> None:
+    runs = [{"position": i, "app": f"{v}@jdk25", "repetition": rep, "pid": 100 + i, "started_at": "t",
+             "finished_at": "t", "gc_log": "g", "jfr_recording": None}
+            for i, (rep, v) in enumerate(((1, "webflux"), (1, "mvc-platform"), (2, "mvc-platform")), start=1)]
+    text = render_summary(manifest(run_order={"policy": "shuffled", "seed": 9, "runs": runs}), three_reps())
+    assert ("- **JVMs:** a fresh JVM per variant × JDK × repetition, each warmed up on its own; 3 run in "
+            "shuffled order (seed 9) (manifest.json run_order)") in text
+    assert "**JVMs:**" not in render_summary(manifest(), three_reps())
