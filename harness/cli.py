@@ -92,12 +92,13 @@ def _setup_warnings(base_label: str, differences: Sequence[str]) -> list[str]:
 
 
 def _cmd_compare(args: argparse.Namespace, console: Console) -> int:
-    from harness.compare import compare_runs, load_run, setup_differences, unmatched_levels
+    from harness.compare import compare_runs, dependent_repetitions, load_run, setup_differences, unmatched_levels
     from harness.compare.render import compare_table, write_csv, write_json
 
     base = load_run(Path(args.base), allow_incomplete=args.allow_incomplete)
     new = load_run(Path(args.new), allow_incomplete=args.allow_incomplete)
-    warnings = _setup_warnings("base → new", setup_differences(base, new)) + unmatched_levels(base, new)
+    warnings = [*_setup_warnings("base → new", setup_differences(base, new)), *unmatched_levels(base, new),
+                *dependent_repetitions(base, new)]
     changes = compare_runs(base, new)
     if not changes:
         raise HarnessError(f"{base.root} and {new.root} share no level (variant × JDK × users); nothing to compare")

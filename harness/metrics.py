@@ -59,7 +59,7 @@ class LevelResult:
     max_ms: float
     app_rss_mb_max: float | None
     app_cpu_s: float | None
-    app_cpu_s_per_1k_requests: float | None
+    app_cpu_s_per_1k_requests: float | None  # per 1,000 successful requests (manifest format >= 2; before: all)
     downstream_cpu_s: float | None
     postgres_cpu_s: float | None
     generator_cpu_pct_mean: float | None
@@ -211,8 +211,10 @@ def summarise_level(
         max_ms=round(max_ms, 3),
         app_rss_mb_max=round(max(rss) / _MIB, 1) if rss else None,
         app_cpu_s=_round(app_cpu, 3),
+        # Per success: a failed request is often cheap (a refused connection), and counting it would make
+        # a variant that fails fast look cheaper per unit of work done.
         app_cpu_s_per_1k_requests=(
-            round(app_cpu * 1000.0 / requests, 4) if app_cpu is not None and requests else None
+            round(app_cpu * 1000.0 / successes, 4) if app_cpu is not None and successes else None
         ),
         downstream_cpu_s=_round(_cpu_seconds(samples.get("downstream", ()), start, end), 3),
         postgres_cpu_s=_round(_cpu_seconds(samples.get("postgres", ()), start, end), 3),

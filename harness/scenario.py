@@ -72,8 +72,10 @@ class TomcatSettings(StrictModel):
 
 
 class NettySettings(StrictModel):
-    io_workers: int = Field(
-        4, gt=0, description="Reactor Netty event-loop threads (-Dreactor.netty.ioWorkerCount), webflux."
+    io_workers: Annotated[int, Field(gt=0)] | Literal["processors"] = Field(
+        "processors", description="Reactor Netty event-loop threads (-Dreactor.netty.ioWorkerCount), webflux. "
+        "processors (default): the processors available to the JVM, the same parallelism virtual-thread carriers "
+        "get (Reactor Netty's own default is at least 4, which on a small machine gives webflux more threads)."
     )
 
 
@@ -176,7 +178,17 @@ class LoadSettings(StrictModel):
     )
     settle: Duration = Field(2.0, description="Start of every level (users connecting); not measured.")
     duration: Duration = Field(20.0, description="Measured time of every level.")
-    repetitions: int = Field(1, gt=0, le=100, description="How often each level is measured.")
+    repetitions: int = Field(
+        1, gt=0, le=100, description="How often each level is measured, each time in a fresh JVM with its own "
+        "warm-up."
+    )
+    order: Literal["round-robin", "shuffled"] = Field(
+        "round-robin", description="Order of the fresh JVMs: rounds by repetition, each round every variant × "
+        "JDK once, in the scenario's order (round-robin) or in an order drawn from order_seed (shuffled)."
+    )
+    order_seed: int | None = Field(
+        None, description="Seed of a shuffled order; drawn at random when absent (the manifest records it)."
+    )
     scrape_interval: Duration = Field(
         2.0, description="How often /actuator/prometheus is read during load (each read costs the app CPU)."
     )
@@ -241,6 +253,12 @@ class LoadSettings(StrictModel):
         if value != int(value):
             raise ValueError("must be a whole number of seconds")
         return value
+
+    @model_validator(mode="after")
+    def _seed_only_when_shuffled(self) -> LoadSettings:
+        if self.order_seed is not None and self.order != "shuffled":
+            raise ValueError("order_seed: only with order: shuffled (round-robin draws nothing)")
+        return self
 
     @field_validator("levels")
     @classmethod

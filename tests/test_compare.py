@@ -172,3 +172,14 @@ def test_repetitions_to_resolve_without_a_difference_or_spread() -> None:
     assert repetitions_to_resolve([1.0], [2.0, 3.0]) is None
     assert repetitions_to_resolve([1.0, 1.0], [2.0, 2.0]) == 2
     assert repetitions_to_resolve([100.0, 0.0], [51.0, 49.0], limit=50) is None
+
+
+def test_repetitions_inside_one_jvm_are_called_dependent_and_fresh_jvms_are_not(tmp_path: Path) -> None:
+    from harness.compare import dependent_repetitions
+
+    format1 = load_run(Path(__file__).resolve().parent / "fixtures" / "results-format1" / "requests")
+    (warning,) = dependent_repetitions(format1)
+    assert "2 repetitions ran inside one JVM" in warning and "too narrow" in warning
+    fresh = load_run(write_run(tmp_path / "fresh", series("mvc-virtual", 32, [100.0, 101.0])))
+    assert fresh.manifest.independent_repetitions
+    assert dependent_repetitions(fresh, fresh) == []

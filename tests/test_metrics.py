@@ -158,3 +158,14 @@ def test_a_distributed_level_is_saturated_when_any_worker_is() -> None:
     assert result.generator_cpu_pct_mean == 95.0 and result.generator_cpu_pct_max == 99.0
     calm = dataclasses.replace(recording(), workers=(_worker_load("w1", 40.0, 55.0), _worker_load("w2", 50.0, 60.0)))
     assert not summarise(calm, {"generator": cpu_samples("generator", 97.0)}).generator_saturated
+
+
+def test_cpu_per_thousand_counts_successful_requests_only() -> None:
+    # 20 CPU-seconds for 10,000 requests of which 5,000 failed: 4 s per 1,000 answered, not 2.
+    result = summarise(recording(requests=10_000, errors=5_000, error_kinds={"http_503": 5_000}),
+                       {"app": cpu_samples("app", 200.0)})
+    assert result.app_cpu_s == pytest.approx(20.0)
+    assert result.app_cpu_s_per_1k_requests == pytest.approx(4.0)
+    failed = summarise(recording(requests=100, errors=100, success_values_us=(), error_kinds={"http_503": 100}),
+                       {"app": cpu_samples("app", 200.0)})
+    assert failed.app_cpu_s_per_1k_requests is None  # no work answered: no cost per answer

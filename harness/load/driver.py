@@ -35,6 +35,7 @@ from harness.load.recording import (
     SidecarInterval,
     WindowStats,
     new_histogram,
+    write_measured_hlog,
 )
 from harness.load.workers import Distribution, read_reports, worker_loads
 from harness.processes import ManagedProcess, Supervisor, free_port
@@ -121,9 +122,11 @@ def run_level(
     histogram is the exact merge of those seconds' success histograms, so ``histogram`` count ==
     ``requests - errors``; the Locust process has exited and been reaped when this returns or
     raises; while it ran, its pid was sampled as ``"generator"``. Files under ``out_dir``:
-    ``<label>.locust.log``, ``<label>.intervals.json`` (the per-second sidecar) and, unless
-    ``hlog_path`` says otherwise, ``<label>.hlog`` (the whole level, settle included, tagged
-    ``<label>``).
+    ``<label>.locust.log``, ``<label>.intervals.json`` (the per-second sidecar) and ``<label>.hlog``
+    (Locust's own log of the whole level, settle included, tagged ``<label>``). ``hlog_path`` gets
+    the measured seconds only (``recording.write_measured_hlog``), so HdrHistogram's tools reading it
+    reproduce the returned histogram's count and percentiles exactly; ``hlog_path`` of the
+    recording names it (the whole-level log without one).
 
     With a ``distribution``, ``child`` is a Locust master that sends no request, ``distribution.local``
     workers are started here (logs ``<label>.w<N>.locust.log``) and ``distribution.external`` more must
@@ -135,8 +138,9 @@ def run_level(
     writes no sidecar, or measured less than the whole window.
     """
     _check_level(users, settle_s, duration_s, label)
-    paths = _level_paths(out_dir, label, hlog_path)
-    for stale in (paths.hlog, paths.sidecar):  # never read a file left by an earlier attempt
+    paths = _level_paths(out_dir, label)
+    # Never read (or leave beside new results) a file left by an earlier attempt.
+    for stale in (paths.hlog, paths.sidecar, *([hlog_path] if hlog_path is not None else [])):
         stale.unlink(missing_ok=True)
     run_s = int(settle_s) + int(duration_s) + TAIL_S
     if distribution is not None and not distribution.port:
@@ -158,7 +162,8 @@ def run_level(
     interval_s, rows = _read_sidecar(paths, child, label, target.profile)
     if distribution is not None:  # a refused or missing worker says more than the short window it caused
         reports, _ = read_reports(json.loads(paths.sidecar.read_text(encoding="utf-8")), label)
-    recording = _recording(interval_s, rows, users, int(settle_s), int(duration_s), paths, child.pid, label)
+    recording = _recording(interval_s, rows, users, int(settle_s), int(duration_s), paths, child.pid, label,
+                           measured_hlog=hlog_path)
     if distribution is None:
         return recording
     measured = _measured(interval_s, rows, int(settle_s), int(duration_s))
@@ -291,11 +296,11 @@ def _check_level(users: int, settle_s: float, duration_s: float, label: str) -> 
         )
 
 
-def _level_paths(out_dir: Path, label: str, hlog_path: Path | None) -> _Paths:
+def _level_paths(out_dir: Path, label: str) -> _Paths:
     out_dir.mkdir(parents=True, exist_ok=True)
     return _Paths(
         log=out_dir / f"{label}.locust.log",
-        hlog=hlog_path if hlog_path is not None else out_dir / f"{label}.hlog",
+        hlog=out_dir / f"{label}.hlog",
         sidecar=out_dir / f"{label}.intervals.json",
         cwd=out_dir,
     )
@@ -439,6 +444,7 @@ def _recording(
     paths: _Paths,
     pid: int,
     label: str,
+    measured_hlog: Path | None = None,
 ) -> LevelRecording:
     kept = _measured(interval_s, rows, settle_s, duration_s)
     expected = math.ceil(duration_s / interval_s)
@@ -451,11 +457,14 @@ def _recording(
         )
     merged = new_histogram()
     windows: list[WindowStats] = []
+    seconds: list[tuple[float, HdrHistogram]] = []
     requests = errors = latency_sum_us = 0
     error_kinds: dict[str, int] = {}
     for row in kept:
         successes = row.requests - row.errors
         p50 = p99 = top = 0
+        # A second without successes stays in the log: a stall is a measurement too.
+        seconds.append((row.start, HdrHistogram.decode(row.success_histogram)))
         if successes > 0:
             hist = HdrHistogram.decode(row.success_histogram)
             # Adding an empty histogram would reset the merged minimum to 0 (hdrh 0.10.8): skip those.
@@ -469,6 +478,10 @@ def _recording(
         latency_sum_us += row.latency_sum_us
         for kind, count in row.error_kinds.items():
             error_kinds[kind] = error_kinds.get(kind, 0) + count
+    if measured_hlog is not None:
+        write_measured_hlog(seconds, measured_hlog, label, "unit=microseconds successes only, the measured "
+                            "seconds of the level (settle excluded); closed model, not corrected for "
+                            "coordinated omission")
     return LevelRecording(
         users=users,
         measured_start=kept[0].start,
@@ -479,6 +492,6 @@ def _recording(
         error_kinds=error_kinds,
         latency_sum_us=latency_sum_us,
         windows=tuple(windows),
-        hlog_path=paths.hlog,
+        hlog_path=measured_hlog if measured_hlog is not None else paths.hlog,
         generator_pid=pid,
     )

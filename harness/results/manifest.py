@@ -11,11 +11,19 @@ immutable ``Manifest`` (and its ``VariantRecord``s), never the JSON. The records
 
 Format history (``format_version``):
 
-- 1: the first format; the typed records of issue 9 read and write exactly its JSON. The consume
-  section's segments gained ``label``, ``injected``, named ``problems`` ({reason, detail}) and the
+- 1: the first format; the typed records of issue 9 read and write exactly its JSON. A request run of
+  this format measured every repetition of a variant inside one JVM, one variant after another: it
+  is still read, and ``Manifest.independent_repetitions`` says False so that compare can say so.
+  The consume section's segments gained ``label``, ``injected``, named ``problems`` ({reason, detail}) and the
   drive's {planned, accepted, failed, retries, failure_kinds, new_orders} (issue 10); a segment in the
   earlier shape (problems as text, drive {sent, created, failed, failure_kinds}) still reads
   (``SegmentRecord.from_json``).
+- 2: adds ``run_order`` (``RunOrderRecord``): each repetition of a request run is a fresh JVM with its
+  own warm-up, and the order the JVMs actually ran in (round-robin or shuffled with its seed). The
+  levels.csv columns are unchanged; one cell's meaning changed: ``app_cpu_s_per_1k_requests`` counts
+  successful requests only (format 1 divided by every request, errors included), and the counters
+  from ``/actuator/prometheus`` (acquires, GC pauses, pinned) are extrapolated to the whole level window
+  (format 1 counted only between the first and last scrape inside it).
 """
 
 from __future__ import annotations
@@ -43,7 +51,8 @@ from harness.errors import ResultsError, ScenarioError
 from harness.results.layout import ResultsDir
 from harness.scenario import Scenario, parse_scenario
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 STATUSES = ("running", "complete", "failed", "interrupted")
 Status = Literal["running", "complete", "failed", "interrupted"]
 FinalStatus = Literal["complete", "failed", "interrupted"]
@@ -264,6 +273,32 @@ class ConsumeRecord:
 
 
 @dataclass(frozen=True)
+class AppRunRecord:
+    """One fresh JVM of a request run: one variant on one JDK measuring one repetition, in run order.
+
+    It got its variant's ``VariantRecord`` flags except the GC log and flight recording paths, which
+    are its own (``gc_log``, ``jfr_recording``). ``finished_at`` is None while (or if it never) stopped."""
+
+    position: int
+    app: str  # "<variant>@jdk<N>", the key of ``Manifest.variants``
+    repetition: int
+    pid: int  # of its JVM: a fresh process per repetition, checkable against logs and the sampler
+    started_at: str
+    finished_at: str | None
+    gc_log: str
+    jfr_recording: str | None
+
+
+@dataclass(frozen=True)
+class RunOrderRecord:
+    """How a request run ordered its fresh JVMs (``harness.run_order``) and the order actually run."""
+
+    policy: Literal["round-robin", "shuffled"]
+    seed: int | None
+    runs: tuple[AppRunRecord, ...] = ()
+
+
+@dataclass(frozen=True)
 class Manifest:
     """A run as manifest.json records it (see the module docstring)."""
 
@@ -288,10 +323,17 @@ class Manifest:
     verification: Verification | None = None
     consume: ConsumeRecord | None = None
     workers: tuple[WorkerRecord, ...] = ()  # Locust workers of a distributed run; empty for one process
+    run_order: RunOrderRecord | None = None
 
     @property
     def is_consume(self) -> bool:
         return self.scenario.consume is not None
+
+    @property
+    def independent_repetitions(self) -> bool:
+        """Whether each repetition ran in its own JVM: every consume segment always did; a request run
+        only from format 2 on (format 1 measured all repetitions inside one warming JVM)."""
+        return self.is_consume or self.format_version >= 2
 
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {}
@@ -301,7 +343,7 @@ class Manifest:
                 document[name] = self.scenario.model_dump(mode="json")
             elif name == "variants":
                 document[name] = {key: record.to_json() for key, record in self.variants.items()}
-            elif name in ("verification", "consume") and value is None:
+            elif name in ("verification", "consume", "run_order") and value is None:
                 continue  # sections a run adds only when it reaches them
             elif name == "consume":
                 document[name] = self.consume.to_json() if self.consume is not None else None
@@ -313,9 +355,10 @@ class Manifest:
     def from_json(cls, document: Mapping[str, Any], source: Path) -> Manifest:
         """The manifest of ``document``; ResultsError naming ``source`` and the field when it does not fit."""
         version = document.get("format_version")
-        if version != FORMAT_VERSION:
+        if version not in READABLE_VERSIONS:
             raise ResultsError(
-                f"{source}: manifest format version {version!r}, this harness reads format version {FORMAT_VERSION}; "
+                f"{source}: manifest format version {version!r}, this harness reads format versions "
+                f"{', '.join(map(str, READABLE_VERSIONS))}; "
                 "rerun the scenario with this harness, or read the folder with the harness version that wrote it"
             )
         if document.get("status") not in STATUSES:
@@ -369,7 +412,7 @@ def _without_defaults(model: type[BaseModel], data: Any) -> Any:
     return out
 
 
-def _now_iso() -> str:
+def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
@@ -470,7 +513,7 @@ class ManifestWriter:
             format_version=FORMAT_VERSION,
             harness_version=harness.__version__,
             status="running",
-            started_at=_now_iso(),
+            started_at=now_iso(),
             finished_at=None,
             scenario_path=str(scenario_path),
             scenario=scenario,
@@ -510,6 +553,19 @@ class ManifestWriter:
         """Record one variant on one JDK under ``"<variant>@jdk<N>"`` (replacing what was there)."""
         self._change(variants={**self._manifest.variants, key: record})
 
+    def set_run_order(self, policy: Literal["round-robin", "shuffled"], seed: int | None) -> None:
+        """Start the record of the order the fresh JVMs run in (``record_app_run`` adds to it)."""
+        self._change(run_order=RunOrderRecord(policy, seed))
+
+    def record_app_run(self, record: AppRunRecord) -> None:
+        """Add one JVM of the run order, or replace the one at its position (once it stopped)."""
+        if self._manifest.run_order is None:
+            raise RuntimeError("record_app_run before set_run_order")
+        order = self._manifest.run_order
+        runs = tuple(r for r in order.runs if r.position != record.position)
+        runs = tuple(sorted((*runs, record), key=lambda r: r.position))
+        self._change(run_order=replace(order, runs=runs))
+
     def set_verification(self, verification: Verification) -> None:
         self._change(verification=verification)
 
@@ -544,7 +600,7 @@ class ManifestWriter:
         if status not in STATUSES[1:]:
             raise ValueError(f"unknown final status {status!r}")
         self._finished = True
-        self._change(status=status, finished_at=_now_iso(), error=error)
+        self._change(status=status, finished_at=now_iso(), error=error)
 
     def __enter__(self) -> ManifestWriter:
         return self

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from harness.level_id import LevelId
 from harness.results.layout import ResultsDir, create
 from harness.results.manifest import (
     FORMAT_VERSION,
+    AppRunRecord,
     ConsumeRecord,
     DriveRecord,
     FiredFaultRecord,
@@ -20,6 +22,7 @@ from harness.results.manifest import (
     JdkRecord,
     ManifestWriter,
     PreloadRecord,
+    RunOrderRecord,
     SegmentBroker,
     SegmentProblem,
     SegmentRecord,
@@ -261,3 +264,27 @@ def test_a_consume_section_recorded_before_named_problems_still_reads(results: R
                                         failure_kinds={"ReadError": 274}, new_orders=None)
     assert segment.problems == (SegmentProblem("lost 3 events", ""),)
     assert consume.problems() == {}  # no label to match a consume.csv row: the summary judges that row itself
+
+
+def test_the_run_order_is_recorded_as_the_jvms_run(results: ResultsDir, scenario: Scenario) -> None:
+    manifest = writer(results, scenario)
+    manifest.set_run_order("shuffled", 1234)
+    first = AppRunRecord(position=1, app="webflux@jdk25", repetition=1, pid=41, started_at="t0", finished_at=None,
+                         gc_log="logs/webflux@jdk25-r1-gc.log", jfr_recording="jfr/webflux@jdk25-r1.jfr")
+    second = AppRunRecord(position=2, app="mvc-virtual@jdk25", repetition=1, pid=42, started_at="t2",
+                          finished_at=None, gc_log="logs/mvc-virtual@jdk25-r1-gc.log", jfr_recording=None)
+    manifest.record_app_run(first)
+    manifest.record_app_run(second)
+    manifest.record_app_run(replace(first, finished_at="t1"))  # stopped: replaces its own entry only
+    read = read_manifest(results.root)
+    assert read.run_order == RunOrderRecord("shuffled", 1234, (replace(first, finished_at="t1"), second))
+    assert read.independent_repetitions
+
+
+def test_a_format1_request_run_is_read_and_says_its_repetitions_shared_a_jvm(repo_root: Path) -> None:
+    manifest = read_manifest(repo_root / "tests" / "fixtures" / "results-format1" / "requests")
+    assert manifest.format_version == 1
+    assert manifest.run_order is None
+    assert not manifest.independent_repetitions
+    consume = read_manifest(repo_root / "tests" / "fixtures" / "results-format1" / "consume")
+    assert consume.independent_repetitions  # every consume segment always started its own JVM
