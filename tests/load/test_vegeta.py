@@ -134,7 +134,7 @@ def test_latency_at_low_load_is_the_known_delay(steady: OpenLevelRecording) -> N
     """Calibration against a known answer: 100/s on a 5 ms server is far below its capacity, so
     corrected and service p50 are the delay plus the stack's overhead. The bounds come from runs on
     this 2-core machine: p50 stayed within [delay, delay + 3 ms] even at load average 15, while p99
-    reached delay + 39 ms there (delay + 12 ms when quiet), so p99 is bounded at delay + 60 ms. A unit
+    reached delay + 39 ms there (it stayed within delay + 15 ms at load 3), so p99 is bounded at delay + 60 ms. A unit
     slip (ms for µs, ns for µs) lands orders of magnitude outside both."""
     for histogram in (steady.corrected, steady.service):
         p50 = histogram.get_value_at_percentile(50)
