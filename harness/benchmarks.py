@@ -3,8 +3,9 @@
 ``runner.Run`` is one skeleton, build → infrastructure → launch → verify → ``kind.measure`` → write;
 a kind fills in what differs, through ``BenchmarkKind``:
 
-- ``RequestBenchmark``: per app, warm up, then levels × repetitions under Locust; each level is a
-  ``LevelId`` and one levels.csv row, the probes (``harness.probes``) add their figures and tables.
+- ``RequestBenchmark``: per app × repetition a fresh JVM (in the interleaved order of
+  ``harness.run_order``), warmed up, then every level under Locust; each level is a ``LevelId`` and
+  one levels.csv row, the probes (``harness.probes``) add their figures and tables.
 - ``ConsumeBenchmark``: per JDK × variant × repetition, one consume segment (``harness.consume.run``).
 
 A new kind (an open-model rate sweep, a capacity search) is one more class here.
@@ -27,16 +28,18 @@ from harness.consume.run import ConsumeContext, run_consume
 from harness.infra.postgres import PostgresEndpoint
 from harness.level_id import LevelId
 from harness.load.driver import LoadTarget, run_level, run_warmup
-from harness.load.recording import WindowStats
+from harness.load.recording import LevelRecording, WindowStats
+from harness.load.workers import Distribution, worker_warnings
 from harness.metrics import LevelResult, summarise_level, warnings_for
 from harness.probes import JfrProbe, Probe, PrometheusProbe
 from harness.processes import Supervisor
 from harness.progress import RunProgress
 from harness.results.layout import ResultsDir
-from harness.results.manifest import ManifestWriter
-from harness.results.tables import LevelTable, append_windows
+from harness.results.manifest import AppRunRecord, ManifestWriter, WorkerRecord, now_iso
+from harness.results.tables import GENERATOR_WORKERS, LevelTable, WorkerLevel, append_windows
+from harness.run_order import draw_seed, run_order
 from harness.sampling import ProcessSample, ProcessSampler
-from harness.scenario import Scenario
+from harness.scenario import LoadSettings, Scenario
 
 SAMPLED = ("app", "downstream", "postgres", "generator")
 
@@ -76,9 +79,10 @@ class BenchmarkKind(Protocol):
 
 
 def planned_seconds(scenario: Scenario) -> float:
+    """Load time of the run (the JVMs' start-up comes on top): each repetition warms up its own JVM."""
     load = scenario.require_load()
-    per_variant = load.warmup + load.repetitions * len(load.levels) * (load.settle + load.duration)
-    return per_variant * len(scenario.variants) * len(scenario.jdks)
+    per_jvm = load.warmup + len(load.levels) * (load.settle + load.duration)
+    return per_jvm * load.repetitions * len(scenario.variants) * len(scenario.jdks)
 
 
 class RequestBenchmark:
@@ -101,59 +105,99 @@ class RequestBenchmark:
         return {}
 
     def measure(self, ctx: RunContext, launches: Mapping[str, AppLaunch]) -> None:
+        seed = self.load.order_seed
+        if self.load.order == "shuffled" and seed is None:
+            seed = draw_seed()
+        ctx.manifest.set_run_order(self.load.order, seed)
+        order = run_order(list(launches), self.load.repetitions, self.load.order, seed)
         with RunProgress(ctx.console, planned_seconds(self.scenario)) as progress:
-            for launch in launches.values():
-                self._measure_app(ctx, launch, progress)
+            for position, slot in enumerate(order, start=1):
+                self._measure_jvm(ctx, self.fresh_jvm(ctx, launches[slot.app], slot.repetition),
+                                  slot.repetition, position, progress)
 
-    def probes(self, ctx: RunContext, launch: AppLaunch) -> list[Probe]:
+    def fresh_jvm(self, ctx: RunContext, launch: AppLaunch, repetition: int) -> AppLaunch:
+        """The launch of one repetition's JVM: the variant's flags with a GC log and a flight recording
+        of its own (one recording per JVM: a recording is complete only once its JVM exited)."""
+        name = f"{launch.name}-r{repetition}"
+        flags = apps.jvm_flags(self.scenario, apps.variant_of(launch.name), ctx.results.logs / f"{name}-gc.log",
+                               ctx.results.jfr_recording(name))
+        return dataclasses.replace(launch, jvm_flags=flags)
+
+    def probes(self, ctx: RunContext, launch: AppLaunch, repetition: int) -> list[Probe]:
         variant = apps.variant_of(launch.name)
         found: list[Probe] = [PrometheusProbe(variant, self.load.scrape_interval, ctx.results.jvm_timeseries_csv,
                                               [f.name for f in dataclasses.fields(LevelResult)])]
         if self.scenario.app.jfr.enabled:
-            found.append(JfrProbe(ctx.results.jfr_recording(launch.name), ctx.results.jfr_csv))
+            found.append(JfrProbe(ctx.results.jfr_recording(f"{launch.name}-r{repetition}"), ctx.results.jfr_csv))
         return found
 
-    def _measure_app(self, ctx: RunContext, launch: AppLaunch, progress: RunProgress) -> None:
+    def _measure_jvm(self, ctx: RunContext, launch: AppLaunch, repetition: int, position: int,
+                     progress: RunProgress) -> None:
+        """Start one fresh JVM, warm it up, measure every level of ``repetition`` on it, stop it."""
         load, workload = self.load, self.scenario.workload
         variant = apps.variant_of(launch.name)
-        running = apps.start_app(ctx.supervisor, launch, ctx.results.logs / f"{launch.name}.log")
+        name = f"{launch.name}-r{repetition}"
+        jfr = ctx.results.jfr_recording(name) if self.records_flight and self.scenario.app.jfr.enabled else None
+        started_at = now_iso()
+        running = apps.start_app(ctx.supervisor, launch, ctx.results.logs / f"{name}.log")
+        record = AppRunRecord(position=position, app=launch.name, repetition=repetition, pid=running.process.pid,
+                              started_at=started_at, finished_at=None, gc_log=str(ctx.results.logs / f"{name}-gc.log"),
+                              jfr_recording=None if jfr is None else str(jfr))
+        ctx.manifest.record_app_run(record)
         ctx.sampler.watch("app", running.process.pid, include_children=False)
         target = LoadTarget(base_url=launch.base_url, order_id_max=self.scenario.data.orders,
                             seed=self.scenario.data.seed, profile=workload.profile, mix=workload.endpoint_mix(),
-                            customer_id_max=self.scenario.data.customers, cpu_rounds=workload.cpu_rounds)
+                            customer_id_max=self.scenario.data.customers, cpu_rounds=workload.cpu_rounds,
+                            allow_remote=load.allow_remote)
+        distribution = distribution_of(load)
         out_dir = ctx.results.logs / "locust"
-        probes = self.probes(ctx, launch)
+        probes = self.probes(ctx, launch, repetition)
         completed = False
         try:
             for probe in probes:
                 probe.start(launch.base_url)
             if load.warmup > 0:
-                with progress.phase(f"{launch.name} warm-up · {max(load.levels)} users", load.warmup):
+                with progress.phase(f"{name} warm-up · {max(load.levels)} users", load.warmup):
                     run_warmup(target, max(load.levels), load.warmup, out_dir, ctx.supervisor,
-                               label=f"warmup-{launch.name}")
-            for repetition in range(1, load.repetitions + 1):
-                for users in load.levels:
-                    level = LevelId(jdk=launch.jdk.feature, variant=variant, users=users, repetition=repetition)
-                    with progress.phase(f"{launch.name} · {users} users · rep {repetition}/{load.repetitions}",
-                                        load.settle + load.duration):
-                        recording = run_level(target, users, load.settle, load.duration, out_dir, level.slug,
-                                              ctx.supervisor, ctx.sampler, hlog_path=ctx.results.hlog_path(level))
-                    start, end = recording.measured_start, recording.measured_end
-                    window = {name: ctx.sampler.samples(name, start, end) for name in SAMPLED}
-                    result = summarise_level(level, recording=recording, samples=window)
-                    for probe in probes:
-                        figures: dict[str, Any] = dict(probe.window(level, start, end))
-                        result = dataclasses.replace(result, **figures)
-                    self._record(ctx, result, recording.windows, window)
-                    progress.log(_one_line(result))
+                               label=f"warmup-{name}")
+            for users in load.levels:
+                level = LevelId(jdk=launch.jdk.feature, variant=variant, users=users, repetition=repetition)
+                with progress.phase(f"{launch.name} · {users} users · rep {repetition}/{load.repetitions}",
+                                    load.settle + load.duration):
+                    recording = run_level(target, users, load.settle, load.duration, out_dir, level.slug,
+                                          ctx.supervisor, ctx.sampler, hlog_path=ctx.results.hlog_path(level),
+                                          distribution=distribution)
+                self._record_workers(ctx, level, recording)
+                start, end = recording.measured_start, recording.measured_end
+                window = {sampled: ctx.sampler.samples(sampled, start, end) for sampled in SAMPLED}
+                result = summarise_level(level, recording=recording, samples=window)
+                for probe in probes:
+                    figures: dict[str, Any] = dict(probe.window(level, start, end))
+                    result = dataclasses.replace(result, **figures)
+                self._record(ctx, result, recording.windows, window)
+                progress.log(_one_line(result))
             completed = True
         finally:
             ctx.sampler.unwatch("app")
             ctx.supervisor.stop(running.process)
+            ctx.manifest.record_app_run(dataclasses.replace(record, finished_at=now_iso()))
             # A flight recording is complete only once the JVM has exited: probes read theirs now.
             for probe in probes:
                 for warning in probe.stop(completed=completed):
                     ctx.manifest.add_warning(warning)
+
+    def _record_workers(self, ctx: RunContext, level: LevelId, recording: LevelRecording) -> None:
+        if not recording.workers:
+            return
+        GENERATOR_WORKERS.append(ctx.results.generator_workers_csv, [WorkerLevel(
+            id=level, worker=w.worker.name, host=w.worker.host, external=w.worker.external, requests=w.requests,
+            errors=w.errors, successes=w.successes, cpu_pct_mean=w.cpu_pct_mean, cpu_pct_max=w.cpu_pct_max,
+            saturated=w.saturated) for w in recording.workers])  # fmt: skip
+        ctx.manifest.add_workers(tuple(WorkerRecord(
+            name=w.worker.name, host=w.worker.host, external=w.worker.external,
+            harness_version=w.worker.harness_version, code_sha256=w.worker.code_sha256) for w in recording.workers))
+        for warning in worker_warnings(level.label(self.load.repetitions), recording.workers):
+            ctx.manifest.add_warning(warning)
 
     def _record(self, ctx: RunContext, result: LevelResult, windows: Sequence[WindowStats],
                 samples: Mapping[str, Sequence[ProcessSample]]) -> None:
@@ -186,6 +230,15 @@ class ConsumeBenchmark:
     def measure(self, ctx: RunContext, launches: Mapping[str, AppLaunch]) -> None:
         run_consume(ConsumeContext(self.scenario, self.consume, ctx.results, ctx.manifest, ctx.supervisor,
                                    ctx.sampler, ctx.postgres, ctx.workdir, ctx.console), dict(launches))
+
+
+def distribution_of(load: LoadSettings) -> Distribution | None:
+    """How the scenario spreads each level over Locust workers; None for one Locust process."""
+    if not (load.workers or load.expect_workers):
+        return None
+    return Distribution(local=load.workers, external=load.expect_workers, bind_host=load.master_bind,
+                        port=load.master_port or 0, connect_timeout_s=int(load.worker_timeout),
+                        allow_remote=load.allow_remote)
 
 
 def benchmark_kind(scenario: Scenario) -> BenchmarkKind:

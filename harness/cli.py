@@ -5,6 +5,7 @@
     harness report RESULTS_DIR         re-render report.html and summary.md of a results folder
     harness compare BASE NEW           the change of every measure, with 95% intervals
     harness gate RESULTS_DIR --rules R  CI performance gate: exit 0 pass, 1 fail, 2 bad input
+    harness worker --master HOST:PORT  a Locust worker for the runs of another machine (load.expect_workers)
     harness infra exec [--kafka] [--rabbitmq] -- CMD ...
                                        run CMD with PostgreSQL, the downstream service (and brokers) up
 
@@ -91,12 +92,13 @@ def _setup_warnings(base_label: str, differences: Sequence[str]) -> list[str]:
 
 
 def _cmd_compare(args: argparse.Namespace, console: Console) -> int:
-    from harness.compare import compare_runs, load_run, setup_differences, unmatched_levels
+    from harness.compare import compare_runs, dependent_repetitions, load_run, setup_differences, unmatched_levels
     from harness.compare.render import compare_table, write_csv, write_json
 
     base = load_run(Path(args.base), allow_incomplete=args.allow_incomplete)
     new = load_run(Path(args.new), allow_incomplete=args.allow_incomplete)
-    warnings = _setup_warnings("base → new", setup_differences(base, new)) + unmatched_levels(base, new)
+    warnings = [*_setup_warnings("base → new", setup_differences(base, new)), *unmatched_levels(base, new),
+                *dependent_repetitions(base, new)]
     changes = compare_runs(base, new)
     if not changes:
         raise HarnessError(f"{base.root} and {new.root} share no level (variant × JDK × users); nothing to compare")
@@ -133,11 +135,12 @@ def _cmd_gate(args: argparse.Namespace, console: Console) -> int:
     title = f"gate {run.root.name}" + (f" vs baseline {baseline.root.name}" if baseline else "")
     _wide(console).print(gate_table(evaluations, title))
     if args.junit:
-        write_junit(Path(args.junit), evaluations)
+        write_junit(Path(args.junit), evaluations, allow_skip=args.allow_skip)
         console.print(f"wrote {args.junit}")
-    line = summary_line(evaluations)
-    console.print(f"[bold red]{line}[/]" if failed(evaluations) else f"[bold green]{line}[/]")
-    return 1 if failed(evaluations) else 0
+    line = summary_line(evaluations, allow_skip=args.allow_skip)
+    gate_failed = failed(evaluations, allow_skip=args.allow_skip)
+    console.print(f"[bold red]{line}[/]" if gate_failed else f"[bold green]{line}[/]")
+    return 1 if gate_failed else 0
 
 
 def _cmd_infra_exec(args: argparse.Namespace, console: Console) -> int:
@@ -151,6 +154,12 @@ def _cmd_infra_exec(args: argparse.Namespace, console: Console) -> int:
     return exec_with_infra(
         command, repo_root(), console, downstream=not args.no_downstream, kafka=args.kafka, rabbitmq=args.rabbitmq
     )
+
+
+def _cmd_worker(args: argparse.Namespace, console: Console) -> int:
+    from harness.load.worker_command import serve
+
+    return serve(args.master, console, name=args.name, allow_remote=args.allow_remote, levels=args.levels)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -192,7 +201,20 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("--junit", metavar="FILE", help="also write JUnit XML, one testcase per evaluation")
     gate.add_argument("--allow-incomplete", action="store_true",
                       help="accept runs whose status is not 'complete' (their levels may be partial)")
+    gate.add_argument("--allow-skip", action="store_true",
+                      help="let a SKIP (a rule whose level, variant or metric is absent) pass instead of failing")
     gate.set_defaults(handler=_cmd_gate)
+
+    worker = commands.add_parser(
+        "worker", help="serve as a Locust worker of a run elsewhere (scenario load.expect_workers), level after level")
+    worker.add_argument("--master", required=True, metavar="HOST:PORT",
+                        help="the run's Locust master (load.master_bind / load.master_port of its scenario)")
+    worker.add_argument("--name", help="how the run's manifest names this worker (default: the host name)")
+    worker.add_argument("--allow-remote", action="store_true",
+                        help="permit a master that is not on this machine (loopback only otherwise)")
+    worker.add_argument("--levels", type=int, metavar="N",
+                        help="stop after serving N levels (default: until Ctrl-C)")
+    worker.set_defaults(handler=_cmd_worker)
 
     infra = commands.add_parser("infra", help="infrastructure for tests")
     infra_commands = infra.add_subparsers(dest="infra_command", required=True)

@@ -11,7 +11,8 @@ Rows are appended and flushed as they are measured, so a run that fails later ke
 did measure; an existing file is only appended to when its header is this table's.
 
 A table's version changes only when its columns or the meaning of a cell change; a file with other
-columns is refused with "format N" and what to do. History (every table is still at version 1, the
+columns is refused with "format N" and what to do. A table read with ``finite`` (levels.csv) refuses a NaN or
+±inf cell, naming the line, the level and the column. History (every table is still at version 1, the
 columns the harness wrote before this module existed):
 
 - levels.csv 1, timeseries.csv 1, jvm_timeseries.csv 1, jfr.csv 1, consume.csv 1,
@@ -23,6 +24,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import math
 import types
 import typing
 from collections.abc import Iterable, Mapping
@@ -188,10 +190,13 @@ def decode_cell(raw: str, hint: Any) -> Any:
 class Table(Generic[R]):
     """One CSV file of ``row`` records (see the module docstring for the cells)."""
 
-    def __init__(self, row: type[R], file: str, version: int) -> None:
+    def __init__(self, row: type[R], file: str, version: int, *, finite: bool = False) -> None:
         self.row = row
         self.file = file
         self.version = version
+        self.finite = finite
+        """Refuse NaN and ±inf when reading: a table whose numbers are compared with bounds (levels.csv),
+        where a NaN compares false with every bound and so would pass a gate."""
         self.types: dict[str, Any] = dict(_column_types(row))
         self.columns: tuple[str, ...] = tuple(self.types)
 
@@ -280,7 +285,20 @@ class Table(Generic[R]):
             records = []
             for cells in reader:
                 try:
-                    records.append(self.parse(cells))
+                    record = self.parse(cells)
                 except ValueError as error:
                     raise ResultsError(f"{path}:{reader.line_num}: {error}") from None
+                if self.finite:
+                    self._refuse_non_finite(path, reader.line_num, record)
+                records.append(record)
         return records
+
+    def _refuse_non_finite(self, path: Path, line: int, record: R) -> None:
+        """ResultsError naming the line, the record's level (its ``id``) and every non-finite column."""
+        bad = [f"{column}={value}" for column, value in self.flat(record).items()
+               if isinstance(value, float) and not math.isfinite(value)]
+        if bad:
+            level = getattr(record, "id", None)
+            where = f" ({level})" if level is not None else ""
+            raise ResultsError(f"{path}:{line}{where}: non-finite {', '.join(bad)}; the harness never writes "
+                               "one, and a level with such a number cannot be compared or gated")

@@ -68,6 +68,10 @@ class LevelId:
         """``jdk25-webflux-u256-r1``: file names (histograms, Locust logs) and process labels."""
         return f"jdk{self.jdk}-{self.variant}-u{self.users}-r{self.repetition}"
 
+    def __str__(self) -> str:
+        """``webflux jdk25 u256 r1``: the point as compare and gate name it, and the repetition."""
+        return f"{self.point} r{self.repetition}"
+
     def label(self, repetitions: int = 1) -> str:
         """``webflux jdk25 256 users``; ``... rep 2/3`` when told there are several repetitions."""
         text = self.point.label()

@@ -59,7 +59,7 @@ class LevelResult:
     max_ms: float
     app_rss_mb_max: float | None
     app_cpu_s: float | None
-    app_cpu_s_per_1k_requests: float | None
+    app_cpu_s_per_1k_requests: float | None  # per 1,000 successful requests (manifest format >= 2; before: all)
     downstream_cpu_s: float | None
     postgres_cpu_s: float | None
     generator_cpu_pct_mean: float | None
@@ -182,6 +182,14 @@ def summarise_level(
     rss = [s.rss_bytes for s in _in_window(app, start, end)]
     app_cpu = _cpu_seconds(app, start, end)
     generator = _cpu_pct(samples.get("generator", ()), start, end)
+    if recording.workers:
+        # Distributed: the master sends nothing; the generator is the busiest worker, and saturated if any is.
+        busiest = max(recording.workers, key=lambda w: w.cpu_pct_mean or 0.0)
+        mean, top = busiest.cpu_pct_mean, max((w.cpu_pct_max or 0.0) for w in recording.workers)
+        generator = None if mean is None else (mean, top)
+    saturated = generator is not None and generator[0] >= GENERATOR_SATURATION_PCT
+    if recording.workers:
+        saturated = any(w.saturated for w in recording.workers)
 
     return LevelResult(
         jdk=level.jdk,
@@ -203,14 +211,16 @@ def summarise_level(
         max_ms=round(max_ms, 3),
         app_rss_mb_max=round(max(rss) / _MIB, 1) if rss else None,
         app_cpu_s=_round(app_cpu, 3),
+        # Per success: a failed request is often cheap (a refused connection), and counting it would make
+        # a variant that fails fast look cheaper per unit of work done.
         app_cpu_s_per_1k_requests=(
-            round(app_cpu * 1000.0 / requests, 4) if app_cpu is not None and requests else None
+            round(app_cpu * 1000.0 / successes, 4) if app_cpu is not None and successes else None
         ),
         downstream_cpu_s=_round(_cpu_seconds(samples.get("downstream", ()), start, end), 3),
         postgres_cpu_s=_round(_cpu_seconds(samples.get("postgres", ()), start, end), 3),
         generator_cpu_pct_mean=None if generator is None else round(generator[0], 1),
         generator_cpu_pct_max=None if generator is None else round(generator[1], 1),
-        generator_saturated=generator is not None and generator[0] >= GENERATOR_SATURATION_PCT,
+        generator_saturated=saturated,
         littles_law_users=round(littles_users, 3),
         littles_law_deviation=round(deviation, 4),
         littles_law_ok=requests > 0 and deviation <= LITTLES_LAW_TOLERANCE,

@@ -453,8 +453,10 @@ def aggregate(samples: Iterable[MetricSample], start: float, end: float) -> dict
 
     Guarantees: the keys are exactly ``AGGREGATE_COLUMNS``, always. Gauges give ``<col>_mean``
     and ``<col>_max`` over the scrapes inside the window (``None`` without any). Cumulative
-    columns give the increase between the first and last scrape inside the window, so events in
-    the fraction of an interval at each edge are not counted; ``None`` with fewer than two
+    columns give the increase over the whole window: the increase between the first and last
+    scrape inside it, scaled to the window's length as CPU time is (``metrics._cpu_seconds``), so
+    that a 5 s level scraped every 2 s does not report the 2-4 s between its scrapes as if they
+    were the level; counts are rounded to whole events after scaling. ``None`` with fewer than two
     scrapes or when a counter went backwards (a restarted JVM). ``db_acquire_ms_mean`` is the
     acquire-time increase over the acquire-count increase (``None`` when nothing was acquired).
     ``scrapes`` and ``scrape_errors`` count successful and failed scrapes in the window. Counts
@@ -480,8 +482,10 @@ def aggregate(samples: Iterable[MetricSample], start: float, end: float) -> dict
         rows = series.get(column, ())
         if len(rows) < 2:
             return None
-        change = rows[-1][1] - rows[0][1]
-        return None if change < 0 else change
+        change, observed = rows[-1][1] - rows[0][1], rows[-1][0] - rows[0][0]
+        if change < 0 or observed <= 0:
+            return None
+        return change * (end - start) / observed
 
     def count(column: str) -> int | None:
         change = delta(column)

@@ -35,6 +35,9 @@ def _read(watched: _Watched) -> ProcessSample:
     """Read one watched process now; raises psutil.NoSuchProcess once the root has exited."""
     root = watched.process
     with root.oneshot():
+        if root.status() == psutil.STATUS_ZOMBIE:
+            # Exited but not reaped yet: its RSS reads as 0, which is not a measurement of it.
+            raise psutil.ZombieProcess(root.pid)
         t = time.time()
         times = root.cpu_times()
         rss = root.memory_info().rss

@@ -24,6 +24,7 @@ from pydantic import (
 
 from harness.errors import ScenarioError
 from harness.load.endpoints import PROFILE_MIX
+from harness.load.loopback import is_loopback
 
 # Re-exported: a scenario names its variants, and callers import them with the scenario.
 from harness.variants import ALL_VARIANTS as ALL_VARIANTS
@@ -71,8 +72,10 @@ class TomcatSettings(StrictModel):
 
 
 class NettySettings(StrictModel):
-    io_workers: int = Field(
-        4, gt=0, description="Reactor Netty event-loop threads (-Dreactor.netty.ioWorkerCount), webflux."
+    io_workers: Annotated[int, Field(gt=0)] | Literal["processors"] = Field(
+        "processors", description="Reactor Netty event-loop threads (-Dreactor.netty.ioWorkerCount), webflux. "
+        "processors (default): the processors available to the JVM, the same parallelism virtual-thread carriers "
+        "get (Reactor Netty's own default is at least 4, which on a small machine gives webflux more threads)."
     )
 
 
@@ -175,10 +178,66 @@ class LoadSettings(StrictModel):
     )
     settle: Duration = Field(2.0, description="Start of every level (users connecting); not measured.")
     duration: Duration = Field(20.0, description="Measured time of every level.")
-    repetitions: int = Field(1, gt=0, le=100, description="How often each level is measured.")
+    repetitions: int = Field(
+        1, gt=0, le=100, description="How often each level is measured, each time in a fresh JVM with its own "
+        "warm-up."
+    )
+    order: Literal["round-robin", "shuffled"] = Field(
+        "round-robin", description="Order of the fresh JVMs: rounds by repetition, each round every variant × "
+        "JDK once, in the scenario's order (round-robin) or in an order drawn from order_seed (shuffled)."
+    )
+    order_seed: int | None = Field(
+        None, description="Seed of a shuffled order; drawn at random when absent (the manifest records it)."
+    )
     scrape_interval: Duration = Field(
         2.0, description="How often /actuator/prometheus is read during load (each read costs the app CPU)."
     )
+    workers: int = Field(
+        0, ge=0, le=64, description="Locust worker processes the harness starts on this machine under one master "
+        "(0: one Locust process, no master). Their histograms are merged exactly."
+    )
+    expect_workers: int = Field(
+        0, ge=0, le=256, description="Workers of other machines ('harness worker --master HOST:PORT') every level "
+        "waits for, on top of `workers`; needs master_port."
+    )
+    master_bind: str = Field(
+        "127.0.0.1", min_length=1, description="Address the Locust master listens on; not loopback only with "
+        "allow_remote."
+    )
+    master_port: int | None = Field(
+        None, ge=1, le=65535, description="Port of the Locust master (external workers connect to it); "
+        "default a free one."
+    )
+    worker_timeout: Duration = Field(
+        60.0, description="How long each level waits for all its workers to connect before it fails."
+    )
+    allow_remote: bool = Field(
+        False, description="Permit load to, or a Locust master reachable from, a non-loopback address. Without it "
+        "every such address is refused."
+    )
+
+    @model_validator(mode="after")
+    def _distribution(self) -> LoadSettings:
+        problems = []
+        if self.expect_workers and self.master_port is None:
+            problems.append("master_port: required with expect_workers (external workers must know where to "
+                            "connect)")
+        if not self.allow_remote and not is_loopback(self.master_bind):
+            problems.append(f"master_bind: {self.master_bind!r} is not loopback: set allow_remote: true if workers "
+                            "on other machines are intended and permitted")
+        no_master = not (self.workers or self.expect_workers)
+        if no_master and (self.master_bind != "127.0.0.1" or self.master_port is not None):
+            problems.append("master_bind: only with workers or expect_workers (there is no master otherwise)")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @field_validator("worker_timeout")
+    @classmethod
+    def _timeout_whole_seconds(cls, value: float) -> float:
+        if value < 1 or value != int(value):
+            raise ValueError("must be a whole number of seconds, at least 1s")
+        return value
 
     @field_validator("duration")
     @classmethod
@@ -194,6 +253,12 @@ class LoadSettings(StrictModel):
         if value != int(value):
             raise ValueError("must be a whole number of seconds")
         return value
+
+    @model_validator(mode="after")
+    def _seed_only_when_shuffled(self) -> LoadSettings:
+        if self.order_seed is not None and self.order != "shuffled":
+            raise ValueError("order_seed: only with order: shuffled (round-robin draws nothing)")
+        return self
 
     @field_validator("levels")
     @classmethod

@@ -15,6 +15,7 @@ environment and the ``runtime`` keys); a requested setting the app does not repo
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -180,6 +181,27 @@ def _messaging(key: str) -> Callable[[Mapping[str, Any]], Any]:
     return read
 
 
+def available_processors() -> int:
+    """The processors a JVM started by this harness sees: the CPUs it may run on (its affinity), which is
+    what ``Runtime.availableProcessors()`` counts here. A CPU quota (a container) can lower the JVM's count:
+    verification then reports the Netty workers as differing from the running app's processors."""
+    return len(os.sched_getaffinity(0))
+
+
+def netty_io_workers(scenario: Scenario) -> int:
+    """``app.netty.io_workers`` as a number: ``processors`` resolves to ``available_processors()``."""
+    workers = scenario.app.netty.io_workers
+    return available_processors() if workers == "processors" else workers
+
+
+def _shown_io_workers(effective: Mapping[str, Any]) -> str | None:
+    # Stated in the table: equal to the processors is the same parallelism the virtual-thread carriers get.
+    workers, processors = dig(effective, "nettyIoWorkers"), dig(effective, "jvm.availableProcessors")
+    if workers is None:
+        return None
+    return f"{workers} (= available processors, as VT carriers)" if workers == processors else str(workers)
+
+
 CATALOGUE: tuple[Setting, ...] = (
     Setting("JDK", "jdks", lambda s, v: None, reported="jvm.javaVersion", verify=False,
             effective=lambda e: _feature(dig(e, "jvm.javaVersion")), asked=lambda r: r.jdk.feature,
@@ -209,9 +231,8 @@ CATALOGUE: tuple[Setting, ...] = (
             reported="tomcat.maxConnections"),
     Setting("Tomcat accept count", "app.tomcat.accept_count", _app(lambda s: s.app.tomcat.accept_count, MVC),
             env=("ORDERS_TOMCAT_ACCEPT_COUNT",), reported="tomcat.acceptCount"),
-    Setting("Netty I/O workers", "app.netty.io_workers",
-            _app(lambda s: s.app.netty.io_workers, frozenset({"webflux"})),
-            jvm_flag="-Dreactor.netty.ioWorkerCount={}", reported="nettyIoWorkers"),
+    Setting("Netty I/O workers", "app.netty.io_workers", _app(netty_io_workers, frozenset({"webflux"})),
+            jvm_flag="-Dreactor.netty.ioWorkerCount={}", reported="nettyIoWorkers", show=_shown_io_workers),
     Setting("HTTP client", "app.http_client.max_connections", _app(lambda s: s.app.http_client.max_connections),
             env=("ORDERS_HTTP_CLIENT_MAX_CONNECTIONS",), reported="httpClient.maxConnections",
             show=lambda e: None if dig(e, "httpClient.maxConnections") is None

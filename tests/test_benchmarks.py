@@ -34,3 +34,15 @@ def test_a_consume_benchmark_starts_apps_without_a_broker_or_recording(tmp_path:
     results = create(tmp_path, "c", datetime(2026, 11, 30, tzinfo=UTC))
     kind.begin(results)
     assert not results.levels_csv.exists()  # segments, not levels
+
+
+def test_workers_in_the_scenario_become_the_levels_distribution() -> None:
+    from harness.benchmarks import distribution_of
+    from harness.load.workers import Distribution
+    from harness.scenario import parse_scenario
+
+    assert distribution_of(parse_scenario({"name": "d", "load": {"levels": [8]}}).require_load()) is None
+    load = parse_scenario({"name": "d", "load": {"levels": [8], "workers": 2, "expect_workers": 1,
+                                                 "master_port": 5557, "worker_timeout": "30s"}}).require_load()
+    assert distribution_of(load) == Distribution(local=2, external=1, bind_host="127.0.0.1", port=5557,
+                                                 connect_timeout_s=30, allow_remote=False)

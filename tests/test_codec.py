@@ -82,3 +82,13 @@ def test_json_rows_round_trip_and_refuse_a_wrong_type() -> None:
         from_json_row(Row, {**document, "count": "many"})
     with pytest.raises(ValueError, match="missing ok"):
         from_json_row(Row, {k: v for k, v in document.items() if k != "ok"})
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_a_finite_table_refuses_a_non_finite_cell_naming_line_level_and_column(tmp_path: Path, value: float) -> None:
+    path = tmp_path / "rows.csv"
+    TABLE.append(path, [ROW, Row(LevelId(25, "webflux", 64, 3), value, 1, True, "", {}, ())])
+    assert TABLE.read(path)[1].ratio != 0.125  # a table that is not compared with bounds keeps it (Prometheus NaN)
+    finite = Table(Row, "rows.csv", 3, finite=True)
+    with pytest.raises(ResultsError, match=rf"rows.csv:3 \(webflux jdk25 u64 r3\): non-finite ratio={value}"):
+        finite.read(path)

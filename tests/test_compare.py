@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import statistics
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from gate.gate_runs import level, recorded_level, series, write_run
 from harness.cli import main
 from harness.compare import MEASURES, LevelPoint, compare_runs, compare_values, load_run, setup_differences
 from harness.compare.render import CSV_COLUMNS, interval_text
-from harness.compare.stats import t_cdf, t_quantile, welch_interval
+from harness.compare.stats import WelchInterval, repetitions_to_resolve, t_cdf, t_quantile, welch_interval
 from harness.errors import ResultsError
 
 KEY = LevelPoint(jdk=25, variant="mvc-virtual", users=32)
@@ -136,3 +137,49 @@ def test_cli_compare_refuses_incomplete_with_exit_1(tmp_path: Path, capsys: pyte
     assert main(["compare", str(base), str(new)]) == 1
     assert "--allow-incomplete" in capsys.readouterr().err
     assert main(["compare", str(base), str(new), "--allow-incomplete"]) == 0
+
+
+def _with_mean_and_sd(mean: float, sd: float, n: int) -> list[float]:
+    """``n`` values whose sample mean and standard deviation are exactly ``mean`` and ``sd``."""
+    raw = [float(i) for i in range(n)]
+    centre, spread = statistics.fmean(raw), statistics.stdev(raw)
+    return [mean + sd * (x - centre) / spread for x in raw]
+
+
+@pytest.mark.parametrize(("base", "new"), [
+    ([1000.0, 600.0], [610.0, 640.0]),
+    ([1000.0, 1010.0, 990.0], [900.0, 700.0, 960.0]),
+    ([300.0, 310.0], [250.0, 320.0]),
+])
+def test_repetitions_to_resolve_is_the_smallest_n_whose_interval_excludes_zero(
+    base: list[float], new: list[float]
+) -> None:
+    n = repetitions_to_resolve(base, new)
+    assert n is not None and n > min(len(base), len(new))
+
+    def interval_at(size: int) -> WelchInterval:
+        interval = welch_interval(_with_mean_and_sd(statistics.fmean(base), statistics.stdev(base), size),
+                                  _with_mean_and_sd(statistics.fmean(new), statistics.stdev(new), size))
+        assert interval is not None
+        return interval
+
+    assert interval_at(n).excludes_zero
+    assert not interval_at(n - 1).excludes_zero
+
+
+def test_repetitions_to_resolve_without_a_difference_or_spread() -> None:
+    assert repetitions_to_resolve([1.0, 1.0], [1.0, 1.0]) is None
+    assert repetitions_to_resolve([1.0], [2.0, 3.0]) is None
+    assert repetitions_to_resolve([1.0, 1.0], [2.0, 2.0]) == 2
+    assert repetitions_to_resolve([100.0, 0.0], [51.0, 49.0], limit=50) is None
+
+
+def test_repetitions_inside_one_jvm_are_called_dependent_and_fresh_jvms_are_not(tmp_path: Path) -> None:
+    from harness.compare import dependent_repetitions
+
+    format1 = load_run(Path(__file__).resolve().parent / "fixtures" / "results-format1" / "requests")
+    (warning,) = dependent_repetitions(format1)
+    assert "2 repetitions ran inside one JVM" in warning and "too narrow" in warning
+    fresh = load_run(write_run(tmp_path / "fresh", series("mvc-virtual", 32, [100.0, 101.0])))
+    assert fresh.manifest.independent_repetitions
+    assert dependent_repetitions(fresh, fresh) == []

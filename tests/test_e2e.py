@@ -113,10 +113,22 @@ def test_ci_gate_scenario_over_all_variants_passes_its_gate(tmp_path: Path, no_o
     assert manifest["variants"]["mvc-platform@jdk25"]["effective"]["tomcat"]["maxThreads"] == (
         scenario["app"]["tomcat"]["max_threads"])
 
+    # Each repetition is a fresh JVM, run in rounds: every variant's repetition 1, then every repetition 2.
+    repetitions = scenario["load"]["repetitions"]
+    order = manifest["run_order"]
+    assert order["policy"] == "round-robin"
+    runs = order["runs"]
+    assert [(r["app"], r["repetition"]) for r in runs] == [
+        (f"{v}@jdk25", rep) for rep in range(1, repetitions + 1) for v in ("mvc-platform", "mvc-virtual", "webflux")]
+    assert len({r["pid"] for r in runs}) == len(runs)
+    for r in runs:
+        assert r["finished_at"] is not None and r["started_at"] < r["finished_at"]
+        assert Path(r["jfr_recording"]).stat().st_size > 0, r
+        assert Path(r["gc_log"]).stat().st_size > 0, r
+
     with (run / "levels.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     levels = scenario["load"]["levels"]
-    repetitions = scenario["load"]["repetitions"]
     assert sorted((r["variant"], int(r["users"]), int(r["repetition"])) for r in rows) == sorted(
         (v, u, rep) for v in ("mvc-platform", "mvc-virtual", "webflux") for u in levels
         for rep in range(1, repetitions + 1)
@@ -155,8 +167,8 @@ load: {levels: [16], warmup: 10s, settle: 1s, duration: 3s, repetitions: 5}
 """
 
 
-# Five repetitions: back-to-back repetitions in one JVM still differ while the JIT settles on two
-# cores, and Welch's interval with two or three of them is too wide to call even a 3x slowdown.
+# Five repetitions, each a fresh JVM: Welch's interval with two or three of them is too wide on a
+# shared 2-core machine to call even a 3x slowdown.
 def test_gate_fails_a_slowed_build_and_passes_the_same_build(tmp_path: Path, no_orphans: None) -> None:
     rules = REPO / "scenarios" / "ci-gate.rules.yaml"
     normal = tmp_path / "normal.yaml"
@@ -168,9 +180,10 @@ def test_gate_fails_a_slowed_build_and_passes_the_same_build(tmp_path: Path, no_
     same = _run(normal, tmp_path / "same")
     slower = _run(slowed, tmp_path / "slower")
 
-    code, output = _gate(same, rules, "--baseline", str(baseline))
+    # One variant at one level: the relative rules and the 8-user floor have nothing to judge here.
+    code, output = _gate(same, rules, "--baseline", str(baseline), "--allow-skip")
     assert code == 0, output
-    code, output = _gate(slower, rules, "--baseline", str(baseline))
+    code, output = _gate(slower, rules, "--baseline", str(baseline), "--allow-skip")
     assert code == 1, output
     assert "throughput regression" in output
     assert "FAIL" in output

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import pytest
 
 from harness.level_id import LevelId
 from harness.load.recording import LevelRecording, new_histogram
+from harness.load.workers import WorkerIdentity, WorkerLoad
 from harness.metrics import LevelResult, summarise_level, warnings_for
 from harness.sampling import ProcessSample
 
@@ -140,3 +142,30 @@ def test_warnings_name_the_repetition_when_asked() -> None:
     )
     assert warnings_for(result)[0].startswith("mvc-virtual jdk21 64 users rep 2: Little's law")
     assert warnings_for(result, repetitions=3)[0].startswith("mvc-virtual jdk21 64 users rep 2/3: ")
+
+
+def _worker_load(name: str, mean: float | None, top: float | None) -> WorkerLoad:
+    identity = WorkerIdentity(name=name, host="h", pid=1, external=False, harness_version="0", code_sha256="c")
+    return WorkerLoad(worker=identity, requests=1, errors=0, successes=1, cpu_pct_mean=mean, cpu_pct_max=top,
+                      saturated=mean is not None and mean >= 90.0)
+
+
+def test_a_distributed_level_is_saturated_when_any_worker_is() -> None:
+    """The master sends nothing: its own idle CPU must not hide a saturated worker."""
+    rec = dataclasses.replace(recording(), workers=(_worker_load("w1", 40.0, 55.0), _worker_load("w2", 95.0, 99.0)))
+    result = summarise(rec, {"generator": cpu_samples("generator", 3.0)})
+    assert result.generator_saturated
+    assert result.generator_cpu_pct_mean == 95.0 and result.generator_cpu_pct_max == 99.0
+    calm = dataclasses.replace(recording(), workers=(_worker_load("w1", 40.0, 55.0), _worker_load("w2", 50.0, 60.0)))
+    assert not summarise(calm, {"generator": cpu_samples("generator", 97.0)}).generator_saturated
+
+
+def test_cpu_per_thousand_counts_successful_requests_only() -> None:
+    # 20 CPU-seconds for 10,000 requests of which 5,000 failed: 4 s per 1,000 answered, not 2.
+    result = summarise(recording(requests=10_000, errors=5_000, error_kinds={"http_503": 5_000}),
+                       {"app": cpu_samples("app", 200.0)})
+    assert result.app_cpu_s == pytest.approx(20.0)
+    assert result.app_cpu_s_per_1k_requests == pytest.approx(4.0)
+    failed = summarise(recording(requests=100, errors=100, success_values_us=(), error_kinds={"http_503": 100}),
+                       {"app": cpu_samples("app", 200.0)})
+    assert failed.app_cpu_s_per_1k_requests is None  # no work answered: no cost per answer

@@ -228,11 +228,29 @@ def test_aggregate_gauges_deltas_and_edges() -> None:
     assert out["vt_pinned"] is None
 
 
+def test_counters_are_extrapolated_to_the_whole_window_as_cpu_is() -> None:
+    # A 5 s level scraped every 2 s: scrapes at 1 s and 3 s inside it saw 40 acquires in 2 s, so
+    # the level had 100; the mean acquire time is a ratio and does not change by scaling.
+    samples = [
+        *_series("db_acquires_total", (99.5, 0), (101, 10), (103, 50), (105.5, 500)),
+        *_series("db_acquire_ms_total", (101, 100.0), (103, 180.0)),
+        *_series("gc_pauses_total", (101, 7), (103, 9)),
+        *_series("vt_pinned_ms_total", (101, 1.0), (103, 1.5)),
+    ]
+    out = aggregate(samples, 100, 105)
+    assert out["db_acquires"] == 100
+    assert out["db_acquire_ms_mean"] == 2.0
+    assert out["gc_pauses"] == 5
+    assert out["vt_pinned_ms_total"] == 1.25
+
+
 def test_aggregate_refuses_a_counter_that_went_backwards_and_single_scrapes() -> None:
-    samples = [*_series("gc_pauses_total", (1, 10), (2, 3)), *_series("vt_pinned_total", (1, 4))]
+    samples = [*_series("gc_pauses_total", (1, 10), (2, 3)), *_series("vt_pinned_total", (1, 4)),
+               *_series("vt_submit_failed_total", (2, 0), (2, 1))]
     out = aggregate(samples, 0, 5)
     assert out["gc_pauses"] is None
     assert out["vt_pinned"] is None
+    assert out["vt_submit_failed"] is None  # two scrapes at one instant observe no time to scale from
 
 
 def test_aggregate_of_nothing_is_all_none_but_the_counts() -> None:

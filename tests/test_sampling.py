@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 
+import psutil
 import pytest
 
 from harness.processes import Supervisor
@@ -83,6 +84,22 @@ def test_watching_a_pid_that_has_exited_does_not_raise() -> None:
         assert sampler.watching() == []
         sampler.unwatch("gone")
         sampler.unwatch("never-watched")
+
+
+def test_an_exited_process_not_yet_reaped_gives_no_sample() -> None:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        for _ in range(200):  # exited, and left unreaped: a zombie
+            if psutil.Process(proc.pid).status() == psutil.STATUS_ZOMBIE:
+                break
+            threading.Event().wait(0.02)
+        with ProcessSampler(interval_s=60) as sampler:
+            sampler.watch("zombie", proc.pid)
+            sampler.sample_now()
+            assert sampler.samples("zombie") == []
+            assert sampler.watching() == []
+    finally:
+        proc.wait()
 
 
 def _s(t: float, cpu: float, rss: int = 100) -> ProcessSample:

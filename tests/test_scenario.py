@@ -23,7 +23,7 @@ def test_quickstart_resolves_every_setting_explicitly() -> None:
     scenario = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "quickstart.yaml")
     resolved = scenario.model_dump(mode="json")
     assert resolved["app"]["tomcat"] == {"max_threads": 32, "max_connections": 10000, "accept_count": 1000}
-    assert resolved["app"]["netty"]["io_workers"] > 0
+    assert resolved["app"]["netty"]["io_workers"] == "processors"
     assert resolved["app"]["http_client"]["max_connections"] > 0
     assert resolved["load"]["warmup"] == "10s"
 
@@ -169,3 +169,41 @@ def test_bad_durations(text: object) -> None:
 def test_format_location() -> None:
     assert format_location(("load", "levels", 2)) == "load.levels[2]"
     assert format_location(()) == "(top level)"
+
+
+def test_a_master_beyond_loopback_needs_allow_remote_and_external_workers_a_port() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({"name": "d", "load": {"levels": [8], "expect_workers": 2, "master_bind": "0.0.0.0"}})
+    assert caught.value.problems == [
+        "load.master_port: required with expect_workers (external workers must know where to connect)",
+        "load.master_bind: '0.0.0.0' is not loopback: set allow_remote: true if workers on other machines are "
+        "intended and permitted",
+    ]
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({"name": "d", "load": {"levels": [8], "master_port": 5557}})
+    assert caught.value.problems == ["load.master_bind: only with workers or expect_workers (there is no master "
+                                     "otherwise)"]
+    allowed = parse_scenario({"name": "d", "load": {"levels": [8], "expect_workers": 2, "master_port": 5557,
+                                                    "master_bind": "0.0.0.0", "allow_remote": True}})
+    load = allowed.require_load()
+    # Recorded: the manifest stores the resolved scenario, flag included.
+    assert allowed.model_dump(mode="json")["load"]["allow_remote"] is True
+    assert (load.workers, load.expect_workers, load.worker_timeout) == (0, 2, 60.0)
+
+
+def test_one_locust_process_stays_the_default() -> None:
+    load = parse_scenario({"name": "d", "load": {"levels": [8]}}).require_load()
+    assert (load.workers, load.expect_workers, load.master_bind, load.allow_remote) == (0, 0, "127.0.0.1", False)
+
+
+def test_the_run_order_defaults_to_round_robin_and_a_seed_needs_a_shuffle() -> None:
+    load = parse_scenario({"name": "r", "load": {"levels": [4]}}).require_load()
+    assert (load.order, load.order_seed) == ("round-robin", None)
+    shuffled = parse_scenario({"name": "r", "load": {"levels": [4], "order": "shuffled", "order_seed": 3}})
+    assert shuffled.require_load().order_seed == 3
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({"name": "r", "load": {"levels": [4], "order": "random", "order_seed": 3}})
+    assert any(p.startswith("load.order: Input should be 'round-robin' or 'shuffled'") for p in caught.value.problems)
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({"name": "r", "load": {"levels": [4], "order_seed": 3}})
+    assert caught.value.problems == ["load.order_seed: only with order: shuffled (round-robin draws nothing)"]

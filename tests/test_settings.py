@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from pathlib import Path
+
+import pytest
 
 from harness import apps, settings
 from harness.report.summary import config_mismatches, config_table
@@ -72,8 +75,26 @@ def test_the_workload_reaches_the_app_and_is_checked_once_reported() -> None:
 
 
 def test_setting_flags_carry_netty_workers_to_webflux_only() -> None:
-    assert settings.setting_flags(REQUESTS, "webflux") == ("-Dreactor.netty.ioWorkerCount=4",)
+    processors = len(os.sched_getaffinity(0))
+    assert settings.setting_flags(REQUESTS, "webflux") == (f"-Dreactor.netty.ioWorkerCount={processors}",)
     assert settings.setting_flags(REQUESTS, "mvc-virtual") == ()
+
+
+def test_netty_workers_default_to_the_processors_like_virtual_thread_carriers(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Seven CPUs: neither Reactor Netty's own default (max(processors, 4)) nor the old fixed 4.
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(7)))
+    assert REQUESTS.app.netty.io_workers == "processors"
+    assert settings.setting_flags(REQUESTS, "webflux") == ("-Dreactor.netty.ioWorkerCount=7",)
+    assert settings.requested(REQUESTS, "webflux", with_broker=False)["nettyIoWorkers"] == 7
+    fixed = parse_scenario({"name": "r", "app": {"netty": {"io_workers": 3}}, "load": {"levels": [1]}})
+    assert settings.setting_flags(fixed, "webflux") == ("-Dreactor.netty.ioWorkerCount=3",)
+    # The configuration table states the equality the default is for.
+    equal = _record(REQUESTS, {"nettyIoWorkers": 7, "jvm": {"availableProcessors": 7}})
+    assert "| Netty I/O workers | 7 (= available processors, as VT carriers) |" in config_table(
+        {"webflux@jdk25": equal})
+    fewer = _record(fixed, {"nettyIoWorkers": 3, "jvm": {"availableProcessors": 7}})
+    assert "| Netty I/O workers | 3 |" in config_table({"webflux@jdk25": fewer})
 
 
 def _record(scenario: Scenario, effective: dict[str, object],

@@ -6,7 +6,15 @@ regression rules use ``compare_values`` so that ``harness compare`` and ``harnes
 agree on what "significant" means.
 """
 
-from harness.compare.changes import CONFIDENCE, METHOD, Change, compare_runs, compare_values, unmatched_levels
+from harness.compare.changes import (
+    CONFIDENCE,
+    METHOD,
+    Change,
+    compare_runs,
+    compare_values,
+    dependent_repetitions,
+    unmatched_levels,
+)
 from harness.compare.measures import COMPARED, MEASURES, Measure
 from harness.compare.runs import Run, load_run, setup_differences
 from harness.level_id import LevelPoint
@@ -22,6 +30,7 @@ __all__ = [
     "Run",
     "compare_runs",
     "compare_values",
+    "dependent_repetitions",
     "load_run",
     "setup_differences",
     "unmatched_levels",

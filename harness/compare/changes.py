@@ -116,3 +116,16 @@ def unmatched_levels(base: Run, new: Run) -> list[str]:
     if only_new:
         out.append(f"only in the new run, not compared: {', '.join(only_new)}")
     return out
+
+
+def dependent_repetitions(*runs: Run) -> list[str]:
+    """One sentence per run whose repetitions are not independent samples (results format 1 measured them
+    back to back inside one warming JVM): Welch's interval assumes independence, so theirs is too narrow."""
+    return [
+        f"{run.root}: its {run.manifest.scenario.require_load().repetitions} repetitions ran inside one JVM "
+        "(results format 1), not as independent samples: JIT warm-up drifts across them and the intervals "
+        "below are too narrow; rerun with this harness (a fresh JVM per repetition)"
+        for run in runs
+        if not run.manifest.independent_repetitions and (run.manifest.scenario.load is not None
+                                                          and run.manifest.scenario.load.repetitions > 1)
+    ]

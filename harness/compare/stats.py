@@ -132,3 +132,44 @@ def welch_interval(base: Sequence[float], new: Sequence[float], confidence: floa
     df = se2 * se2 / (share_base**2 / (len(base) - 1) + share_new**2 / (len(new) - 1))
     half_width = t_quantile(1.0 - (1.0 - confidence) / 2.0, df) * math.sqrt(se2)
     return WelchInterval(difference, difference - half_width, difference + half_width, df, confidence)
+
+
+def repetitions_to_resolve(
+    base: Sequence[float], new: Sequence[float], confidence: float = 0.95, limit: int = 1000
+) -> int | None:
+    """Repetitions per side at which Welch's interval would exclude 0, if the observed means and spreads held.
+
+    This is what an INCONCLUSIVE gate verdict asks for: the difference was seen, the interval was
+    too wide to call it. The half-width shrinks as n grows (smaller standard error, larger df), so
+    the smallest such n is found by doubling, then bisection. ``None`` when either side has fewer
+    than 2 values (no spread to extrapolate from), the means are equal, or more than ``limit``
+    repetitions would be needed.
+    """
+    if len(base) < 2 or len(new) < 2:
+        return None
+    difference = abs(statistics.fmean(new) - statistics.fmean(base))
+    var_base, var_new = statistics.variance(base), statistics.variance(new)
+    if difference == 0.0:
+        return None
+    if var_base + var_new == 0.0:
+        return 2
+
+    def resolves(n: int) -> bool:
+        share_base, share_new = var_base / n, var_new / n
+        se2 = share_base + share_new
+        df = se2 * se2 / ((share_base**2 + share_new**2) / (n - 1))
+        return t_quantile(1.0 - (1.0 - confidence) / 2.0, df) * math.sqrt(se2) < difference
+
+    high = 2
+    while not resolves(high):
+        if high >= limit:
+            return None
+        high = min(limit, high * 2)
+    low = high // 2  # resolves(low) is False, or low < 2
+    while high - low > 1:
+        mid = (low + high) // 2
+        if mid >= 2 and resolves(mid):
+            high = mid
+        else:
+            low = mid
+    return high

@@ -96,3 +96,10 @@ def outstanding(conn: psycopg.Connection[TupleRow]) -> Outstanding:
     row = conn.execute(OUTSTANDING).fetchone()
     assert row is not None
     return Outstanding(*(int(value) for value in row))
+
+
+def new_orders(conn: psycopg.Connection[TupleRow]) -> int:
+    """Orders rows POST /orders created in this segment (the reset drops those of earlier segments)."""
+    row = conn.execute("SELECT count(*) FROM orders WHERE id >= %s", (FIRST_NEW_ORDER_ID,)).fetchone()
+    assert row is not None
+    return int(row[0])

@@ -4,6 +4,17 @@ Each order is sent at its scheduled instant whether or not earlier ones answered
 restarting app does not slow the arrival of new orders. Duplicates and poison cannot be part of
 the orders the app writes; the harness adds them to the outbox as it goes (``add_duplicates``,
 ``add_poison``), like the preload does in one go.
+
+The driver must deliver every order it planned, even across a kill -9 of the app (design.md,
+"Reconciliation"), the way a client with retries does: a POST that certainly wrote nothing — the
+connection was refused or timed out before it was made, or the app answered 503 (its transaction
+rolled back) — is sent again, with a backoff doubling from ``RETRY_BACKOFF_S`` to
+``RETRY_BACKOFF_MAX_S``, until it is accepted or ``RETRY_FOR_S`` has passed, and every repeat is
+counted. A POST that may have been written (the connection dropped after the request was sent, no
+answer within the read timeout) is never repeated: without an idempotency key a retry could create
+the order twice. So that a kill never lands on a POST in flight, the harness ``hold``s the driver
+(no new attempt starts, those in flight answer) before the kill and ``release``s it right after:
+orders due while the app is down are refused and retried until it is back.
 """
 
 from __future__ import annotations
@@ -22,16 +33,27 @@ from harness.consume.wire import POISON_PREFIX, WELL_FORMED_SQL
 from harness.scenario import DataSettings
 
 MAX_IN_FLIGHT = 512  # requests open at once; beyond it the app is not keeping up at all
-REQUEST_TIMEOUT_S = 10.0
+REQUEST_TIMEOUT_S = 30.0  # a cold app on a busy 2-core machine took over 10 s for some POSTs right after a restart
+CONNECT_TIMEOUT_S = 2.0
 MAX_QUANTITY = 5
+RETRY_BACKOFF_S = 0.2  # doubled after each refusal up to RETRY_BACKOFF_MAX_S, like a client's backoff
+RETRY_BACKOFF_MAX_S = 2.0  # a fixed 0.2 s made ~5,000 refused connects per kill, competing with the restart
+RETRY_FOR_S = 120.0  # kill -9 to healthy took up to 46 s on a busy 2-core machine; two minutes is a failure
+HOLD_POLL_S = 0.005
 
 
 @dataclass
 class DriveStats:
-    sent: int = 0
+    sent: int = 0  # orders sent at least once
     created: int = 0  # answered 201
-    failed: int = 0
+    failed: int = 0  # never accepted
+    retries: int = 0  # attempts repeated after a refused connection or a 503
     failure_kinds: dict[str, int] = field(default_factory=dict)
+
+
+def _not_written(kind: str) -> bool:
+    """Whether a failed attempt certainly wrote nothing, so repeating it cannot create an order twice."""
+    return kind in ("ConnectError", "ConnectTimeout", "http_503")
 
 
 class OrderDriver:
@@ -47,6 +69,8 @@ class OrderDriver:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._held = threading.Event()
+        self._on_the_wire = 0
 
     def start(self) -> None:
         self._thread = threading.Thread(target=lambda: asyncio.run(self._drive()), name="order-driver", daemon=True)
@@ -59,8 +83,23 @@ class OrderDriver:
     def stop(self) -> None:
         """Stop sending (what is in flight finishes or times out) and wait for the thread."""
         self._stop.set()
+        self._held.clear()
         if self._thread is not None:
             self._thread.join(timeout=REQUEST_TIMEOUT_S + 5)
+
+    def hold(self, timeout: float = REQUEST_TIMEOUT_S) -> bool:
+        """Start no new attempt and wait until none is on the wire; False if some still were at ``timeout``."""
+        self._held.set()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._on_the_wire == 0:
+                    return True
+            time.sleep(HOLD_POLL_S)
+        return False
+
+    def release(self) -> None:
+        self._held.clear()
 
     def _body(self) -> dict[str, int]:
         return {
@@ -71,9 +110,10 @@ class OrderDriver:
 
     async def _drive(self) -> None:
         limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
+        timeout = httpx.Timeout(REQUEST_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
         gate = asyncio.Semaphore(MAX_IN_FLIGHT)
         start = time.monotonic()
-        async with httpx.AsyncClient(base_url=self.base_url, timeout=REQUEST_TIMEOUT_S, limits=limits) as client:
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=timeout, limits=limits) as client:
             tasks = []
             for index in range(self.events):
                 if self._stop.is_set():
@@ -82,21 +122,41 @@ class OrderDriver:
                 if delay > 0:
                     await asyncio.sleep(delay)
                 await gate.acquire()
-                tasks.append(asyncio.create_task(self._post(client, gate)))
+                tasks.append(asyncio.create_task(self._post(client, gate, self._body())))
             await asyncio.gather(*tasks)
 
-    async def _post(self, client: httpx.AsyncClient, gate: asyncio.Semaphore) -> None:
-        kind = None
+    async def _attempt(self, client: httpx.AsyncClient, body: dict[str, int]) -> str | None:
+        """One POST; None when answered 201, else the kind of failure."""
+        while True:
+            # Checked and counted under one lock: ``hold`` sets the flag, then waits for the count to be 0.
+            with self._lock:
+                if not self._held.is_set() or self._stop.is_set():
+                    self._on_the_wire += 1
+                    break
+            await asyncio.sleep(HOLD_POLL_S)
         try:
-            response = await client.post("/orders", json=self._body())
-            if response.status_code != 201:
-                kind = f"http_{response.status_code}"
+            response = await client.post("/orders", json=body)
+            return None if response.status_code == 201 else f"http_{response.status_code}"
         except httpx.HTTPError as error:
-            kind = type(error).__name__
+            return type(error).__name__
+        finally:
+            with self._lock:
+                self._on_the_wire -= 1
+
+    async def _post(self, client: httpx.AsyncClient, gate: asyncio.Semaphore, body: dict[str, int]) -> None:
+        give_up = time.monotonic() + RETRY_FOR_S
+        retries = 0
+        try:
+            kind = await self._attempt(client, body)
+            while kind is not None and _not_written(kind) and time.monotonic() < give_up and not self._stop.is_set():
+                await asyncio.sleep(min(RETRY_BACKOFF_MAX_S, RETRY_BACKOFF_S * 2**retries))
+                retries += 1
+                kind = await self._attempt(client, body)
         finally:
             gate.release()
         with self._lock:
             self.stats.sent += 1
+            self.stats.retries += retries
             if kind is None:
                 self.stats.created += 1
             else:

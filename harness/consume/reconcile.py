@@ -3,7 +3,11 @@
 created = distinct well-formed event ids in the outbox; published = those published at least once;
 processed = inbox rows; duplicates suppressed = sum(inbox.duplicates); processed twice = projection
 rows applied more than once; dead-lettered = dead_letters rows; lost = well-formed events with no
-inbox row. A segment with lost ≠ 0 or processed twice ≠ 0 fails the run.
+inbox row.
+
+The counts are checked against what the harness injected (``Injected``), so a segment cannot pass
+on nothing: ``segment_problems`` gives one ``Problem`` per broken check, each with its own reason.
+Any problem fails the run.
 """
 
 from __future__ import annotations
@@ -55,9 +59,6 @@ class Reconciliation:
     first_created_at: datetime | None
     last_done_at: datetime | None  # last inbox row or dead letter
 
-    @property
-    def ok(self) -> bool:
-        return self.lost == 0 and self.processed_twice == 0
 
     @property
     def drain_s(self) -> float | None:
@@ -66,16 +67,89 @@ class Reconciliation:
             return None
         return max(0.0, (self.last_done_at - self.first_created_at).total_seconds())
 
-    def problems(self) -> list[str]:
-        """Why this segment fails, one sentence each; empty when it passes."""
-        out = []
-        if self.lost:
-            reason = (f" ({self.well_formed_dead_lettered} of them dead-lettered after every retry: see "
-                      "dead_letters.reason)" if self.well_formed_dead_lettered else "")
-            out.append(f"{self.lost} of {self.created} events lost (never processed){reason}")
-        if self.processed_twice:
-            out.append(f"{self.processed_twice} events processed twice (order_projection.applied > 1)")
-        return out
+
+
+@dataclass(frozen=True)
+class Drive:
+    """What the driver of a drive segment did, and what PostgreSQL holds for it."""
+
+    planned: int  # orders it was to deliver (consume.events)
+    accepted: int  # POSTs answered 201
+    failed: int  # POSTs never accepted, retries included
+    retries: int  # attempts repeated after a refused connection or a 503
+    failure_kinds: dict[str, int]
+    new_orders: int  # orders rows POST /orders created (ids from database.FIRST_NEW_ORDER_ID)
+
+
+@dataclass(frozen=True)
+class Injected:
+    """What the harness put into one segment: the counts must account for exactly this."""
+
+    events: int  # preload: the plan's events; drive: the POSTs answered 201
+    duplicate_rows: int  # outbox copies the harness added
+    drive: Drive | None  # None for a preload
+    faults_not_fired: tuple[str, ...]  # configured faults whose threshold was never reached
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a segment fails; ``reason`` is a fixed name a reader (or a test) can look for."""
+
+    reason: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.detail}"
+
+
+# The named reasons, in the order they are reported.
+NOT_DRAINED = "not drained"
+NOTHING_CREATED = "nothing created"
+CREATED_MISMATCH = "created differs from injected"
+UNDELIVERED = "orders not delivered"
+POSTS_FAILED = "POST /orders failed"
+ORDERS_MISMATCH = "orders rows differ from 201 answers"
+LOST = "lost"
+PROCESSED_TWICE = "processed twice"
+DUPLICATES_UNSEEN = "duplicates not seen by the consumer"
+FAULT_NOT_FIRED = "fault did not fire"
+
+
+def segment_problems(rec: Reconciliation, injected: Injected) -> list[Problem]:
+    """Every check the segment fails, with its reason; empty when it passes (drain is checked by the caller)."""
+    out: list[Problem] = []
+    if rec.created == 0:
+        out.append(Problem(NOTHING_CREATED, "no well-formed event in the outbox: the segment measured nothing"))
+    if rec.created != injected.events:
+        source = "POSTs answered 201" if injected.drive is not None else "events in the preload plan"
+        out.append(Problem(CREATED_MISMATCH, f"{rec.created} distinct events in the outbox, {injected.events} "
+                                             f"{source}"))
+    drive = injected.drive
+    if drive is not None:
+        if drive.accepted != drive.planned:
+            out.append(Problem(UNDELIVERED, f"{drive.accepted} of {drive.planned} planned orders answered 201"))
+        if drive.failed:
+            kinds = ", ".join(f"{kind} × {count}" for kind, count in sorted(drive.failure_kinds.items()))
+            out.append(Problem(POSTS_FAILED, f"{drive.failed} POST /orders never accepted ({kinds}; "
+                                             f"{drive.retries} retries)"))
+        if drive.new_orders != drive.accepted:
+            out.append(Problem(ORDERS_MISMATCH, f"{drive.new_orders} new orders rows, {drive.accepted} POSTs "
+                                                "answered 201"))
+    if rec.lost:
+        why = (f" ({rec.well_formed_dead_lettered} of them dead-lettered after every retry: see "
+               "dead_letters.reason)" if rec.well_formed_dead_lettered else "")
+        out.append(Problem(LOST, f"{rec.lost} of {rec.created} events never processed{why}"))
+    if rec.processed_twice:
+        out.append(Problem(PROCESSED_TWICE, f"{rec.processed_twice} events applied more than once "
+                                            "(order_projection.applied > 1)"))
+    if injected.duplicate_rows and rec.duplicates_suppressed < injected.duplicate_rows:
+        # "Processed twice = 0" proves idempotence only if the duplicates reached the inbox.
+        out.append(Problem(DUPLICATES_UNSEEN, f"{injected.duplicate_rows} duplicate rows injected, the inbox "
+                                              f"turned away {rec.duplicates_suppressed}"))
+    for name in injected.faults_not_fired:
+        out.append(Problem(FAULT_NOT_FIRED, f"{name} was configured but its threshold was never reached "
+                                            f"({rec.processed} processed)"))
+    return out
 
 
 def reconcile(conn: psycopg.Connection[TupleRow]) -> Reconciliation:
@@ -87,7 +161,8 @@ def reconcile(conn: psycopg.Connection[TupleRow]) -> Reconciliation:
 
 
 class ReconciliationError(HarnessError):
-    """At least one segment lost an event, processed one twice, or did not drain; everything was written."""
+    """At least one segment failed a reconciliation check (``segment_problems``) or did not drain;
+    everything was written."""
 
     def __init__(self, failures: list[str]) -> None:
         self.failures = list(failures)

@@ -17,8 +17,9 @@ import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
+import psycopg
+from psycopg.rows import TupleRow
 from rich.console import Console
 
 from harness import apps, settings
@@ -27,7 +28,16 @@ from harness.consume import database, lag
 from harness.consume.drive import DuplicateInjector, OrderDriver, add_poison
 from harness.consume.faults import KILL_CONSUMER, RESTART_BROKER, Faults
 from harness.consume.preload import OutboxPlan, insert_plan, plan_outbox
-from harness.consume.reconcile import Reconciliation, ReconciliationError, reconcile
+from harness.consume.reconcile import (
+    NOT_DRAINED,
+    Drive,
+    Injected,
+    Problem,
+    Reconciliation,
+    ReconciliationError,
+    reconcile,
+    segment_problems,
+)
 from harness.consume.resources import cpu_seconds, rss_mb_max
 from harness.consume.sampler import EventSample, EventSampler
 from harness.consume.timeseries import segment_rows
@@ -37,7 +47,17 @@ from harness.infra.postgres import PostgresEndpoint
 from harness.processes import Supervisor
 from harness.results.consume_tables import ConsumeResult, append_consume_result, append_consume_timeseries
 from harness.results.layout import ResultsDir
-from harness.results.manifest import ManifestWriter
+from harness.results.manifest import (
+    ConsumeRecord,
+    DriveRecord,
+    FiredFaultRecord,
+    InjectedRecord,
+    ManifestWriter,
+    PreloadRecord,
+    SegmentBroker,
+    SegmentProblem,
+    SegmentRecord,
+)
 from harness.sampling import ProcessSampler
 from harness.scenario import ConsumeSettings, Scenario
 from harness.verify import verify_settings
@@ -68,15 +88,16 @@ def run_consume(ctx: ConsumeContext, launches: dict[str, AppLaunch]) -> list[Con
     if consume.source == "preload":
         plan = plan_outbox(consume.events, ctx.scenario.data.orders, ctx.scenario.faults.duplicates,
                            ctx.scenario.faults.poison, ctx.scenario.data.seed)
-    record: dict[str, Any] = {"broker": consume.broker, "source": consume.source, "segments": {}}
-    if plan is not None:
-        record["preload"] = {"rows": plan.rows, "events": plan.events, "duplicate_rows": plan.duplicate_rows,
-                             "poison_rows": plan.poison_rows}
-    ctx.manifest.set("consume", record)
+    ctx.manifest.set_consume(ConsumeRecord(
+        broker=consume.broker, source=consume.source,
+        preload=None if plan is None else PreloadRecord(rows=plan.rows, events=plan.events,
+                                                        duplicate_rows=plan.duplicate_rows,
+                                                        poison_rows=plan.poison_rows),
+    ))
     results, failures = [], []
     for key, launch in launches.items():
         for repetition in range(1, consume.repetitions + 1):
-            segment = _Segment(ctx, key, launch, repetition, plan, record)
+            segment = _Segment(ctx, key, launch, repetition, plan)
             result, problems = segment.run()
             results.append(result)
             failures += [f"{result.label()}: {p}" for p in problems]
@@ -88,16 +109,16 @@ def run_consume(ctx: ConsumeContext, launches: dict[str, AppLaunch]) -> list[Con
 
 class _Segment:
     def __init__(self, ctx: ConsumeContext, key: str, launch: AppLaunch, repetition: int,
-                 plan: OutboxPlan | None, record: dict[str, Any]) -> None:
+                 plan: OutboxPlan | None) -> None:
         self.ctx = ctx
         self.key = key
         self.variant = apps.variant_of(key)
         self.launch = launch
         self.repetition = repetition
         self.plan = plan
-        self.record = record
         self.label = f"{key}-{ctx.consume.broker}-r{repetition}"
         self.app: RunningApp | None = None
+        self.driver: OrderDriver | None = None
 
     # -- the segment ------------------------------------------------------------------------
     def run(self) -> tuple[ConsumeResult, list[str]]:
@@ -156,9 +177,18 @@ class _Segment:
     def _kill_and_restart(self, launch: AppLaunch) -> None:
         ctx = self.ctx
         assert self.app is not None
-        # kill -9: no shutdown hook, no commit of offsets or acks; the Supervisor then reaps it.
-        os.kill(self.app.process.pid, signal.SIGKILL)
-        ctx.supervisor.stop(self.app.process)
+        # No POST may be in flight when the kill lands: whether it was written could not be known,
+        # so it could be neither retried nor counted (drive.py). Orders due while the app is down
+        # are refused and retried until it is back.
+        if self.driver is not None and not self.driver.hold():
+            ctx.console.print(f"  {self.label}: a POST /orders was still unanswered when the consumer was killed")
+        try:
+            # kill -9: no shutdown hook, no commit of offsets or acks; the Supervisor then reaps it.
+            os.kill(self.app.process.pid, signal.SIGKILL)
+            ctx.supervisor.stop(self.app.process)
+        finally:
+            if self.driver is not None:
+                self.driver.release()
         ctx.sampler.unwatch("app")
         self.app = None
         self._launch_app(launch)
@@ -169,7 +199,6 @@ class _Segment:
             KILL_CONSUMER: lambda: self._kill_and_restart(launch),
             RESTART_BROKER: broker.restart,
         })
-        driver: OrderDriver | None = None
         duplicates = DuplicateInjector(ctx.scenario.faults.duplicates, ctx.scenario.data.seed)
         with database.connect(ctx.postgres) as conn, EventSampler(
             ctx.postgres, broker.backlog, consume.sample_interval
@@ -181,10 +210,11 @@ class _Segment:
             else:
                 assert consume.rate is not None and self.app is not None
                 add_poison(conn, ctx.scenario.faults.poison)
-                driver = OrderDriver(launch.base_url, consume.events, consume.rate, ctx.scenario.data)
-                driver.start()
+                self.driver = OrderDriver(launch.base_url, consume.events, consume.rate, ctx.scenario.data)
+                self.driver.start()
             deadline = time.monotonic() + consume.timeout
             drained, next_copy, next_check = False, 0.0, 0.0
+            driver = self.driver
             try:
                 while time.monotonic() < deadline:
                     driving = driver is not None and not driver.done
@@ -213,9 +243,23 @@ class _Segment:
             self._settle(broker)
             outstanding = database.outstanding(conn)
             reconciliation = reconcile(conn)
+            injected = self._injected(conn, duplicates, faults)
             lags = lag.read_lags(conn)
-        return self._write(reconciliation, lags, sampler.samples(), faults, origin, ended, drained, outstanding,
-                           broker, broker_startup_s, driver)
+        return self._write(reconciliation, injected, lags, sampler.samples(), faults, origin, ended, drained,
+                           outstanding, broker, broker_startup_s, driver)
+
+    def _injected(self, conn: psycopg.Connection[TupleRow], duplicates: DuplicateInjector,
+                  faults: Faults) -> Injected:
+        """What the harness put in, for ``segment_problems`` to hold the counts against."""
+        pending = tuple(faults.pending())
+        if self.plan is not None:
+            return Injected(self.plan.events, self.plan.duplicate_rows, None, pending)
+        assert self.driver is not None
+        stats = self.driver.stats
+        drive = Drive(planned=self.ctx.consume.events, accepted=stats.created, failed=stats.failed,
+                      retries=stats.retries, failure_kinds=dict(stats.failure_kinds),
+                      new_orders=database.new_orders(conn))
+        return Injected(stats.created, duplicates.copied, drive, pending)
 
     def _settle(self, broker: Broker) -> None:
         # Drained by the database's count, a redelivered duplicate may still be on its way; it
@@ -231,7 +275,8 @@ class _Segment:
             time.sleep(POLL_S)
 
     # -- results ----------------------------------------------------------------------------
-    def _write(self, rec: Reconciliation, lags: list[tuple[int, float]], events: list[EventSample], faults: Faults,
+    def _write(self, rec: Reconciliation, injected: Injected, lags: list[tuple[int, float]],
+               events: list[EventSample], faults: Faults,
                origin: float, ended: float, drained: bool, outstanding: database.Outstanding, broker: Broker,
                broker_startup_s: float, driver: OrderDriver | None) -> tuple[ConsumeResult, list[str]]:
         ctx, consume = self.ctx, self.ctx.consume
@@ -243,11 +288,17 @@ class _Segment:
         backlogs = [s.broker_backlog for s in events if s.broker_backlog is not None]
         db_backlogs = [s.progress.backlog for s in events if s.progress is not None]
         drain_s = rec.drain_s
+        problems = segment_problems(rec, injected)
+        if not drained:
+            problems.insert(0, Problem(NOT_DRAINED, f"not done within {consume.timeout:g}s ({outstanding.events} "
+                                                    f"events and {outstanding.poison} poison messages neither "
+                                                    f"processed nor dead-lettered, {outstanding.unpublished_rows} "
+                                                    "outbox rows unpublished)"))
         result = ConsumeResult(
             jdk=jdk, variant=self.variant, broker=consume.broker, source=consume.source,
             repetition=self.repetition,
             started_at=datetime.fromtimestamp(origin, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            drained=drained, ok=drained and rec.ok,
+            drained=drained, ok=not problems,
             events_created=rec.created, events_published=rec.published, events_processed=rec.processed,
             duplicate_rows=rec.duplicate_rows, duplicates_suppressed=rec.duplicates_suppressed,
             processed_twice=rec.processed_twice, lost=rec.lost, dead_lettered=rec.dead_lettered,
@@ -266,35 +317,30 @@ class _Segment:
         around = ctx.sampler.samples("app", events[0].t - 2, events[-1].t + 2) if events else []
         append_consume_timeseries(ctx.results.consume_timeseries_csv, segment_rows(
             (jdk, self.variant, consume.broker, self.repetition), origin, events, around, faults.fired))
-        problems = rec.problems()
-        if not drained:
-            problems.insert(0, f"did not drain within {consume.timeout:g}s ({outstanding.events} events and "
-                               f"{outstanding.poison} poison messages neither processed nor dead-lettered, "
-                               f"{outstanding.unpublished_rows} outbox rows unpublished)")
-        self._record_segment(result, rec, faults, driver, problems)
+        self._record_segment(result, rec, faults, injected, problems)
         self._print(result, problems)
-        return result, problems
+        return result, [str(p) for p in problems]
 
-    def _record_segment(self, result: ConsumeResult, rec: Reconciliation, faults: Faults,
-                        driver: OrderDriver | None, problems: list[str]) -> None:
-        self.record["segments"][self.label] = {
-            "broker": {"kind": result.broker, "version": result.broker_version, "startup_s": result.broker_startup_s},
-            "faults": [{"name": f.name, "at_processed": f.processed, "seconds": round(f.seconds, 3)}
-                       for f in faults.fired],
-            "faults_not_fired": faults.pending(),
-            "drive": None if driver is None else {"sent": driver.stats.sent, "created": driver.stats.created,
-                                                   "failed": driver.stats.failed,
-                                                   "failure_kinds": driver.stats.failure_kinds},
-            "reconciliation": {k: v for k, v in dataclasses.asdict(rec).items() if not isinstance(v, datetime)},
-            "problems": problems,
-        }
-        self.ctx.manifest.set("consume", self.record)
-        if faults.pending():
-            self.ctx.manifest.add_warning(f"{result.label()}: fault(s) {', '.join(faults.pending())} never fired "
-                                          "(the segment drained before their threshold was seen)")
+    def _record_segment(self, result: ConsumeResult, rec: Reconciliation, faults: Faults, injected: Injected,
+                        problems: list[Problem]) -> None:
+        drive = injected.drive
+        self.ctx.manifest.set_segment(self.label, SegmentRecord(
+            label=result.label(),
+            broker=SegmentBroker(kind=result.broker, version=result.broker_version,
+                                 startup_s=result.broker_startup_s),
+            faults=tuple(FiredFaultRecord(name=f.name, at_processed=f.processed, seconds=round(f.seconds, 3))
+                         for f in faults.fired),
+            faults_not_fired=tuple(faults.pending()),
+            drive=None if drive is None else DriveRecord(
+                planned=drive.planned, accepted=drive.accepted, failed=drive.failed, retries=drive.retries,
+                failure_kinds=dict(drive.failure_kinds), new_orders=drive.new_orders),
+            injected=InjectedRecord(events=injected.events, duplicate_rows=injected.duplicate_rows),
+            reconciliation={k: v for k, v in dataclasses.asdict(rec).items() if isinstance(v, int)},
+            problems=tuple(SegmentProblem(reason=p.reason, detail=p.detail) for p in problems),
+        ))
 
-    def _print(self, r: ConsumeResult, problems: list[str]) -> None:
-        verdict = "[green]ok[/]" if not problems else "[bold red]FAILED[/]: " + "; ".join(problems)
+    def _print(self, r: ConsumeResult, problems: list[Problem]) -> None:
+        verdict = "[green]ok[/]" if not problems else "[bold red]FAILED[/]: " + "; ".join(map(str, problems))
         rate = f"{r.drain_rate_eps:.0f} events/s" if r.drain_rate_eps is not None else "no rate"
         drain = f"{r.drain_s:.1f}s" if r.drain_s is not None else "—"
         self.ctx.console.print(

@@ -1,24 +1,36 @@
 """Evaluate every rule against a run (and a baseline run for regression rules).
 
 Relative and SLO rules use the median over repetitions: one slow repetition on a noisy machine
-moves a median far less than a mean. Regression rules use ``harness.compare`` so that the gate
-and ``harness compare`` agree on what is significant.
+moves a median far less than a mean. The exception is an ``error_rate`` SLO, judged on the worst
+repetition: an error is a bug, not noise, and a median would hide it in one repetition of three.
+Regression rules use ``harness.compare`` so that the gate and ``harness compare`` agree on what is
+significant.
+
+Every verdict but PASS fails the gate (SKIP only unless the caller allows skips): a gate that
+passes on missing data, on an interval too wide to call, or on numbers the harness flagged as the
+load generator's, cannot be trusted to catch anything.
 """
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from harness.compare.changes import compare_values
+from harness.compare.changes import CONFIDENCE, Change, compare_values
 from harness.compare.measures import Measure
 from harness.compare.runs import Run
+from harness.compare.stats import repetitions_to_resolve
 from harness.errors import HarnessError
+from harness.gate.flags import level_flags
 from harness.gate.rules import RegressionRule, RelativeRule, Rule, RuleSet, SloRule
 from harness.level_id import LevelPoint
 
-Verdict = Literal["PASS", "FAIL", "SKIP"]
+Verdict = Literal["PASS", "FAIL", "INCONCLUSIVE", "UNRELIABLE", "SKIP"]
+VERDICTS: tuple[Verdict, ...] = ("PASS", "FAIL", "INCONCLUSIVE", "UNRELIABLE", "SKIP")
+_ALWAYS_FAILING: frozenset[str] = frozenset({"FAIL", "INCONCLUSIVE", "UNRELIABLE"})
+_WORST_REPETITION = frozenset({"error_rate"})  # SLOs on these use the worst repetition, not the median
 
 
 class MissingBaselineError(HarnessError):
@@ -29,7 +41,7 @@ class MissingBaselineError(HarnessError):
 
 @dataclass(frozen=True)
 class Evaluation:
-    """One rule applied to one scope (variant/JDK/users); ``reason`` explains a FAIL or SKIP."""
+    """One rule applied to one scope (variant/JDK/users); ``reason`` explains any verdict but a plain PASS."""
 
     rule_index: int
     rule: str
@@ -43,6 +55,17 @@ class Evaluation:
 
 def _pct(value: float) -> str:
     return f"{value * 100:+.1f}%"
+
+
+def _flag_verdict(verdict: Verdict, reason: str, flags: list[str], allow_flagged: bool) -> tuple[Verdict, str]:
+    """UNRELIABLE when the judged numbers are flagged, unless the rule accepts flagged levels."""
+    if not flags:
+        return verdict, reason
+    flagged = "; ".join(flags)
+    if allow_flagged:
+        return verdict, "; ".join(filter(None, [reason, f"flagged, judged anyway (allow_flagged): {flagged}"]))
+    would = f"; the rule alone would say {verdict}" + (f" ({reason})" if reason else "")
+    return "UNRELIABLE", f"{flagged}{would}; set allow_flagged: true on the rule to judge flagged levels"
 
 
 def _evaluate_relative(rule: RelativeRule, run: Run) -> list[Evaluation]:
@@ -59,12 +82,12 @@ def _evaluate_relative(rule: RelativeRule, run: Run) -> list[Evaluation]:
     left_levels = {(k.jdk, k.users) for k in run.levels if k.variant == cmp.left.variant}
     right_levels = {(k.jdk, k.users) for k in run.levels if k.variant == cmp.right.variant}
     jdks = sorted({jdk for jdk, _ in left_levels | right_levels}) if cmp.jdk is None else [cmp.jdk]
-    evaluated = 0
     for jdk in jdks:
         if cmp.users is not None:
             candidates = [cmp.users]
         else:
-            candidates = sorted(u for j, u in left_levels & right_levels if j == jdk)
+            # Every level either variant has: one that only one of them measured is a SKIP, not silence.
+            candidates = sorted(u for j, u in left_levels | right_levels if j == jdk)
         for users in candidates:
             scope = f"jdk{jdk} u{users}"
             absent = [v for v, levels in ((cmp.left.variant, left_levels), (cmp.right.variant, right_levels))
@@ -72,19 +95,21 @@ def _evaluate_relative(rule: RelativeRule, run: Run) -> list[Evaluation]:
             if absent:
                 skip(scope, f"no level users={users} on jdk {jdk} for {', '.join(dict.fromkeys(absent))}")
                 continue
-            left = run.median(LevelPoint(jdk=jdk, variant=cmp.left.variant, users=users), cmp.left.measure)
-            right = run.median(LevelPoint(jdk=jdk, variant=cmp.right.variant, users=users), cmp.right.measure)
+            left_key = LevelPoint(jdk=jdk, variant=cmp.left.variant, users=users)
+            right_key = LevelPoint(jdk=jdk, variant=cmp.right.variant, users=users)
+            left, right = run.median(left_key, cmp.left.measure), run.median(right_key, cmp.right.measure)
             if left is None or right is None:
                 skip(scope, "not measured (no samples of this metric)")
                 continue
-            evaluated += 1
             holds = cmp.holds(left, right)
             measured = f"{cmp.left} = {cmp.left.measure.format(left)}"
             bound = f"{cmp.bound_text()} = {cmp.right.measure.format(cmp.factor * right)}"
             reason = "" if holds else f"{cmp.left.measure.format(left)} is not {cmp.op} " \
                                       f"{cmp.right.measure.format(cmp.factor * right)}"
-            out.append(Evaluation(rule.index, rule.name, "relative", scope, measured, bound,
-                                  "PASS" if holds else "FAIL", reason))
+            flags = [*level_flags(str(left_key), run.levels[left_key]),
+                     *level_flags(str(right_key), run.levels[right_key])]
+            verdict, reason = _flag_verdict("PASS" if holds else "FAIL", reason, flags, rule.allow_flagged)
+            out.append(Evaluation(rule.index, rule.name, "relative", scope, measured, bound, verdict, reason))
     if not out:
         skip("—", f"{cmp.left.variant} and {cmp.right.variant} share no level" +
              (f" on jdk {cmp.jdk}" if cmp.jdk is not None else ""))
@@ -117,18 +142,26 @@ def _evaluate_slo(rule: SloRule, run: Run) -> list[Evaluation]:
     keys, absent = _selected(run, rule)
     bound = _bound_text(rule)
     out = [Evaluation(rule.index, rule.name, "slo", "—", "—", bound, "SKIP", reason) for reason in absent]
+    worst = rule.measure.name in _WORST_REPETITION
     for key in keys:
-        value = run.median(key, rule.measure)
-        if value is None:
+        values = run.values(key, rule.measure)
+        if not values:
             out.append(Evaluation(rule.index, rule.name, "slo", str(key), "—", bound, "SKIP", "not measured"))
             continue
+        if worst:
+            value = max(values) if not rule.measure.higher_is_better else min(values)
+            measured = f"worst of {len(values)} {rule.measure.format(value)}"
+        else:
+            value = statistics.median(values)
+            measured = f"median {rule.measure.format(value)}"
         broken = []
         if rule.max is not None and value > rule.max:
             broken.append(f"above the ceiling {rule.measure.format(rule.max)}")
         if rule.min is not None and value < rule.min:
             broken.append(f"below the floor {rule.measure.format(rule.min)}")
-        out.append(Evaluation(rule.index, rule.name, "slo", str(key), f"median {rule.measure.format(value)}", bound,
-                              "FAIL" if broken else "PASS", "; ".join(broken)))
+        verdict, reason = _flag_verdict("FAIL" if broken else "PASS", "; ".join(broken),
+                                        level_flags(str(key), run.levels[key]), rule.allow_flagged)
+        out.append(Evaluation(rule.index, rule.name, "slo", str(key), measured, bound, verdict, reason))
     if not out:
         out.append(Evaluation(rule.index, rule.name, "slo", "—", "—", bound, "SKIP", "no level of this run matches"))
     return out
@@ -138,10 +171,56 @@ def _tolerance_text(measure: Measure, tolerance: float) -> str:
     return f"{'≥ -' if measure.higher_is_better else '≤ +'}{tolerance * 100:g}%"
 
 
+def _inconclusive_reason(change: Change, tolerance: float) -> str:
+    """How many repetitions would settle it, from the spread this pair of runs showed."""
+    n = repetitions_to_resolve(change.base_values, change.new_values, CONFIDENCE)
+    have = f"{len(change.base_values)} base and {len(change.new_values)} new repetitions"
+    base_sd = change.measure.format(statistics.stdev(change.base_values))
+    new_sd = change.measure.format(statistics.stdev(change.new_values))
+    advice = (f"about {n} repetitions per side would resolve a change this large" if n is not None
+              else "even 1000 repetitions per side would not resolve it; make the runs less noisy")
+    return (f"worse than the {tolerance * 100:g}% tolerance, but the 95% interval includes 0 with {have} "
+            f"(standard deviation {base_sd} base, {new_sd} new): {advice} if the spread holds "
+            "(docs/ci-gate.md, 'Sizing repetitions')")
+
+
+def _regression_verdict(change: Change, rule: RegressionRule) -> tuple[Verdict, str, str]:
+    """(verdict, reason, measured text) of one measured level."""
+    assert change.difference is not None
+    if change.change is None:
+        # Base mean 0 (e.g. no errors at all in the baseline): any increase is infinitely many percent.
+        relative = 0.0 if change.difference == 0 else (float("inf") if change.difference > 0 else float("-inf"))
+    else:
+        relative = change.change
+    worse_by = -relative if rule.measure.higher_is_better else relative
+    beyond = worse_by > rule.tolerance
+    base_text = rule.measure.format(change.base_mean)
+    new_text = rule.measure.format(change.new_mean)
+    if change.ci_low is not None and change.ci_high is not None:
+        measured = f"{_pct(relative)} [{_pct(change.ci_low)}, {_pct(change.ci_high)}] ({base_text} → {new_text})"
+    else:
+        measured = f"{_pct(relative) if change.change is not None else 'from 0'} ({base_text} → {new_text})"
+    if change.significant is None:
+        return ("FAIL" if beyond else "PASS", f"{change.note}: judged on the tolerance alone; "
+                f"{'worse' if beyond else 'not worse'} than {rule.tolerance * 100:g}%", measured)
+    if beyond and change.significant:
+        return ("FAIL", f"worse than the {rule.tolerance * 100:g}% tolerance and significant (95% CI excludes 0)",
+                measured)
+    if beyond:
+        return "INCONCLUSIVE", _inconclusive_reason(change, rule.tolerance), measured
+    return "PASS", "", measured
+
+
 def _evaluate_regression(rule: RegressionRule, run: Run, baseline: Run) -> list[Evaluation]:
     keys, absent = _selected(run, rule)
     bound = _tolerance_text(rule.measure, rule.tolerance)
     out = [Evaluation(rule.index, rule.name, "regression", "—", "—", bound, "SKIP", r) for r in absent]
+    # Every level the baseline measured must be measured again: a variant that crashed before its
+    # levels, or a level dropped from the scenario, would otherwise pass by producing no row.
+    for key in baseline.ordered_levels():
+        if rule.selection.matches(key) and key not in run.levels:
+            out.append(Evaluation(rule.index, rule.name, "regression", str(key), "—", bound, "FAIL",
+                                  "in the baseline run but not measured in this run"))
     for key in keys:
         scope = str(key)
         if key not in baseline.levels:
@@ -152,30 +231,9 @@ def _evaluate_regression(rule: RegressionRule, run: Run, baseline: Run) -> list[
         if change.difference is None:
             out.append(Evaluation(rule.index, rule.name, "regression", scope, "—", bound, "SKIP", change.note))
             continue
-        if change.change is None:
-            # Base mean 0 (e.g. no errors at all in the baseline): any increase is infinitely many percent.
-            relative = 0.0 if change.difference == 0 else (float("inf") if change.difference > 0 else float("-inf"))
-        else:
-            relative = change.change
-        worse_by = -relative if rule.measure.higher_is_better else relative
-        beyond = worse_by > rule.tolerance
-        base_text = rule.measure.format(change.base_mean)
-        new_text = rule.measure.format(change.new_mean)
-        if change.ci_low is not None and change.ci_high is not None:
-            measured = f"{_pct(relative)} [{_pct(change.ci_low)}, {_pct(change.ci_high)}] ({base_text} → {new_text})"
-        else:
-            measured = f"{_pct(relative) if change.change is not None else 'from 0'} ({base_text} → {new_text})"
-        if change.significant is None:
-            verdict: Verdict = "FAIL" if beyond else "PASS"
-            reason = (f"{change.note}: judged on the tolerance alone; "
-                      f"{'worse' if beyond else 'not worse'} than {rule.tolerance * 100:g}%")
-        elif beyond and change.significant:
-            verdict, reason = "FAIL", f"worse than the {rule.tolerance * 100:g}% tolerance and significant " \
-                                      "(95% CI excludes 0)"
-        elif beyond:
-            verdict, reason = "PASS", "worse than the tolerance but not significant (95% CI includes 0)"
-        else:
-            verdict, reason = "PASS", ""
+        verdict, reason, measured = _regression_verdict(change, rule)
+        flags = [*level_flags(f"baseline {key}", baseline.levels[key]), *level_flags(scope, run.levels[key])]
+        verdict, reason = _flag_verdict(verdict, reason, flags, rule.allow_flagged)
         out.append(Evaluation(rule.index, rule.name, "regression", scope, measured, bound, verdict, reason))
     if not out:
         out.append(Evaluation(rule.index, rule.name, "regression", "—", "—", bound, "SKIP",
@@ -207,6 +265,11 @@ def evaluate(rules: RuleSet, run: Run, baseline: Run | None) -> list[Evaluation]
     return out
 
 
-def failed(evaluations: Sequence[Evaluation]) -> bool:
-    """True when any evaluation is a FAIL (SKIPs do not fail the gate)."""
-    return any(e.verdict == "FAIL" for e in evaluations)
+def fails(evaluation: Evaluation, *, allow_skip: bool = False) -> bool:
+    """Whether this evaluation fails the gate: every verdict but PASS, and SKIP unless skips are allowed."""
+    return evaluation.verdict in _ALWAYS_FAILING or (evaluation.verdict == "SKIP" and not allow_skip)
+
+
+def failed(evaluations: Sequence[Evaluation], *, allow_skip: bool = False) -> bool:
+    """True when any evaluation fails the gate (see ``fails``)."""
+    return any(fails(e, allow_skip=allow_skip) for e in evaluations)

@@ -10,13 +10,14 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
-from harness.gate.evaluate import Evaluation
+from harness.gate.evaluate import VERDICTS, Evaluation, failed, fails
 
-_STYLE = {"PASS": "green", "FAIL": "bold red", "SKIP": "yellow"}
+_STYLE = {"PASS": "green", "FAIL": "bold red", "INCONCLUSIVE": "bold magenta", "UNRELIABLE": "bold magenta",
+          "SKIP": "yellow"}
 
 
 def gate_table(evaluations: Sequence[Evaluation], title: str) -> Table:
-    """One row per evaluation: rule, scope, measured, bound, verdict (with the reason for FAIL/SKIP)."""
+    """One row per evaluation: rule, scope, measured, bound, verdict (with its reason)."""
     table = Table(title=title, title_justify="left")
     for column in ("#", "rule", "scope", "measured", "bound", "verdict"):
         table.add_column(column, overflow="fold")
@@ -30,35 +31,46 @@ def counts(evaluations: Sequence[Evaluation]) -> Counter[str]:
     return Counter(e.verdict for e in evaluations)
 
 
-def summary_line(evaluations: Sequence[Evaluation]) -> str:
-    """``gate FAILED: 2 of 14 evaluations failed, 3 skipped`` (or ``gate passed: ...``)."""
+def summary_line(evaluations: Sequence[Evaluation], *, allow_skip: bool = False) -> str:
+    """``gate FAILED: 3 of 14 evaluations failed (1 FAIL, 1 INCONCLUSIVE, 1 SKIP); 11 PASS``."""
     tally = counts(evaluations)
-    state = "FAILED" if tally["FAIL"] else "passed"
-    return (f"gate {state}: {tally['FAIL']} of {len(evaluations)} evaluations failed, "
-            f"{tally['PASS']} passed, {tally['SKIP']} skipped")
+    failing = sum(1 for e in evaluations if fails(e, allow_skip=allow_skip))
+    state = "FAILED" if failed(evaluations, allow_skip=allow_skip) else "passed"
+    kinds = ", ".join(f"{tally[v]} {v}" for v in VERDICTS if tally[v] and v != "PASS")
+    skips = " (skips allowed)" if allow_skip and tally["SKIP"] else ""
+    return (f"gate {state}: {failing} of {len(evaluations)} evaluations failed"
+            f"{f' ({kinds})' if kinds else ''}{skips}; {tally['PASS']} PASS")
 
 
-def write_junit(path: Path, evaluations: Sequence[Evaluation], suite: str = "harness gate") -> None:
-    """JUnit XML: one testsuite, one testcase per evaluation; FAIL → <failure>, SKIP → <skipped>.
+def write_junit(path: Path, evaluations: Sequence[Evaluation], suite: str = "harness gate", *,
+                allow_skip: bool = False) -> None:
+    """JUnit XML: one testsuite, one testcase per evaluation.
 
-    ``classname`` is ``gate.rules[i]`` and ``name`` the rule and its scope, so CI systems group the
-    evaluations of one rule together.
+    Every evaluation that fails the gate is a ``<failure>`` whose ``type`` is the verdict and whose
+    message starts with it, so a CI test view agrees with the exit code; an allowed SKIP is
+    ``<skipped>``. Each testcase also carries ``verdict`` and ``reason`` properties for tools that
+    read them. ``classname`` is ``gate.rules[i]`` and ``name`` the rule and its scope, so CI systems
+    group the evaluations of one rule together.
     """
-    tally = counts(evaluations)
-    root = ET.Element("testsuites", tests=str(len(evaluations)), failures=str(tally["FAIL"]),
-                      skipped=str(tally["SKIP"]), errors="0")
-    suite_element = ET.SubElement(root, "testsuite", name=suite, tests=str(len(evaluations)),
-                                  failures=str(tally["FAIL"]), skipped=str(tally["SKIP"]), errors="0")
+    failures = str(sum(1 for e in evaluations if fails(e, allow_skip=allow_skip)))
+    skipped = str(sum(1 for e in evaluations if e.verdict == "SKIP" and allow_skip))
+    totals = {"tests": str(len(evaluations)), "failures": failures, "skipped": skipped, "errors": "0"}
+    root = ET.Element("testsuites", totals)
+    suite_element = ET.SubElement(root, "testsuite", {"name": suite, **totals})
     for e in evaluations:
         case = ET.SubElement(suite_element, "testcase", classname=f"gate.rules[{e.rule_index}]",
                              name=f"{e.rule} [{e.scope}]")
+        properties = ET.SubElement(case, "properties")
+        ET.SubElement(properties, "property", name="verdict", value=e.verdict)
+        ET.SubElement(properties, "property", name="reason", value=e.reason)
         detail = f"measured {e.measured}; bound {e.bound}"
-        if e.verdict == "FAIL":
-            failure = ET.SubElement(case, "failure", message=e.reason or "rule does not hold", type=e.kind)
-            failure.text = detail
+        message = f"{e.verdict}: {e.reason}" if e.reason else e.verdict
+        if fails(e, allow_skip=allow_skip):
+            failure = ET.SubElement(case, "failure", message=message, type=e.verdict)
+            failure.text = f"{detail}; {e.kind} rule"
         elif e.verdict == "SKIP":
-            ET.SubElement(case, "skipped", message=e.reason)
+            ET.SubElement(case, "skipped", message=message)
         else:
-            ET.SubElement(case, "system-out").text = detail
+            ET.SubElement(case, "system-out").text = detail + (f"; {e.reason}" if e.reason else "")
     ET.indent(root)
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)

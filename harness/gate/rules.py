@@ -6,6 +6,7 @@
       - regression: {metric: throughput, tolerance: 10%, variants: [mvc-virtual], users: [32]}
       - slo: {metric: p99, max: 250ms, variants: all, users: all}
       - slo: {metric: error_rate, max: 0.1%}
+        allow_flagged: true                    # judge flagged levels instead of calling them UNRELIABLE
 
 Each list item holds exactly one of ``rule`` (relative, see ``harness.gate.expression``),
 ``regression`` or ``slo``. Unknown keys are errors. ``load_rules`` reports every problem at once,
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BeforeValidator, Field, ValidationError
+from pydantic import BeforeValidator, Field, StrictBool, ValidationError
 
 from harness.compare.measures import MEASURES, Measure, known_names
 from harness.errors import RulesError
@@ -133,6 +134,8 @@ class _Item(StrictModel):
     rule: str | None = Field(None, description="A relative rule: see harness.gate.expression.")
     regression: _RegressionSpec | None = None
     slo: _SloSpec | None = None
+    allow_flagged: StrictBool = Field(False, description="Judge levels flagged by the harness's self-checks "
+                                                   "instead of calling them UNRELIABLE.")
 
 
 # ---------------------------------------------------------------- parsed rules
@@ -159,6 +162,7 @@ class RelativeRule:
     index: int
     name: str
     comparison: Comparison
+    allow_flagged: bool = False
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,7 @@ class RegressionRule:
     measure: Measure
     tolerance: float  # fraction of the baseline mean, e.g. 0.1
     selection: Selection
+    allow_flagged: bool = False
 
 
 @dataclass(frozen=True)
@@ -178,6 +183,7 @@ class SloRule:
     max: float | None
     min: float | None
     selection: Selection
+    allow_flagged: bool = False
 
 
 Rule = RelativeRule | RegressionRule | SloRule
@@ -269,13 +275,15 @@ def _parse_item(index: int, raw: Any) -> tuple[Rule | None, _Problems]:
         return None, problems
     name = item.name or _default_name(item)
     if comparison is not None:
-        return RelativeRule(index, name, comparison), []
+        return RelativeRule(index, name, comparison, item.allow_flagged), []
     if item.regression is not None:
         spec = item.regression
-        return RegressionRule(index, name, MEASURES[spec.metric], spec.tolerance, _selection(spec)), []
+        return RegressionRule(index, name, MEASURES[spec.metric], spec.tolerance, _selection(spec),
+                              item.allow_flagged), []
     assert item.slo is not None
     slo = item.slo
-    return SloRule(index, name, MEASURES[slo.metric], bounds["max"], bounds["min"], _selection(slo)), []
+    return SloRule(index, name, MEASURES[slo.metric], bounds["max"], bounds["min"], _selection(slo),
+                   item.allow_flagged), []
 
 
 def parse_rules(text: str, source: str) -> RuleSet:

@@ -8,7 +8,7 @@ sidecar; this module keeps the seconds of the measured window and merges them ex
 
 from __future__ import annotations
 
-import ipaddress
+import dataclasses
 import json
 import math
 import os
@@ -16,6 +16,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,8 +27,18 @@ from hdrh.histogram import HdrHistogram
 from harness.codec import from_json_row
 from harness.errors import LoadError
 from harness.load.endpoints import decode_mix, encode_mix
-from harness.load.recording import SIDECAR_FORMAT, LevelRecording, SidecarInterval, WindowStats, new_histogram
-from harness.processes import ManagedProcess, Supervisor
+from harness.load.loopback import is_loopback
+from harness.load.recording import (
+    SIDECAR_FORMAT,
+    WORKER_CONFIG_KEYS,
+    LevelRecording,
+    SidecarInterval,
+    WindowStats,
+    new_histogram,
+    write_measured_hlog,
+)
+from harness.load.workers import Distribution, read_reports, worker_loads
+from harness.processes import ManagedProcess, Supervisor, free_port
 from harness.sampling import ProcessSampler
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -76,14 +87,9 @@ class LoadTarget:
             raise LoadError(f"load mix of profile {self.profile!r}: {error}") from None
 
 
-def is_loopback(host: str) -> bool:
-    """True for localhost, 127.0.0.0/8 and ::1 (no DNS lookup: other names are not loopback)."""
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+__all__ = ["LoadTarget", "is_loopback", "run_level", "run_warmup", "worker_argv"]
+
+COLLECT_GRACE_S = 30  # locustfile.COLLECT_GRACE_S: how long the master waits for late workers
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,7 @@ def run_level(
     python: str = sys.executable,
     *,
     hlog_path: Path | None = None,
+    distribution: Distribution | None = None,
 ) -> LevelRecording:
     """Run ``users`` closed-model users for ``settle_s + duration_s`` seconds and return the
     measured part.
@@ -115,27 +122,118 @@ def run_level(
     histogram is the exact merge of those seconds' success histograms, so ``histogram`` count ==
     ``requests - errors``; the Locust process has exited and been reaped when this returns or
     raises; while it ran, its pid was sampled as ``"generator"``. Files under ``out_dir``:
-    ``<label>.locust.log``, ``<label>.intervals.json`` (the per-second sidecar) and, unless
-    ``hlog_path`` says otherwise, ``<label>.hlog`` (the whole level, settle included, tagged
-    ``<label>``).
+    ``<label>.locust.log``, ``<label>.intervals.json`` (the per-second sidecar) and ``<label>.hlog``
+    (Locust's own log of the whole level, settle included, tagged ``<label>``). ``hlog_path`` gets
+    the measured seconds only (``recording.write_measured_hlog``), so HdrHistogram's tools reading it
+    reproduce the returned histogram's count and percentiles exactly; ``hlog_path`` of the
+    recording names it (the whole-level log without one).
+
+    With a ``distribution``, ``child`` is a Locust master that sends no request, ``distribution.local``
+    workers are started here (logs ``<label>.w<N>.locust.log``) and ``distribution.external`` more must
+    connect within ``connect_timeout_s``. The recording is then the exact merge of the workers' (its
+    ``workers`` their shares, their sum checked); a worker that exits with an error or does not report
+    fails the level, and every process of the level is stopped either way.
 
     Raises ``LoadError`` if settle/duration are not whole seconds, or Locust fails, times out,
     writes no sidecar, or measured less than the whole window.
     """
     _check_level(users, settle_s, duration_s, label)
-    paths = _level_paths(out_dir, label, hlog_path)
-    for stale in (paths.hlog, paths.sidecar):  # never read a file left by an earlier attempt
+    paths = _level_paths(out_dir, label)
+    # Never read (or leave beside new results) a file left by an earlier attempt.
+    for stale in (paths.hlog, paths.sidecar, *([hlog_path] if hlog_path is not None else [])):
         stale.unlink(missing_ok=True)
     run_s = int(settle_s) + int(duration_s) + TAIL_S
-    child = _start_locust(target, users, run_s, paths, label, supervisor, python)
+    if distribution is not None and not distribution.port:
+        distribution = dataclasses.replace(distribution, port=free_port())
+    child = _start_locust(target, users, run_s, paths, label, supervisor, python, distribution)
+    workers: dict[str, ManagedProcess] = {}
     sampler.watch(GENERATOR, child.pid)
     try:
-        _wait(child, run_s, label, supervisor)
+        if distribution is None:
+            _wait(child, run_s, label, supervisor)
+        else:
+            workers = _start_workers(distribution, out_dir, label, supervisor, python)
+            _wait_distributed(child, workers, run_s, label, supervisor, distribution)
     finally:
         sampler.unwatch(GENERATOR)
         supervisor.stop(child)
+        for worker in workers.values():
+            supervisor.stop(worker)
     interval_s, rows = _read_sidecar(paths, child, label, target.profile)
-    return _recording(interval_s, rows, users, int(settle_s), int(duration_s), paths, child.pid, label)
+    if distribution is not None:  # a refused or missing worker says more than the short window it caused
+        reports, _ = read_reports(json.loads(paths.sidecar.read_text(encoding="utf-8")), label)
+    recording = _recording(interval_s, rows, users, int(settle_s), int(duration_s), paths, child.pid, label,
+                           measured_hlog=hlog_path)
+    if distribution is None:
+        return recording
+    measured = _measured(interval_s, rows, int(settle_s), int(duration_s))
+    loads = worker_loads(reports, measured, int(settle_s), int(duration_s), interval_s, label)
+    return dataclasses.replace(recording, workers=loads)
+
+
+_WORKER_OWN_KEYS = frozenset({*WORKER_CONFIG_KEYS, "HARNESS_HLOG_PATH", "HARNESS_RESULT_PATH", "HARNESS_HLOG_TAG",
+                              "HARNESS_ROLE", "HARNESS_WORKER_NAME", "HARNESS_WORKER_EXTERNAL"})
+
+
+def worker_argv(python: str, master_host: str, master_port: int) -> list[str]:
+    """A Locust worker of the harness's locustfile (env ``HARNESS_ROLE=worker``, see ``worker_env``)."""
+    return [python, "-m", "locust", "-f", str(LOCUSTFILE), "--worker",
+            "--master-host", master_host, "--master-port", str(master_port)]
+
+
+def worker_env(name: str) -> dict[str, str]:
+    """A worker's environment: its name; everything it loads with comes from its master."""
+    # Neither LOCUST_* options nor a stray HARNESS_* setting of this shell may override the master's.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOCUST_") and k not in _WORKER_OWN_KEYS}
+    source_root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (source_root, env.get("PYTHONPATH", "")) if p)
+    env.update(HARNESS_ROLE="worker", HARNESS_WORKER_NAME=name)
+    return env
+
+
+def _start_workers(distribution: Distribution, out_dir: Path, label: str, supervisor: Supervisor,
+                   python: str) -> dict[str, ManagedProcess]:
+    # Local workers reach the master on loopback even when it also listens elsewhere.
+    host = distribution.bind_host if is_loopback(distribution.bind_host) else "127.0.0.1"
+    workers = {}
+    for index in range(1, distribution.local + 1):
+        name = f"w{index}"
+        workers[name] = (supervisor.start(f"locust-{label}-{name}", worker_argv(python, host, distribution.port),
+                                        env=worker_env(name), cwd=out_dir,
+                                        log_path=out_dir / f"{label}.{name}.locust.log"))
+    return workers
+
+
+def _wait_distributed(master: ManagedProcess, workers: dict[str, ManagedProcess], run_s: int, label: str,
+                      supervisor: Supervisor, distribution: Distribution) -> None:
+    timeout = distribution.connect_timeout_s + run_s + COLLECT_GRACE_S + STOP_TIMEOUT_S + WAIT_MARGIN_S
+    deadline = time.monotonic() + timeout
+    while master.running():
+        for name, worker in workers.items():
+            code = worker.popen.poll()
+            # A worker ends with 0 once its master says quit; anything else is a death mid-level.
+            if code is not None and code != 0:
+                raise LoadError(
+                    f"level {label!r}: Locust worker {name} (pid {worker.pid}) exited with code {code} "
+                    f"mid-level; the level is failed and its master and other workers are stopped. Log "
+                    f"{worker.log_path}, tail:\n{worker.log_tail()}"
+                )
+        if time.monotonic() > deadline:
+            raise LoadError(f"level {label!r}: the Locust master was still running {timeout}s after start and "
+                            f"was stopped. Log {master.log_path}, tail:\n{master.log_tail()}")
+        time.sleep(0.2)
+    code = master.popen.returncode
+    if code != 0 and "Gave up waiting for workers" in (master.log_tail(200) or ""):
+        raise LoadError(
+            f"level {label!r}: waited {distribution.connect_timeout_s}s for {distribution.expected} Locust "
+            f"worker(s) ({distribution.local} local, {distribution.external} external) to connect to "
+            f"{distribution.bind_host}:{distribution.port}; not all came. Start the external ones with "
+            f"'harness worker --master HOST:{distribution.port}', or raise load.worker_timeout. Master log "
+            f"{master.log_path}"
+        )
+    if code != 0:
+        raise LoadError(f"level {label!r}: the Locust master exited with code {code}. Log {master.log_path}, "
+                        f"tail:\n{master.log_tail()}")
 
 
 def run_warmup(
@@ -198,11 +296,11 @@ def _check_level(users: int, settle_s: float, duration_s: float, label: str) -> 
         )
 
 
-def _level_paths(out_dir: Path, label: str, hlog_path: Path | None) -> _Paths:
+def _level_paths(out_dir: Path, label: str) -> _Paths:
     out_dir.mkdir(parents=True, exist_ok=True)
     return _Paths(
         log=out_dir / f"{label}.locust.log",
-        hlog=hlog_path if hlog_path is not None else out_dir / f"{label}.hlog",
+        hlog=out_dir / f"{label}.hlog",
         sidecar=out_dir / f"{label}.intervals.json",
         cwd=out_dir,
     )
@@ -237,6 +335,7 @@ def _start_locust(
     label: str,
     supervisor: Supervisor,
     python: str,
+    distribution: Distribution | None = None,
 ) -> ManagedProcess:
     argv = [
         python, "-m", "locust",
@@ -252,12 +351,22 @@ def _start_locust(
         # Failed requests are data (counted per kind), not a failed run.
         "--exit-code-on-error", "0",
     ]  # fmt: skip
+    env = _child_env(target, paths, label, run_s)
+    if distribution is not None:
+        env["HARNESS_ROLE"] = "master"
+        argv += [
+            "--master", "--master-bind-host", distribution.bind_host,
+            "--master-bind-port", str(distribution.port),
+            "--expect-workers", str(distribution.expected),
+            "--expect-workers-max-wait", str(distribution.connect_timeout_s),
+            "--harness-config", json.dumps({key: env[key] for key in WORKER_CONFIG_KEYS}),
+        ]  # fmt: skip
     paths.cwd.mkdir(parents=True, exist_ok=True)  # cwd: keeps Locust away from ./locust.conf files
     try:
         return supervisor.start(
             f"locust-{label}",
             argv,
-            env=_child_env(target, paths, label, run_s),
+            env=env,
             cwd=paths.cwd,
             log_path=paths.log,
         )
@@ -320,6 +429,12 @@ def _read_sidecar(paths: _Paths, child: ManagedProcess, label: str,
     return float(document.get("interval_s", 1.0)), rows
 
 
+def _measured(interval_s: float, rows: list[SidecarInterval], settle_s: int,
+              duration_s: int) -> list[SidecarInterval]:
+    # Compare offsets from test start, not absolute floats, so whole seconds compare exactly.
+    return [row for row in rows if settle_s - _EPS <= row.index * interval_s < settle_s + duration_s - _EPS]
+
+
 def _recording(
     interval_s: float,
     rows: list[SidecarInterval],
@@ -329,9 +444,9 @@ def _recording(
     paths: _Paths,
     pid: int,
     label: str,
+    measured_hlog: Path | None = None,
 ) -> LevelRecording:
-    # Compare offsets from test start, not absolute floats, so whole seconds compare exactly.
-    kept = [row for row in rows if settle_s - _EPS <= row.index * interval_s < settle_s + duration_s - _EPS]
+    kept = _measured(interval_s, rows, settle_s, duration_s)
     expected = math.ceil(duration_s / interval_s)
     partial = [row.index for row in kept if row.end - row.start < interval_s - 0.01]
     if len(kept) < expected or partial:
@@ -342,11 +457,14 @@ def _recording(
         )
     merged = new_histogram()
     windows: list[WindowStats] = []
+    seconds: list[tuple[float, HdrHistogram]] = []
     requests = errors = latency_sum_us = 0
     error_kinds: dict[str, int] = {}
     for row in kept:
         successes = row.requests - row.errors
         p50 = p99 = top = 0
+        # A second without successes stays in the log: a stall is a measurement too.
+        seconds.append((row.start, HdrHistogram.decode(row.success_histogram)))
         if successes > 0:
             hist = HdrHistogram.decode(row.success_histogram)
             # Adding an empty histogram would reset the merged minimum to 0 (hdrh 0.10.8): skip those.
@@ -360,6 +478,10 @@ def _recording(
         latency_sum_us += row.latency_sum_us
         for kind, count in row.error_kinds.items():
             error_kinds[kind] = error_kinds.get(kind, 0) + count
+    if measured_hlog is not None:
+        write_measured_hlog(seconds, measured_hlog, label, "unit=microseconds successes only, the measured "
+                            "seconds of the level (settle excluded); closed model, not corrected for "
+                            "coordinated omission")
     return LevelRecording(
         users=users,
         measured_start=kept[0].start,
@@ -370,6 +492,6 @@ def _recording(
         error_kinds=error_kinds,
         latency_sum_us=latency_sum_us,
         windows=tuple(windows),
-        hlog_path=paths.hlog,
+        hlog_path=measured_hlog if measured_hlog is not None else paths.hlog,
         generator_pid=pid,
     )

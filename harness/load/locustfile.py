@@ -32,11 +32,13 @@ sidecar rewritten) about once a second, so a run cut short still leaves what it 
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import logging
 import os
 import random
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +49,7 @@ from hdrh.histogram import HdrHistogram
 from hdrh.log import HistogramLogWriter
 from locust import FastHttpUser, constant, events, task
 
+import harness
 from harness.codec import json_row
 from harness.load.endpoints import ENDPOINTS, decode_mix
 from harness.load.recording import HIGHEST_US, LOWEST_US, SIDECAR_FORMAT, SidecarInterval, new_histogram
@@ -64,6 +67,14 @@ def _env(name: str) -> str:
     return value
 
 
+# local: one process (the default); master: collects the workers' intervals, sends no request;
+# worker: sends the requests, configured by the master (see "Distributed" below).
+ROLE = os.environ.get("HARNESS_ROLE", "local")
+if ROLE == "worker":  # placeholders until the master's --harness-config arrives with the spawn message
+    os.environ.setdefault("HARNESS_ORDER_ID_MAX", "1")
+    os.environ.setdefault("HARNESS_SEED", "0")
+    os.environ.setdefault("HARNESS_HLOG_PATH", os.devnull)
+    os.environ.setdefault("HARNESS_RESULT_PATH", os.devnull)
 ORDER_ID_MAX = int(_env("HARNESS_ORDER_ID_MAX"))
 SEED = int(_env("HARNESS_SEED"))
 HLOG_PATH = Path(_env("HARNESS_HLOG_PATH"))
@@ -90,7 +101,9 @@ class OrdersUser(FastHttpUser):
     wait_time = constant(0)
 
     def on_start(self) -> None:
-        self.rng = random.Random(SEED + next(_user_index))
+        # Workers count their users from 0 each: the worker index keeps their sequences apart.
+        worker_index = getattr(self.environment.runner, "worker_index", 0) if ROLE == "worker" else 0
+        self.rng = random.Random(SEED + (worker_index << 20) + next(_user_index))
 
     @task
     def request(self) -> None:
@@ -131,11 +144,19 @@ class Recorder:
         self.hlog: IO[str] | None = None
         self.writer: HistogramLogWriter | None = None
         self.flusher: Any = None
+        self.finished = False
+        self.sidecar_extra: dict[str, Any] = {}  # the master's "workers" section
 
     def start(self, runner: Any) -> None:
         self.test_start = time.time()
+        if ROLE == "worker":  # no files: its intervals go to the master (see "Distributed")
+            if RUN_S > 0 and runner is not None:
+                gevent.spawn(_worker_stop_at, runner, self.test_start + RUN_S)
+            self.flusher = gevent.spawn(self._flush_loop)
+            return
         if RUN_S > 0 and runner is not None:
-            gevent.spawn(self._stop_at, runner, self.test_start + RUN_S)
+            stop_at = _master_collect if ROLE == "master" else self._stop_at
+            gevent.spawn(stop_at, runner, self.test_start + RUN_S)
         HLOG_PATH.parent.mkdir(parents=True, exist_ok=True)
         RESULT_PATH.parent.mkdir(parents=True, exist_ok=True)
         self.hlog = open(HLOG_PATH, "w", encoding="utf-8")  # noqa: SIM115 - closed in finish()
@@ -154,7 +175,8 @@ class Recorder:
         self.writer.output_base_time(start_ms)
         self.writer.output_legend()
         self.hlog.flush()
-        self.flusher = gevent.spawn(self._flush_loop)
+        if ROLE == "local":  # the master's intervals are the workers', merged once they all reported
+            self.flusher = gevent.spawn(self._flush_loop)
 
     def record(
         self, response_time_ms: float, response: Any, exception: BaseException | None, start_time: float
@@ -211,8 +233,9 @@ class Recorder:
         return interval
 
     def flush(self, final: bool) -> None:
-        """Append finished intervals to the hlog and rewrite the sidecar; safe to call repeatedly."""
-        if self.test_start is None or self.writer is None or self.hlog is None:
+        """Append finished intervals to the hlog and rewrite the sidecar; safe to call repeatedly.
+        A worker has neither: it only finalises (encodes) its intervals for the master."""
+        if self.test_start is None:
             return
         end_index = self._last_index(final)
         for index in range(self.written, end_index):
@@ -224,18 +247,20 @@ class Recorder:
                 end_rel = max(start_rel, min(end_rel, self.test_stop - self.test_start))
             hist.set_start_time_stamp((self.test_start + start_rel) * 1000.0)
             hist.set_end_time_stamp((self.test_start + end_rel) * 1000.0)
-            if HLOG_TAG:
-                self.hlog.write(f"Tag={HLOG_TAG},")  # the writer has no tag support; same line
-            # Interval_Max column in milliseconds (values are microseconds).
-            self.writer.output_interval_histogram(hist, start_rel, end_rel, max_value_unit_ratio=1000.0)
+            if self.writer is not None and self.hlog is not None:
+                if HLOG_TAG:
+                    self.hlog.write(f"Tag={HLOG_TAG},")  # the writer has no tag support; same line
+                # Interval_Max column in milliseconds (values are microseconds).
+                self.writer.output_interval_histogram(hist, start_rel, end_rel, max_value_unit_ratio=1000.0)
             interval.encoded = hist.encode().decode("ascii")
             interval.end = self.test_start + end_rel
         self.written = max(self.written, end_index)
-        self.hlog.flush()
-        self._write_sidecar(final)
+        if self.hlog is not None:
+            self.hlog.flush()
+            self._write_sidecar(final)
 
-    def _write_sidecar(self, final: bool) -> None:
-        assert self.test_start is not None
+    def rows(self) -> list[dict[str, Any]]:
+        """The finished intervals in the sidecar's row form."""
         rows = []
         for index in range(self.written):
             interval = self.intervals[index]
@@ -245,6 +270,11 @@ class Recorder:
                 errors=interval.errors, error_kinds=interval.error_kinds, latency_sum_us=interval.latency_sum_us,
                 success_histogram=interval.encoded,
             )))  # fmt: skip
+        return rows
+
+    def _write_sidecar(self, final: bool) -> None:
+        assert self.test_start is not None
+        rows = self.rows()
         document = {
             "format": SIDECAR_FORMAT,
             "complete": final,
@@ -257,6 +287,7 @@ class Recorder:
             "interval_s": INTERVAL_S,
             "unit": "microseconds",
             "intervals": rows,
+            **self.sidecar_extra,
         }
         # Write then rename: the parent never reads a half-written file.
         tmp = RESULT_PATH.with_name(RESULT_PATH.name + ".tmp")
@@ -268,8 +299,9 @@ class Recorder:
 
     def finish(self) -> None:
         """Write everything recorded so far; later calls (test_stop, then quitting) are no-ops."""
-        if self.test_start is None or self.writer is None:
+        if self.test_start is None or self.finished:
             return
+        self.finished = True
         if self.test_stop is None:
             self.test_stop = time.time()
         self.flush(final=True)
@@ -283,6 +315,8 @@ recorder = Recorder()
 
 
 def _on_test_start(environment: Any = None, **_kwargs: Any) -> None:
+    if ROLE == "worker":
+        _worker_begin(environment)
     recorder.start(getattr(environment, "runner", None))
 
 
@@ -310,3 +344,151 @@ events.test_start.add_listener(_on_test_start)  # type: ignore[no-untyped-call]
 events.request.add_listener(_on_request)  # type: ignore[no-untyped-call]
 events.test_stop.add_listener(_on_test_stop)  # type: ignore[no-untyped-call]
 events.quitting.add_listener(_on_quitting)  # type: ignore[no-untyped-call]
+
+
+# -- Distributed (load.workers, harness worker) ---------------------------------------------------
+# Workers record exactly like a local run and, at their own HARNESS_RUN_S, send every finished
+# interval (encoded histograms) and their own CPU readings to the master in one "harness_done"
+# message. The master sends no request: it merges the workers' intervals index by index (exact
+# HdrHistogram addition; counts are sums), writes the hlog and the sidecar as a local run does plus a
+# "workers" section, then quits the test. Each worker counts its intervals from its own test start,
+# so clocks of other machines need not agree. A worker first says "harness_hello" with its identity;
+# one whose harness version or code differs from the master's is refused and the test is stopped.
+
+COLLECT_GRACE_S = 30.0  # how long past its run time the master waits for the workers' intervals
+CPU_SAMPLE_S = 0.5
+_CODE_FILES = ("load/locustfile.py", "load/recording.py", "load/endpoints.py", "codec.py", "__init__.py")
+
+
+def _code_sha256() -> str:
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for name in _CODE_FILES:
+        digest.update(name.encode())
+        digest.update((root / name).read_bytes())
+    return digest.hexdigest()
+
+
+IDENTITY = {
+    "name": os.environ.get("HARNESS_WORKER_NAME") or socket.gethostname(),
+    "host": socket.gethostname(),
+    "pid": os.getpid(),
+    "external": os.environ.get("HARNESS_WORKER_EXTERNAL") == "1",
+    "harness_version": harness.__version__,
+    "code_sha256": _code_sha256(),
+}
+_cpu: list[list[float]] = []  # [unix time, CPU seconds of this process]
+_hellos: dict[str, dict[str, Any]] = {}  # master: client id -> identity
+_done: dict[str, dict[str, Any]] = {}  # master: client id -> final report
+_refused: list[dict[str, Any]] = []
+
+
+def _on_parser(parser: Any, **_kwargs: Any) -> None:
+    # A custom option: Locust forwards it from the master to every worker with the spawn message.
+    parser.add_argument("--harness-config", default="", include_in_web_ui=False,
+                        help="JSON of the HARNESS_* settings the master hands to its workers (set by the harness)")
+
+
+def _apply_config(values: dict[str, str]) -> None:
+    global ORDER_ID_MAX, SEED, PROFILE, MIX, CUSTOMER_ID_MAX, CPU_ROUNDS, RUN_S, _CHOICES, _WEIGHTS, _ID_MAX
+    ORDER_ID_MAX = int(values["HARNESS_ORDER_ID_MAX"])
+    SEED = int(values["HARNESS_SEED"])
+    PROFILE = values.get("HARNESS_PROFILE", "io-bound")
+    MIX = decode_mix(values.get("HARNESS_MIX", "orders:1"))
+    CUSTOMER_ID_MAX = int(values.get("HARNESS_CUSTOMER_ID_MAX", "1"))
+    CPU_ROUNDS = int(values.get("HARNESS_CPU_ROUNDS", "1000"))
+    RUN_S = float(values.get("HARNESS_RUN_S", "0"))
+    _CHOICES = [ENDPOINTS[name] for name in MIX]
+    _WEIGHTS = [MIX[name] for name in MIX]
+    _ID_MAX = {"orders": ORDER_ID_MAX, "customers": CUSTOMER_ID_MAX}
+
+
+def _cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+def _sample_cpu() -> None:
+    while not recorder.finished:
+        _cpu.append([time.time(), _cpu_seconds()])
+        gevent.sleep(CPU_SAMPLE_S)
+
+
+def _worker_begin(environment: Any) -> None:
+    raw = getattr(environment.parsed_options, "harness_config", "") if environment.parsed_options else ""
+    if not raw:
+        raise RuntimeError("this worker got no --harness-config from its master: start the master with the harness")
+    _apply_config(json.loads(raw))
+    environment.runner.send_message("harness_hello", IDENTITY)
+    gevent.spawn(_sample_cpu)
+
+
+def _worker_stop_at(runner: Any, deadline: float) -> None:
+    while (left := deadline - time.time()) > 0:
+        gevent.sleep(min(left, 0.1))
+    recorder.finish()
+    _cpu.append([time.time(), _cpu_seconds()])
+    runner.send_message("harness_done", {
+        "worker": IDENTITY, "test_start": recorder.test_start, "test_stop": recorder.test_stop,
+        "intervals": recorder.rows(), "cpu": _cpu,
+    })  # fmt: skip
+    logging.getLogger("harness").info("HARNESS_RUN_S=%s reached, intervals sent to the master", RUN_S)
+
+
+def _on_hello(environment: Any, msg: Any, **_kwargs: Any) -> None:
+    identity = dict(msg.data)
+    _hellos[msg.node_id] = identity
+    differs = [key for key in ("harness_version", "code_sha256") if identity.get(key) != IDENTITY[key]]
+    if differs:
+        _refused.append({"worker": identity, "differs": differs, "master": IDENTITY})
+        logging.getLogger("harness").error("refusing worker %s on %s: %s differ from the master's",
+                                           identity.get("name"), identity.get("host"), ", ".join(differs))
+        gevent.spawn(_master_finish, environment.runner)
+
+
+def _on_done(environment: Any, msg: Any, **_kwargs: Any) -> None:
+    _done[msg.node_id] = dict(msg.data)
+
+
+def _master_collect(runner: Any, deadline: float) -> None:
+    expected = int(runner.environment.parsed_options.expect_workers)
+    while time.time() < deadline + COLLECT_GRACE_S and len(_done) < expected and not recorder.finished:
+        gevent.sleep(0.1)
+    _master_finish(runner)
+
+
+def _master_finish(runner: Any) -> None:
+    if recorder.finished or recorder.test_start is None:
+        return
+    for report in _done.values():
+        for row in report["intervals"]:
+            interval = recorder._interval(row["index"])
+            interval.requests += row["requests"]
+            interval.errors += row["errors"]
+            interval.latency_sum_us += row["latency_sum_us"]
+            for kind, count in row["error_kinds"].items():
+                interval.error_kinds[kind] = interval.error_kinds.get(kind, 0) + count
+            hist = HdrHistogram.decode(row["success_histogram"])
+            if hist.get_total_count() > 0:  # adding an empty one would reset the minimum (hdrh 0.10.8)
+                interval.successes.add(hist)
+    spans = [r["test_stop"] - r["test_start"] for r in _done.values()]
+    recorder.test_stop = recorder.test_start + (max(spans) if spans else 0.0)
+    recorder.sidecar_extra = {
+        "expected_workers": int(runner.environment.parsed_options.expect_workers),
+        "workers": list(_done.values()),
+        "connected": list(_hellos.values()),
+        "refused": _refused,
+        "master": IDENTITY,
+    }
+    recorder.finish()
+    runner.quit()
+
+
+def _on_init(environment: Any, **_kwargs: Any) -> None:
+    if ROLE == "master":
+        environment.runner.register_message("harness_hello", _on_hello)
+        environment.runner.register_message("harness_done", _on_done)
+
+
+events.init_command_line_parser.add_listener(_on_parser)  # type: ignore[no-untyped-call]
+events.init.add_listener(_on_init)  # type: ignore[no-untyped-call]

@@ -22,25 +22,22 @@ cache (``ensure_vegeta``); its path names the version, which the manifest record
 from __future__ import annotations
 
 import csv
-import math
 import os
 import random
 import shutil
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from hdrh.histogram import HdrHistogram
-from hdrh.log import HistogramLogWriter
 
 from harness.errors import EnvironmentError_, LoadError
 from harness.infra.maven_jars import cache_root
 from harness.load.driver import LoadTarget
 from harness.load.endpoints import ENDPOINTS
-from harness.load.recording import WindowStats, new_histogram
+from harness.load.recording import WindowStats, new_histogram, write_measured_hlog
 from harness.processes import Supervisor
 from harness.sampling import ProcessSampler
 
@@ -328,26 +325,6 @@ def _error_kind(hit: Hit) -> str | None:
 
 
 def write_hlog(seconds: Iterable[tuple[float, HdrHistogram]], path: Path, tag: str) -> None:
-    """An HdrHistogram interval log of the measured seconds only, so HdrHistogram's own tools
-    reproduce the level's percentiles exactly."""
-    intervals = list(seconds)
-    start = intervals[0][0] if intervals else 0.0
-    with path.open("w", encoding="utf-8") as out:
-        writer = HistogramLogWriter(out)
-        writer.base_time = start * 1000.0
-        writer.output_log_format_version()
-        writer.output_comment("[unit=microseconds successes only; open model, corrected from the intended send time]")
-        stamp = _iso(start)
-        out.write(f"#[StartTime: {start:f} (seconds since epoch), {stamp}]\n")
-        writer.output_base_time(start * 1000.0)
-        writer.output_legend()
-        for second_start, histogram in intervals:
-            histogram.set_start_time_stamp(second_start * 1000.0)
-            histogram.set_end_time_stamp((second_start + 1) * 1000.0)
-            out.write(f"Tag={tag},")
-            writer.output_interval_histogram(histogram, second_start - start, second_start - start + 1,
-                                             max_value_unit_ratio=1000.0)
-
-
-def _iso(unix: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(unix)) if math.isfinite(unix) else ""
+    """An HdrHistogram interval log of the measured seconds only (``recording.write_measured_hlog``)."""
+    write_measured_hlog(seconds, path, tag,
+                        "unit=microseconds successes only; open model, corrected from the intended send time")

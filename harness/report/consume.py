@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,7 @@ from harness.report.consume_summary import COLUMNS, consume_rows, verdict
 from harness.report.plots import Plot
 from harness.report.style import color, from_zero, new_figure, png, report_style
 from harness.results.consume_tables import ConsumeResult
+from harness.results.manifest import SegmentProblem
 
 _LAGS: tuple[tuple[str, str], ...] = (("lag_p50_ms", "p50"), ("lag_p99_ms", "p99"), ("lag_p999_ms", "p99.9"))
 
@@ -95,9 +96,10 @@ def consume_plots(consume: pd.DataFrame, series: pd.DataFrame) -> tuple[list[Plo
     return plots, missing
 
 
-def consume_html(results: Sequence[ConsumeResult]) -> str:
-    """The verdict and the table of every segment, as HTML (everything escaped)."""
-    passed, line = verdict(results)
+def consume_html(results: Sequence[ConsumeResult],
+                 problems: Mapping[str, Sequence[SegmentProblem]] | None = None) -> str:
+    """The verdict (with each failed segment's named reasons) and the table of every segment, as HTML."""
+    passed, line = verdict(results, problems)
     banner = (f'<p class="status ok" id="consume-verdict">{html.escape(line)}</p>' if passed
               else f'<div class="status bad" id="consume-verdict" role="alert">{html.escape(line)}</div>')
     if not results:

@@ -5,10 +5,11 @@ Rendered only from consume.csv and the manifest, like the rest of the summary.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from harness.results.consume_tables import ConsumeResult
+from harness.results.manifest import Manifest, SegmentProblem
 from harness.scenario import ConsumeSettings, FaultSettings, format_duration
 
 
@@ -40,17 +41,28 @@ def consume_facts(consume: ConsumeSettings, faults: FaultSettings) -> str:
             f"timeout {format_duration(consume.timeout)}")
 
 
-def verdict(results: Sequence[ConsumeResult]) -> tuple[bool, str]:
-    """(passed, one line): every segment lost nothing and processed nothing twice, or which did not."""
+def recorded_problems(manifest: Manifest) -> dict[str, tuple[SegmentProblem, ...]]:
+    """Each failed segment's named reasons as the run recorded them, by the consume.csv row's label."""
+    return manifest.consume.problems() if manifest.consume is not None else {}
+
+
+def verdict(results: Sequence[ConsumeResult],
+            problems: Mapping[str, Sequence[SegmentProblem]] | None = None) -> tuple[bool, str]:
+    """(passed, one line): every segment passed every reconciliation check, or which did not and why."""
     if not results:
         return False, "No segment was measured."
-    failed = [r for r in results if not r.ok]
+    problems = problems or {}
+    failed = [r for r in results if not r.ok or problems.get(r.label())]
     if not failed:
         return True, f"Every segment ({len(results)}): lost = 0, processed twice = 0."
-    details = "; ".join(
-        f"{r.label()}: lost {r.lost}, processed twice {r.processed_twice}" + ("" if r.drained else ", not drained")
-        for r in failed
-    )
+
+    def why(r: ConsumeResult) -> str:
+        named = problems.get(r.label())
+        if named:
+            return "; ".join(map(str, named))
+        return f"lost {r.lost}, processed twice {r.processed_twice}" + ("" if r.drained else ", not drained")
+
+    details = "; ".join(f"{r.label()}: {why(r)}" for r in failed)
     return False, f"FAILED in {len(failed)} of {len(results)} segment(s): {details}."
 
 
@@ -103,7 +115,9 @@ def consume_rows(results: Sequence[ConsumeResult]) -> list[tuple[ConsumeResult, 
 CONSUME_HOW_TO_READ: tuple[str, ...] = (
     "created = distinct well-formed events in the outbox; processed = inbox rows; lost = created events with no "
     "inbox row; processed twice = projection rows applied more than once; duplicates suppressed = redeliveries "
-    "the inbox turned away. **A segment with lost or processed twice above 0 fails the run.**",
+    "the inbox turned away. **A segment fails the run when an event is lost or processed twice, when created "
+    "differs from what the harness injected (or is 0), when a POST /orders was never accepted, when injected "
+    "duplicates did not all reach the inbox, or when a configured fault did not fire.**",
     "Lag is end to end: inbox processed_at − the event's first outbox created_at, both from PostgreSQL's clock, "
     "so it includes relay polling, broker and consumer. With a preload every event is created at once, so the "
     "lag of the last events is close to the drain time.",
@@ -116,10 +130,14 @@ CONSUME_HOW_TO_READ: tuple[str, ...] = (
 )
 
 
-def consume_section(results: Sequence[ConsumeResult]) -> list[str]:
-    """Markdown: the verdict, then the table of every segment."""
-    passed, line = verdict(results)
+def consume_section(results: Sequence[ConsumeResult],
+                    problems: Mapping[str, Sequence[SegmentProblem]] | None = None) -> list[str]:
+    """Markdown: the verdict, each failed segment's named reasons, then the table of every segment."""
+    passed, line = verdict(results, problems)
     lines = ["", "## Consume results", "", f"**{line}**" if passed else f"**⚠ {line}**"]
+    for label, reasons in (problems or {}).items():
+        lines += ["", f"{label} failed:", "", *(f"- **{p.reason}**: {p.detail}" if p.detail else f"- **{p.reason}**"
+                                               for p in reasons)]
     if not results:
         return lines
     lines += ["", "| " + " | ".join(c.title for c in COLUMNS) + " |",

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from harness.analysis import variant_color
 from harness.metrics import LevelResult
 from harness.report.consume import consume_html
-from harness.report.consume_summary import CONSUME_HOW_TO_READ
+from harness.report.consume_summary import CONSUME_HOW_TO_READ, recorded_problems
 from harness.report.plots import Plot
 from harness.report.summary import (
     HOW_TO_READ,
@@ -202,7 +202,7 @@ def render_report(
     )
     consuming = manifest.is_consume
     reading = "".join(f"<li>{_inline(line)}</li>" for line in (CONSUME_HOW_TO_READ if consuming else HOW_TO_READ))
-    results = consume_html(consume) if consuming else _results(levels)
+    results = consume_html(consume, recorded_problems(manifest)) if consuming else _results(levels)
     measured = len(consume) if consuming else len(levels)
     warnings = run_warnings(manifest, levels)
     return f"""<!DOCTYPE html>

@@ -48,9 +48,9 @@ METRIC_PLOTS: tuple[MetricPlot, ...] = (
         "Peak resident memory of the app process during each level's measured window.",
     ),
     MetricPlot(
-        "app_cpu_s_per_1k_requests", "cpu", "App CPU per 1,000 requests vs users",
-        "CPU seconds per 1,000 requests",
-        "CPU time the app spent per 1,000 completed requests: lower is cheaper per request.",
+        "app_cpu_s_per_1k_requests", "cpu", "App CPU per 1,000 successful requests vs users",
+        "CPU seconds per 1,000 successful requests",
+        "CPU time the app spent per 1,000 successful requests (failures excluded): lower is cheaper per answer.",
     ),
     MetricPlot(
         "heap_used_mb_max", "heap", "Heap used (peak) vs users", "heap used (MiB)",

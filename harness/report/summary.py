@@ -13,7 +13,12 @@ from pathlib import Path
 
 from harness.level_id import LevelPoint
 from harness.metrics import LevelResult, warnings_for
-from harness.report.consume_summary import CONSUME_HOW_TO_READ, consume_facts, consume_section
+from harness.report.consume_summary import (
+    CONSUME_HOW_TO_READ,
+    consume_facts,
+    consume_section,
+    recorded_problems,
+)
 from harness.results.consume_tables import ConsumeResult, read_consume
 from harness.results.jfr_table import JfrLevel, read_jfr
 from harness.results.layout import ResultsDir
@@ -134,9 +139,22 @@ def _pct(value: float) -> str:
     return f"{value * 100:.0f}%"
 
 
+def coefficient_of_variation(values: Sequence[float]) -> float | None:
+    """Sample standard deviation over mean: the spread of independent repetitions relative to their level;
+    None with fewer than two values or a mean of 0."""
+    if len(values) < 2 or statistics.fmean(values) == 0:
+        return None
+    return statistics.stdev(values) / statistics.fmean(values)
+
+
+def _cv_cell(values: Sequence[float]) -> str:
+    cv = coefficient_of_variation(values)
+    return "—" if cv is None else f"{cv * 100:.1f}%"
+
+
 RESULTS_COLUMNS: tuple[str, ...] = (
-    "variant", "users", "throughput req/s", "p50 ms", "p99 ms", "p99.9 ms", "errors", "RSS MB", "app CPU s",
-    "req per app CPU-s", "gen CPU %", "Little's law", "flags",
+    "variant", "users", "throughput req/s", "throughput CV", "p50 ms", "p99 ms", "p99.9 ms", "errors", "RSS MB",
+    "app CPU s", "req per app CPU-s", "gen CPU %", "Little's law", "flags",
 )  # fmt: skip
 """Headers of the results table, in the order of ``ResultsRow.cells``."""
 
@@ -170,6 +188,7 @@ def _results_row(jdk: int, variant: str, users: int, reps: Sequence[LevelResult]
         variant,
         str(users),
         _spread([r.throughput_rps for r in reps], _fmt_rate),
+        _cv_cell([r.throughput_rps for r in reps]),
         _spread([r.p50_ms for r in reps], _fmt_ms),
         _spread([r.p99_ms for r in reps], _fmt_ms),
         _spread([r.p999_ms for r in reps], _fmt_ms),
@@ -207,7 +226,7 @@ def results_rows(levels: Sequence[LevelResult]) -> dict[int, list[ResultsRow]]:
 
 _RESULTS_HEADER = [
     "| " + " | ".join(RESULTS_COLUMNS) + " |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
 ]
 
 
@@ -295,6 +314,9 @@ def run_warnings(manifest: Manifest, levels: Sequence[LevelResult]) -> list[str]
     warnings += config_mismatches(manifest.variants)
     if manifest.verification is not None:
         warnings += [f"verification: {p}" for p in manifest.verification.problems]
+    if not manifest.independent_repetitions and load is not None and load.repetitions > 1:
+        warnings.append("the repetitions ran back to back inside one JVM (results format 1): JIT warm-up drifts "
+                        "across them, so their spread is not the spread of independent runs")
     repetitions = max([load.repetitions if load is not None else 1, *(r.repetition for r in levels)])
     # The runner also stores each level's warnings in the manifest, worded without the repetition
     # count; those are replaced here by the wording that names "rep i/n".
@@ -328,9 +350,17 @@ def run_facts(manifest: Manifest) -> list[tuple[str, str]]:
             f" measured per level after {format_duration(load.settle)} settle, {load.repetitions} repetition(s);"
             f" profile {work.profile}{mix}, downstream delay {work.downstream_delay_ms} ms",
         )
+    order = manifest.run_order
+    jvms = [] if order is None else [(
+        "JVMs",
+        f"a fresh JVM per variant × JDK × repetition, each warmed up on its own; {len(order.runs)} run in "
+        f"{order.policy} order" + (f" (seed {order.seed})" if order.seed is not None else "")
+        + " (manifest.json run_order)",
+    )]
     return [
         ("When", f"{manifest.started_at} → {manifest.finished_at or 'not finished'} (UTC)"),
         workload,
+        *jvms,
         ("Git", git_line(manifest.git)),
         ("Machine", machine_line(manifest.machine)),
         (
@@ -445,7 +475,7 @@ def render_summary(
     lines += ["", "## Configuration (effective, read back from each running app)", ""]
     lines += config_table(variants) if variants else ["No variant was started."]
     if manifest.is_consume:
-        lines += consume_section(consume)
+        lines += consume_section(consume, recorded_problems(manifest))
         reading = CONSUME_HOW_TO_READ
     else:
         lines += _results_tables(levels) if levels else ["", "## Results", "", "No level was measured."]

@@ -63,6 +63,10 @@ class ResultsDir:
         """``jfr/<variant>@jdk<N>.jfr``: open it in JDK Mission Control."""
         return self.root / "jfr" / f"{key}.jfr"
 
+    @property
+    def generator_workers_csv(self) -> Path:
+        return self.root / "generator_workers.csv"
+
     def hlog_path(self, level: LevelId) -> Path:
         """``histograms/jdk<N>-<variant>-u<users>-r<rep>.hlog``."""
         return self.histograms / f"{level.slug}.hlog"

@@ -11,7 +11,19 @@ immutable ``Manifest`` (and its ``VariantRecord``s), never the JSON. The records
 
 Format history (``format_version``):
 
-- 1: the first format; the typed records of issue 9 read and write exactly its JSON.
+- 1: the first format; the typed records of issue 9 read and write exactly its JSON. A request run of
+  this format measured every repetition of a variant inside one JVM, one variant after another: it
+  is still read, and ``Manifest.independent_repetitions`` says False so that compare can say so.
+  The consume section's segments gained ``label``, ``injected``, named ``problems`` ({reason, detail}) and the
+  drive's {planned, accepted, failed, retries, failure_kinds, new_orders} (issue 10); a segment in the
+  earlier shape (problems as text, drive {sent, created, failed, failure_kinds}) still reads
+  (``SegmentRecord.from_json``).
+- 2: adds ``run_order`` (``RunOrderRecord``): each repetition of a request run is a fresh JVM with its
+  own warm-up, and the order the JVMs actually ran in (round-robin or shuffled with its seed). The
+  levels.csv columns are unchanged; one cell's meaning changed: ``app_cpu_s_per_1k_requests`` counts
+  successful requests only (format 1 divided by every request, errors included), and the counters
+  from ``/actuator/prometheus`` (acquires, GC pauses, pinned) are extrapolated to the whole level window
+  (format 1 counted only between the first and last scrape inside it).
 """
 
 from __future__ import annotations
@@ -39,14 +51,16 @@ from harness.errors import ResultsError, ScenarioError
 from harness.results.layout import ResultsDir
 from harness.scenario import Scenario, parse_scenario
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 STATUSES = ("running", "complete", "failed", "interrupted")
 Status = Literal["running", "complete", "failed", "interrupted"]
 FinalStatus = Literal["complete", "failed", "interrupted"]
-Section = Literal["jdks", "infrastructure", "downstream", "build", "seed", "consume"]
+Section = Literal["jdks", "infrastructure", "downstream", "build", "seed"]
 SECTIONS: tuple[str, ...] = typing.get_args(Section)
 """Free-form sections: recorded for people and shown by ``compare`` as setup differences; the harness
-reads nothing back from them."""
+reads nothing back from them. The consume section is typed (``ConsumeRecord``): the summary and the
+report read each segment's named problems back from it."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +102,18 @@ class VariantRecord:
 
 
 @dataclass(frozen=True)
+class WorkerRecord:
+    """A Locust worker that measured at least one level: where it ran and which harness code it ran (a worker
+    whose version or code differed from the master's was refused, so these equal the harness's own)."""
+
+    name: str
+    host: str
+    external: bool  # started by 'harness worker' (possibly on another machine), not by the run
+    harness_version: str
+    code_sha256: str
+
+
+@dataclass(frozen=True)
 class GitRecord:
     """The checkout that was measured; every field None (and ``error`` saying why) without git."""
 
@@ -122,6 +148,157 @@ class Verification:
 
 
 @dataclass(frozen=True)
+class SegmentProblem:
+    """One reason a consume segment failed (``harness.consume.reconcile``): a fixed name and what was seen."""
+
+    reason: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.detail}" if self.detail else self.reason
+
+
+@dataclass(frozen=True)
+class DriveRecord:
+    """What the driver of a drive segment did, and the ``orders`` rows PostgreSQL holds for it."""
+
+    planned: int  # orders it was to deliver (consume.events)
+    accepted: int  # POSTs answered 201
+    failed: int  # POSTs never accepted, retries included
+    retries: int  # attempts repeated after a POST that certainly wrote nothing (refused, connect timeout, 503)
+    failure_kinds: Mapping[str, int]
+    new_orders: int | None  # orders rows POST /orders created; None in a segment recorded before issue 10
+
+
+@dataclass(frozen=True)
+class InjectedRecord:
+    """What the harness put into a segment: preload, the plan's events; drive, the POSTs answered 201."""
+
+    events: int
+    duplicate_rows: int
+
+
+@dataclass(frozen=True)
+class SegmentBroker:
+    kind: str
+    version: str
+    startup_s: float
+
+
+@dataclass(frozen=True)
+class FiredFaultRecord:
+    name: str
+    at_processed: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class SegmentRecord:
+    """One consume segment (manifest key ``"<variant>@jdk<N>-<broker>-r<repetition>"``): its broker, the
+    faults that fired and those that did not, what the harness injected, the reconciliation counts
+    and every named problem (empty when the segment passed). ``label`` is the consume.csv row's
+    ``ConsumeResult.label()``; None, like ``injected``, in a segment recorded before issue 10."""
+
+    label: str | None
+    broker: SegmentBroker
+    faults: tuple[FiredFaultRecord, ...]
+    faults_not_fired: tuple[str, ...]
+    drive: DriveRecord | None
+    injected: InjectedRecord | None
+    reconciliation: Mapping[str, int | None]  # the counts; a timestamp the run did not reach is null (before issue 10)
+    problems: tuple[SegmentProblem, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return json_row(self)
+
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> SegmentRecord:
+        if "label" in document:
+            return from_json_row(cls, document)
+        # The shape before issue 10: problems as text, the drive's {sent, created, failed, failure_kinds}
+        # (that driver never retried, and did not count the orders rows).
+        drive = document.get("drive")
+        return from_json_row(cls, {
+            **document, "label": None, "injected": None,
+            "problems": [{"reason": str(p), "detail": ""} for p in document.get("problems") or ()],
+            "drive": None if drive is None else {
+                "planned": drive.get("sent"), "accepted": drive.get("created"), "failed": drive.get("failed"),
+                "retries": 0, "failure_kinds": drive.get("failure_kinds") or {}, "new_orders": None},
+        })
+
+
+@dataclass(frozen=True)
+class PreloadRecord:
+    rows: int
+    events: int
+    duplicate_rows: int
+    poison_rows: int
+
+
+@dataclass(frozen=True)
+class ConsumeRecord:
+    """The consume section: the broker, the source, a preload's plan, and every segment measured so far."""
+
+    broker: str
+    source: str
+    segments: Mapping[str, SegmentRecord] = field(default_factory=dict)
+    preload: PreloadRecord | None = None
+
+    def problems(self) -> dict[str, tuple[SegmentProblem, ...]]:
+        """Each failed segment's named problems, by its consume.csv label (segments recorded with one)."""
+        return {s.label: s.problems for s in self.segments.values() if s.label is not None and s.problems}
+
+    def to_json(self) -> dict[str, Any]:
+        document: dict[str, Any] = {"broker": self.broker, "source": self.source,
+                                    "segments": {key: s.to_json() for key, s in self.segments.items()}}
+        if self.preload is not None:
+            document["preload"] = json_row(self.preload)
+        return document
+
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> ConsumeRecord:
+        segments = document.get("segments") or {}
+        if not isinstance(segments, Mapping):
+            raise ValueError(f"segments: {segments!r} is not an object")
+        preload = document.get("preload")
+        try:
+            broker, source = document["broker"], document["source"]
+        except KeyError as error:
+            raise ValueError(f"missing {error}") from None
+        return cls(
+            broker=from_json_value(broker, str), source=from_json_value(source, str),
+            segments={str(key): SegmentRecord.from_json(s) for key, s in segments.items()},
+            preload=None if preload is None else from_json_row(PreloadRecord, preload),
+        )
+
+
+@dataclass(frozen=True)
+class AppRunRecord:
+    """One fresh JVM of a request run: one variant on one JDK measuring one repetition, in run order.
+
+    It got its variant's ``VariantRecord`` flags except the GC log and flight recording paths, which
+    are its own (``gc_log``, ``jfr_recording``). ``finished_at`` is None while (or if it never) stopped."""
+
+    position: int
+    app: str  # "<variant>@jdk<N>", the key of ``Manifest.variants``
+    repetition: int
+    pid: int  # of its JVM: a fresh process per repetition, checkable against logs and the sampler
+    started_at: str
+    finished_at: str | None
+    gc_log: str
+    jfr_recording: str | None
+
+
+@dataclass(frozen=True)
+class RunOrderRecord:
+    """How a request run ordered its fresh JVMs (``harness.run_order``) and the order actually run."""
+
+    policy: Literal["round-robin", "shuffled"]
+    seed: int | None
+    runs: tuple[AppRunRecord, ...] = ()
+
+
+@dataclass(frozen=True)
 class Manifest:
     """A run as manifest.json records it (see the module docstring)."""
 
@@ -144,11 +321,19 @@ class Manifest:
     error: str | None
     warnings: tuple[str, ...]
     verification: Verification | None = None
-    consume: Mapping[str, Any] | None = None
+    consume: ConsumeRecord | None = None
+    workers: tuple[WorkerRecord, ...] = ()  # Locust workers of a distributed run; empty for one process
+    run_order: RunOrderRecord | None = None
 
     @property
     def is_consume(self) -> bool:
         return self.scenario.consume is not None
+
+    @property
+    def independent_repetitions(self) -> bool:
+        """Whether each repetition ran in its own JVM: every consume segment always did; a request run
+        only from format 2 on (format 1 measured all repetitions inside one warming JVM)."""
+        return self.is_consume or self.format_version >= 2
 
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {}
@@ -158,8 +343,10 @@ class Manifest:
                 document[name] = self.scenario.model_dump(mode="json")
             elif name == "variants":
                 document[name] = {key: record.to_json() for key, record in self.variants.items()}
-            elif name in ("verification", "consume") and value is None:
+            elif name in ("verification", "consume", "run_order") and value is None:
                 continue  # sections a run adds only when it reaches them
+            elif name == "consume":
+                document[name] = self.consume.to_json() if self.consume is not None else None
             else:
                 document[name] = to_json_value(value)
         return document
@@ -168,9 +355,10 @@ class Manifest:
     def from_json(cls, document: Mapping[str, Any], source: Path) -> Manifest:
         """The manifest of ``document``; ResultsError naming ``source`` and the field when it does not fit."""
         version = document.get("format_version")
-        if version != FORMAT_VERSION:
+        if version not in READABLE_VERSIONS:
             raise ResultsError(
-                f"{source}: manifest format version {version!r}, this harness reads format version {FORMAT_VERSION}; "
+                f"{source}: manifest format version {version!r}, this harness reads format versions "
+                f"{', '.join(map(str, READABLE_VERSIONS))}; "
                 "rerun the scenario with this harness, or read the folder with the harness version that wrote it"
             )
         if document.get("status") not in STATUSES:
@@ -187,6 +375,9 @@ class Manifest:
         try:
             values[name] = {str(key): VariantRecord.from_json(record)
                             for key, record in (document.get(name) or {}).items()}
+            name = "consume"
+            if document.get(name) is not None:
+                values[name] = ConsumeRecord.from_json(document[name])
             for f in fields(cls):
                 name = f.name
                 if name in values or (name not in document and f.default is not MISSING):
@@ -221,7 +412,7 @@ def _without_defaults(model: type[BaseModel], data: Any) -> Any:
     return out
 
 
-def _now_iso() -> str:
+def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
@@ -322,7 +513,7 @@ class ManifestWriter:
             format_version=FORMAT_VERSION,
             harness_version=harness.__version__,
             status="running",
-            started_at=_now_iso(),
+            started_at=now_iso(),
             finished_at=None,
             scenario_path=str(scenario_path),
             scenario=scenario,
@@ -349,10 +540,10 @@ class ManifestWriter:
         return self._manifest.variants.get(key)
 
     def set(self, key: Section, value: Mapping[str, Any]) -> None:
-        """Set a free-form section (``SECTIONS``: jdks, infrastructure, downstream, build, seed, consume).
+        """Set a free-form section (``SECTIONS``: jdks, infrastructure, downstream, build, seed).
 
-        Raises KeyError for any other key: status, timestamps, scenario, variants, verification and
-        warnings have their own methods, so they cannot be forged."""
+        Raises KeyError for any other key: status, timestamps, scenario, variants, verification,
+        consume and warnings have their own methods, so they cannot be forged."""
         if key not in SECTIONS:
             raise KeyError(f"manifest key {key!r} is not a free-form section {list(SECTIONS)}")
         # Stored as its JSON form: what is kept is exactly what the file holds.
@@ -362,8 +553,38 @@ class ManifestWriter:
         """Record one variant on one JDK under ``"<variant>@jdk<N>"`` (replacing what was there)."""
         self._change(variants={**self._manifest.variants, key: record})
 
+    def set_run_order(self, policy: Literal["round-robin", "shuffled"], seed: int | None) -> None:
+        """Start the record of the order the fresh JVMs run in (``record_app_run`` adds to it)."""
+        self._change(run_order=RunOrderRecord(policy, seed))
+
+    def record_app_run(self, record: AppRunRecord) -> None:
+        """Add one JVM of the run order, or replace the one at its position (once it stopped)."""
+        if self._manifest.run_order is None:
+            raise RuntimeError("record_app_run before set_run_order")
+        order = self._manifest.run_order
+        runs = tuple(r for r in order.runs if r.position != record.position)
+        runs = tuple(sorted((*runs, record), key=lambda r: r.position))
+        self._change(run_order=replace(order, runs=runs))
+
     def set_verification(self, verification: Verification) -> None:
         self._change(verification=verification)
+
+    def add_workers(self, records: tuple[WorkerRecord, ...]) -> None:
+        """Record the workers of a level; one already recorded is not repeated."""
+        new = tuple(r for r in dict.fromkeys(records) if r not in self._manifest.workers)
+        if new:
+            self._change(workers=(*self._manifest.workers, *new))
+
+    def set_consume(self, consume: ConsumeRecord) -> None:
+        """Record the consume section (rewritten as each segment ends)."""
+        self._change(consume=consume)
+
+    def set_segment(self, key: str, segment: SegmentRecord) -> None:
+        """Record one consume segment under ``key`` (replacing what was there); ``set_consume`` first."""
+        if self._manifest.consume is None:
+            raise ValueError("set_consume before set_segment: the consume section is not recorded yet")
+        consume = self._manifest.consume
+        self._change(consume=replace(consume, segments={**consume.segments, key: segment}))
 
     def add_warning(self, msg: str) -> None:
         self._change(warnings=(*self._manifest.warnings, msg))
@@ -379,7 +600,7 @@ class ManifestWriter:
         if status not in STATUSES[1:]:
             raise ValueError(f"unknown final status {status!r}")
         self._finished = True
-        self._change(status=status, finished_at=_now_iso(), error=error)
+        self._change(status=status, finished_at=now_iso(), error=error)
 
     def __enter__(self) -> ManifestWriter:
         return self

@@ -48,7 +48,24 @@ class JvmReading:
     value: float
 
 
-LEVELS = Table(LevelResult, "levels.csv", 1)
+@dataclass(frozen=True)
+class WorkerLevel:
+    """One Locust worker's share of one measured level (a generator_workers.csv row; distributed runs only)."""
+
+    id: LevelId
+    worker: str
+    host: str
+    external: bool
+    requests: int
+    errors: int
+    successes: int
+    cpu_pct_mean: float | None
+    cpu_pct_max: float | None
+    saturated: bool
+
+
+LEVELS = Table(LevelResult, "levels.csv", 1, finite=True)
+GENERATOR_WORKERS = Table(WorkerLevel, "generator_workers.csv", 1)
 TIMESERIES = Table(LoadSecond, "timeseries.csv", 1)
 JVM_TIMESERIES = Table(JvmReading, "jvm_timeseries.csv", 1)
 LEVEL_COLUMNS: tuple[str, ...] = LEVELS.columns
@@ -69,7 +86,8 @@ class LevelTable:
 def read_levels(path: Path) -> list[LevelResult]:
     """Every row of levels.csv as a ``LevelResult``, in file order, with the original types.
 
-    Raises ResultsError (naming the line) for a missing file, unknown columns or a malformed cell.
+    Raises ResultsError (naming the line) for a missing file, unknown columns, a malformed cell or a
+    non-finite number (naming the level and the column too).
     """
     return LEVELS.read(path)
 

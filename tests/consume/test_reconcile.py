@@ -8,15 +8,36 @@ from psycopg.rows import TupleRow
 
 from harness.consume import database
 from harness.consume.preload import OutboxPlan, insert_plan, plan_outbox
-from harness.consume.reconcile import reconcile
+from harness.consume.reconcile import (
+    CREATED_MISMATCH,
+    DUPLICATES_UNSEEN,
+    FAULT_NOT_FIRED,
+    LOST,
+    NOTHING_CREATED,
+    ORDERS_MISMATCH,
+    POSTS_FAILED,
+    UNDELIVERED,
+    Drive,
+    Injected,
+    reconcile,
+    segment_problems,
+)
 
 
-def _consume(conn: psycopg.Connection[TupleRow], plan: OutboxPlan, skip: int = 0, twice: int = 0) -> None:
+def _injected(plan: OutboxPlan, faults_not_fired: tuple[str, ...] = ()) -> Injected:
+    return Injected(plan.events, plan.duplicate_rows, None, faults_not_fired)
+
+
+def _consume(conn: psycopg.Connection[TupleRow], plan: OutboxPlan, skip: int = 0, twice: int = 0,
+             duplicates_arrive: bool = True) -> None:
     """Publish everything; process every event but the last ``skip`` the way the app does (inbox + projection,
-    a redelivery bumps duplicates); apply ``twice`` events a second time; dead-letter every poison message."""
+    a redelivery bumps duplicates); apply ``twice`` events a second time; dead-letter every poison message.
+    With ``duplicates_arrive`` False the consumer sees each event once, as if the copies were never delivered."""
     conn.execute("UPDATE outbox SET published_at = clock_timestamp()")
     seen: set[object] = set()
     events = [(e, o) for e, o, p in zip(plan.event_ids, plan.order_ids, plan.poison, strict=True) if not p]
+    if not duplicates_arrive:
+        events = list(dict.fromkeys(events))
     distinct = list(dict.fromkeys(e for e, _ in events))
     skipped = set(distinct[len(distinct) - skip:]) if skip else set()
     for event_id, order_id in events:
@@ -46,7 +67,7 @@ def test_a_clean_run_reconciles_to_zero_lost_and_zero_twice(conn: psycopg.Connec
     assert rec.duplicate_rows == 10
     assert rec.duplicates_suppressed == 10
     assert (rec.dead_lettered, rec.poison_injected, rec.poison_dead_lettered) == (3, 3, 3)
-    assert rec.ok and rec.problems() == []
+    assert segment_problems(rec, _injected(plan)) == []
     assert rec.drain_s is not None and rec.drain_s >= 0
     progress = database.progress(conn)
     assert (progress.created, progress.published, progress.processed, progress.backlog) == (200, 200, 200, 0)
@@ -59,9 +80,11 @@ def test_lost_and_doubly_processed_events_fail_loudly(conn: psycopg.Connection[T
     outstanding = database.outstanding(conn)
     assert (outstanding.events, outstanding.drained) == (2, False)
     rec = reconcile(conn)
-    assert (rec.lost, rec.processed_twice, rec.ok) == (2, 1, False)
-    assert rec.problems() == ["2 of 100 events lost (never processed)",
-                              "1 events processed twice (order_projection.applied > 1)"]
+    assert (rec.lost, rec.processed_twice) == (2, 1)
+    assert [str(p) for p in segment_problems(rec, _injected(plan))] == [
+        "lost: 2 of 100 events never processed",
+        "processed twice: 1 events applied more than once (order_projection.applied > 1)",
+    ]
 
 
 def test_a_dead_lettered_event_is_drained_but_lost(conn: psycopg.Connection[TupleRow]) -> None:
@@ -74,7 +97,8 @@ def test_a_dead_lettered_event_is_drained_but_lost(conn: psycopg.Connection[Tupl
     assert database.outstanding(conn).drained
     rec = reconcile(conn)
     assert (rec.lost, rec.well_formed_dead_lettered) == (1, 1)
-    assert "dead-lettered after every retry" in rec.problems()[0]
+    [problem] = segment_problems(rec, _injected(plan))
+    assert problem.reason == LOST and "dead-lettered after every retry" in problem.detail
 
 
 def test_reset_keeps_the_seed_and_drops_new_orders(postgres: object, conn: psycopg.Connection[TupleRow]) -> None:
@@ -84,3 +108,85 @@ def test_reset_keeps_the_seed_and_drops_new_orders(postgres: object, conn: psyco
     database.reset_event_tables(postgres)  # type: ignore[arg-type]
     counts = conn.execute("SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM outbox)").fetchone()
     assert counts == (DATA.orders, 0)
+
+
+def _reasons(conn: psycopg.Connection[TupleRow], injected: Injected) -> list[str]:
+    return [p.reason for p in segment_problems(reconcile(conn), injected)]
+
+
+def test_an_empty_outbox_cannot_pass(conn: psycopg.Connection[TupleRow]) -> None:
+    # The relay or the driver delivered nothing: every count is 0, nothing is "lost".
+    assert database.outstanding(conn).drained
+    assert _reasons(conn, Injected(0, 0, None, ())) == [NOTHING_CREATED]
+    plan = plan_outbox(50, DATA.orders, 0.0, 0, seed=3)
+    assert _reasons(conn, _injected(plan)) == [NOTHING_CREATED, CREATED_MISMATCH]
+
+
+def test_created_must_equal_the_preload_plan(conn: psycopg.Connection[TupleRow]) -> None:
+    plan = plan_outbox(50, DATA.orders, 0.0, 0, seed=3)
+    insert_plan(conn, plan)
+    conn.execute("DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id DESC LIMIT 4)")
+    _consume(conn, plan_outbox(50, DATA.orders, 0.0, 0, seed=3))
+    [problem] = segment_problems(reconcile(conn), _injected(plan))
+    assert str(problem) == f"{CREATED_MISMATCH}: 46 distinct events in the outbox, 50 events in the preload plan"
+
+
+def test_duplicates_that_never_reach_the_consumer_fail(conn: psycopg.Connection[TupleRow]) -> None:
+    plan = plan_outbox(100, DATA.orders, 0.1, 0, seed=4)
+    insert_plan(conn, plan)
+    _consume(conn, plan, duplicates_arrive=False)
+    rec = reconcile(conn)
+    assert (rec.lost, rec.processed_twice, rec.duplicate_rows, rec.duplicates_suppressed) == (0, 0, 10, 0)
+    [problem] = segment_problems(rec, _injected(plan))
+    assert str(problem) == f"{DUPLICATES_UNSEEN}: 10 duplicate rows injected, the inbox turned away 0"
+
+
+def test_a_fault_that_did_not_fire_fails(conn: psycopg.Connection[TupleRow]) -> None:
+    plan = plan_outbox(20, DATA.orders, 0.0, 0, seed=6)
+    insert_plan(conn, plan)
+    _consume(conn, plan)
+    [problem] = segment_problems(reconcile(conn), _injected(plan, ("kill-consumer",)))
+    assert str(problem) == (f"{FAULT_NOT_FIRED}: kill-consumer was configured but its threshold was never reached "
+                            "(20 processed)")
+
+
+def _post_orders(conn: psycopg.Connection[TupleRow], count: int) -> None:
+    """What POST /orders writes, in one transaction each: an order and its outbox event."""
+    for _ in range(count):
+        conn.execute(
+            "WITH o AS (INSERT INTO orders (id, customer_id, product_id, quantity, total_cents, status, created_at) "
+            "VALUES (nextval('order_id_seq'), 1, 1, 1, 137, 'CREATED', now()) RETURNING id) "
+            "INSERT INTO outbox (event_id, event_type, aggregate_id, payload) "
+            "SELECT gen_random_uuid(), 'OrderCreated', id, '{}' FROM o")
+
+
+def _consume_everything(conn: psycopg.Connection[TupleRow]) -> None:
+    conn.execute("UPDATE outbox SET published_at = clock_timestamp()")
+    conn.execute("INSERT INTO inbox (event_id, broker) SELECT DISTINCT event_id, 'kafka' FROM outbox")
+
+
+def _drive(accepted: int, failed: int, new_orders: int, planned: int = 10) -> Drive:
+    return Drive(planned=planned, accepted=accepted, failed=failed, retries=3,
+                 failure_kinds={"ReadError": failed} if failed else {}, new_orders=new_orders)
+
+
+def test_drive_mode_checks_planned_accepted_failed_and_the_orders_rows(conn: psycopg.Connection[TupleRow]) -> None:
+    _post_orders(conn, 10)
+    _consume_everything(conn)
+    new_orders = database.new_orders(conn)
+    assert new_orders == 10
+    assert _reasons(conn, Injected(10, 0, _drive(10, 0, new_orders), ())) == []
+    # Two POSTs never answered 201 but one of them was written anyway: every check that broke is named.
+    problems = segment_problems(reconcile(conn), Injected(8, 0, _drive(8, 2, new_orders), ()))
+    assert [str(p) for p in problems] == [
+        f"{CREATED_MISMATCH}: 10 distinct events in the outbox, 8 POSTs answered 201",
+        f"{UNDELIVERED}: 8 of 10 planned orders answered 201",
+        f"{POSTS_FAILED}: 2 POST /orders never accepted (ReadError × 2; 3 retries)",
+        f"{ORDERS_MISMATCH}: 10 new orders rows, 8 POSTs answered 201",
+    ]
+
+
+def test_drive_mode_where_every_post_failed_cannot_pass(conn: psycopg.Connection[TupleRow]) -> None:
+    assert _reasons(conn, Injected(0, 0, _drive(0, 10, database.new_orders(conn)), ())) == [
+        NOTHING_CREATED, UNDELIVERED, POSTS_FAILED]
+

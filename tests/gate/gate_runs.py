@@ -48,8 +48,14 @@ def series(variant: str, users: int, throughputs: Sequence[float], p99s: Sequenc
 
 
 def recorded_level(variant: str, users: int, repetition: int, latencies_ms: Sequence[float],
-                   errors: int = 0, seconds: float = 5.0) -> LevelResult:
-    """A level reduced by ``summarise_level`` from a real µs HdrHistogram of ``latencies_ms``."""
+                   errors: int = 0, seconds: float | None = None) -> LevelResult:
+    """A level reduced by ``summarise_level`` from a real µs HdrHistogram of ``latencies_ms``.
+
+    By default it lasts as long as ``users`` sending back to back need for these latencies, so
+    Little's law holds and the level is not flagged.
+    """
+    if seconds is None:
+        seconds = sum(latencies_ms) / 1000.0 / users
     histogram = new_histogram()
     for latency in latencies_ms:
         histogram.record_value(int(latency * 1000))

@@ -8,6 +8,7 @@ from gate.gate_runs import level, recorded_level, series, write_run
 
 from harness.cli import main
 from harness.compare import load_run
+from harness.compare.stats import repetitions_to_resolve
 from harness.gate import MissingBaselineError, evaluate, failed, parse_rules
 from harness.metrics import LevelResult
 
@@ -54,7 +55,7 @@ def test_significant_regression_beyond_tolerance_fails_and_says_why(
     assert "mvc-virtual jdk25 u32" in out and "FAIL" in out
     assert "worse than the 10% tolerance and significant (95% CI excludes 0)" in out
     assert "−30.3%" in out or "-30.3%" in out
-    assert "gate FAILED: 1 of 1 evaluations failed" in out
+    assert "gate FAILED: 1 of 1 evaluations failed (1 FAIL)" in out
     suite = ET.parse(junit).getroot()
     assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("1", "1", "0")
     failure = suite.find("./testsuite/testcase/failure")
@@ -66,7 +67,7 @@ def test_identical_runs_pass(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     base, new = write_run(tmp_path / "base", rows), write_run(tmp_path / "new", rows)
     rules = _rules(tmp_path, REGRESSION + "  - regression: {metric: p99, tolerance: 10%}\n")
     code, out = _gate(tmp_path, capsys, str(new), "--rules", str(rules), "--baseline", str(base))
-    assert code == 0 and "gate passed: 0 of 4 evaluations failed, 4 passed" in out
+    assert code == 0 and "gate passed: 0 of 4 evaluations failed; 4 PASS" in out
 
 
 def test_noise_within_tolerance_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -78,12 +79,23 @@ def test_noise_within_tolerance_passes(tmp_path: Path, capsys: pytest.CaptureFix
     assert code == 0 and "PASS" in out
 
 
-def test_beyond_tolerance_but_not_significant_passes(tmp_path: Path) -> None:
-    base = load_run(write_run(tmp_path / "base", _three_variants([1000.0, 600.0])))
-    new = load_run(write_run(tmp_path / "new", _three_variants([610.0, 1000.0 - 400.0 * 0.9])))
-    [evaluation] = evaluate(parse_rules(REGRESSION, "r"), new, base)
-    assert evaluation.verdict == "PASS"
-    assert evaluation.reason == "worse than the tolerance but not significant (95% CI includes 0)"
+def test_beyond_tolerance_but_too_wide_to_call_is_inconclusive_and_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # -23% on the means, but one base repetition was as slow as the new ones: the interval spans 0.
+    base = write_run(tmp_path / "base", _three_variants([1000.0, 600.0]))
+    new = write_run(tmp_path / "new", _three_variants([610.0, 1000.0 - 400.0 * 0.9]))
+    [evaluation] = evaluate(parse_rules(REGRESSION, "r"), load_run(new), load_run(base))
+    assert evaluation.verdict == "INCONCLUSIVE"
+    expected_n = repetitions_to_resolve([1000.0, 600.0], [610.0, 640.0])
+    assert expected_n is not None and expected_n > 2
+    assert evaluation.reason.startswith("worse than the 10% tolerance, but the 95% interval includes 0 with 2 base "
+                                        "and 2 new repetitions")
+    assert f"about {expected_n} repetitions per side would resolve a change this large" in evaluation.reason
+    assert failed([evaluation])
+    code, out = _gate(tmp_path, capsys, str(new), "--rules", str(_rules(tmp_path, REGRESSION)),
+                      "--baseline", str(base))
+    assert code == 1 and "gate FAILED: 1 of 1 evaluations failed (1 INCONCLUSIVE)" in out
 
 
 def test_single_repetition_falls_back_to_the_tolerance(tmp_path: Path) -> None:
@@ -185,10 +197,16 @@ def test_junit_counts_every_evaluation(tmp_path: Path, capsys: pytest.CaptureFix
     ))  # fmt: skip
     junit = tmp_path / "out" / "gate.xml"
     junit.parent.mkdir()
+    # By default the SKIP fails too, so the JUnit view agrees with the exit code.
     code, _ = _gate(tmp_path, capsys, str(run), "--rules", str(rules), "--junit", str(junit))
     assert code == 1
-    root = ET.parse(junit).getroot()
-    suite = root.find("testsuite")
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("5", "2", "0")
+    assert [f.get("type") for f in suite.findall("testcase/failure")] == ["FAIL", "SKIP"]
+    code, _ = _gate(tmp_path, capsys, str(run), "--rules", str(rules), "--junit", str(junit), "--allow-skip")
+    assert code == 1
+    suite = ET.parse(junit).getroot().find("testsuite")
     assert suite is not None
     assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("5", "1", "1")
     cases = suite.findall("testcase")

@@ -151,3 +151,17 @@ def test_cli_exit_2_for_malformed_rules(
     err = capsys.readouterr().err
     assert "rules.yaml:2: rules[0].slo.metric: unknown metric 'p98'" in err
     assert main(["gate", str(tmp_path / "absent"), "--rules", str(tmp_path / "nope.yaml")]) == 2
+
+
+def test_allow_flagged_is_read_per_rule_and_must_be_a_boolean() -> None:
+    rules = parse_rules(
+        "rules:\n"
+        "  - rule: mvc-virtual.p99 <= 1.5 * webflux.p99\n"
+        "    allow_flagged: true\n"
+        "  - slo: {metric: p99, max: 250ms}\n",
+        "r.yaml",
+    ).rules
+    assert [r.allow_flagged for r in rules] == [True, False]
+    with pytest.raises(RulesError) as caught:
+        parse_rules("rules:\n  - slo: {metric: p99, max: 250ms}\n    allow_flagged: 1\n", "r.yaml")
+    assert "r.yaml:3: rules[0].allow_flagged: Input should be a valid boolean" in str(caught.value)

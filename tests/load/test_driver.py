@@ -9,12 +9,15 @@ from pathlib import Path
 
 import psutil
 import pytest
+from hdrh.histogram import HdrHistogram
 from hdrh.log import HistogramLogReader
 
 from harness.codec import from_json_row
 from harness.errors import LoadError
+from harness.level_id import LevelId
 from harness.load.driver import LoadTarget, _Paths, _read_sidecar, is_loopback, run_level, run_warmup
 from harness.load.recording import SIDECAR_FORMAT, LevelRecording, SidecarInterval, new_histogram
+from harness.metrics import summarise_level
 from harness.processes import Supervisor, free_port, wait_for_port
 from harness.sampling import ProcessSampler, cpu_percent_series
 
@@ -49,7 +52,8 @@ def level(supervisor: Supervisor, base_url: str, tmp_path_factory: pytest.TempPa
     target = LoadTarget(base_url=base_url, order_id_max=ORDER_ID_MAX, seed=42)
     children_before = {p.pid for p in psutil.Process().children(recursive=True)}
     with ProcessSampler(interval_s=0.25) as sampler:
-        recording = run_level(target, USERS, SETTLE_S, DURATION_S, out_dir, "t-u4-r1", supervisor, sampler)
+        recording = run_level(target, USERS, SETTLE_S, DURATION_S, out_dir, "t-u4-r1", supervisor, sampler,
+                              hlog_path=out_dir / "histograms" / "t-u4-r1.hlog")
     return recording, sampler, out_dir, children_before
 
 
@@ -89,10 +93,37 @@ def test_settle_seconds_are_excluded(level: Level) -> None:
     assert sum(row["requests"] for row in sidecar["intervals"]) > recording.requests
 
 
+def _read_hlog(path: Path) -> tuple[list[HdrHistogram], float]:
+    """Every interval of an hlog as HdrHistogram's own log reader gives it, and the log's start time."""
+    reader = HistogramLogReader(str(path), new_histogram())
+    intervals = []
+    while (hist := reader.get_next_interval_histogram()) is not None:
+        intervals.append(hist)
+    reader.input_file.close()
+    return intervals, reader.get_start_time_sec()
+
+
+def test_the_results_hlog_reproduces_the_reports_count_and_p99(level: Level) -> None:
+    recording, _, out_dir, _ = level
+    assert recording.hlog_path == out_dir / "histograms" / "t-u4-r1.hlog"
+    intervals, start = _read_hlog(recording.hlog_path)
+    assert len(intervals) == DURATION_S and all(h.get_tag() == "t-u4-r1" for h in intervals)
+    assert start == pytest.approx(recording.measured_start, abs=1e-3)
+    merged = new_histogram()
+    for hist in intervals:
+        merged.add(hist)
+    report = summarise_level(LevelId(25, "webflux", USERS, 1), recording=recording, samples={})
+    assert merged.get_total_count() == recording.requests - recording.errors > 0
+    assert round(merged.get_value_at_percentile(99.0) / 1000.0, 3) == report.p99_ms
+    assert round(merged.get_value_at_percentile(50.0) / 1000.0, 3) == report.p50_ms
+    assert merged.get_max_value() == recording.histogram.get_max_value()
+
+
 def test_hlog_parses_and_holds_the_whole_level(level: Level) -> None:
-    recording = level[0]
-    assert recording.hlog_path.exists()
-    reader = HistogramLogReader(str(recording.hlog_path), new_histogram())
+    recording, _, out_dir, _ = level
+    whole = out_dir / "t-u4-r1.hlog"  # Locust's own log beside its sidecar: the settle seconds too
+    assert whole.exists()
+    reader = HistogramLogReader(str(whole), new_histogram())
     intervals = []
     while (hist := reader.get_next_interval_histogram()) is not None:
         intervals.append(hist)

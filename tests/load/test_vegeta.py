@@ -132,13 +132,14 @@ def test_expected_404s_match_the_targets_drawn(steady: OpenLevelRecording) -> No
 
 def test_latency_at_low_load_is_the_known_delay(steady: OpenLevelRecording) -> None:
     """Calibration against a known answer: 100/s on a 5 ms server is far below its capacity, so
-    corrected and service p50 are the delay plus the stack's overhead. The bounds (p50 within
-    [delay, delay + 3 ms], p99 within delay + 15 ms) come from runs on the 2-core CI machine with
-    other work on it; a unit slip (ms for µs, ns for µs) lands orders of magnitude outside."""
+    corrected and service p50 are the delay plus the stack's overhead. The bounds come from runs on
+    this 2-core machine: p50 stayed within [delay, delay + 3 ms] even at load average 15, while p99
+    reached delay + 39 ms there (it stayed within delay + 15 ms at load 3), so p99 is bounded at delay + 60 ms. A unit
+    slip (ms for µs, ns for µs) lands orders of magnitude outside both."""
     for histogram in (steady.corrected, steady.service):
         p50 = histogram.get_value_at_percentile(50)
         assert DELAY_MS * MS <= p50 <= (DELAY_MS + 3) * MS
-        assert histogram.get_value_at_percentile(99) <= (DELAY_MS + 15) * MS
+        assert histogram.get_value_at_percentile(99) <= (DELAY_MS + 60) * MS
 
 
 def test_hlog_holds_exactly_the_measured_window(steady: OpenLevelRecording) -> None:

@@ -112,7 +112,7 @@ def manifest(status: str = "complete", **over: Any) -> Manifest:
     doc: dict[str, Any] = {
         "scenario_path": "quick.yaml",
         **{key: {} for key in ("jdks", "infrastructure", "downstream", "build", "seed")},
-        "format_version": 1,
+        "format_version": 2,
         "harness_version": "0.1.0",
         "status": status,
         "started_at": "2026-11-26T22:43:05Z",
@@ -174,7 +174,7 @@ def table_row(text: str, heading: str, first_cell: str) -> str:
 def test_repetitions_show_median_min_max() -> None:
     text = render_summary(manifest(), three_reps())
     row = table_row(text, "## Results: JDK 25", "mvc-platform")
-    assert "1000 [900\u20131100]" in row
+    assert "1000 [900\u20131100] | 10.0% |" in row  # CV: sample stdev 100 over mean 1000
     assert "75.0 [70.0\u201380.0]" in row
     assert "60.0 [60.0\u201360.0]" in row  # every number keeps the same shape, even with no spread
     assert "**Status: complete.**" in text
@@ -184,7 +184,7 @@ def test_repetitions_show_median_min_max() -> None:
 def test_single_repetition_shows_plain_numbers() -> None:
     text = render_summary(manifest(), [BASE])
     row = table_row(text, "## Results: JDK 25", "mvc-platform")
-    assert "| 1000 | 60.0 | 70.0 | 90.0 | 0 |" in row
+    assert "| 1000 | — | 60.0 | 70.0 | 90.0 | 0 |" in row  # no CV from one value
     assert "[" not in row
 
 
@@ -244,3 +244,21 @@ def test_write_summary_from_a_results_folder(tmp_path: Path) -> None:
     assert "RUNNING: this run is NOT complete" in path.read_text(encoding="utf-8")
     writer.finish("complete")
     assert "**Status: complete.**" in write_summary(results).read_text(encoding="utf-8")
+
+
+def test_repetitions_inside_one_jvm_are_warned_about_and_fresh_ones_are_not() -> None:
+    fresh = render_summary(manifest(), three_reps())
+    assert "inside one JVM" not in fresh
+    shared = render_summary(manifest(format_version=1), three_reps())
+    warnings = shared.split("## Warnings", 1)[1].split("## Configuration", 1)[0]
+    assert "- the repetitions ran back to back inside one JVM (results format 1)" in warnings
+
+
+def test_the_run_order_is_named_on_the_jvms_line() -> None:
+    runs = [{"position": i, "app": f"{v}@jdk25", "repetition": rep, "pid": 100 + i, "started_at": "t",
+             "finished_at": "t", "gc_log": "g", "jfr_recording": None}
+            for i, (rep, v) in enumerate(((1, "webflux"), (1, "mvc-platform"), (2, "mvc-platform")), start=1)]
+    text = render_summary(manifest(run_order={"policy": "shuffled", "seed": 9, "runs": runs}), three_reps())
+    assert ("- **JVMs:** a fresh JVM per variant × JDK × repetition, each warmed up on its own; 3 run in "
+            "shuffled order (seed 9) (manifest.json run_order)") in text
+    assert "**JVMs:**" not in render_summary(manifest(), three_reps())

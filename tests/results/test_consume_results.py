@@ -21,7 +21,14 @@ from harness.results.consume_tables import (
     read_consume,
 )
 from harness.results.layout import ResultsDir, create
-from harness.results.manifest import ManifestWriter
+from harness.results.manifest import (
+    ConsumeRecord,
+    InjectedRecord,
+    ManifestWriter,
+    SegmentBroker,
+    SegmentProblem,
+    SegmentRecord,
+)
 from harness.scenario import parse_scenario
 
 SCENARIO = parse_scenario({
@@ -41,9 +48,18 @@ OK = ConsumeResult(
 )  # fmt: skip
 
 
-def _run(tmp_path: Path, rows: list[ConsumeResult], status: str = "complete") -> ResultsDir:
+def _run(tmp_path: Path, rows: list[ConsumeResult], status: str = "complete",
+         problems: dict[str, list[tuple[str, str]]] | None = None) -> ResultsDir:
     results = create(tmp_path, SCENARIO.name, datetime(2026, 11, 27, tzinfo=UTC))
     manifest = ManifestWriter(results, SCENARIO, Path("consume-test.yaml"), ["harness", "run"])
+    if problems:
+        # As harness.consume.run records them: one segment entry per failed segment, its reasons named.
+        manifest.set_consume(ConsumeRecord(broker="kafka", source="preload"))
+        for label, named in problems.items():
+            manifest.set_segment(label, SegmentRecord(
+                label=label, broker=SegmentBroker(kind="kafka", version="4.4.0", startup_s=6.5), faults=(),
+                faults_not_fired=(), drive=None, injected=InjectedRecord(events=1000, duplicate_rows=50),
+                reconciliation={"created": 1000}, problems=tuple(SegmentProblem(r, d) for r, d in named)))
     for row in rows:
         append_consume_result(results.consume_csv, row)
         append_consume_timeseries(results.consume_timeseries_csv, [
@@ -92,6 +108,25 @@ def test_a_failed_segment_is_loud(tmp_path: Path) -> None:
     assert "| **mvc-virtual** ⚠ |" in summary
     assert "The tables cover only the segments measured before that (2 segment(s))" in summary
     assert 'class="status bad" id="consume-verdict"' in (results.root / "report.html").read_text()
+
+
+def test_each_failed_check_is_named_in_summary_and_report(tmp_path: Path) -> None:
+    failed = dataclasses.replace(OK, variant="mvc-virtual", ok=False, events_created=926, events_processed=926)
+    problems = {"mvc-virtual jdk25 kafka rep 1": [
+        ("orders not delivered", "926 of 1200 planned orders answered 201"),
+        ("POST /orders failed", "274 POST /orders never accepted (ReadError × 274; 0 retries)"),
+        ("fault did not fire", "kill-consumer was configured but its threshold was never reached (926 processed)"),
+    ]}
+    results = _run(tmp_path, [OK, failed], status="failed", problems=problems)
+    write_report(results.root)
+    summary = results.summary_md.read_text()
+    assert ("FAILED in 1 of 2 segment(s): mvc-virtual jdk25 kafka rep 1: orders not delivered: 926 of 1200 planned "
+            "orders answered 201; POST /orders failed: 274 POST /orders never accepted") in summary
+    assert "- **orders not delivered**: 926 of 1200 planned orders answered 201" in summary
+    assert "- **POST /orders failed**: 274 POST /orders never accepted (ReadError × 274; 0 retries)" in summary
+    assert "- **fault did not fire**: kill-consumer was configured" in summary
+    page = (results.root / "report.html").read_text()
+    assert "orders not delivered: 926 of 1200 planned orders answered 201" in page
 
 
 def test_analysis_loads_the_consume_frames(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import pytest
 from harness import analysis
 from harness.cli import main
 from harness.report import write_report
+from harness.report.consume_summary import CONSUME_HOW_TO_READ
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "results-format1"
 
@@ -42,6 +43,28 @@ def test_summary_renders_as_the_old_harness_did(folders: Path, kind: str, added:
         assert kept[i] == before[i] + "; profile io-bound, downstream delay 20 ms"
         kept[i] = before[i]
     assert len(load) == (1 if kind == "requests" else 0)
+    # The consume reading note names every reason a segment now fails for (issue 10); nothing else changed.
+    old_rule = "**A segment with lost or processed twice above 0 fails the run.**"
+    rule = [i for i, line in enumerate(before) if old_rule in line]
+    for i in rule:
+        assert kept[i] == f"- {CONSUME_HOW_TO_READ[0]}"
+        kept[i] = before[i]
+    assert len(rule) == (1 if kind == "consume" else 0)
+    # Issue 15: the results table gained a throughput CV column, and a format-1 request run with two
+    # repetitions is warned about: they ran inside one JVM. Nothing else changed.
+    if kind == "requests":
+        warned = kept.index("## Warnings") + 2
+        assert kept[warned].startswith("- the repetitions ran back to back inside one JVM")
+        assert before[warned] == "None."
+        kept[warned] = before[warned]
+        for i, line in enumerate(kept):
+            if line == "|---|" + "---:|" * 11 + "---|---|":
+                kept[i] = "|---|" + "---:|" * 10 + "---|---|"
+            elif line.startswith("| mvc-virtual |") or line.startswith("| webflux |") or line.startswith("| variant |"):
+                cells = line.split(" | ")
+                if len(cells) == 14:  # a results row; the configuration rows have three cells
+                    assert cells[3] == "throughput CV" or cells[3].endswith("%"), line
+                    kept[i] = " | ".join(cells[:3] + cells[4:])
     assert kept == before
     # The old apps reported their timeouts: shown now, and equal to what was asked (no mismatch flagged).
     assert len(new_rows) == added and all("⚠" not in line for line in new_rows)

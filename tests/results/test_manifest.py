@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,10 +14,21 @@ from harness.level_id import LevelId
 from harness.results.layout import ResultsDir, create
 from harness.results.manifest import (
     FORMAT_VERSION,
+    AppRunRecord,
+    ConsumeRecord,
+    DriveRecord,
+    FiredFaultRecord,
+    InjectedRecord,
     JdkRecord,
     ManifestWriter,
+    PreloadRecord,
+    RunOrderRecord,
+    SegmentBroker,
+    SegmentProblem,
+    SegmentRecord,
     VariantRecord,
     Verification,
+    WorkerRecord,
     collect_machine,
     git_info,
     read_manifest,
@@ -194,3 +206,97 @@ def test_only_free_form_sections_can_be_set(results: ResultsDir, scenario: Scena
     for key in ("verification", "variants", "warnings", "scenario"):
         with pytest.raises(KeyError):
             manifest.set(key, {})  # type: ignore[arg-type]
+
+
+def test_workers_are_recorded_once_each_and_read_back(results: ResultsDir, scenario: Scenario) -> None:
+    manifest = writer(results, scenario)
+    local = WorkerRecord(name="w1", host="gen-a", external=False, harness_version="0.1.0", code_sha256="ab")
+    remote = WorkerRecord(name="gen-b", host="gen-b", external=True, harness_version="0.1.0", code_sha256="ab")
+    manifest.add_workers((local, remote))
+    manifest.add_workers((remote, local))  # the next level: the same two workers
+    assert read_manifest(results.manifest).workers == (local, remote)
+
+
+CONSUMING = {"name": "c", "data": {"orders": 5000}, "consume": {"broker": "rabbitmq", "events": 1000,
+                                                                "source": "drive", "rate": 100}}
+SEGMENT = SegmentRecord(
+    label="webflux jdk25 rabbitmq rep 1", broker=SegmentBroker(kind="rabbitmq", version="4.0.5", startup_s=3.2),
+    faults=(FiredFaultRecord(name="kill-consumer", at_processed=600, seconds=9.5),),
+    faults_not_fired=("restart-broker",),
+    drive=DriveRecord(planned=1000, accepted=998, failed=2, retries=41, failure_kinds={"ReadError": 2},
+                      new_orders=998),
+    injected=InjectedRecord(events=998, duplicate_rows=50),
+    reconciliation={"created": 998, "lost": 0},
+    problems=(SegmentProblem("POST /orders failed", "2 POST /orders never accepted"),
+              SegmentProblem("fault did not fire", "restart-broker was configured but never fired")),
+)
+
+
+def test_the_consume_section_is_typed_and_round_trips(results: ResultsDir) -> None:
+    manifest = writer(results, parse_scenario(CONSUMING))
+    with pytest.raises(KeyError):
+        manifest.set("consume", {"segments": {}})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="set_consume"):
+        manifest.set_segment("webflux@jdk25-rabbitmq-r1", SEGMENT)
+    manifest.set_consume(ConsumeRecord(broker="rabbitmq", source="drive"))
+    manifest.set_segment("webflux@jdk25-rabbitmq-r1", SEGMENT)
+    on_disk = read_manifest(results.root)
+    assert on_disk == manifest.manifest
+    assert on_disk.consume is not None and on_disk.consume.problems() == {SEGMENT.label: SEGMENT.problems}
+    doc = json.loads(results.manifest.read_text(encoding="utf-8"))
+    segment = doc["consume"]["segments"]["webflux@jdk25-rabbitmq-r1"]
+    assert segment["problems"][0] == {"reason": "POST /orders failed", "detail": "2 POST /orders never accepted"}
+    assert segment["drive"] == {"planned": 1000, "accepted": 998, "failed": 2, "retries": 41,
+                                "failure_kinds": {"ReadError": 2}, "new_orders": 998}
+    assert segment["injected"] == {"events": 998, "duplicate_rows": 50} and "preload" not in doc["consume"]
+    segment["drive"]["retries"] = "many"
+    results.manifest.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ResultsError, match="'consume': drive: retries: 'many' is not an integer"):
+        read_manifest(results.root)
+
+
+def test_a_consume_section_recorded_before_named_problems_still_reads(results: ResultsDir) -> None:
+    manifest = writer(results, parse_scenario(CONSUMING))
+    manifest.set_consume(ConsumeRecord(broker="rabbitmq", source="drive",
+                                       preload=PreloadRecord(rows=1057, events=1000, duplicate_rows=50, poison_rows=7)))
+    doc = json.loads(results.manifest.read_text(encoding="utf-8"))
+    doc["consume"]["segments"]["webflux@jdk25-rabbitmq-r1"] = {  # the shape of the harness before issue 10
+        "broker": {"kind": "rabbitmq", "version": "4.0.5", "startup_s": 3.2}, "faults": [],
+        "faults_not_fired": ["kill-consumer"],
+        "drive": {"sent": 1200, "created": 926, "failed": 274, "failure_kinds": {"ReadError": 274}},
+        "reconciliation": {"created": 926, "lost": 0, "first_created_at": None},
+        "problems": ["lost 3 events"],
+    }
+    results.manifest.write_text(json.dumps(doc), encoding="utf-8")
+    consume = read_manifest(results.root).consume
+    assert consume is not None and consume.preload == PreloadRecord(1057, 1000, 50, 7)
+    [segment] = consume.segments.values()
+    assert segment.label is None and segment.injected is None
+    assert segment.drive == DriveRecord(planned=1200, accepted=926, failed=274, retries=0,
+                                        failure_kinds={"ReadError": 274}, new_orders=None)
+    assert segment.problems == (SegmentProblem("lost 3 events", ""),)
+    assert consume.problems() == {}  # no label to match a consume.csv row: the summary judges that row itself
+
+
+def test_the_run_order_is_recorded_as_the_jvms_run(results: ResultsDir, scenario: Scenario) -> None:
+    manifest = writer(results, scenario)
+    manifest.set_run_order("shuffled", 1234)
+    first = AppRunRecord(position=1, app="webflux@jdk25", repetition=1, pid=41, started_at="t0", finished_at=None,
+                         gc_log="logs/webflux@jdk25-r1-gc.log", jfr_recording="jfr/webflux@jdk25-r1.jfr")
+    second = AppRunRecord(position=2, app="mvc-virtual@jdk25", repetition=1, pid=42, started_at="t2",
+                          finished_at=None, gc_log="logs/mvc-virtual@jdk25-r1-gc.log", jfr_recording=None)
+    manifest.record_app_run(first)
+    manifest.record_app_run(second)
+    manifest.record_app_run(replace(first, finished_at="t1"))  # stopped: replaces its own entry only
+    read = read_manifest(results.root)
+    assert read.run_order == RunOrderRecord("shuffled", 1234, (replace(first, finished_at="t1"), second))
+    assert read.independent_repetitions
+
+
+def test_a_format1_request_run_is_read_and_says_its_repetitions_shared_a_jvm(repo_root: Path) -> None:
+    manifest = read_manifest(repo_root / "tests" / "fixtures" / "results-format1" / "requests")
+    assert manifest.format_version == 1
+    assert manifest.run_order is None
+    assert not manifest.independent_repetitions
+    consume = read_manifest(repo_root / "tests" / "fixtures" / "results-format1" / "consume")
+    assert consume.independent_repetitions  # every consume segment always started its own JVM
