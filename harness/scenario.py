@@ -385,6 +385,19 @@ class FaultSettings(StrictModel):
         "events is processed."
     )
 
+    def phrases(self) -> list[str]:
+        """The configured faults in words, for the summary and the console (empty: none)."""
+        said = []
+        if self.duplicates:
+            said.append(f"{self.duplicates:.0%} duplicates")
+        if self.poison:
+            said.append(f"{self.poison} poison messages")
+        if self.restart_broker_at is not None:
+            said.append(f"broker restart at {self.restart_broker_at:.0%}")
+        if self.kill_consumer_at is not None:
+            said.append(f"kill -9 of the consumer at {self.kill_consumer_at:.0%}")
+        return said
+
 
 class Scenario(StrictModel):
     name: str = Field(..., pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description="Used in the results folder name.")

@@ -143,17 +143,9 @@ class _Segment:
 
     def _what(self) -> str:
         consume, faults = self.ctx.consume, self.ctx.scenario.faults
-        parts = [f"{consume.events} events " + ("preloaded" if consume.source == "preload"
-                                                else f"driven at {consume.rate}/s")]
-        if faults.duplicates:
-            parts.append(f"{faults.duplicates:.0%} duplicates")
-        if faults.poison:
-            parts.append(f"{faults.poison} poison")
-        if faults.kill_consumer_at is not None:
-            parts.append(f"kill -9 at {faults.kill_consumer_at:.0%}")
-        if faults.restart_broker_at is not None:
-            parts.append(f"broker restart at {faults.restart_broker_at:.0%}")
-        return ", ".join(parts)
+        events = f"{consume.events} events " + ("preloaded" if consume.source == "preload"
+                                                 else f"driven at {consume.rate}/s")
+        return ", ".join([events, *faults.phrases()])
 
     def _start(self, launch: AppLaunch) -> None:
         ctx = self.ctx

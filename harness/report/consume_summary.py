@@ -27,15 +27,7 @@ def consume_facts(consume: ConsumeSettings, faults: FaultSettings) -> str:
     knobs += [f"webflux max in flight {consume.max_in_flight}",
               f"downstream delay {consume.downstream_delay_ms} ms",
               f"relay batch {relay.batch_size} every {relay.poll_interval_ms} ms"]
-    injected = []
-    if faults.duplicates:
-        injected.append(f"{faults.duplicates:.0%} duplicates")
-    if faults.poison:
-        injected.append(f"{faults.poison} poison messages")
-    if faults.restart_broker_at is not None:
-        injected.append(f"broker restart at {faults.restart_broker_at:.0%}")
-    if faults.kill_consumer_at is not None:
-        injected.append(f"kill -9 of the consumer at {faults.kill_consumer_at:.0%}")
+    injected = faults.phrases()
     return (f"{consume.events} events {source}, on {broker} ({', '.join(knobs)}); "
             f"faults: {', '.join(injected) or 'none'}; {consume.repetitions} segment(s) per variant, "
             f"timeout {format_duration(consume.timeout)}")
