@@ -106,15 +106,17 @@ class Run:
         jdks = self._resolve_jdks()
         jars = self._build()
         with tempfile.TemporaryDirectory(prefix="harness-run-") as workdir, start_infrastructure(
-            supervisor, Path(workdir), self.results.logs, self.paths.schema_dir, self.scenario.data
+            supervisor, Path(workdir), self.results.logs, self.paths.schema_dir, self.scenario.data,
+            kind=self.scenario.infra, images=self.scenario.docker,
         ) as (infra, seed):
             self.manifest.set("seed", {"customers": seed.customers, "orders": seed.orders,
                                        "seconds": round(seed.seconds, 3)})
-            self.manifest.set("infrastructure", {"kind": "local",
+            self.manifest.set("infrastructure", {"kind": infra.kind, "images": infra.images,
                                                  "postgres": server_settings(infra.postgres)})
             postgres = next((c for c in supervisor.children if c.name.startswith("postgres")), None)
-            if postgres is not None:
-                sampler.watch("postgres", postgres.pid, include_children=True)
+            postgres_pid = postgres.pid if postgres is not None else infra.postgres_pid
+            if postgres_pid is not None:
+                sampler.watch("postgres", postgres_pid, include_children=True)
             downstream = self._start_downstream(supervisor, jdks[max(jdks)], jars)
             sampler.watch("downstream", downstream.process.pid, include_children=False)
             launches = self._launches(jdks, jars, infra, downstream.launch.base_url)

@@ -399,6 +399,14 @@ class FaultSettings(StrictModel):
         return said
 
 
+class DockerImages(StrictModel):
+    """The images of ``infra: docker``; the defaults are the official images docker-compose.yml names."""
+
+    postgres: str = Field("postgres:15", min_length=1, description="PostgreSQL server image.")
+    kafka: str = Field("apache/kafka:4.4.0", min_length=1, description="Kafka (KRaft) image.")
+    rabbitmq: str = Field("rabbitmq:3.13", min_length=1, description="RabbitMQ server image.")
+
+
 class Scenario(StrictModel):
     name: str = Field(..., pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description="Used in the results folder name.")
     description: str = Field("", description="Free text shown in the summary.")
@@ -408,7 +416,13 @@ class Scenario(StrictModel):
     jdks: tuple[Annotated[int, Field(ge=21)], ...] = Field(
         (25,), min_length=1, description="JDK feature versions; every variant runs on each."
     )
-    infra: Literal["local"] = Field("local", description="local: PostgreSQL as a process of this machine.")
+    infra: Literal["local", "docker"] = Field(
+        "local", description="local: PostgreSQL (and a consume run's broker) as processes of this machine; "
+        "docker: as containers of a Docker engine (scripts/docker-engine.sh starts one)."
+    )
+    docker: DockerImages = Field(
+        default_factory=DockerImages, description="The service images of infra: docker; each can be overridden."
+    )
     app: AppSettings = Field(default_factory=AppSettings, description="Every pool, limit, heap and GC setting.")
     workload: WorkloadSettings = Field(default_factory=WorkloadSettings, description="What the load asks for.")
     data: DataSettings = Field(default_factory=DataSettings, description="Seed data.")
@@ -429,6 +443,12 @@ class Scenario(StrictModel):
         if len(set(value)) != len(value):
             raise ValueError("entries must be distinct")
         return value
+
+    @model_validator(mode="after")
+    def _docker_only_with_docker(self) -> Scenario:
+        if self.infra != "docker" and "docker" in self.model_fields_set:
+            raise ValueError("docker: only with infra: docker (the images are not used otherwise)")
+        return self
 
     @model_validator(mode="after")
     def _one_kind(self) -> Scenario:

@@ -8,6 +8,9 @@
 #   Kafka                                  -> nothing here: its jars come from Maven Central (needs
 #                                             maven and the JDK below), the Python client from PyPI
 #   a JDK >= 21 with javac in /usr/lib/jvm -> checked only (Debian 12 packages stop at 17)
+#   Docker engine for `infra: docker`      -> docker.io (dockerd, containerd, runc; never started here:
+#                                             scripts/docker-engine.sh starts a private one when needed)
+#   images from Debian packages (no hub)   -> mmdebstrap
 #
 # It never removes or upgrades anything. Presence is judged by the programs themselves, not by
 # package names, so a machine that got them another way (e.g. postgresql-15 without the
@@ -79,6 +82,8 @@ command -v mvn >/dev/null 2>&1 || missing+=(maven)
 has_rabbitmq || missing+=(rabbitmq-server)
 # Normally installed with rabbitmq-server; checked apart so a machine that lost it gets it back.
 [[ -x /usr/bin/erl_call ]] || missing+=(erlang-base)
+command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+command -v mmdebstrap >/dev/null 2>&1 || missing+=(mmdebstrap)
 
 if ((${#missing[@]} > 0)); then
     if ((EUID == 0)); then
@@ -120,4 +125,4 @@ EOF
     exit 1
 fi
 
-echo "ok: PostgreSQL server, client, Maven, RabbitMQ, and a build JDK ($jdk) are present."
+echo "ok: PostgreSQL server, client, Maven, RabbitMQ, dockerd, mmdebstrap and a build JDK ($jdk) are present."

@@ -5,6 +5,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 
+# The Docker tests (infra: docker) need an engine; they fail, never skip, without one. Start a private
+# one unless an engine answers already, and stop it at the end only if it was started here.
+echo "== docker engine"
+engine_started_here=false
+if ! bash scripts/docker-engine.sh status >/dev/null 2>&1; then
+    bash scripts/docker-engine.sh start
+    engine_started_here=true
+fi
+trap 'if $engine_started_here; then bash scripts/docker-engine.sh stop; fi' EXIT
+
 echo "== ruff"
 .venv/bin/ruff check harness tests
 echo "== mypy"

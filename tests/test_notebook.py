@@ -14,18 +14,23 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from results_factory import build_run
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "analysis.ipynb"
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOK = REPO / "notebooks" / "analysis.ipynb"
 KERNEL = "harness-test-venv"
 
 
 @pytest.fixture
 def kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A kernelspec that runs this interpreter (the venv's python), found before any system-wide one."""
+    """A kernelspec that runs this interpreter (the venv's python), found before any system-wide one.
+
+    The kernel imports harness from this checkout, not from the tree the venv was installed from
+    (worktrees share one venv; pytest's ``pythonpath`` does not reach a kernel process)."""
     prefix = tmp_path / "jupyter-prefix"
     install_kernelspec(kernel_name=KERNEL, prefix=str(prefix))
     spec = json.loads((prefix / "share" / "jupyter" / "kernels" / KERNEL / "kernel.json").read_text())
     assert spec["argv"][0] == sys.executable  # the kernel imports harness from this very venv
     monkeypatch.setenv("JUPYTER_PATH", str(prefix / "share" / "jupyter"))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p))
     return KERNEL
 
 

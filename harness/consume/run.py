@@ -42,7 +42,7 @@ from harness.consume.resources import cpu_seconds, rss_mb_max
 from harness.consume.sampler import EventSample, EventSampler
 from harness.consume.timeseries import segment_rows
 from harness.errors import VerificationError
-from harness.infra.brokers import Broker, local_broker
+from harness.infra.brokers import Broker, start_broker
 from harness.infra.postgres import PostgresEndpoint
 from harness.processes import Supervisor
 from harness.results.consume_tables import ConsumeResult, append_consume_result, append_consume_timeseries
@@ -126,7 +126,8 @@ class _Segment:
         ctx.console.print(f"[bold]segment[/] {self.label}: fresh {ctx.consume.broker}, {self._what()}")
         database.reset_event_tables(ctx.postgres)
         workdir = ctx.workdir / self.label
-        with local_broker(ctx.consume.broker, ctx.supervisor, workdir, ctx.results.logs) as broker:
+        with start_broker(ctx.consume.broker, ctx.supervisor, workdir, ctx.results.logs,
+                          infra=ctx.scenario.infra, images=ctx.scenario.docker) as broker:
             launch = replace(
                 self.launch,
                 env={**self.launch.env, **broker.env()},

@@ -23,9 +23,10 @@ from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from harness.errors import InfraError
-from harness.infra.kafka import KafkaNode, local_kafka
-from harness.infra.rabbitmq import RabbitNode, local_rabbitmq
+from harness.infra.kafka import KafkaEndpoint, local_kafka
+from harness.infra.rabbitmq import RabbitEndpoint, local_rabbitmq
 from harness.processes import Supervisor
+from harness.scenario import DockerImages
 
 BrokerKind = Literal["kafka", "rabbitmq"]
 BROKER_KINDS: tuple[BrokerKind, ...] = ("kafka", "rabbitmq")
@@ -67,10 +68,30 @@ class Broker(Protocol):
         ...
 
 
-class KafkaBroker:
-    """Kafka behind ``Broker``; backlog through a librdkafka admin client (three small requests)."""
+class KafkaNodeLike(Protocol):
+    """A running Kafka node, a local process (``KafkaNode``) or a container (``DockerKafkaNode``)."""
 
-    def __init__(self, node: KafkaNode, log_path: Path, group_id: str = KAFKA_GROUP_ID) -> None:
+    @property
+    def endpoint(self) -> KafkaEndpoint: ...
+
+    def restart(self) -> KafkaEndpoint: ...
+
+
+class RabbitNodeLike(Protocol):
+    """A running RabbitMQ node, a local process (``RabbitNode``) or a container (``DockerRabbitNode``)."""
+
+    @property
+    def endpoint(self) -> RabbitEndpoint: ...
+
+    def restart(self) -> RabbitEndpoint: ...
+
+    def queue_depth(self, queue: str, vhost: str = "/") -> int | None: ...
+
+
+class KafkaBroker:
+    """Kafka behind ``Broker``; backlog from the topic's watermarks and the group's committed offsets (see ``_kafka_lag``)."""
+
+    def __init__(self, node: KafkaNodeLike, log_path: Path, group_id: str = KAFKA_GROUP_ID) -> None:
         self.kind: BrokerKind = "kafka"
         self.node = node
         self.group_id = group_id
@@ -157,7 +178,7 @@ class RabbitBroker:
     """RabbitMQ behind ``Broker``; backlog asked of the node through ``erl_call`` (see
     ``RabbitNode.queue_depth`` for why not over AMQP)."""
 
-    def __init__(self, node: RabbitNode, log_path: Path) -> None:
+    def __init__(self, node: RabbitNodeLike, log_path: Path) -> None:
         self.kind: BrokerKind = "rabbitmq"
         self.node = node
         self.version = node.endpoint.version
@@ -228,6 +249,51 @@ def local_broker(
         raise InfraError(f"unknown broker {kind!r}; expected one of {', '.join(BROKER_KINDS)}")
 
 
+@contextlib.contextmanager
+def start_broker(
+    kind: BrokerKind,
+    supervisor: Supervisor,
+    workdir: Path,
+    logs_dir: Path,
+    *,
+    infra: Literal["local", "docker"] = "local",
+    images: DockerImages | None = None,
+    kafka_group_id: str = KAFKA_GROUP_ID,
+) -> Iterator[Broker]:
+    """``local_broker``, or with ``infra`` docker the broker in a container (``images.kafka`` or
+    ``images.rabbitmq``), its output in ``logs_dir/kafka.log`` or ``logs_dir/rabbitmq.log``."""
+    if infra == "local":
+        with local_broker(kind, supervisor, workdir, logs_dir, kafka_group_id=kafka_group_id) as local:
+            yield local
+        return
+    # Imported here: a local run must not need the Docker SDK to be importable.
+    from harness.infra.docker_containers import new_run_id
+    from harness.infra.docker_engine import docker_client
+    from harness.infra.docker_kafka import docker_kafka
+    from harness.infra.docker_rabbitmq import docker_rabbitmq
+
+    images = images or DockerImages()
+    broker: KafkaBroker | RabbitBroker
+    if kind == "kafka":
+        log_path = logs_dir / "kafka.log"
+        with docker_kafka(docker_client(), new_run_id(), log_path, image=images.kafka) as (kafka_node, _):
+            broker = KafkaBroker(kafka_node, log_path, kafka_group_id)
+            try:
+                yield broker
+            finally:
+                broker.close()
+    elif kind == "rabbitmq":
+        log_path = logs_dir / "rabbitmq.log"
+        with docker_rabbitmq(docker_client(), new_run_id(), log_path, image=images.rabbitmq) as (rabbit_node, _):
+            broker = RabbitBroker(rabbit_node, log_path)
+            try:
+                yield broker
+            finally:
+                broker.close()
+    else:
+        raise InfraError(f"unknown broker {kind!r}; expected one of {', '.join(BROKER_KINDS)}")
+
+
 __all__ = [
     "BROKER_KINDS",
     "KAFKA_GROUP_ID",
@@ -238,4 +304,5 @@ __all__ = [
     "KafkaBroker",
     "RabbitBroker",
     "local_broker",
+    "start_broker",
 ]

@@ -152,49 +152,12 @@ class KafkaNode:
             self._child = None
 
     def _properties(self) -> str:
-        loopback = {
-            "listeners": f"PLAINTEXT://127.0.0.1:{self.broker_port},CONTROLLER://127.0.0.1:{self.controller_port}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.broker_port}",
-            "controller.quorum.bootstrap.servers": f"127.0.0.1:{self.controller_port}",
-            "log.dirs": str(self.data_dir),
-        }
-        props = {
-            "process.roles": "broker,controller",
-            "node.id": str(_NODE_ID),
-            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-            "inter.broker.listener.name": "PLAINTEXT",
-            "controller.listener.names": "CONTROLLER",
-            # One broker: every internal topic must make do with one replica.
-            "offsets.topic.replication.factor": "1",
-            "offsets.topic.num.partitions": "1",  # the first consumer group is ready much sooner
-            "transaction.state.log.replication.factor": "1",
-            "transaction.state.log.min.isr": "1",
-            "share.coordinator.state.topic.replication.factor": "1",
-            "share.coordinator.state.topic.min.isr": "1",
-            "default.replication.factor": "1",
-            "min.insync.replicas": "1",
-            "group.initial.rebalance.delay.ms": "0",
-            "auto.create.topics.enable": "true",
-            **self._settings,
-            **loopback,  # last: never anything but loopback and the private dir, whatever the caller passes
-        }
+        props = server_properties(self.broker_port, self.controller_port, str(self.data_dir), self._settings)
         return "".join(f"{key}={value}\n" for key, value in props.items())
 
     def _java(self, main: str, *args: str, heap: str) -> list[str]:
-        # JDK 24+ warns on every start that Kafka's buffer unmapper uses sun.misc.Unsafe (JEP 498);
-        # allowing it explicitly keeps the broker log free of that noise. Older JDKs reject the flag.
-        unsafe = ["--sun-misc-unsafe-memory-access=allow"] if self._distribution.jdk.feature >= 24 else []
-        return [
-            str(self._distribution.jdk.java),
-            *unsafe,
-            f"-Xms{heap}", f"-Xmx{heap}",
-            "-XX:+UseG1GC",
-            "-Djava.awt.headless=true",
-            "-Dorg.slf4j.simpleLogger.showDateTime=true",
-            "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS",
-            "-cp", self._distribution.classpath,
-            main, *args,
-        ]  # fmt: skip
+        jdk = self._distribution.jdk
+        return java_argv(str(jdk.java), jdk.feature, self._distribution.classpath, main, *args, heap=heap)
 
     def _format(self) -> None:
         # Kafka's UUIDs are 16 random bytes, URL-safe base64 without padding (22 characters).
@@ -249,6 +212,58 @@ class KafkaNode:
         else:
             problem = f"exited with code {code} during start-up"
         return InfraError(f"Kafka {problem}; {_log_tail(self._log_path)}")
+
+
+def server_properties(
+    broker_port: int, controller_port: int, log_dirs: str, settings: Mapping[str, str]
+) -> dict[str, str]:
+    """server.properties of a single combined node on 127.0.0.1, local or in a container: one
+    broker's replication factors, fast first consumer group; ``settings`` override all but the
+    listeners, the quorum and the log dirs."""
+    loopback = {
+        "listeners": f"PLAINTEXT://127.0.0.1:{broker_port},CONTROLLER://127.0.0.1:{controller_port}",
+        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{broker_port}",
+        "controller.quorum.bootstrap.servers": f"127.0.0.1:{controller_port}",
+        "log.dirs": log_dirs,
+    }
+    return {
+        "process.roles": "broker,controller",
+        "node.id": str(_NODE_ID),
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "controller.listener.names": "CONTROLLER",
+        # One broker: every internal topic must make do with one replica.
+        "offsets.topic.replication.factor": "1",
+        "offsets.topic.num.partitions": "1",  # the first consumer group is ready much sooner
+        "transaction.state.log.replication.factor": "1",
+        "transaction.state.log.min.isr": "1",
+        "share.coordinator.state.topic.replication.factor": "1",
+        "share.coordinator.state.topic.min.isr": "1",
+        "default.replication.factor": "1",
+        "min.insync.replicas": "1",
+        "group.initial.rebalance.delay.ms": "0",
+        "auto.create.topics.enable": "true",
+        **settings,
+        **loopback,  # last: never anything but loopback and the private dir, whatever the caller passes
+    }
+
+
+def java_argv(java: str, feature: int, classpath: str, main: str, *args: str, heap: str) -> list[str]:
+    """The command line of a Kafka tool or broker JVM, local or in a container."""
+    # JDK 24+ warns on every start that Kafka's buffer unmapper uses sun.misc.Unsafe (JEP 498);
+    # allowing it explicitly keeps the broker log free of that noise. Older JDKs reject the flag.
+    unsafe = ["--sun-misc-unsafe-memory-access=allow"] if feature >= 24 else []
+    return [
+        java,
+        *unsafe,
+        f"-Xms{heap}", f"-Xmx{heap}",
+        "-XX:+UseG1GC",
+        "-Djava.awt.headless=true",
+        "-Dorg.slf4j.simpleLogger.showDateTime=true",
+        "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS",
+        "-cp", classpath,
+        main, *args,
+    ]  # fmt: skip
 
 
 @contextlib.contextmanager

@@ -295,12 +295,19 @@ def _start_server(
 
 
 def _server_argv(bindir: Path, layout: _Layout, port: int, settings: Mapping[str, str]) -> list[str]:
+    argv = [str(bindir / "postgres"), "-D", str(layout.data), "-p", str(port), "-k", str(layout.sockets)]
+    return argv + server_options(settings)
+
+
+def server_options(settings: Mapping[str, str]) -> list[str]:
+    """The ``-c name=value`` options every server of the harness runs with, local or in a container:
+    the defaults here, overridden by ``settings``, and never listening beyond 127.0.0.1."""
     merged = {"listen_addresses": "127.0.0.1", "max_connections": "200", **settings}
     merged["listen_addresses"] = "127.0.0.1"  # never anything else, whatever the caller passes
-    argv = [str(bindir / "postgres"), "-D", str(layout.data), "-p", str(port), "-k", str(layout.sockets)]
+    options: list[str] = []
     for name, value in merged.items():
-        argv += ["-c", f"{name}={value}"]
-    return argv
+        options += ["-c", f"{name}={value}"]
+    return options
 
 
 def _wait_until_ready(child: ManagedProcess, sockets: Path, port: int) -> bool:
@@ -328,19 +335,21 @@ def _create_orders_database(layout: _Layout, port: int) -> str:
     """Create role and database ``orders``; return the server's version string."""
     try:
         with _superuser_connection(layout.sockets, port) as conn:
-            conn.execute(
-                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
-                    sql.Identifier(ORDERS_ROLE), sql.Literal(ORDERS_PASSWORD)
-                )
-            )
-            conn.execute(
-                sql.SQL("CREATE DATABASE {} OWNER {}").format(
-                    sql.Identifier(ORDERS_DATABASE), sql.Identifier(ORDERS_ROLE)
-                )
-            )
-            row = conn.execute("SHOW server_version").fetchone()
+            return create_orders_database(conn)
     except psycopg.Error as error:
         raise InfraError(f"could not create the '{ORDERS_ROLE}' role and database: {error}") from error
+
+
+def create_orders_database(superuser: psycopg.Connection[TupleRow]) -> str:
+    """Create role and database ``orders`` through an autocommit superuser connection; return the
+    server's version string. Every server of the harness, local or in a container, is set up here."""
+    superuser.execute(
+        sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(ORDERS_ROLE), sql.Literal(ORDERS_PASSWORD))
+    )
+    superuser.execute(
+        sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(ORDERS_DATABASE), sql.Identifier(ORDERS_ROLE))
+    )
+    row = superuser.execute("SHOW server_version").fetchone()
     return str(row[0]) if row else "unknown"
 
 

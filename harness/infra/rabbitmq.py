@@ -171,29 +171,7 @@ class RabbitNode:
         Erlang distribution straight to the node's port: a few milliseconds per call, so it can be
         polled every second during a run.
         """
-        if not _safe_name(queue) or not _safe_name(vhost):
-            raise ValueError(f"queue {queue!r} / vhost {vhost!r}: only letters, digits and . _ - / are supported")
-        expression = (
-            f'case rabbit_amqqueue:lookup(rabbit_misc:r(<<"{vhost}">>, queue, <<"{queue}">>)) of '
-            "{ok, Q} -> [{_, Ready}, {_, Unacked}] = "
-            "rabbit_amqqueue:info(Q, [messages_ready, messages_unacknowledged]), Ready + Unacked; "
-            "_ -> none end.\n"
-        )
-        try:
-            result = subprocess.run(
-                [_ERL_CALL, "-timeout", str(_ERL_CALL_TIMEOUT_S), "-address", f"127.0.0.1:{self.dist_port}", "-e"],
-                input=expression,
-                # HOME holds the node's cookie; as root it is readable whoever owns it.
-                env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self._layout.home)},
-                capture_output=True,
-                text=True,
-                timeout=_ERL_CALL_TIMEOUT_S + 3,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        match = re.fullmatch(r"\{ok,\s*(\d+)\}", result.stdout.strip())
-        return int(match.group(1)) if result.returncode == 0 and match else None
+        return queue_depth(self.dist_port, self._layout.home, queue, vhost)
 
     def rabbitmqctl(self, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
         """Run ``rabbitmqctl -n NODE ARGS`` with the node's environment (cookie, epmd port)."""
@@ -373,7 +351,7 @@ def _make_layout(workdir: Path) -> _Layout:
         directory.mkdir()
     (base / "rabbitmq-env.conf").write_text("# private node: no system settings\n", encoding="utf-8")
     (base / "enabled_plugins").write_text("[].\n", encoding="utf-8")
-    layout.config.with_suffix(".conf").write_text(_config_text(), encoding="utf-8")
+    layout.config.with_suffix(".conf").write_text(config_text(), encoding="utf-8")
     cookie = layout.home / ".erlang.cookie"
     # A cookie of our own: only this harness's CLI calls can talk to the node.
     cookie.write_text(secrets.token_hex(20).upper(), encoding="utf-8")
@@ -385,7 +363,7 @@ def _make_layout(workdir: Path) -> _Layout:
     return layout
 
 
-def _config_text() -> str:
+def config_text() -> str:
     # The dedicated user is created by the node at first boot (no CLI round trips); without
     # default_user the node would create 'guest' instead.
     return (
@@ -409,6 +387,35 @@ def _can_traverse(user: str, directory: Path) -> bool:
 def _safe_name(name: str) -> bool:
     # The names are spliced into an Erlang binary literal: nothing that could end it.
     return re.fullmatch(r"[A-Za-z0-9._/-]+", name) is not None
+
+
+def queue_depth(dist_port: int, home: Path, queue: str, vhost: str = "/") -> int | None:
+    """``RabbitNode.queue_depth`` of the node whose Erlang distribution listens on
+    127.0.0.1:``dist_port``, with the cookie in ``home/.erlang.cookie`` (a local node's or a
+    container's)."""
+    if not _safe_name(queue) or not _safe_name(vhost):
+        raise ValueError(f"queue {queue!r} / vhost {vhost!r}: only letters, digits and . _ - / are supported")
+    expression = (
+        f'case rabbit_amqqueue:lookup(rabbit_misc:r(<<"{vhost}">>, queue, <<"{queue}">>)) of '
+        "{ok, Q} -> [{_, Ready}, {_, Unacked}] = "
+        "rabbit_amqqueue:info(Q, [messages_ready, messages_unacknowledged]), Ready + Unacked; "
+        "_ -> none end.\n"
+    )
+    try:
+        result = subprocess.run(
+            [_ERL_CALL, "-timeout", str(_ERL_CALL_TIMEOUT_S), "-address", f"127.0.0.1:{dist_port}", "-e"],
+            input=expression,
+            # HOME holds the node's cookie; as root it is readable whoever owns it.
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home)},
+            capture_output=True,
+            text=True,
+            timeout=_ERL_CALL_TIMEOUT_S + 3,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.fullmatch(r"\{ok,\s*(\d+)\}", result.stdout.strip())
+    return int(match.group(1)) if result.returncode == 0 and match else None
 
 
 def _version_from_log(log_path: Path) -> str:

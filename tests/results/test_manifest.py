@@ -179,6 +179,18 @@ def test_the_json_form_round_trips_and_a_bad_field_is_named(results: ResultsDir,
         read_manifest(results.root)
 
 
+@pytest.mark.parametrize("docker", [None, {}, {"postgres": "my/pg:15.8"}])
+def test_a_docker_scenario_reads_back_as_written(results: ResultsDir, docker: dict[str, str] | None) -> None:
+    # The loader drops every default before validating again, so ``docker:`` (allowed only with
+    # ``infra: docker``) must come back whether the images were the defaults or overridden.
+    spec = {"name": "quick", "infra": "docker", "load": {"levels": [16]}}
+    scenario = parse_scenario(spec if docker is None else {**spec, "docker": docker})
+    writer(results, scenario).set("infrastructure", {"kind": "docker", "images": {"postgres": "postgres:15 (x)"}})
+    on_disk = read_manifest(results.root)
+    assert on_disk.scenario == scenario
+    assert on_disk.infrastructure["images"] == {"postgres": "postgres:15 (x)"}
+
+
 def test_a_scenario_this_harness_no_longer_accepts_is_refused_with_rerun(results: ResultsDir,
                                                                          scenario: Scenario) -> None:
     writer(results, scenario)
