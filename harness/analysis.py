@@ -75,7 +75,9 @@ class Results:
       ``postgres_cpu_s`` (CPU seconds in the window), ``generator_cpu_pct_mean``,
       ``generator_cpu_pct_max`` (percent of one core); each NaN when not sampled
     - ``generator_saturated`` (bool), ``littles_law_users`` (float), ``littles_law_deviation``
-      (float, relative), ``littles_law_ok`` (bool)
+      (float, relative), ``littles_law_ok`` (bool), ``generator_runqueue_pct`` (percent of the window
+      the generator waited for a CPU; NaN when not read), ``generator_starved`` (bool),
+      ``warmup_steady`` (bool: false when the JVM's auto warm-up reached its maximum)
     - from the app's ``/actuator/prometheus`` in the window (NaN when the variant has no such meter):
       ``platform_threads_max``, ``heap_used_mb_max``, ``db_pool_active_max``, ``db_pool_pending_max``,
       ``db_acquire_ms_mean``, ``db_acquire_ms_max``, ``db_acquire_timeouts``, ``tomcat_busy_threads_max``,
@@ -350,6 +352,10 @@ def _flagged(levels: pd.DataFrame) -> pd.Series:
         flagged |= pd.to_numeric(levels["errors"], errors="coerce").fillna(0) > 0
     if "littles_law_ok" in levels:
         flagged |= ~levels["littles_law_ok"].fillna(True).astype(bool)
+    if "generator_starved" in levels:
+        flagged |= levels["generator_starved"].fillna(False).astype(bool)
+    if "warmup_steady" in levels:
+        flagged |= ~levels["warmup_steady"].fillna(True).astype(bool)
     return flagged
 
 

@@ -29,6 +29,7 @@ from harness.infra.postgres import PostgresEndpoint
 from harness.level_id import LevelId
 from harness.load.driver import LoadTarget, run_level, run_warmup
 from harness.load.recording import LevelRecording, WindowStats
+from harness.load.warmup import warm_up_until_steady
 from harness.load.workers import Distribution, worker_warnings
 from harness.metrics import LevelResult, summarise_level, warnings_for
 from harness.probes import JfrProbe, Probe, PrometheusProbe
@@ -36,12 +37,20 @@ from harness.processes import Supervisor
 from harness.progress import RunProgress
 from harness.results.layout import ResultsDir
 from harness.results.manifest import AppRunRecord, ManifestWriter, WorkerRecord, now_iso
-from harness.results.tables import GENERATOR_WORKERS, LevelTable, WorkerLevel, append_windows
+from harness.results.tables import (
+    GENERATOR_WORKERS,
+    WARMUP,
+    LevelTable,
+    WarmupReading,
+    WorkerLevel,
+    append_windows,
+)
 from harness.run_order import draw_seed, run_order
 from harness.sampling import ProcessSample, ProcessSampler
 from harness.scenario import LoadSettings, Scenario
 
 SAMPLED = ("app", "downstream", "postgres", "generator")
+DOWNSTREAM_AUTO_WARMUP_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -81,7 +90,7 @@ class BenchmarkKind(Protocol):
 def planned_seconds(scenario: Scenario) -> float:
     """Load time of the run (the JVMs' start-up comes on top): each repetition warms up its own JVM."""
     load = scenario.require_load()
-    per_jvm = load.warmup + len(load.levels) * (load.settle + load.duration)
+    per_jvm = load.warmup.seconds + len(load.levels) * (load.settle + load.duration)
     return per_jvm * load.repetitions * len(scenario.variants) * len(scenario.jdks)
 
 
@@ -99,7 +108,9 @@ class RequestBenchmark:
         self._table = LevelTable(results.levels_csv)
 
     def downstream_warmup(self) -> tuple[float, int]:
-        return self.load.warmup, max(self.load.levels)
+        # An auto warm-up steadies each app; the downstream gets a fixed 10 s (it is never measured itself).
+        warmup = self.load.warmup
+        return (warmup.seconds if warmup.mode == "fixed" else DOWNSTREAM_AUTO_WARMUP_S), max(self.load.levels)
 
     def launch_env(self) -> Mapping[str, str]:
         return {}
@@ -156,10 +167,9 @@ class RequestBenchmark:
         try:
             for probe in probes:
                 probe.start(launch.base_url)
-            if load.warmup > 0:
-                with progress.phase(f"{name} warm-up · {max(load.levels)} users", load.warmup):
-                    run_warmup(target, max(load.levels), load.warmup, out_dir, ctx.supervisor,
-                               label=f"warmup-{name}")
+            steady = self._warm_up(ctx, launch, repetition, target, progress)
+            record = dataclasses.replace(record, warmup_seconds=steady[0], warmup_steady=steady[1])
+            ctx.manifest.record_app_run(record)
             for users in load.levels:
                 level = LevelId(jdk=launch.jdk.feature, variant=variant, users=users, repetition=repetition)
                 with progress.phase(f"{launch.name} · {users} users · rep {repetition}/{load.repetitions}",
@@ -171,6 +181,7 @@ class RequestBenchmark:
                 start, end = recording.measured_start, recording.measured_end
                 window = {sampled: ctx.sampler.samples(sampled, start, end) for sampled in SAMPLED}
                 result = summarise_level(level, recording=recording, samples=window)
+                result = dataclasses.replace(result, warmup_steady=steady[1] is not False)
                 for probe in probes:
                     figures: dict[str, Any] = dict(probe.window(level, start, end))
                     result = dataclasses.replace(result, **figures)
@@ -185,6 +196,34 @@ class RequestBenchmark:
             for probe in probes:
                 for warning in probe.stop(completed=completed):
                     ctx.manifest.add_warning(warning)
+
+    def _warm_up(self, ctx: RunContext, launch: AppLaunch, repetition: int, target: LoadTarget,
+                 progress: RunProgress) -> tuple[float, bool | None]:
+        """Warm one fresh JVM up at the top level: (seconds, steady); steady is None for a fixed warm-up. An
+        auto warm-up's windows go to warmup.csv."""
+        warmup, users = self.load.warmup, max(self.load.levels)
+        name, out_dir = f"{launch.name}-r{repetition}", ctx.results.logs / "locust"
+        if warmup.seconds <= 0:
+            return 0.0, None
+        with progress.phase(f"{name} warm-up · {users} users" + (" · until steady" if warmup.mode == "auto" else ""),
+                            warmup.seconds):
+            if warmup.mode == "fixed":
+                run_warmup(target, users, warmup.seconds, out_dir, ctx.supervisor, label=f"warmup-{name}")
+                return warmup.seconds, None
+            outcome = warm_up_until_steady(target, users, warmup, out_dir, ctx.supervisor, label=f"warmup-{name}")
+        variant = apps.variant_of(launch.name)
+        WARMUP.append(ctx.results.warmup_csv, [WarmupReading(
+            launch.jdk.feature, variant, repetition, w.index, w.end_s, w.throughput_rps, w.compile_ms_per_s,
+            outcome.steady) for w in outcome.windows])  # fmt: skip
+        if not outcome.steady:
+            ctx.manifest.add_warning(
+                f"{variant} jdk{launch.jdk.feature} rep {repetition}: not steady after the {outcome.seconds:g}s "
+                f"warm-up maximum (throughput of the last {warmup.windows} windows not within "
+                f"{warmup.tolerance:.0%}, or the JIT still compiling more than {warmup.jit:.0%} of the time); its "
+                "levels are flagged 'not steady' (warmup.csv has the curve)")
+        progress.log(f"  {name} warm-up: {'steady' if outcome.steady else '[yellow]not steady[/]'} after "
+                     f"{outcome.seconds:g}s")
+        return outcome.seconds, outcome.steady
 
     def _record_workers(self, ctx: RunContext, level: LevelId, recording: LevelRecording) -> None:
         if not recording.workers:

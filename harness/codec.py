@@ -140,7 +140,10 @@ def json_row(row: Any) -> dict[str, Any]:
 def from_json_row(row_type: type[R], document: Mapping[str, Any]) -> R:
     """A record from ``json_row``'s form; raises ValueError naming the field that does not fit."""
     hints = _hints(row_type)
-    names = [f.name for f in dataclasses.fields(row_type)]  # type: ignore[arg-type]
+    fields = dataclasses.fields(row_type)  # type: ignore[arg-type]
+    # A field added later with a default is absent from older documents: it takes the default.
+    names = [f.name for f in fields if f.name in document or (f.default is dataclasses.MISSING
+                                                              and f.default_factory is dataclasses.MISSING)]
     missing = [n for n in names if n not in document]
     if missing:
         raise ValueError(f"missing {', '.join(missing)}")
@@ -231,11 +234,23 @@ class Table(Generic[R]):
             if _is_record(hint):
                 values[field.name] = self._parse(hint, cells)
                 continue
+            if field.name not in cells:  # an older file (see _readable): the field's default
+                continue
             try:
                 values[field.name] = decode_cell(cells[field.name], hint)
             except (ValueError, TypeError) as error:
                 raise ValueError(f"column {field.name}: {error}") from None
         return row(**values)
+
+    def _readable(self, header: tuple[str, ...]) -> bool:
+        """This format's columns, or an older file's: the same columns in order with some missing, each of
+        those a field added later with a default (read as that default)."""
+        if header == self.columns:
+            return True
+        defaulted = {f.name for f in dataclasses.fields(self.row)  # type: ignore[arg-type]
+                     if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING}
+        present = [c for c in self.columns if c in header]
+        return tuple(present) == header and all(c in defaulted for c in self.columns if c not in header)
 
     def _refusal(self, path: Path, header: list[str] | None) -> ResultsError:
         return ResultsError(
@@ -280,7 +295,7 @@ class Table(Generic[R]):
             reader = csv.DictReader(handle)
             if reader.fieldnames is None and missing_ok:
                 return []
-            if tuple(reader.fieldnames or ()) != self.columns:
+            if not self._readable(tuple(reader.fieldnames or ())):
                 raise self._refusal(path, list(reader.fieldnames or ()))
             records = []
             for cells in reader:

@@ -24,6 +24,11 @@ Locust runs its users on one gevent loop: near a full core it delays sending, so
 measures the generator's ceiling rather than the server's.
 """
 
+GENERATOR_RUNQUEUE_LIMIT = 0.10
+"""Largest share of the measured window the load generator's threads may spend runnable but waiting for a
+CPU (``/proc/<pid>/task/*/schedstat``) before the level is marked starved: its users' next requests went
+out late by about that much, whatever its CPU use says (a starved generator uses little CPU)."""
+
 LITTLES_LAW_TOLERANCE = 0.10
 """Largest relative gap between throughput x mean latency and the configured users that still passes."""
 
@@ -85,6 +90,12 @@ class LevelResult:
     gc_pauses: float | None = None
     gc_pause_ms_total: float | None = None
     scrape_errors: float | None = None
+    # The generator's run-queue wait in the window, % of the window (one process; None when distributed or
+    # the kernel has no schedstat), and whether it passed GENERATOR_RUNQUEUE_LIMIT.
+    generator_runqueue_pct: float | None = None
+    generator_starved: bool = False
+    # False when the JVM's auto warm-up reached its maximum without becoming steady (every level of that JVM).
+    warmup_steady: bool = True
 
     @property
     def id(self) -> LevelId:
@@ -134,6 +145,16 @@ def _cpu_pct(samples: Sequence[ProcessSample], start: float, end: float) -> tupl
     if not rates:
         return None
     return 100.0 * total_cpu / total_time, max(rates)
+
+
+def _runqueue_share(samples: Sequence[ProcessSample], start: float, end: float) -> float | None:
+    """Share of [start, end] the process waited on a run queue, from the samples inside it."""
+    inside = [s for s in _in_window(samples, start, end) if s.runqueue_seconds is not None]
+    if len(inside) < 2 or inside[-1].t <= inside[0].t:
+        return None
+    waited = inside[-1].runqueue_seconds - inside[0].runqueue_seconds  # type: ignore[operator]
+    # Threads that exited take their counters with them: a drop is not a negative wait.
+    return max(0.0, waited) / (inside[-1].t - inside[0].t)
 
 
 def _round(value: float | None, digits: int) -> float | None:
@@ -190,6 +211,8 @@ def summarise_level(
     saturated = generator is not None and generator[0] >= GENERATOR_SATURATION_PCT
     if recording.workers:
         saturated = any(w.saturated for w in recording.workers)
+    # Distributed, the sampled master sends nothing: its wait says nothing about the load.
+    runqueue = None if recording.workers else _runqueue_share(samples.get("generator", ()), start, end)
 
     return LevelResult(
         jdk=level.jdk,
@@ -224,6 +247,8 @@ def summarise_level(
         littles_law_users=round(littles_users, 3),
         littles_law_deviation=round(deviation, 4),
         littles_law_ok=requests > 0 and deviation <= LITTLES_LAW_TOLERANCE,
+        generator_runqueue_pct=None if runqueue is None else round(100.0 * runqueue, 1),
+        generator_starved=runqueue is not None and runqueue > GENERATOR_RUNQUEUE_LIMIT,
     )
 
 
@@ -239,6 +264,15 @@ def warnings_for(result: LevelResult, repetitions: int = 1) -> list[str]:
             f"{label}: load generator at {result.generator_cpu_pct_mean:.0f}% of a core — "
             "this level measured Locust, not the server"
         )
+    if result.generator_starved and result.generator_runqueue_pct is not None:
+        out.append(
+            f"{label}: load generator waited for a CPU {result.generator_runqueue_pct:.0f}% of the window "
+            f"(run queue; limit {GENERATOR_RUNQUEUE_LIMIT:.0%}) — requests went out late, this level measured "
+            "the machine's contention as much as the server"
+        )
+    if not result.warmup_steady:
+        out.append(f"{label}: the JVM never became steady during its warm-up (it reached its maximum); "
+                   "JIT compilation or throughput was still changing when this level was measured")
     if result.requests == 0:
         out.append(f"{label}: no request completed in the measured window")
     elif result.errors:

@@ -20,7 +20,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -34,6 +35,14 @@ def _die_with_parent() -> None:
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _child_setup(cpus: AbstractSet[int] | None) -> Callable[[], None]:
+    def setup() -> None:
+        _die_with_parent()
+        if cpus:  # before exec: every thread the program creates inherits the set (taskset semantics)
+            os.sched_setaffinity(0, cpus)
+    return setup
 
 
 @dataclass
@@ -63,8 +72,12 @@ class ManagedProcess:
 class Supervisor:
     """Owns child processes; use as a context manager."""
 
-    def __init__(self, grace_seconds: float = 10.0) -> None:
+    def __init__(self, grace_seconds: float = 10.0,
+                 cpus_for: Callable[[str], AbstractSet[int] | None] | None = None) -> None:
+        """``cpus_for(name)``: the CPUs a child started under ``name`` is pinned to (None: not pinned),
+        see ``harness.placement``."""
         self.grace_seconds = grace_seconds
+        self.cpus_for = cpus_for
         self._children: list[ManagedProcess] = []
 
     def __enter__(self) -> Supervisor:
@@ -100,7 +113,7 @@ class Supervisor:
             user=user,
             group=user,
             extra_groups=[] if user is not None else None,
-            preexec_fn=_die_with_parent,
+            preexec_fn=_child_setup(self.cpus_for(name) if self.cpus_for is not None else None),
         )
         child = ManagedProcess(name, popen, log_path, stop_signal, log)
         self._children.append(child)

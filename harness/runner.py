@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from rich.console import Console
 
-from harness import apps, settings, variants
+from harness import apps, placement, settings, variants
 from harness.apps import AppLaunch, RunningApp
 from harness.benchmarks import RunContext, benchmark_kind
 from harness.build import Jars, ensure_jars
@@ -76,7 +76,10 @@ class Run:
         status: RunStatus = "failed"
         error: str | None = None
         try:
-            with sigterm_as_interrupt(), Supervisor() as supervisor, ProcessSampler() as sampler:
+            cpus = placement.resolve(self.scenario.placement.sets())
+            self.manifest.set("placement", cpus.record())
+            with sigterm_as_interrupt(), placement.harness_pinned(cpus), \
+                    Supervisor(cpus_for=cpus.cpus_for_process) as supervisor, ProcessSampler() as sampler:
                 self._execute(supervisor, sampler)
             status = "complete"
         except KeyboardInterrupt:
@@ -117,6 +120,9 @@ class Run:
             postgres_pid = postgres.pid if postgres is not None else infra.postgres_pid
             if postgres_pid is not None:
                 sampler.watch("postgres", postgres_pid, include_children=True)
+                infra_cpus = placement.resolve(self.scenario.placement.sets()).cpus("infra")
+                if postgres is None and infra_cpus is not None:  # a container: not forked here, pinned now
+                    placement.pin_tree(postgres_pid, infra_cpus)
             downstream = self._start_downstream(supervisor, jdks[max(jdks)], jars)
             sampler.watch("downstream", downstream.process.pid, include_children=False)
             launches = self._launches(jdks, jars, infra, downstream.launch.base_url)

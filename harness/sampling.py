@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -22,6 +23,29 @@ class ProcessSample:
     name: str  # "app", "downstream", "postgres", "generator"
     rss_bytes: int
     cpu_seconds: float  # user + system since the process started (cumulative)
+    runqueue_seconds: float | None = None  # waiting runnable for a CPU, live threads summed (runqueue_seconds)
+
+
+def thread_ids(pid: int) -> list[int]:
+    """Every thread of ``pid`` now (empty once it has exited)."""
+    try:
+        return [int(tid) for tid in os.listdir(f"/proc/{pid}/task")]
+    except FileNotFoundError:
+        return []
+
+
+def runqueue_seconds(pid: int) -> float | None:
+    """Seconds the threads of ``pid`` have waited on a run queue (runnable, not running), summed over
+    its live threads: the second field of ``/proc/<pid>/task/<tid>/schedstat`` (nanoseconds). CPU use
+    cannot show a generator starved of CPU (it uses little because it gets little); this can. ``None``
+    when the kernel exposes no schedstat or the process is gone."""
+    total_ns, read = 0, False
+    for tid in thread_ids(pid):
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            with open(f"/proc/{pid}/task/{tid}/schedstat", encoding="ascii") as stat:
+                total_ns += int(stat.read().split()[1])
+            read = True
+    return total_ns / 1e9 if read else None
 
 
 @dataclass
@@ -43,7 +67,7 @@ def _read(watched: _Watched) -> ProcessSample:
         rss = root.memory_info().rss
         cpu = times.user + times.system
         if not watched.include_children:
-            return ProcessSample(t, watched.name, rss, cpu)
+            return ProcessSample(t, watched.name, rss, cpu, runqueue_seconds(root.pid))
         # Reaped children's CPU moves into their parent's children_* counters, so adding those
         # keeps the sum cumulative when PostgreSQL backends come and go.
         cpu += times.children_user + times.children_system

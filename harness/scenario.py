@@ -17,14 +17,17 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    SerializerFunctionWrapHandler,
     ValidationError,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
 from harness.errors import ScenarioError
 from harness.load.endpoints import PROFILE_MIX
 from harness.load.loopback import is_loopback
+from harness.placement import available_cpus, format_cpu_list, parse_cpu_list
 
 # Re-exported: a scenario names its variants, and callers import them with the scenario.
 from harness.variants import ALL_VARIANTS as ALL_VARIANTS
@@ -55,6 +58,41 @@ def format_duration(seconds: float) -> str:
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration), PlainSerializer(format_duration)]
+
+
+def parse_share(value: Any) -> float:
+    """``"3%"`` or ``0.03`` → 0.03: a share from 0 to 1."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            value = float(value.strip()[:-1]) / 100.0
+        except ValueError:
+            raise ValueError("must be a share such as '3%' or 0.03") from None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ValueError("must be a share from 0% to 100%, such as '3%' or 0.03")
+    return float(value)
+
+
+Share = Annotated[float, BeforeValidator(parse_share), PlainSerializer(lambda v: f"{v * 100:g}%")]
+
+
+def _normalise_cpu_list(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    elif isinstance(value, list | tuple) and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        value = ",".join(map(str, value))
+    if not isinstance(value, str):
+        raise ValueError("must be a CPU list such as '1', '0-2,5' or [0, 1]")
+    cpus = parse_cpu_list(value)
+    if not cpus:
+        raise ValueError("must name at least one CPU")
+    missing = cpus - available_cpus()
+    if missing:
+        raise ValueError(f"CPU(s) {format_cpu_list(missing)} not available to this process (available: "
+                         f"{format_cpu_list(available_cpus())})")
+    return format_cpu_list(cpus)
+
+
+CpuList = Annotated[str, BeforeValidator(_normalise_cpu_list)]
 
 
 class StrictModel(BaseModel):
@@ -165,6 +203,112 @@ class DataSettings(StrictModel):
     seed: int = Field(42, description="Seed of the data generator and of the load's id choice.")
 
 
+class WarmupSettings(StrictModel):
+    """How each fresh JVM is warmed up before its levels (at the top level, not measured)."""
+
+    mode: Literal["auto", "fixed"] = Field(
+        "auto", description="auto: until steady (throughput of `windows` successive windows within `tolerance` "
+        "and the JIT compiling at most `jit` of the time), at most `max`; fixed: `duration`."
+    )
+    duration: Duration | None = Field(None, description="fixed only: warm-up time (0: none).")
+    max: Duration = Field(60.0, description="auto only: give up (and flag the JVM 'not steady') after this long.")
+    window: Duration = Field(2.0, description="auto only: length of one throughput window (whole seconds).")
+    windows: int = Field(3, ge=2, le=30, description="auto only: successive windows that must agree.")
+    tolerance: Share = Field(0.03, description="auto only: largest (max - min) / mean of their throughputs.")
+    jit: Share = Field(
+        0.05, description="auto only: largest JIT compile time per wall-clock second over those windows "
+        "(jvm_compilation_time_ms_total, summed over compiler threads)."
+    )
+
+    @model_validator(mode="after")
+    def _mode_fields(self) -> WarmupSettings:
+        problems = []
+        auto_only = sorted(self.model_fields_set & {"max", "window", "windows", "tolerance", "jit"})
+        if self.mode == "fixed":
+            if self.duration is None:
+                problems.append("duration: required with mode fixed")
+            problems += [f"{name}: only with mode auto" for name in auto_only]
+        elif self.duration is not None:
+            problems.append("duration: only with mode fixed (auto stops when steady, at most max)")
+        if self.window < 1 or self.window != int(self.window):
+            problems.append("window: must be a whole number of seconds, at least 1s")
+        if self.mode == "auto" and self.max < self.window * self.windows:
+            problems.append(f"max: must be at least window × windows ({self.window * self.windows:g}s)")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @model_serializer(mode="wrap")
+    def _relevant_fields(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # Only what its mode uses (written back, the other mode's defaults would read as set); fixed as it is
+        # written, a duration.
+        if self.mode == "fixed":
+            return handler(self)["duration"]
+        return {k: v for k, v in handler(self).items() if k != "duration"}
+
+    @property
+    def seconds(self) -> float:
+        """The warm-up's length when fixed, its upper bound when auto."""
+        return (self.duration or 0.0) if self.mode == "fixed" else self.max
+
+    def describe(self) -> str:
+        if self.mode == "fixed":
+            return format_duration(self.seconds)
+        return (f"auto (until {self.windows} windows of {format_duration(self.window)} agree within "
+                f"{self.tolerance:.0%} and JIT ≤ {self.jit:.0%} of the time, at most {format_duration(self.max)})")
+
+
+def _warmup(value: Any) -> Any:
+    # The short forms: "auto", or a duration for a fixed warm-up (what scenarios wrote before auto existed).
+    if value == "auto":
+        return {"mode": "auto"}
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return {"mode": "fixed", "duration": value}
+    return value
+
+
+def _placement(value: Any) -> Any:
+    # Written as auto / none, or as the three explicit CPU lists.
+    if value in ("auto", "none"):
+        return {"mode": value}
+    if isinstance(value, dict):
+        return {"mode": "explicit", **value}
+    raise ValueError("must be auto, none or a mapping {app: '1', generator: '0', infra: '0'}")
+
+
+class PlacementSettings(StrictModel):
+    """CPU sets of the app, the load generator and the infrastructure (see ``harness.placement``)."""
+
+    mode: Literal["auto", "none", "explicit"] = Field(
+        "auto", description="auto: the upper half of the CPUs for the app, the lower half for everything else; "
+        "none: the scheduler decides; explicit: the three lists (taskset -c form, e.g. '1' or '0-2,5')."
+    )
+    app: CpuList | None = Field(None, description="CPUs of the measured app.")
+    generator: CpuList | None = Field(None, description="CPUs of the load generator (Locust, vegeta, wrk).")
+    infra: CpuList | None = Field(None, description="CPUs of PostgreSQL, the downstream service and the brokers.")
+
+    @model_validator(mode="after")
+    def _lists_when_explicit(self) -> PlacementSettings:
+        lists = {"app": self.app, "generator": self.generator, "infra": self.infra}
+        if self.mode == "explicit":
+            missing = [f"{name}: required (an explicit placement names all three CPU lists)"
+                       for name, cpus in lists.items() if cpus is None]
+            if missing:
+                raise ValueError("; ".join(missing))
+        return self
+
+    @model_serializer(mode="wrap")
+    def _short_form(self, handler: SerializerFunctionWrapHandler) -> Any:
+        return self.mode if self.mode != "explicit" else {k: v for k, v in handler(self).items() if k != "mode"}
+
+    def sets(self) -> str | dict[str, str]:
+        """``auto``, ``none`` or the three lists: what ``harness.placement.resolve`` takes."""
+        if self.mode != "explicit":
+            return self.mode
+        assert self.app is not None and self.generator is not None and self.infra is not None
+        return {"app": self.app, "generator": self.generator, "infra": self.infra}
+
+
 class LoadSettings(StrictModel):
     driver: Literal["locust"] = Field("locust", description="Load generator.")
     model: Literal["closed"] = Field(
@@ -173,8 +317,9 @@ class LoadSettings(StrictModel):
     levels: tuple[Annotated[int, Field(gt=0)], ...] = Field(
         ..., min_length=1, description="Concurrent users, one measured level each."
     )
-    warmup: Duration = Field(
-        10.0, description="Per variant, before the first level, at the highest level; not measured."
+    warmup: Annotated[WarmupSettings, BeforeValidator(_warmup)] = Field(
+        default_factory=WarmupSettings, description="Per fresh JVM, before the first level, at the highest level; "
+        "not measured. auto (default): until steady; a duration (10s): fixed; or a mapping (see WarmupSettings)."
     )
     settle: Duration = Field(2.0, description="Start of every level (users connecting); not measured.")
     duration: Duration = Field(20.0, description="Measured time of every level.")
@@ -435,6 +580,12 @@ class Scenario(StrictModel):
     )
     faults: FaultSettings = Field(
         default_factory=FaultSettings, description="Faults injected into every consume segment; consume only."
+    )
+    placement: Annotated[PlacementSettings, BeforeValidator(_placement)] = Field(
+        default_factory=PlacementSettings,
+        description="CPU sets of the app, the load generator and the infrastructure (sched_setaffinity). auto: the "
+        "upper half of the CPUs for the app, the lower half for everything else (on 2 CPUs one each); none: the "
+        "scheduler decides; or {app: '1', generator: '0', infra: '0'}."
     )
 
     @field_validator("variants", "jdks")

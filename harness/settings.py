@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from harness import placement
 from harness.scenario import Scenario
 from harness.variants import ALL_VARIANTS, VARIANTS, VariantName, variant
 
@@ -191,7 +192,10 @@ def available_processors() -> int:
 def netty_io_workers(scenario: Scenario) -> int:
     """``app.netty.io_workers`` as a number: ``processors`` resolves to ``available_processors()``."""
     workers = scenario.app.netty.io_workers
-    return available_processors() if workers == "processors" else workers
+    if workers != "processors":
+        return workers
+    app_cpus = placement.resolve(scenario.placement.sets()).cpus("app")  # the app sees only its own CPUs
+    return len(app_cpus) if app_cpus is not None else available_processors()
 
 
 def _shown_io_workers(effective: Mapping[str, Any]) -> str | None:

@@ -75,7 +75,8 @@ def test_the_workload_reaches_the_app_and_is_checked_once_reported() -> None:
 
 
 def test_setting_flags_carry_netty_workers_to_webflux_only() -> None:
-    processors = len(os.sched_getaffinity(0))
+    # placement auto (the default): the app runs on the upper half of the CPUs, and sees only those.
+    processors = len(os.sched_getaffinity(0)) - len(os.sched_getaffinity(0)) // 2
     assert settings.setting_flags(REQUESTS, "webflux") == (f"-Dreactor.netty.ioWorkerCount={processors}",)
     assert settings.setting_flags(REQUESTS, "mvc-virtual") == ()
 
@@ -85,12 +86,15 @@ def test_netty_workers_default_to_the_processors_like_virtual_thread_carriers(
     # Seven CPUs: neither Reactor Netty's own default (max(processors, 4)) nor the old fixed 4.
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(7)))
     assert REQUESTS.app.netty.io_workers == "processors"
-    assert settings.setting_flags(REQUESTS, "webflux") == ("-Dreactor.netty.ioWorkerCount=7",)
-    assert settings.requested(REQUESTS, "webflux", with_broker=False)["nettyIoWorkers"] == 7
+    unplaced = parse_scenario({"name": "r", "placement": "none", "load": {"levels": [1]}})
+    assert settings.setting_flags(unplaced, "webflux") == ("-Dreactor.netty.ioWorkerCount=7",)
+    assert settings.requested(unplaced, "webflux", with_broker=False)["nettyIoWorkers"] == 7
+    # placed (auto): the app's own CPUs, 3-6
+    assert settings.setting_flags(REQUESTS, "webflux") == ("-Dreactor.netty.ioWorkerCount=4",)
     fixed = parse_scenario({"name": "r", "app": {"netty": {"io_workers": 3}}, "load": {"levels": [1]}})
     assert settings.setting_flags(fixed, "webflux") == ("-Dreactor.netty.ioWorkerCount=3",)
     # The configuration table states the equality the default is for.
-    equal = _record(REQUESTS, {"nettyIoWorkers": 7, "jvm": {"availableProcessors": 7}})
+    equal = _record(unplaced, {"nettyIoWorkers": 7, "jvm": {"availableProcessors": 7}})
     assert "| Netty I/O workers | 7 (= available processors, as VT carriers) |" in config_table(
         {"webflux@jdk25": equal})
     fewer = _record(fixed, {"nettyIoWorkers": 3, "jvm": {"availableProcessors": 7}})

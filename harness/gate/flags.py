@@ -2,8 +2,9 @@
 
 A level measured while the load generator was saturated, or whose throughput × latency does not
 give back its users (Little's law), measured the load generator or a queue outside the request
-path. A rule judged on it is UNRELIABLE, not PASS or FAIL. This is the only place the gate reads
-the flags of a level, so a new flag ("not steady") is added here.
+path. A generator that waited on the run queue sent late; a JVM whose warm-up never became steady was
+still changing. A rule judged on it is UNRELIABLE, not PASS or FAIL. This is the only place the gate reads
+the flags of a level.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from harness.metrics import LevelResult
 _CHECKS: tuple[tuple[str, Callable[[LevelResult], bool]], ...] = (
     ("load generator saturated", lambda row: row.generator_saturated),
     ("Little's law off", lambda row: not row.littles_law_ok),
+    ("load generator starved (run queue)", lambda row: row.generator_starved),
+    ("not steady after warm-up", lambda row: not row.warmup_steady),
 )
 
 

@@ -184,6 +184,10 @@ def _results_row(jdk: int, variant: str, users: int, reps: Sequence[LevelResult]
         flags.append("errors" + (f" ({with_errors}/{n})" if n > 1 else ""))
     if not law_ok:
         flags.append("Little's law")
+    for count, name in ((sum(r.generator_starved for r in reps), "generator starved"),
+                        (sum(not r.warmup_steady for r in reps), "not steady")):
+        if count:
+            flags.append(name + (f" ({count}/{n})" if n > 1 else ""))
     cells = (
         variant,
         str(users),

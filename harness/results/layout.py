@@ -44,6 +44,10 @@ class ResultsDir:
         return self.root / "jvm_timeseries.csv"
 
     @property
+    def warmup_csv(self) -> Path:
+        return self.root / "warmup.csv"
+
+    @property
     def jfr_csv(self) -> Path:
         return self.root / "jfr.csv"
 

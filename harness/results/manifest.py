@@ -56,7 +56,7 @@ READABLE_VERSIONS = (1, 2)
 STATUSES = ("running", "complete", "failed", "interrupted")
 Status = Literal["running", "complete", "failed", "interrupted"]
 FinalStatus = Literal["complete", "failed", "interrupted"]
-Section = Literal["jdks", "infrastructure", "downstream", "build", "seed"]
+Section = Literal["jdks", "infrastructure", "downstream", "build", "seed", "placement", "calibration"]
 SECTIONS: tuple[str, ...] = typing.get_args(Section)
 """Free-form sections: recorded for people and shown by ``compare`` as setup differences; the harness
 reads nothing back from them. The consume section is typed (``ConsumeRecord``): the summary and the
@@ -287,6 +287,8 @@ class AppRunRecord:
     finished_at: str | None
     gc_log: str
     jfr_recording: str | None
+    warmup_seconds: float | None = None  # how long its warm-up ran (auto: until steady or its maximum)
+    warmup_steady: bool | None = None  # auto warm-up: whether it became steady; None when fixed
 
 
 @dataclass(frozen=True)
@@ -324,6 +326,8 @@ class Manifest:
     consume: ConsumeRecord | None = None
     workers: tuple[WorkerRecord, ...] = ()  # Locust workers of a distributed run; empty for one process
     run_order: RunOrderRecord | None = None
+    placement: Mapping[str, Any] | None = None  # harness.placement.Placement.record(); absent before issue 15
+    calibration: Mapping[str, Any] | None = None  # this machine's `harness calibrate` result, when there is one
 
     @property
     def is_consume(self) -> bool:
@@ -540,7 +544,8 @@ class ManifestWriter:
         return self._manifest.variants.get(key)
 
     def set(self, key: Section, value: Mapping[str, Any]) -> None:
-        """Set a free-form section (``SECTIONS``: jdks, infrastructure, downstream, build, seed).
+        """Set a free-form section (``SECTIONS``: jdks, infrastructure, downstream, build, seed, placement,
+        calibration).
 
         Raises KeyError for any other key: status, timestamps, scenario, variants, verification,
         consume and warnings have their own methods, so they cannot be forged."""

@@ -64,7 +64,22 @@ class WorkerLevel:
     saturated: bool
 
 
+@dataclass(frozen=True)
+class WarmupReading:
+    """One window of one JVM's auto warm-up (a warmup.csv row); ``steady`` is that JVM's outcome."""
+
+    jdk: int
+    variant: str
+    repetition: int
+    window: int
+    end_s: float  # seconds since the warm-up started
+    throughput_rps: float
+    compile_ms_per_s: float | None
+    steady: bool
+
+
 LEVELS = Table(LevelResult, "levels.csv", 1, finite=True)
+WARMUP = Table(WarmupReading, "warmup.csv", 1)
 GENERATOR_WORKERS = Table(WorkerLevel, "generator_workers.csv", 1)
 TIMESERIES = Table(LoadSecond, "timeseries.csv", 1)
 JVM_TIMESERIES = Table(JvmReading, "jvm_timeseries.csv", 1)
