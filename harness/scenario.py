@@ -16,6 +16,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
     PlainSerializer,
     SerializerFunctionWrapHandler,
     ValidationError,
@@ -23,6 +24,7 @@ from pydantic import (
     model_serializer,
     model_validator,
 )
+from pydantic_core import InitErrorDetails
 
 from harness.errors import ScenarioError
 from harness.load.endpoints import PROFILE_MIX
@@ -287,15 +289,22 @@ class PlacementSettings(StrictModel):
     generator: CpuList | None = Field(None, description="CPUs of the load generator (Locust, vegeta, wrk).")
     infra: CpuList | None = Field(None, description="CPUs of PostgreSQL, the downstream service and the brokers.")
 
-    @model_validator(mode="after")
-    def _lists_when_explicit(self) -> PlacementSettings:
-        lists = {"app": self.app, "generator": self.generator, "infra": self.infra}
-        if self.mode == "explicit":
-            missing = [f"{name}: required (an explicit placement names all three CPU lists)"
-                       for name, cpus in lists.items() if cpus is None]
-            if missing:
-                raise ValueError("; ".join(missing))
-        return self
+    @model_validator(mode="wrap")
+    @classmethod
+    def _lists_when_explicit(cls, data: Any, handler: ModelWrapValidatorHandler[PlacementSettings]) -> Any:
+        # An explicit placement names all three lists; a missing one is reported with any bad one.
+        missing: list[InitErrorDetails] = []
+        if isinstance(data, dict) and data.get("mode") == "explicit":
+            missing = [{"type": "missing", "loc": (name,), "input": data}
+                       for name in ("app", "generator", "infra") if name not in data]
+        try:
+            placed = handler(data)
+        except ValidationError as error:
+            raise ValidationError.from_exception_data(
+                error.title, [*error.errors(), *missing]) from None  # type: ignore[list-item]
+        if missing:
+            raise ValidationError.from_exception_data(cls.__name__, missing)
+        return placed
 
     @model_serializer(mode="wrap")
     def _short_form(self, handler: SerializerFunctionWrapHandler) -> Any:

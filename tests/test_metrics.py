@@ -169,3 +169,27 @@ def test_cpu_per_thousand_counts_successful_requests_only() -> None:
     failed = summarise(recording(requests=100, errors=100, success_values_us=(), error_kinds={"http_503": 100}),
                        {"app": cpu_samples("app", 200.0)})
     assert failed.app_cpu_s_per_1k_requests is None  # no work answered: no cost per answer
+
+
+def _waiting(share: float, seconds: int = 10) -> list[ProcessSample]:
+    """Generator samples whose threads waited ``share`` of each second on the run queue, at 20% CPU."""
+    return [ProcessSample(START + i, "generator", 1, 5.0 + 0.2 * i, 1.0 + share * i) for i in range(seconds + 1)]
+
+
+def test_a_generator_waiting_on_the_run_queue_is_starved_whatever_its_cpu_use() -> None:
+    starved = summarise(recording(), {"generator": _waiting(0.30)})
+    assert (starved.generator_runqueue_pct, starved.generator_starved) == (pytest.approx(30.0), True)
+    assert not starved.generator_saturated  # 20% CPU: the CPU check alone would not have seen it
+    assert any("load generator waited for a CPU 30% of the window (run queue; limit 10%)" in w
+               for w in warnings_for(starved))
+    fine = summarise(recording(), {"generator": _waiting(0.05)})
+    assert (fine.generator_runqueue_pct, fine.generator_starved) == (pytest.approx(5.0), False)
+    assert not any("run queue" in w for w in warnings_for(fine))
+    unread = summarise(recording(), {"generator": cpu_samples("generator", 20.0)})
+    assert (unread.generator_runqueue_pct, unread.generator_starved) == (None, False)
+
+
+def test_a_level_of_a_jvm_that_never_became_steady_says_so() -> None:
+    unsteady = dataclasses.replace(summarise(recording()), warmup_steady=False)
+    assert any("never became steady during its warm-up" in w for w in warnings_for(unsteady))
+    assert not any("steady" in w for w in warnings_for(summarise(recording())))

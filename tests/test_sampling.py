@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
+import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -16,6 +19,7 @@ from harness.sampling import (
     cpu_percent_series,
     cpu_seconds_between,
     max_rss,
+    runqueue_seconds,
 )
 
 BURN = "import time\nx = 0\nwhile True:\n    x += 1\n"
@@ -124,3 +128,33 @@ def test_cpu_percent_series_is_percent_of_one_core() -> None:
 def test_max_rss() -> None:
     assert max_rss([_s(0, 0, 10), _s(1, 0, 30), _s(2, 0, 20)]) == 30
     assert max_rss([]) == 0
+
+
+BUSY = "while True: pass\n"
+
+
+def test_run_queue_wait_of_two_busy_processes_sharing_one_cpu(tmp_path: Path) -> None:
+    # Two spinning processes pinned to one CPU: while one runs the other is runnable and waits, so their
+    # run-queue waits add up to about the whole time (more if anything else wants that CPU too).
+    cpu = max(os.sched_getaffinity(0))
+    with Supervisor(cpus_for=lambda name: {cpu}) as supervisor:
+        busy = [supervisor.start(f"busy-{i}", [sys.executable, "-c", BUSY], log_path=tmp_path / f"{i}.log")
+                for i in range(2)]
+        time.sleep(0.3)
+        before = [runqueue_seconds(p.pid) for p in busy]
+        t0 = time.monotonic()
+        time.sleep(1.5)
+        after = [runqueue_seconds(p.pid) for p in busy]
+        elapsed = time.monotonic() - t0
+    assert all(value is not None for value in (*before, *after))
+    waited = sum(a - b for a, b in zip(after, before, strict=True))  # type: ignore[operator]
+    assert waited >= 0.6 * elapsed, f"two spinning processes on one CPU waited {waited:.2f}s of {elapsed:.2f}s"
+    assert runqueue_seconds(busy[0].pid) is None  # stopped: nothing to read
+
+
+def test_the_sampler_records_the_run_queue_wait() -> None:
+    with ProcessSampler(0.1) as sampler:
+        sampler.watch("me", os.getpid())
+        sampler.sample_now()
+    [first, *_] = sampler.samples("me")
+    assert first.runqueue_seconds is not None and first.runqueue_seconds >= 0

@@ -177,3 +177,15 @@ def test_junit_carries_every_verdict_and_its_reason(tmp_path: Path) -> None:
         else:
             assert failure is not None and failure.get("type") == evaluation.verdict
             assert failure.get("message") == f"{evaluation.verdict}: {evaluation.reason}"
+
+
+@pytest.mark.parametrize(("flag", "name"), [({"generator_starved": True, "generator_runqueue_pct": 31.0},
+                                             "load generator starved (run queue)"),
+                                            ({"warmup_steady": False}, "not steady after warm-up")])
+def test_a_rule_on_a_starved_or_unsteady_level_is_unreliable(tmp_path: Path, flag: dict[str, object],
+                                                             name: str) -> None:
+    rows = [*_steady("mvc-virtual"), level("webflux", 32, 1), level("webflux", 32, 2, **flag), level("webflux", 32, 3)]
+    run = load_run(write_run(tmp_path / "run", rows))
+    [evaluation] = evaluate(parse_rules(RELATIVE, "r"), run, None)
+    assert evaluation.verdict == "UNRELIABLE"
+    assert evaluation.reason.startswith(f"webflux jdk25 u32: {name} (r2); the rule alone would say PASS")
