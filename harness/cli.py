@@ -5,6 +5,7 @@
     harness report RESULTS_DIR         re-render report.html and summary.md of a results folder
     harness compare BASE NEW           the change of every measure, with 95% intervals
     harness gate RESULTS_DIR --rules R  CI performance gate: exit 0 pass, 1 fail, 2 bad input
+    harness calibrate                  measure the instrument on the downstream's fixed delay; cache per machine
     harness worker --master HOST:PORT  a Locust worker for the runs of another machine (load.expect_workers)
     harness infra exec [--kafka] [--rabbitmq] -- CMD ...
                                        run CMD with PostgreSQL, the downstream service (and brokers) up
@@ -69,6 +70,39 @@ def _cmd_report(args: argparse.Namespace, console: Console) -> int:
     report = write_report(Path(args.results_dir))
     console.print(f"wrote {report} and {report.with_name('summary.md')}")
     return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace, console: Console) -> int:
+    from harness.calibrate import CalibrateSettings, calibrate, summary_lines
+
+    settings = CalibrateSettings(delays_ms=args.delays, users=args.users, settle_s=args.settle,
+                                 duration_s=args.duration, warmup_s=args.warmup, jdk=args.jdk,
+                                 placement=args.placement, wrk=not args.no_wrk)
+    results, calibration = calibrate(settings, repo_root() / "java-apps", Path(args.results_dir).resolve(), console,
+                                     Path(args.cache) if args.cache else None)
+    print("\n".join(summary_lines(calibration)))  # plain: the console would re-wrap the table
+    console.print(f"[bold green]calibrated[/]: {results.root}")
+    return 0
+
+
+def _delays(text: str) -> tuple[int, ...]:
+    values = tuple(int(part) for part in text.split(","))
+    if any(v < 0 for v in values):
+        raise ValueError(text)
+    return values
+
+
+def _users(text: str) -> tuple[int, ...]:
+    values = _delays(text)
+    if 0 in values:
+        raise ValueError(text)
+    return values
+
+
+def _seconds(text: str) -> int:
+    if int(text) < 0:
+        raise ValueError(text)
+    return int(text)
 
 
 def _wide(console: Console) -> Console:
@@ -204,6 +238,26 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("--allow-skip", action="store_true",
                       help="let a SKIP (a rule whose level, variant or metric is absent) pass instead of failing")
     gate.set_defaults(handler=_cmd_gate)
+
+    calibrate = commands.add_parser(
+        "calibrate", help="measure the instrument's latency error and generator capacity on the downstream's "
+                          "fixed-delay endpoint, with wrk as reference; cached per machine for every run's manifest")
+    calibrate.add_argument("--delays", type=_delays, default=(0, 5, 20),
+                           help="known delays in ms, comma-separated (default 0,5,20)")
+    calibrate.add_argument("--users", type=_users, default=(1, 8, 32),
+                           help="closed-model users per delay, comma-separated (default 1,8,32)")
+    calibrate.add_argument("--duration", type=_seconds, default=10, help="measured seconds per row (default 10)")
+    calibrate.add_argument("--settle", type=_seconds, default=1, help="unmeasured seconds before each row (default 1)")
+    calibrate.add_argument("--warmup", type=_seconds, default=10, help="downstream JIT warm-up seconds (default 10)")
+    calibrate.add_argument("--jdk", type=int, default=25, help="JDK feature version of the downstream (default 25)")
+    calibrate.add_argument("--placement", choices=("auto", "none"), default="auto",
+                           help="auto (default) or none, as a scenario's placement")
+    calibrate.add_argument("--no-wrk", action="store_true", help="skip the wrk reference")
+    calibrate.add_argument("--results-dir", default=str(repo_root() / "results"),
+                           help="where results/<time>-calibration/ is created")
+    calibrate.add_argument("--cache", help="where the machine's calibration is cached (default "
+                                           "~/.cache/loom-bench/calibration.json)")
+    calibrate.set_defaults(handler=_cmd_calibrate)
 
     worker = commands.add_parser(
         "worker", help="serve as a Locust worker of a run elsewhere (scenario load.expect_workers), level after level")

@@ -88,7 +88,7 @@ class Placement:
 
     def record(self) -> dict[str, Any]:
         """manifest.json's ``placement`` section."""
-        return {"mode": self.mode, "note": self.note,
+        return {"mode": self.mode, "note": self.note, "describe": self.describe(),
                 **{role: format_cpu_list(cpus) for role, cpus in self.sets.items()},
                 "available": format_cpu_list(available_cpus())}
 

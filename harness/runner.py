@@ -12,6 +12,7 @@ run cut short by a failure, Ctrl-C or a kill never looks complete.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -25,6 +26,7 @@ from harness import apps, placement, settings, variants
 from harness.apps import AppLaunch, RunningApp
 from harness.benchmarks import RunContext, benchmark_kind
 from harness.build import Jars, ensure_jars
+from harness.calibration import cached_for
 from harness.errors import HarnessError, VerificationError
 from harness.infra import Infrastructure, start_infrastructure
 from harness.infra.postgres import server_settings
@@ -78,6 +80,9 @@ class Run:
         try:
             cpus = placement.resolve(self.scenario.placement.sets())
             self.manifest.set("placement", cpus.record())
+            measured = cached_for(dataclasses.asdict(self.manifest.manifest.machine))
+            if measured is not None:
+                self.manifest.set("calibration", measured)
             with sigterm_as_interrupt(), placement.harness_pinned(cpus), \
                     Supervisor(cpus_for=cpus.cpus_for_process) as supervisor, ProcessSampler() as sampler:
                 self._execute(supervisor, sampler)

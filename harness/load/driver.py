@@ -66,6 +66,7 @@ class LoadTarget:
     mix: Mapping[str, int] = field(default_factory=lambda: {"orders": 1})
     customer_id_max: int = 1
     cpu_rounds: int = 1000
+    delay_ms: int = 0  # the delayed endpoint's (harness calibrate)
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -321,6 +322,7 @@ def _child_env(target: LoadTarget, paths: _Paths, label: str, run_s: int) -> dic
         HARNESS_MIX=encode_mix(target.mix),
         HARNESS_CUSTOMER_ID_MAX=str(target.customer_id_max),
         HARNESS_CPU_ROUNDS=str(target.cpu_rounds),
+        HARNESS_DELAY_MS=str(target.delay_ms),
         HARNESS_HLOG_TAG=label,
         HARNESS_RUN_S=str(run_s),
     )

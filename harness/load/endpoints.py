@@ -10,13 +10,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-EndpointName = Literal["orders", "quotes", "legacy", "customers", "inventory"]
+EndpointName = Literal["orders", "quotes", "legacy", "customers", "inventory", "delayed"]
 
 
 @dataclass(frozen=True)
 class Endpoint:
     name: EndpointName
-    path: str  # a template with {id} (and {rounds} for quotes)
+    path: str  # a template with {id} (and {rounds} for quotes, {delay} for delayed)
     request_name: str  # one stats row per endpoint in Locust
     ids: Literal["orders", "customers"]  # which seeded id range the requests draw from
 
@@ -29,6 +29,8 @@ ENDPOINTS: Mapping[str, Endpoint] = {
     # is measured, so the first variant does not pay for JIT-compiling the downstream.
     "customers": Endpoint("customers", "/customers/{id}?delayMs=0", "/customers/{id}", "customers"),
     "inventory": Endpoint("inventory", "/inventory/{id}?delayMs=0", "/inventory/{id}", "orders"),
+    # The downstream's fixed-delay answer: the known answer `harness calibrate` measures the instrument on.
+    "delayed": Endpoint("delayed", "/customers/{id}?delayMs={delay}", "/customers/{id}", "customers"),
 }
 DOWNSTREAM_MIX: Mapping[str, int] = {"customers": 1, "inventory": 1}
 

@@ -15,6 +15,7 @@ Configuration (environment, set by the driver):
 ``HARNESS_SEED``          user *i* draws from ``random.Random(seed + i)``
 ``HARNESS_MIX``           endpoint weights, e.g. ``orders:2,quotes:1`` (harness.load.endpoints)
 ``HARNESS_CPU_ROUNDS``    SHA-256 rounds per quote
+``HARNESS_DELAY_MS``      delay asked of the downstream by the ``delayed`` endpoint (``harness calibrate``)
 ``HARNESS_HLOG_PATH``     HdrHistogram interval log (successes, microseconds, one line per second)
 ``HARNESS_RESULT_PATH``   JSON sidecar with every interval's counts and encoded success histogram
 ``HARNESS_PROFILE``       workload profile name, recorded in the logs
@@ -83,6 +84,7 @@ PROFILE = os.environ.get("HARNESS_PROFILE", "io-bound")
 MIX = decode_mix(os.environ.get("HARNESS_MIX", "orders:1"))
 CUSTOMER_ID_MAX = int(os.environ.get("HARNESS_CUSTOMER_ID_MAX", "1"))
 CPU_ROUNDS = int(os.environ.get("HARNESS_CPU_ROUNDS", "1000"))
+DELAY_MS = int(os.environ.get("HARNESS_DELAY_MS", "0"))
 HLOG_TAG = os.environ.get("HARNESS_HLOG_TAG", "")
 RUN_S = float(os.environ.get("HARNESS_RUN_S", "0"))
 if ORDER_ID_MAX < 1 or CUSTOMER_ID_MAX < 1:
@@ -110,7 +112,8 @@ class OrdersUser(FastHttpUser):
         # One weighted draw per request from the user's own seeded generator: the same scenario
         # sends the same sequence of requests to every variant.
         endpoint = self.rng.choices(_CHOICES, _WEIGHTS)[0] if len(_CHOICES) > 1 else _CHOICES[0]
-        path = endpoint.path.format(id=self.rng.randint(1, _ID_MAX[endpoint.ids]), rounds=CPU_ROUNDS)
+        path = endpoint.path.format(id=self.rng.randint(1, _ID_MAX[endpoint.ids]), rounds=CPU_ROUNDS,
+                                    delay=DELAY_MS)
         with self.client.get(path, name=endpoint.request_name, catch_response=True) as response:
             # Status 0 means no response at all: keep Locust's own exception (its class names the
             # error kind) instead of hiding it behind a generic failure.
@@ -391,12 +394,14 @@ def _on_parser(parser: Any, **_kwargs: Any) -> None:
 
 def _apply_config(values: dict[str, str]) -> None:
     global ORDER_ID_MAX, SEED, PROFILE, MIX, CUSTOMER_ID_MAX, CPU_ROUNDS, RUN_S, _CHOICES, _WEIGHTS, _ID_MAX
+    global DELAY_MS
     ORDER_ID_MAX = int(values["HARNESS_ORDER_ID_MAX"])
     SEED = int(values["HARNESS_SEED"])
     PROFILE = values.get("HARNESS_PROFILE", "io-bound")
     MIX = decode_mix(values.get("HARNESS_MIX", "orders:1"))
     CUSTOMER_ID_MAX = int(values.get("HARNESS_CUSTOMER_ID_MAX", "1"))
     CPU_ROUNDS = int(values.get("HARNESS_CPU_ROUNDS", "1000"))
+    DELAY_MS = int(values.get("HARNESS_DELAY_MS", "0"))
     RUN_S = float(values.get("HARNESS_RUN_S", "0"))
     _CHOICES = [ENDPOINTS[name] for name in MIX]
     _WEIGHTS = [MIX[name] for name in MIX]

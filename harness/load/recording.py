@@ -26,7 +26,7 @@ def new_histogram() -> HdrHistogram:
 
 
 WORKER_CONFIG_KEYS = ("HARNESS_ORDER_ID_MAX", "HARNESS_SEED", "HARNESS_PROFILE", "HARNESS_MIX",
-                      "HARNESS_CUSTOMER_ID_MAX", "HARNESS_CPU_ROUNDS", "HARNESS_RUN_S")
+                      "HARNESS_CUSTOMER_ID_MAX", "HARNESS_CPU_ROUNDS", "HARNESS_RUN_S", "HARNESS_DELAY_MS")
 """The settings a Locust master hands its workers (``--harness-config``); the rest of a worker's
 environment is its own."""
 

@@ -11,6 +11,7 @@ import base64
 import html
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from harness.analysis import variant_color
 from harness.metrics import LevelResult
@@ -107,12 +108,12 @@ def _warnings(warnings: Sequence[str]) -> str:
     return f'<ul class="warnings" id="warnings">{items}</ul>'
 
 
-def _config(variants: Mapping[str, VariantRecord]) -> str:
+def _config(variants: Mapping[str, VariantRecord], placement: Mapping[str, Any] | None = None) -> str:
     if not variants:
         return '<p class="muted">No variant was started.</p>'
     head = "".join(f"<th>{_variant_label(key)}</th>" for key in variants)
     body = []
-    for row in config_rows(variants):
+    for row in config_rows(variants, placement=placement):
         cells = []
         for cell in row.cells:
             if cell.asked is not None:
@@ -222,7 +223,7 @@ def render_report(
 <h2>Warnings ({len(warnings)})</h2>
 {_warnings(warnings)}
 <h2>Configuration <span class="muted">(effective, read back from each running app)</span></h2>
-{_config(manifest.variants)}
+{_config(manifest.variants, manifest.placement)}
 {results}
 <h2 id="plots">Plots</h2>
 {figures}

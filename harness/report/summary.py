@@ -10,6 +10,7 @@ import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from harness.level_id import LevelPoint
 from harness.metrics import LevelResult, warnings_for
@@ -19,11 +20,12 @@ from harness.report.consume_summary import (
     consume_section,
     recorded_problems,
 )
+from harness.report.warmup import warmup_table
 from harness.results.consume_tables import ConsumeResult, read_consume
 from harness.results.jfr_table import JfrLevel, read_jfr
 from harness.results.layout import ResultsDir
 from harness.results.manifest import GitRecord, MachineRecord, Manifest, VariantRecord, read_manifest
-from harness.results.tables import read_levels
+from harness.results.tables import WARMUP, WarmupReading, read_levels
 from harness.scenario import format_duration
 from harness.settings import CATALOGUE, Setting
 
@@ -72,7 +74,8 @@ def _config_cell(setting: Setting, record: VariantRecord) -> ConfigCell:
     )
 
 
-def config_rows(variants: Mapping[str, VariantRecord], catalogue: Sequence[Setting] = CATALOGUE) -> list[ConfigRow]:
+def config_rows(variants: Mapping[str, VariantRecord], catalogue: Sequence[Setting] = CATALOGUE,
+                placement: Mapping[str, Any] | None = None) -> list[ConfigRow]:
     """The configuration variant beside variant: one row per catalogue setting that applies to at least one
     variant (in the catalogue's order).
 
@@ -86,6 +89,9 @@ def config_rows(variants: Mapping[str, VariantRecord], catalogue: Sequence[Setti
         cells = tuple(_config_cell(setting, variants[key]) for key in variants)
         if any(c.value != "—" for c in cells):
             rows.append(ConfigRow(setting.label, cells))
+    if placement:  # the run's, the same for every variant: the manifest's placement section
+        rows.append(ConfigRow("CPU placement", tuple(ConfigCell(str(placement.get("describe", placement.get("mode"))))
+                                                     for _ in variants)))
     return rows
 
 
@@ -99,11 +105,12 @@ def config_mismatches(variants: Mapping[str, VariantRecord], catalogue: Sequence
     ]
 
 
-def config_table(variants: Mapping[str, VariantRecord], catalogue: Sequence[Setting] = CATALOGUE) -> list[str]:
+def config_table(variants: Mapping[str, VariantRecord], catalogue: Sequence[Setting] = CATALOGUE,
+                 placement: Mapping[str, Any] | None = None) -> list[str]:
     """The configuration table as markdown lines."""
     keys = list(variants)
     lines = ["| setting | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]
-    for row in config_rows(variants, catalogue):
+    for row in config_rows(variants, catalogue, placement):
         cells = [f"**{c.value}** ⚠ asked {c.asked}" if c.asked is not None else c.value for c in row.cells]
         lines.append(f"| {row.label} | " + " | ".join(cells) + " |")
     return lines
@@ -365,6 +372,8 @@ def run_facts(manifest: Manifest) -> list[tuple[str, str]]:
         ("When", f"{manifest.started_at} → {manifest.finished_at or 'not finished'} (UTC)"),
         workload,
         *jvms,
+        *warmup_facts(manifest),
+        ("Calibration", calibration_fact(manifest.calibration)),
         ("Git", git_line(manifest.git)),
         ("Machine", machine_line(manifest.machine)),
         (
@@ -373,6 +382,31 @@ def run_facts(manifest: Manifest) -> list[tuple[str, str]]:
             f" `{' '.join(manifest.argv)}`",
         ),
     ]
+
+
+def warmup_facts(manifest: Manifest) -> list[tuple[str, str]]:
+    """The warm-up as configured and, for an auto one, how each JVM's ended."""
+    if manifest.is_consume:
+        return []
+    warmup = manifest.scenario.require_load().warmup
+    runs = [] if manifest.run_order is None else [r for r in manifest.run_order.runs if r.warmup_steady is not None]
+    if not runs:
+        return [("Warm-up", warmup.describe())]
+    unsteady = [f"{r.app} r{r.repetition}" for r in runs if not r.warmup_steady]
+    seconds = [r.warmup_seconds for r in runs if r.warmup_seconds is not None]
+    outcome = (f"; {len(runs) - len(unsteady)} of {len(runs)} JVMs steady after {min(seconds):g}–{max(seconds):g}s"
+               if seconds else "")
+    if unsteady:
+        outcome += f"; **not steady** (reached max): {', '.join(unsteady)}"
+    return [("Warm-up", warmup.describe() + outcome + " (warmup.csv)")]
+
+
+def calibration_fact(calibration: Mapping[str, Any] | None) -> str:
+    """How far this machine's figures can be trusted, from its cached ``harness calibrate`` (when run)."""
+    if not calibration:
+        return "none for this machine: `harness calibrate` measures the instrument's error (README)"
+    sentences = " ".join(str(s) for s in calibration.get("trust", []))
+    return f"{sentences} (`harness calibrate` of {calibration.get('finished_at', '?')}, manifest.json calibration)"
 
 
 _POOL_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -441,7 +475,7 @@ def _jfr_tables(jfr: Sequence[JfrLevel]) -> list[str]:
 
 def render_summary(
     manifest: Manifest, levels: Sequence[LevelResult], jfr: Sequence[JfrLevel] = (),
-    consume: Sequence[ConsumeResult] = (),
+    consume: Sequence[ConsumeResult] = (), warmup: Sequence[WarmupReading] = (),
 ) -> str:
     """The summary page as markdown.
 
@@ -477,13 +511,14 @@ def render_summary(
     ]
     lines += [f"- {w}" for w in warnings] or ["None."]
     lines += ["", "## Configuration (effective, read back from each running app)", ""]
-    lines += config_table(variants) if variants else ["No variant was started."]
+    lines += config_table(variants, placement=manifest.placement) if variants else ["No variant was started."]
     if manifest.is_consume:
         lines += consume_section(consume, recorded_problems(manifest))
         reading = CONSUME_HOW_TO_READ
     else:
         lines += _results_tables(levels) if levels else ["", "## Results", "", "No level was measured."]
         reading = HOW_TO_READ
+    lines += warmup_table(warmup)
     lines += _pool_tables(levels)
     lines += _jfr_tables(jfr)
     lines += [
@@ -505,7 +540,8 @@ def write_summary(results: ResultsDir) -> Path:
     levels = read_levels(results.levels_csv) if results.levels_csv.exists() else []
     path = results.summary_md
     tmp = path.with_name(f".{path.name}.tmp")
-    page = render_summary(manifest, levels, read_jfr(results.jfr_csv), read_consume(results.consume_csv))
+    page = render_summary(manifest, levels, read_jfr(results.jfr_csv), read_consume(results.consume_csv),
+                          WARMUP.read(results.warmup_csv, missing_ok=True))
     tmp.write_text(page, encoding="utf-8")
     tmp.replace(path)
     return path

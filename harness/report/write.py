@@ -8,12 +8,13 @@ from pathlib import Path
 from harness import analysis
 from harness.report.consume import consume_plots
 from harness.report.html import render_report
-from harness.report.plots import draw_plots
+from harness.report.plots import Plot, draw_plots
 from harness.report.summary import write_summary
+from harness.report.warmup import warmup_figure
 from harness.results.consume_tables import read_consume
 from harness.results.layout import ResultsDir
 from harness.results.manifest import read_manifest
-from harness.results.tables import read_levels
+from harness.results.tables import WARMUP, read_levels
 
 REPORT_NAME = "report.html"
 
@@ -38,6 +39,12 @@ def write_report(results_dir: Path, *, summary: bool = True) -> Path:
         plots, missing = consume_plots(frames.consume, frames.consume_timeseries)
     else:
         plots, missing = draw_plots(frames.levels, frames.timeseries)
+        curve = warmup_figure(WARMUP.read(results.warmup_csv, missing_ok=True))
+        if curve is not None:
+            plots.append(Plot("warmup", "Warm-up: throughput and JIT compile rate per window",
+                              "Each fresh JVM's auto warm-up at the top level, window by window: it ends when the last "
+                              "windows agree and the JIT has quietened; a dashed line reached its maximum first "
+                              "(its levels are flagged 'not steady').", curve))
     page = render_report(manifest, levels, plots, missing, consume)
     path = results.root / REPORT_NAME
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -37,6 +37,12 @@ def test_summary_renders_as_the_old_harness_did(folders: Path, kind: str, added:
     after = (folders / kind / "summary.md").read_text(encoding="utf-8").splitlines()
     new_rows = [line for line in after if line.startswith(tuple(f"| {label} |" for label in ADDED_ROWS))]
     kept = [line for line in after if line not in new_rows]
+    # Issue 15 parts 2-4: the facts name the warm-up (request runs) and this machine's calibration; an old
+    # folder has neither a placement nor a calibration recorded.
+    facts = [line for line in kept if line.startswith(("- **Warm-up:**", "- **Calibration:**"))]
+    assert facts == (["- **Warm-up:** 2s"] if kind == "requests" else []) + [
+        "- **Calibration:** none for this machine: `harness calibrate` measures the instrument's error (README)"]
+    kept = [line for line in kept if line not in facts]
     # The Load line now also names the profile and the downstream delay (issue 9); nothing else changed.
     load = [i for i, line in enumerate(before) if line.startswith("- **Load:**")]
     for i in load:
