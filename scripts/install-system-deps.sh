@@ -11,6 +11,7 @@
 #   Docker engine for `infra: docker`      -> docker.io (dockerd, containerd, runc; never started here:
 #                                             scripts/docker-engine.sh starts a private one when needed)
 #   images from Debian packages (no hub)   -> mmdebstrap
+#   wrk (harness calibrate's capacity reference) -> wrk
 #
 # It never removes or upgrades anything. Presence is judged by the programs themselves, not by
 # package names, so a machine that got them another way (e.g. postgresql-15 without the
@@ -84,6 +85,8 @@ has_rabbitmq || missing+=(rabbitmq-server)
 [[ -x /usr/bin/erl_call ]] || missing+=(erlang-base)
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v mmdebstrap >/dev/null 2>&1 || missing+=(mmdebstrap)
+# The capacity reference of `harness calibrate` (and scripts/generator_capacity.py).
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 
 if ((${#missing[@]} > 0)); then
     if ((EUID == 0)); then
@@ -125,4 +128,4 @@ EOF
     exit 1
 fi
 
-echo "ok: PostgreSQL server, client, Maven, RabbitMQ, dockerd, mmdebstrap and a build JDK ($jdk) are present."
+echo "ok: PostgreSQL server, client, Maven, RabbitMQ, dockerd, mmdebstrap, wrk and a build JDK ($jdk) are present."
