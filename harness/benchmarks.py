@@ -290,6 +290,10 @@ def _one_line(r: LevelResult) -> str:
         flags.append(f"[red]{r.errors} errors[/]")
     if r.generator_saturated:
         flags.append("[yellow]generator saturated[/]")
+    if r.generator_starved:
+        flags.append(f"[yellow]generator starved (run queue {r.generator_runqueue_pct:.0f}%)[/]")
+    if not r.warmup_steady:
+        flags.append("[yellow]not steady[/]")
     if not r.littles_law_ok:
         flags.append(f"[yellow]Little's law off {r.littles_law_deviation:.0%}[/]")
     return (f"  {r.variant}@jdk{r.jdk} {r.users:>5} users  {r.throughput_rps:>9.1f} req/s  "
