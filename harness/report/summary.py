@@ -393,9 +393,10 @@ def warmup_facts(manifest: Manifest) -> list[tuple[str, str]]:
     if not runs:
         return [("Warm-up", warmup.describe())]
     unsteady = [f"{r.app} r{r.repetition}" for r in runs if not r.warmup_steady]
-    seconds = [r.warmup_seconds for r in runs if r.warmup_seconds is not None]
-    outcome = (f"; {len(runs) - len(unsteady)} of {len(runs)} JVMs steady after {min(seconds):g}–{max(seconds):g}s"
-               if seconds else "")
+    seconds = sorted(r.warmup_seconds for r in runs if r.warmup_steady and r.warmup_seconds is not None)
+    span = "" if not seconds else f" after {seconds[0]:g}s" if seconds[0] == seconds[-1] else \
+        f" after {seconds[0]:g}–{seconds[-1]:g}s"
+    outcome = f"; {len(runs) - len(unsteady)} of {len(runs)} JVMs steady{span}"
     if unsteady:
         outcome += f"; **not steady** (reached max): {', '.join(unsteady)}"
     return [("Warm-up", warmup.describe() + outcome + " (warmup.csv)")]

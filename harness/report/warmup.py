@@ -26,11 +26,17 @@ def warmup_table(readings: Sequence[WarmupReading]) -> list[str]:
              "| variant | JDK | rep | seconds | steady | throughput of the windows, req/s | JIT compile ms/s |",
              "|---|---:|---:|---:|---|---|---|"]
     for (jdk, variant, rep), rows in _jvms(readings):
-        rates = " → ".join(f"{r.throughput_rps:.0f}" for r in rows)
-        jit = " → ".join("?" if r.compile_ms_per_s is None else f"{r.compile_ms_per_s:.0f}" for r in rows)
+        rates = _curve([f"{r.throughput_rps:.0f}" for r in rows])
+        jit = _curve(["?" if r.compile_ms_per_s is None else f"{r.compile_ms_per_s:.0f}" for r in rows])
         steady = "yes" if rows[-1].steady else "**no (reached max)**"
         lines.append(f"| {variant} | {jdk} | {rep} | {rows[-1].end_s:g} | {steady} | {rates} | {jit} |")
     return lines
+
+
+def _curve(values: list[str], head: int = 2, tail: int = 5) -> str:
+    """``a → b → … → y → z``: the start and the end of a long curve (warmup.csv and the figure have all of it)."""
+    shown = values if len(values) <= head + tail + 1 else [*values[:head], "…", *values[-tail:]]
+    return " → ".join(shown)
 
 
 def warmup_figure(readings: Sequence[WarmupReading]) -> bytes | None:
