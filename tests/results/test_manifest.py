@@ -300,3 +300,20 @@ def test_a_format1_request_run_is_read_and_says_its_repetitions_shared_a_jvm(rep
     assert not manifest.independent_repetitions
     consume = read_manifest(repo_root / "tests" / "fixtures" / "results-format1" / "consume")
     assert consume.independent_repetitions  # every consume segment always started its own JVM
+
+
+EXPLICIT = {"app": "0", "generator": "0", "infra": "0"}
+
+
+@pytest.mark.parametrize(("warmup", "placement"), [
+    ("auto", "auto"), ("10s", "none"), ({"mode": "auto", "max": "30s", "tolerance": "5%"}, EXPLICIT)])
+def test_warm_up_placement_and_calibration_read_back_as_written(results: ResultsDir, warmup: object,
+                                                                placement: object) -> None:
+    scenario = parse_scenario({"name": "quick", "placement": placement, "load": {"levels": [16], "warmup": warmup}})
+    manifest = writer(results, scenario)
+    manifest.set("placement", {"mode": "auto", "app": "1", "generator": "0", "infra": "0"})
+    manifest.set("calibration", {"format": 1, "trust": ["Latency: ..."]})
+    on_disk = read_manifest(results.root)
+    assert on_disk.scenario == scenario
+    assert on_disk.placement == {"mode": "auto", "app": "1", "generator": "0", "infra": "0"}
+    assert on_disk.calibration == {"format": 1, "trust": ["Latency: ..."]}
