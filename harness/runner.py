@@ -71,6 +71,7 @@ class Run:
         self.results: ResultsDir = create(paths.results_root, scenario.name, datetime.now(UTC))
         self.manifest = ManifestWriter(self.results, scenario, scenario_path, argv)
         self.kind = benchmark_kind(scenario)
+        self.placement = placement.resolve(scenario.placement.sets())
         self.kind.begin(self.results)
 
     # -- the whole path ---------------------------------------------------------------------
@@ -78,7 +79,7 @@ class Run:
         status: RunStatus = "failed"
         error: str | None = None
         try:
-            cpus = placement.resolve(self.scenario.placement.sets())
+            cpus = self.placement
             self.manifest.set("placement", cpus.record())
             measured = cached_for(dataclasses.asdict(self.manifest.manifest.machine))
             if measured is not None:
@@ -125,7 +126,7 @@ class Run:
             postgres_pid = postgres.pid if postgres is not None else infra.postgres_pid
             if postgres_pid is not None:
                 sampler.watch("postgres", postgres_pid, include_children=True)
-                infra_cpus = placement.resolve(self.scenario.placement.sets()).cpus("infra")
+                infra_cpus = self.placement.cpus("infra")
                 if postgres is None and infra_cpus is not None:  # a container: not forked here, pinned now
                     placement.pin_tree(postgres_pid, infra_cpus)
             downstream = self._start_downstream(supervisor, jdks[max(jdks)], jars)
