@@ -24,10 +24,13 @@ Locust runs its users on one gevent loop: near a full core it delays sending, so
 measures the generator's ceiling rather than the server's.
 """
 
-GENERATOR_RUNQUEUE_LIMIT = 0.10
+GENERATOR_RUNQUEUE_LIMIT = 0.20
 """Largest share of the measured window the load generator's threads may spend runnable but waiting for a
 CPU (``/proc/<pid>/task/*/schedstat``) before the level is marked starved: its users' next requests went
-out late by about that much, whatever its CPU use says (a starved generator uses little CPU)."""
+out late, whatever its CPU use says (a starved generator uses little CPU). Set from this machine: in the
+CI gate scenario under a load average of 12-24 the generator waited 4-15% of the window, about 1 ms per
+request against latencies of 75-1400 ms; where `harness calibrate` saw Locust fall well behind wrk it
+waited 38-64%."""
 
 LITTLES_LAW_TOLERANCE = 0.10
 """Largest relative gap between throughput x mean latency and the configured users that still passes."""

@@ -180,7 +180,7 @@ def test_a_generator_waiting_on_the_run_queue_is_starved_whatever_its_cpu_use() 
     starved = summarise(recording(), {"generator": _waiting(0.30)})
     assert (starved.generator_runqueue_pct, starved.generator_starved) == (pytest.approx(30.0), True)
     assert not starved.generator_saturated  # 20% CPU: the CPU check alone would not have seen it
-    assert any("load generator waited for a CPU 30% of the window (run queue; limit 10%)" in w
+    assert any("load generator waited for a CPU 30% of the window (run queue; limit 20%)" in w
                for w in warnings_for(starved))
     fine = summarise(recording(), {"generator": _waiting(0.05)})
     assert (fine.generator_runqueue_pct, fine.generator_starved) == (pytest.approx(5.0), False)
