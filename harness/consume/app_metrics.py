@@ -25,8 +25,6 @@ BROKER_SOURCES: dict[str, dict[str, Source]] = {
         # One series per consumer client: the order-events group's and the dead-letter listener's.
         "kafka_commits_total": Source("kafka_consumer_coordinator_commit_total", absent_is_zero=True),
         "kafka_fetches_total": Source("kafka_consumer_fetch_manager_fetch_total", absent_is_zero=True),
-        "kafka_records_fetched_total": Source("kafka_consumer_fetch_manager_records_consumed_total",
-                                              absent_is_zero=True),
         # The client's own average over its sample window (30 s): a gauge, its mean is indicative only.
         "kafka_commit_latency_ms": Source("kafka_consumer_coordinator_commit_latency_avg", reduce="max",
                                           scale=1000.0),
@@ -84,7 +82,6 @@ def pools_row(key: tuple[int, str, str, int], window: str, samples: Sequence[Met
         platform_threads_max=peak("platform_threads"),
         consumer_attempts=count("consumer_attempts_total"), relay_published=count("relay_published_total"),
         kafka_commits=count("kafka_commits_total"), kafka_fetches=count("kafka_fetches_total"),
-        kafka_records_fetched=count("kafka_records_fetched_total"),
         kafka_commit_latency_ms_mean=mean("kafka_commit_latency_ms"),
         rabbit_channels_max=peak("rabbit_channels"), rabbit_consumed=count("rabbit_consumed_total"),
         rabbit_acknowledged=count("rabbit_acknowledged_total"),

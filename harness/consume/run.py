@@ -45,6 +45,7 @@ from harness.consume.reconcile import (
 from harness.consume.recordings import SegmentRecordings
 from harness.consume.resources import cpu_seconds, rss_mb_max
 from harness.consume.sampler import EventSample, EventSampler
+from harness.consume.threads import cpu_by_group, thread_cpu
 from harness.consume.timeseries import segment_rows
 from harness.errors import VerificationError
 from harness.infra.brokers import Broker, start_broker
@@ -57,12 +58,14 @@ from harness.results.consume_explain_tables import (
     CONSUME_JFR,
     CONSUME_JVM_TIMESERIES,
     CONSUME_POOLS,
+    CONSUME_THREADS,
     MEASURED,
     RESTARTED,
     STEADY,
     WARMUP,
     ConsumeCost,
     ConsumeJvmReading,
+    ConsumeThreads,
 )
 from harness.results.consume_tables import ConsumeResult, append_consume_result, append_consume_timeseries
 from harness.results.layout import ResultsDir
@@ -108,6 +111,7 @@ class Window:
     start: float
     end: float
     load_avg_1m: float
+    threads: dict[str, float] | None  # the app's CPU by thread group; None when a kill -9 replaced the JVM
 
 
 def run_consume(ctx: ConsumeContext, launches: dict[str, AppLaunch]) -> list[ConsumeResult]:
@@ -274,6 +278,7 @@ class _Segment:
         with database.connect(ctx.postgres) as conn, EventSampler(
             ctx.postgres, broker.backlog, consume.sample_interval
         ) as sampler:
+            threads = self._threads()
             ctx.sampler.sample_now()
             origin = time.time()
             if self.plan is not None:
@@ -311,7 +316,7 @@ class _Segment:
                     driver.stop()
             ended = time.time()
             ctx.sampler.sample_now()
-            self.windows.append(Window(MEASURED, origin, ended, os.getloadavg()[0]))
+            self.windows.append(Window(MEASURED, origin, ended, os.getloadavg()[0], self._threads_since(threads)))
             self._settle(broker)
             outstanding = database.outstanding(conn)
             reconciliation = reconcile(conn)
@@ -319,6 +324,18 @@ class _Segment:
             lags = lag.read_lags(conn)
         return self._write(reconciliation, injected, lags, sampler.samples(), faults, origin, ended, drained,
                            outstanding, broker, broker_startup_s, driver, warmup_drained)
+
+    def _threads(self) -> tuple[int, dict[int, tuple[str, float]]] | None:
+        """The app's pid and its threads' CPU now."""
+        if self.app is None:
+            return None
+        return self.app.process.pid, thread_cpu(self.app.process.pid)
+
+    def _threads_since(self, before: tuple[int, dict[int, tuple[str, float]]] | None) -> dict[str, float] | None:
+        """CPU by thread group since ``before``; None when the JVM is another one now (a kill -9)."""
+        if before is None or self.app is None or self.app.process.pid != before[0]:
+            return None
+        return cpu_by_group(before[1], thread_cpu(before[0]))
 
     def _warm_up(self, broker: Broker) -> bool:
         """Consume ``warmup_events`` well-formed events (no duplicates, poison or faults), wait until every one
@@ -332,6 +349,7 @@ class _Segment:
                            stream="warmup")
         drained = False
         with database.connect(ctx.postgres) as conn:
+            threads = self._threads()
             ctx.sampler.sample_now()
             start = time.time()
             insert_plan(conn, plan)
@@ -346,7 +364,7 @@ class _Segment:
                 time.sleep(POLL_S)
             end = time.time()
             ctx.sampler.sample_now()
-        self.windows.append(Window(WARMUP, start, end, os.getloadavg()[0]))
+        self.windows.append(Window(WARMUP, start, end, os.getloadavg()[0], self._threads_since(threads)))
         database.reset_event_tables(ctx.postgres)
         ctx.console.print(f"  {self.label}: warm-up: {plan.events} events in {end - start:.1f}s"
                           + ("" if drained else " [bold red](not drained)[/]"))
@@ -463,10 +481,20 @@ class _Segment:
             CONSUME_COST.append(ctx.results.root / CONSUME_COST.file, [self._cost(window, basis, events)])
             CONSUME_POOLS.append(ctx.results.root / CONSUME_POOLS.file,
                                  [pools_row(self.segment, window.name, readings, window.start, window.end)])
+            CONSUME_THREADS.append(ctx.results.root / CONSUME_THREADS.file, self._thread_rows(window))
         jdk, variant, broker, repetition = self.segment
         CONSUME_JVM_TIMESERIES.append(ctx.results.root / CONSUME_JVM_TIMESERIES.file, [
             ConsumeJvmReading(jdk, variant, broker, repetition, round(r.t - origin, 3), r.column, round(r.value, 6))
             for r in readings])
+
+    def _thread_rows(self, window: Window) -> list[ConsumeThreads]:
+        if not window.threads:
+            return []
+        total = sum(window.threads.values()) or 1.0
+        jdk, variant, broker, repetition = self.segment
+        return [ConsumeThreads(jdk, variant, broker, repetition, window.name, group, round(cpu, 3),
+                               round(cpu / total, 4))
+                for group, cpu in window.threads.items() if cpu > 0]
 
     def _cost(self, window: Window, basis: str, events: int) -> ConsumeCost:
         sampler = self.ctx.sampler

@@ -81,7 +81,6 @@ class ConsumePools:
     relay_published: int | None
     kafka_commits: int | None
     kafka_fetches: int | None
-    kafka_records_fetched: int | None
     kafka_commit_latency_ms_mean: float | None
     rabbit_channels_max: float | None
     rabbit_consumed: int | None
@@ -119,6 +118,21 @@ class ConsumeJfr:
 
 
 @dataclass(frozen=True)
+class ConsumeThreads:
+    """The app's CPU seconds in one window by thread group (``harness.consume.threads``): compiler and GC
+    threads included, which no JFR execution sample sees. Only for a window one JVM lived through."""
+
+    jdk: int
+    variant: str
+    broker: str
+    repetition: int
+    window: str
+    thread: str  # the kernel's thread name, digits folded to #
+    cpu_s: float
+    share: float  # of the app's CPU in the window counted by thread
+
+
+@dataclass(frozen=True)
 class ConsumeJvmReading:
     """One /actuator/prometheus column read during a segment (t: seconds since its first measured event)."""
 
@@ -134,6 +148,7 @@ class ConsumeJvmReading:
 CONSUME_COST = Table(ConsumeCost, "consume_cost.csv", 1)
 CONSUME_POOLS = Table(ConsumePools, "consume_pools.csv", 1)
 CONSUME_JFR = Table(ConsumeJfr, "consume_jfr.csv", 1)
+CONSUME_THREADS = Table(ConsumeThreads, "consume_threads.csv", 1)
 CONSUME_JVM_TIMESERIES = Table(ConsumeJvmReading, "consume_jvm_timeseries.csv", 1)
 
 
@@ -147,3 +162,7 @@ def read_consume_jfr(path: Path) -> list[ConsumeJfr]:
 
 def read_consume_pools(path: Path) -> list[ConsumePools]:
     return CONSUME_POOLS.read(path, missing_ok=True)
+
+
+def read_consume_threads(path: Path) -> list[ConsumeThreads]:
+    return CONSUME_THREADS.read(path, missing_ok=True)
