@@ -28,8 +28,9 @@ def consume_facts(consume: ConsumeSettings, faults: FaultSettings) -> str:
               f"downstream delay {consume.downstream_delay_ms} ms",
               f"relay batch {relay.batch_size} every {relay.poll_interval_ms} ms"]
     injected = faults.phrases()
-    warm = f" after {consume.warmup_events} warm-up events" if consume.warmup_events else " (no warm-up batch)"
-    return (f"{consume.events} events {source}{warm}, on {broker} ({', '.join(knobs)}); "
+    warm = (f"{consume.warmup_events} events" if consume.warmup_events
+            else "none (CPU per event includes the cold start)")
+    return (f"{consume.events} events {source}, on {broker} ({', '.join(knobs)}); warm-up batch: {warm}; "
             f"faults: {', '.join(injected) or 'none'}; {consume.repetitions} segment(s) per variant, "
             f"timeout {format_duration(consume.timeout)}")
 
