@@ -45,7 +45,7 @@ from harness.consume.reconcile import (
 from harness.consume.recordings import SegmentRecordings
 from harness.consume.resources import cpu_seconds, rss_mb_max
 from harness.consume.sampler import EventSample, EventSampler
-from harness.consume.threads import cpu_by_group, thread_cpu
+from harness.consume.threads import compiler_share, cpu_by_group, thread_cpu
 from harness.consume.timeseries import segment_rows
 from harness.errors import VerificationError
 from harness.infra.brokers import Broker, start_broker
@@ -54,6 +54,7 @@ from harness.processes import Supervisor
 from harness.prometheus import PrometheusSampler
 from harness.results.consume_explain_tables import (
     COLD,
+    COMPILING,
     CONSUME_COST,
     CONSUME_JFR,
     CONSUME_JVM_TIMESERIES,
@@ -62,6 +63,7 @@ from harness.results.consume_explain_tables import (
     MEASURED,
     RESTARTED,
     STEADY,
+    STEADY_JIT_SHARE,
     WARMUP,
     ConsumeCost,
     ConsumeJvmReading,
@@ -478,6 +480,8 @@ class _Segment:
             basis = COLD if window.name == WARMUP or not warmed else STEADY
             if window.name == MEASURED and killed:
                 basis = RESTARTED
+            elif basis == STEADY and compiler_share(window.threads) > STEADY_JIT_SHARE:
+                basis = COMPILING
             CONSUME_COST.append(ctx.results.root / CONSUME_COST.file, [self._cost(window, basis, events)])
             CONSUME_POOLS.append(ctx.results.root / CONSUME_POOLS.file,
                                  [pools_row(self.segment, window.name, readings, window.start, window.end)])

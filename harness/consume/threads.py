@@ -49,3 +49,13 @@ def cpu_by_group(before: dict[int, tuple[str, float]], after: dict[int, tuple[st
         earlier = before.get(tid)
         spent[group] = spent.get(group, 0.0) + seconds - (earlier[1] if earlier is not None else 0.0)
     return dict(sorted(spent.items(), key=lambda item: -item[1]))
+
+
+def compiler_share(spent: dict[str, float] | None) -> float:
+    """The JIT compiler threads' share of the CPU in ``spent`` (HotSpot names them ``C1/C2 CompilerThread<N>``);
+    0 when unknown."""
+    if not spent:
+        return 0.0
+    total = sum(spent.values())
+    compiling = sum(seconds for group, seconds in spent.items() if "CompilerThre" in group)
+    return compiling / total if total > 0 else 0.0

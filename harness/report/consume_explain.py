@@ -82,12 +82,14 @@ def explain_section(explained: Explained) -> list[str]:
             f"{_num(sum(j.jit_compile_ms for j in jfr) if jfr else None, 0)} | "
             f"{sum(j.gc_pauses for j in jfr) if jfr else '—'} | {_num(acks)} | {_shares(packages)} | "
             f"{_shares(threads)} |")
-    lines += ["", "The per-event CPU figure to compare is the measured window's when it says **steady state** "
-              "(after a warm-up batch, no JVM started inside it); a *cold start included* figure carries the JIT "
-              "and class loading, a *restart included* one a JVM started by a kill -9. Load avg is the machine's "
-              "1-minute load average at the window's end: figures compare only under similar load. JIT ms is the "
-              "compiler's time in the window (wall, per jdk.CompilerStatistics); threads are the kernel's "
-              "per-thread CPU, compiler and GC threads included, which JFR's samples do not see."]
+    lines += ["", " ".join((
+        "The per-event CPU figure to compare is the measured window's when it says **steady state** (after a",
+        "warm-up batch, no JVM started inside it, the JIT's compiler threads under 5% of the app's CPU); *JIT still",
+        "compiling* means the warm-up batch was too small for this machine's load; a *cold start included* figure",
+        "carries the JIT and class loading, a *restart included* one a JVM started by a kill -9. Load avg is the",
+        "machine's 1-minute load average at the window's end: figures compare only under similar load. JIT ms is",
+        "the compiler's time in the window (wall, per jdk.CompilerStatistics); threads are the kernel's per-thread",
+        "CPU, compiler and GC threads included, which JFR's samples do not see."))]
     lines += _top_frames(explained.jfr)
     return lines
 

@@ -19,9 +19,14 @@ MEASURED = "measured"
 STEADY = "steady state"
 COLD = "cold start included"
 RESTARTED = "restart included"
+COMPILING = "JIT still compiling"
 """``ConsumeCost.basis``: what the app's CPU of a window contains. Steady state: after a warm-up batch,
-no JVM started inside the window. Cold start: no warm-up, the JIT compiles inside the window. Restart:
-a kill -9 started a cold JVM inside the window."""
+no JVM started inside the window, and the JIT's compiler threads spent at most ``STEADY_JIT_SHARE`` of
+the app's CPU in it. JIT still compiling: the same, but the compiler threads spent more (the warm-up
+batch was too small for this machine's load). Cold start: no warm-up, the JIT compiles inside the
+window. Restart: a kill -9 started a cold JVM inside the window."""
+
+STEADY_JIT_SHARE = 0.05
 
 
 @dataclass(frozen=True)

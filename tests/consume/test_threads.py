@@ -6,7 +6,7 @@ import hashlib
 import os
 import threading
 
-from harness.consume.threads import cpu_by_group, thread_cpu, thread_group
+from harness.consume.threads import compiler_share, cpu_by_group, thread_cpu, thread_group
 
 
 def test_thread_names_fold_their_digits_into_one_group() -> None:
@@ -39,3 +39,10 @@ def test_the_threads_account_for_the_cpu_the_process_spent() -> None:
     process_spent = process.user + process.system - process_before.user - process_before.system
     assert 0 < sum(spent.values()) <= process_spent + 0.05
     assert thread_cpu(2**22 + 12345) == {}  # no such process
+
+
+def test_the_compiler_share_counts_the_jit_threads_only() -> None:
+    spent = {"C# CompilerThre#": 1.0, "orderEvents-#-C": 3.0}
+    assert compiler_share(spent) == 0.25
+    assert compiler_share({"orderEvents-#-C": 3.0}) == 0.0
+    assert compiler_share(None) == compiler_share({}) == 0.0
