@@ -83,6 +83,8 @@ def explain_section(explained: Explained) -> list[str]:
             f"{sum(j.gc_pauses for j in jfr) if jfr else '—'} | {_num(acks)} | {_shares(packages)} | "
             f"{_shares(threads)} |")
     lines += ["", " ".join((
+        "With a warm-up batch the app first consumes that many events, which are then removed from every event",
+        "table: every count of the results table above is of the measured events only.",
         "The per-event CPU figure to compare is the measured window's when it says **steady state** (after a",
         "warm-up batch, no JVM started inside it, the JIT's compiler threads under 5% of the app's CPU); *JIT still",
         "compiling* means the warm-up batch was too small for this machine's load; a *cold start included* figure",

@@ -28,9 +28,9 @@ def consume_facts(consume: ConsumeSettings, faults: FaultSettings) -> str:
               f"downstream delay {consume.downstream_delay_ms} ms",
               f"relay batch {relay.batch_size} every {relay.poll_interval_ms} ms"]
     injected = faults.phrases()
-    warm = (f"{consume.warmup_events} events" if consume.warmup_events
-            else "none (CPU per event includes the cold start)")
-    return (f"{consume.events} events {source}, on {broker} ({', '.join(knobs)}); warm-up batch: {warm}; "
+    # Said only when there is one: folders from before the warm-up batch read as they always did.
+    warm = f"warm-up batch: {consume.warmup_events} events; " if consume.warmup_events else ""
+    return (f"{consume.events} events {source}, on {broker} ({', '.join(knobs)}); {warm}"
             f"faults: {', '.join(injected) or 'none'}; {consume.repetitions} segment(s) per variant, "
             f"timeout {format_duration(consume.timeout)}")
 
@@ -116,8 +116,7 @@ CONSUME_HOW_TO_READ: tuple[str, ...] = (
     "so it includes relay polling, broker and consumer. With a preload every event is created at once, so the "
     "lag of the last events is close to the drain time.",
     "Drain time runs from the first event created to the last processed or dead-lettered; events/s = processed / "
-    "drain time. Every segment starts a fresh broker and a cold app; with a warm-up batch the app first consumes "
-    "that many events, which are then removed: every count and figure here is of the measured events only.",
+    "drain time. Every segment starts a fresh broker and a cold app.",
     "Peak backlog: DB = created but not yet processed; broker = Kafka consumer-group lag or RabbitMQ ready + "
     "unacknowledged messages (empty while the broker restarts).",
     "RSS MB is the app's peak resident memory; app CPU s its CPU time from the first event to drained, a "
