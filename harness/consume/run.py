@@ -283,6 +283,7 @@ class _Segment:
             threads = self._threads()
             ctx.sampler.sample_now()
             origin = time.time()
+            self._scrape_edge()
             if self.plan is not None:
                 insert_plan(conn, self.plan)
             else:
@@ -316,6 +317,7 @@ class _Segment:
             finally:
                 if driver is not None:
                     driver.stop()
+            self._scrape_edge()
             ended = time.time()
             ctx.sampler.sample_now()
             self.windows.append(Window(MEASURED, origin, ended, os.getloadavg()[0], self._threads_since(threads)))
@@ -326,6 +328,12 @@ class _Segment:
             lags = lag.read_lags(conn)
         return self._write(reconciliation, injected, lags, sampler.samples(), faults, origin, ended, drained,
                            outstanding, broker, broker_startup_s, driver, warmup_drained)
+
+    def _scrape_edge(self) -> None:
+        """One /actuator/prometheus reading at a window's edge, so a window shorter than the scrape interval
+        still has counter readings at both ends."""
+        if self.metrics is not None:
+            self.metrics.scrape_once()
 
     def _threads(self) -> tuple[int, dict[int, tuple[str, float]]] | None:
         """The app's pid and its threads' CPU now."""
@@ -354,6 +362,7 @@ class _Segment:
             threads = self._threads()
             ctx.sampler.sample_now()
             start = time.time()
+            self._scrape_edge()
             insert_plan(conn, plan)
             deadline = time.monotonic() + consume.timeout
             while time.monotonic() < deadline:
@@ -364,6 +373,7 @@ class _Segment:
                     drained = True
                     break
                 time.sleep(POLL_S)
+            self._scrape_edge()
             end = time.time()
             ctx.sampler.sample_now()
         self.windows.append(Window(WARMUP, start, end, os.getloadavg()[0], self._threads_since(threads)))
