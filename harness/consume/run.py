@@ -29,6 +29,7 @@ from harness.apps import AppLaunch, RunningApp
 from harness.consume import database, lag
 from harness.consume.app_metrics import pools_row, segment_sources
 from harness.consume.drive import DuplicateInjector, OrderDriver, add_poison
+from harness.consume.explain import Window, basis, cost_row, thread_rows
 from harness.consume.faults import KILL_CONSUMER, RESTART_BROKER, Faults
 from harness.consume.preload import OutboxPlan, insert_plan, plan_outbox
 from harness.consume.reconcile import (
@@ -45,7 +46,7 @@ from harness.consume.reconcile import (
 from harness.consume.recordings import SegmentRecordings
 from harness.consume.resources import cpu_seconds, rss_mb_max
 from harness.consume.sampler import EventSample, EventSampler
-from harness.consume.threads import compiler_share, cpu_by_group, thread_cpu
+from harness.consume.threads import cpu_by_group, thread_cpu
 from harness.consume.timeseries import segment_rows
 from harness.errors import VerificationError
 from harness.infra.brokers import Broker, start_broker
@@ -53,21 +54,14 @@ from harness.infra.postgres import PostgresEndpoint
 from harness.processes import Supervisor
 from harness.prometheus import PrometheusSampler
 from harness.results.consume_explain_tables import (
-    COLD,
-    COMPILING,
     CONSUME_COST,
     CONSUME_JFR,
     CONSUME_JVM_TIMESERIES,
     CONSUME_POOLS,
     CONSUME_THREADS,
     MEASURED,
-    RESTARTED,
-    STEADY,
-    STEADY_JIT_SHARE,
     WARMUP,
-    ConsumeCost,
     ConsumeJvmReading,
-    ConsumeThreads,
 )
 from harness.results.consume_tables import ConsumeResult, append_consume_result, append_consume_timeseries
 from harness.results.layout import ResultsDir
@@ -103,17 +97,6 @@ class ConsumeContext:
     postgres: PostgresEndpoint
     workdir: Path
     console: Console
-
-
-@dataclass(frozen=True)
-class Window:
-    """A stretch of a segment in unix seconds, the events done in it and the machine's load at its end."""
-
-    name: str  # WARMUP | MEASURED
-    start: float
-    end: float
-    load_avg_1m: float
-    threads: dict[str, float] | None  # the app's CPU by thread group; None when a kill -9 replaced the JVM
 
 
 def run_consume(ctx: ConsumeContext, launches: dict[str, AppLaunch]) -> list[ConsumeResult]:
@@ -487,52 +470,15 @@ class _Segment:
         readings = self.metrics.samples() if self.metrics is not None else []
         for window in self.windows:
             events = rec.processed if window.name == MEASURED else ctx.consume.warmup_events
-            basis = COLD if window.name == WARMUP or not warmed else STEADY
-            if window.name == MEASURED and killed:
-                basis = RESTARTED
-            elif basis == STEADY and compiler_share(window.threads) > STEADY_JIT_SHARE:
-                basis = COMPILING
-            CONSUME_COST.append(ctx.results.root / CONSUME_COST.file, [self._cost(window, basis, events)])
+            CONSUME_COST.append(ctx.results.root / CONSUME_COST.file, [
+                cost_row(self.segment, window, basis(window, warmed, killed), events, ctx.sampler)])
             CONSUME_POOLS.append(ctx.results.root / CONSUME_POOLS.file,
                                  [pools_row(self.segment, window.name, readings, window.start, window.end)])
-            CONSUME_THREADS.append(ctx.results.root / CONSUME_THREADS.file, self._thread_rows(window))
+            CONSUME_THREADS.append(ctx.results.root / CONSUME_THREADS.file, thread_rows(self.segment, window))
         jdk, variant, broker, repetition = self.segment
         CONSUME_JVM_TIMESERIES.append(ctx.results.root / CONSUME_JVM_TIMESERIES.file, [
             ConsumeJvmReading(jdk, variant, broker, repetition, round(r.t - origin, 3), r.column, round(r.value, 6))
             for r in readings])
-
-    def _thread_rows(self, window: Window) -> list[ConsumeThreads]:
-        if not window.threads:
-            return []
-        total = sum(window.threads.values()) or 1.0
-        jdk, variant, broker, repetition = self.segment
-        return [ConsumeThreads(jdk, variant, broker, repetition, window.name, group, round(cpu, 3),
-                               round(cpu / total, 4))
-                for group, cpu in window.threads.items() if cpu > 0]
-
-    def _cost(self, window: Window, basis: str, events: int) -> ConsumeCost:
-        sampler = self.ctx.sampler
-        seconds = window.end - window.start
-
-        def cpu(name: str) -> float | None:
-            return cpu_seconds(sampler.samples(name, window.start, window.end), window.start, window.end)
-
-        def per_event(cpu_s: float | None) -> float | None:
-            return None if cpu_s is None or events == 0 else round(cpu_s * 1000.0 / events, 4)
-
-        app_cpu, broker_cpu = cpu("app"), cpu("broker")
-        jdk, variant, broker, repetition = self.segment
-        return ConsumeCost(
-            jdk=jdk, variant=variant, broker=broker, repetition=repetition, window=window.name, basis=basis,
-            events=events, seconds=round(seconds, 3),
-            events_per_s=round(events / seconds, 1) if seconds > 0 else None,
-            app_cpu_s=app_cpu, app_cpu_ms_per_event=per_event(app_cpu),
-            broker_cpu_s=broker_cpu, broker_cpu_ms_per_event=per_event(broker_cpu),
-            broker_rss_mb_max=rss_mb_max(sampler.samples("broker", window.start, window.end), window.start,
-                                         window.end),
-            postgres_cpu_s=cpu("postgres"), downstream_cpu_s=cpu("downstream"),
-            load_avg_1m=round(window.load_avg_1m, 2),
-        )  # fmt: skip
 
     def _print(self, r: ConsumeResult, problems: list[Problem]) -> None:
         verdict = "[green]ok[/]" if not problems else "[bold red]FAILED[/]: " + "; ".join(map(str, problems))
