@@ -38,6 +38,9 @@ ACTIVE_SETTING = "jdk.ActiveSetting"
 EXECUTION_SAMPLE = "jdk.ExecutionSample"
 COMPILER_STATISTICS = "jdk.CompilerStatistics"
 APPLICATION_PACKAGE = "dev.loombench."
+SUMMARISED = frozenset({PINNED, SUBMIT_FAILED, GC, GC_PAUSE, ALLOCATION_SAMPLE, HEAP_SUMMARY, EXECUTION_SAMPLE,
+                        COMPILER_STATISTICS})
+"""The event types a ``JfrSummary`` is made of; only these are counted, timed and folded."""
 NO_APPLICATION_FRAME = "(none in stack)"
 # The settings a reader of pinning numbers must know: was the event on, from which duration.
 REPORTED_SETTINGS = {PINNED: ("enabled", "threshold"), SUBMIT_FAILED: ("enabled",)}
@@ -174,6 +177,10 @@ def read_in_process(
                     name = names[type_id] = str(event_type.getName())
                 if name == ACTIVE_SETTING:
                     _note_setting(event, type_names, settings)
+                if name not in SUMMARISED:
+                    # Most of a recording (socket, park, class-loading events...): each JPype call costs
+                    # microseconds, so the events no summary uses are not looked at further.
+                    continue
                 instant = event.getStartTime()
                 at = int(instant.getEpochSecond()) + int(instant.getNano()) * 1e-9
                 if name == COMPILER_STATISTICS:

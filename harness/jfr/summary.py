@@ -47,7 +47,8 @@ class JfrSummary:
       in ``profile``, too coarse for per-level windows.)
     * ``heap_after_gc_*_mb``: ``heapUsed`` of ``jdk.GCHeapSummary`` events with when="After GC".
     * ``covered_s``: how much of the window the recording covers; 0 for a window outside it.
-    * ``event_counts``: events per type in the window, for sanity checks.
+    * ``event_counts``: events per type in the window, of the types the summary is made of (the reader skips
+      the others), for sanity checks. ``covered_s`` is bounded by the first and last of those events.
     * ``cpu_samples``: ``jdk.ExecutionSample`` events (a thread running Java code, sampled every 10 ms
       per thread in ``profile``); ``top_cpu_frames`` names each sample's top frame, where the CPU
       went; ``top_cpu_packages`` the top frame's package (first three name parts), which library
