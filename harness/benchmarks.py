@@ -71,8 +71,8 @@ class BenchmarkKind(Protocol):
     """What differs between kinds of benchmark; the runner calls them in the order listed."""
 
     records_flight: bool
-    """Whether the measured apps start with a flight recording (a consume segment restarts its app on
-    faults: a recording would not survive that)."""
+    """Whether the launches the runner builds carry a flight recording (a consume segment gives each JVM it
+    starts a recording of its own instead, and dumps it before a kill -9: ``harness.consume.recordings``)."""
 
     def begin(self, results: ResultsDir) -> None:
         """The run's folder exists: create the kind's tables (even a run that measures nothing has them)."""

@@ -368,6 +368,7 @@ class PrometheusSampler(PeriodicWorker):
         interval_s: float = 1.0,
         timeout_s: float | None = None,
         path: str = "/actuator/prometheus",
+        extra_sources: Mapping[str, Source] | None = None,
     ) -> None:
         if variant not in COLUMN_SOURCES:
             raise ValueError(f"unknown variant {variant!r}; known: {', '.join(COLUMN_SOURCES)}")
@@ -377,7 +378,8 @@ class PrometheusSampler(PeriodicWorker):
         # decides when a slow answer counts as an error: a saturated JVM, or a cold one whose
         # first scrape is still being JIT-compiled, can take well over a second on a small machine.
         self.timeout_s = timeout_s if timeout_s is not None else max(5.0, 2 * interval_s)
-        self._sources = COLUMN_SOURCES[variant]
+        # A consume segment adds its broker's and the consumer's meters (harness.consume.app_metrics).
+        self._sources = {**COLUMN_SOURCES[variant], **(extra_sources or {})}
         self._lock = threading.Lock()
         self._samples: list[MetricSample] = []
         self._errors: list[str] = []

@@ -469,6 +469,15 @@ class ConsumeSettings(StrictModel):
         5.0, description="Downstream service warm-up (JIT) before the first segment; each app itself starts cold "
         "in every segment, like a consumer restarted in production."
     )
+    warmup_events: int = Field(
+        0, ge=0, le=1_000_000, description="Well-formed events consumed by each freshly started app before the "
+        "measured ones (no duplicates, no poison, no faults), then removed from every event table: neither "
+        "counted nor reconciled. The measured CPU per event is a steady-state figure only with a warm-up batch."
+    )
+    scrape_interval: Duration = Field(
+        2.0, description="How often each segment's app /actuator/prometheus is read (pools, consumer and broker "
+        "client meters; each read costs the app CPU)."
+    )
     partitions: int = Field(8, gt=0, le=1000, description="Partitions of order-events and its DLT; kafka only "
                             "(ORDERS_KAFKA_PARTITIONS).")
     listener_concurrency: int = Field(
@@ -495,7 +504,7 @@ class ConsumeSettings(StrictModel):
             raise ValueError("must be at least 1s")
         return value
 
-    @field_validator("sample_interval")
+    @field_validator("sample_interval", "scrape_interval")
     @classmethod
     def _sensible_interval(cls, value: float) -> float:
         if not 0.1 <= value <= 60:
@@ -623,6 +632,9 @@ class Scenario(StrictModel):
         if consume is not None and consume.source == "preload" and consume.events > self.data.orders:
             problems.append(f"consume.events: preloading {consume.events} events needs as many seeded orders, "
                             f"but data.orders is {self.data.orders}")
+        if consume is not None and consume.warmup_events > self.data.orders:
+            problems.append(f"consume.warmup_events: {consume.warmup_events} warm-up events need as many seeded "
+                            f"orders, but data.orders is {self.data.orders}")
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parent.parent
 EVENTS = 300
 POISON = 3
+WARMUP = 30  # a warm-up batch before the measured orders: consumed, removed, never reconciled
 
 # Orders arrive for 30 s. A fault fires only while events remain, and a fast consumer drains a backlog
 # between two polls: both thresholds must be crossed while orders still arrive. The broker restart
@@ -45,6 +46,7 @@ consume:
   events: {EVENTS}
   timeout: 2m
   warmup: 2s
+  warmup_events: WARMUP
   listener_concurrency: 4
   KNOB
   downstream_delay_ms: 10
@@ -86,7 +88,7 @@ def test_drive_mode_with_kill_and_broker_restart_delivers_every_order_and_loses_
 ) -> None:
     knob = "partitions: 4" if broker == "kafka" else "prefetch: 20"
     scenario = tmp_path / f"{broker}.yaml"
-    scenario.write_text(DRIVE.replace("BROKER", broker).replace("KNOB", knob))
+    scenario.write_text(DRIVE.replace("BROKER", broker).replace("KNOB", knob).replace("WARMUP", str(WARMUP)))
     code, output, run = _harness_run(scenario, tmp_path / "results")
     assert code == 0, output
     manifest = json.loads((run / "manifest.json").read_text())
@@ -122,6 +124,41 @@ def test_drive_mode_with_kill_and_broker_restart_delivers_every_order_and_loses_
     assert "Every segment (3): lost = 0, processed twice = 0." in summary
     assert "driven by POST /orders at 10/s" in summary
     assert 'id="consume-backlog-' in (run / "report.html").read_text()
+    _assert_explained(run)
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open() as handle:
+        return list(csv.DictReader(handle))
+
+
+def _assert_explained(run: Path) -> None:
+    """Every segment of the drive run (warm-up, broker restart, kill -9) is explained: CPU per event per window,
+    both JVMs' flight recordings read, pools and broker-client meters, CPU by thread."""
+    variants = ["mvc-platform", "mvc-virtual", "webflux"]
+    costs = _rows(run / "consume_cost.csv")
+    assert sorted((r["variant"], r["window"]) for r in costs) == sorted(
+        (v, w) for v in variants for w in ("measured", "warmup"))
+    for cost in costs:
+        measured = cost["window"] == "measured"
+        # The measured window counts only the measured events, and a kill -9 inside it makes it no steady state.
+        assert int(cost["events"]) == (EVENTS if measured else WARMUP), cost
+        assert cost["basis"] == ("restart included" if measured else "cold start included"), cost
+        assert float(cost["app_cpu_s"]) > 0 and float(cost["app_cpu_ms_per_event"]) > 0, cost
+    jfr = _rows(run / "consume_jfr.csv")
+    for variant in variants:
+        # The killed JVM's recording (dumped before the kill) and its successor's are both read.
+        recordings = {int(r["recording"]) for r in jfr if r["variant"] == variant and r["window"] == "measured"}
+        assert recordings == {1, 2}, (variant, jfr)
+        assert sum(int(r["cpu_samples"]) for r in jfr if r["variant"] == variant) > 0, variant
+    assert len(list((run / "jfr").glob("*-a2.jfr"))) == 3
+    pools = _rows(run / "consume_pools.csv")
+    assert len(pools) == 6 and all(int(p["scrapes"]) > 0 and p["consumer_attempts"] for p in pools), pools
+    threads = _rows(run / "consume_threads.csv")
+    # The warm-up windows lived in one JVM: their CPU is split by thread; a measured window with a kill is not.
+    assert {r["window"] for r in threads} == {"warmup"} and {r["variant"] for r in threads} == set(variants)
+    summary = (run / "summary.md").read_text()
+    assert "## Where the consumer's CPU went" in summary and "### Top CPU frames per variant" in summary
 
 
 def test_a_run_whose_relay_publishes_nothing_fails_with_its_reasons_named(

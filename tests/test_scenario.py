@@ -59,7 +59,8 @@ def test_a_consume_scenario_resolves_every_knob() -> None:
     resolved = scenario.model_dump(mode="json")
     assert resolved["consume"] == {
         "broker": "kafka", "source": "preload", "events": 1000, "rate": None, "repetitions": 1, "timeout": "300s",
-        "sample_interval": "1s", "warmup": "5s", "partitions": 8, "listener_concurrency": 8, "prefetch": 50,
+        "sample_interval": "1s", "warmup": "5s", "warmup_events": 0, "scrape_interval": "2s",
+        "partitions": 8, "listener_concurrency": 8, "prefetch": 50,
         "max_in_flight": 256, "downstream_delay_ms": 20, "relay": {"batch_size": 200, "poll_interval_ms": 50},
         "retries": {"max_attempts": 3, "backoff_ms": 100},
     }

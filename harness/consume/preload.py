@@ -52,12 +52,13 @@ def _event_id(rng: random.Random) -> uuid.UUID:
     return uuid.UUID(int=rng.getrandbits(128), version=4)
 
 
-def plan_outbox(events: int, orders: int, duplicates: float, poison: int, seed: int) -> OutboxPlan:
+def plan_outbox(events: int, orders: int, duplicates: float, poison: int, seed: int,
+                stream: str = "preload") -> OutboxPlan:
     """``events`` distinct events from distinct orders of 1..``orders``, ``round(events × duplicates)``
     duplicate rows and ``poison`` poison rows, deterministically from ``seed``."""
     if events > orders:
         raise ValueError(f"{events} events need as many seeded orders, there are {orders}")
-    rng = random.Random(f"consume-preload-{seed}")
+    rng = random.Random(f"consume-{stream}-{seed}")
     order_ids = rng.sample(range(1, orders + 1), events)
     event_ids = [_event_id(rng) for _ in range(events)]
     # Sort keys: originals at their index; a duplicate somewhere after its original; poison anywhere.

@@ -3,7 +3,8 @@
 created = distinct well-formed event ids in the outbox; published = those published at least once;
 processed = inbox rows; duplicates suppressed = sum(inbox.duplicates); processed twice = projection
 rows applied more than once; dead-lettered = dead_letters rows; lost = well-formed events with no
-inbox row.
+inbox row; strays = inbox rows of events the outbox does not hold (a warm-up event delivered again
+after the warm-up batch was removed: it would inflate processed).
 
 The counts are checked against what the harness injected (``Injected``), so a segment cannot pass
 on nothing: ``segment_problems`` gives one ``Problem`` per broken check, each with its own reason.
@@ -36,6 +37,7 @@ SELECT (SELECT count(*) FROM well),
        (SELECT count(*) FROM well w WHERE EXISTS (SELECT 1 FROM dead_letters d WHERE d.event_id = w.event_id::text)),
        (SELECT count(*) FROM poison),
        (SELECT count(*) FROM poison p WHERE EXISTS (SELECT 1 FROM dead_letters d WHERE d.payload = p.payload)),
+       (SELECT count(*) FROM inbox i WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = i.event_id)),
        (SELECT min(created_at) FROM outbox),
        (SELECT greatest(max(processed_at), (SELECT max(dead_at) FROM dead_letters)) FROM inbox)
 """
@@ -56,6 +58,7 @@ class Reconciliation:
     well_formed_dead_lettered: int  # events that failed every retry (also counted in lost)
     poison_injected: int
     poison_dead_lettered: int
+    strays: int  # inbox rows whose event the outbox does not hold
     first_created_at: datetime | None
     last_done_at: datetime | None  # last inbox row or dead letter
 
@@ -113,6 +116,8 @@ LOST = "lost"
 PROCESSED_TWICE = "processed twice"
 DUPLICATES_UNSEEN = "duplicates not seen by the consumer"
 FAULT_NOT_FIRED = "fault did not fire"
+STRAYS = "processed events never injected"
+WARMUP_NOT_DRAINED = "warm-up not drained"
 
 
 def segment_problems(rec: Reconciliation, injected: Injected) -> list[Problem]:
@@ -146,6 +151,9 @@ def segment_problems(rec: Reconciliation, injected: Injected) -> list[Problem]:
         # "Processed twice = 0" proves idempotence only if the duplicates reached the inbox.
         out.append(Problem(DUPLICATES_UNSEEN, f"{injected.duplicate_rows} duplicate rows injected, the inbox "
                                               f"turned away {rec.duplicates_suppressed}"))
+    if rec.strays:
+        out.append(Problem(STRAYS, f"{rec.strays} inbox rows of events this segment's outbox does not hold (a warm-up "
+                                   "event delivered again after the warm-up batch was removed?)"))
     for name in injected.faults_not_fired:
         out.append(Problem(FAULT_NOT_FIRED, f"{name} was configured but its threshold was never reached "
                                             f"({rec.processed} processed)"))
@@ -155,9 +163,9 @@ def segment_problems(rec: Reconciliation, injected: Injected) -> list[Problem]:
 def reconcile(conn: psycopg.Connection[TupleRow]) -> Reconciliation:
     row = conn.execute(RECONCILE).fetchone()
     assert row is not None
-    names = [f.name for f in dataclasses.fields(Reconciliation)][:11]
-    counts = {name: int(value) for name, value in zip(names, row[:11], strict=True)}
-    return Reconciliation(**counts, first_created_at=row[11], last_done_at=row[12])
+    names = [f.name for f in dataclasses.fields(Reconciliation)][:-2]
+    counts = {name: int(value) for name, value in zip(names, row[:-2], strict=True)}
+    return Reconciliation(**counts, first_created_at=row[-2], last_done_at=row[-1])
 
 
 class ReconciliationError(HarnessError):

@@ -1,8 +1,10 @@
 """The segment loop of a consume run: every JDK × variant × repetition on a fresh broker.
 
-    empty the event tables → fresh broker → start the variant with the broker's environment and
-    check its messaging settings → inject events → until drained or timed out: fire due faults,
-    sample → let the broker's backlog settle → reconcile → lag, resources → rows → stop app, broker
+    empty the event tables → fresh broker → start the variant (a flight recording per JVM) with the
+    broker's environment and check its messaging settings → warm-up batch, consumed then removed from
+    every event table → inject the measured events → until drained or timed out: fire due faults,
+    sample → let the broker's backlog settle → reconcile → lag, resources, pools → rows → stop app,
+    broker → read the flight recordings (warm-up and measured windows)
 
 A segment that loses an event, processes one twice or does not drain does not stop the run: every
 segment is measured and written, then the run fails with all of them (``ReconciliationError``).
@@ -25,11 +27,14 @@ from rich.console import Console
 from harness import apps, settings
 from harness.apps import AppLaunch, RunningApp
 from harness.consume import database, lag
+from harness.consume.app_metrics import pools_row, segment_sources
 from harness.consume.drive import DuplicateInjector, OrderDriver, add_poison
+from harness.consume.explain import Window, basis, cost_row, thread_rows
 from harness.consume.faults import KILL_CONSUMER, RESTART_BROKER, Faults
 from harness.consume.preload import OutboxPlan, insert_plan, plan_outbox
 from harness.consume.reconcile import (
     NOT_DRAINED,
+    WARMUP_NOT_DRAINED,
     Drive,
     Injected,
     Problem,
@@ -38,13 +43,26 @@ from harness.consume.reconcile import (
     reconcile,
     segment_problems,
 )
+from harness.consume.recordings import SegmentRecordings
 from harness.consume.resources import cpu_seconds, rss_mb_max
 from harness.consume.sampler import EventSample, EventSampler
+from harness.consume.threads import cpu_by_group, thread_cpu
 from harness.consume.timeseries import segment_rows
 from harness.errors import VerificationError
 from harness.infra.brokers import Broker, start_broker
 from harness.infra.postgres import PostgresEndpoint
 from harness.processes import Supervisor
+from harness.prometheus import PrometheusSampler
+from harness.results.consume_explain_tables import (
+    CONSUME_COST,
+    CONSUME_JFR,
+    CONSUME_JVM_TIMESERIES,
+    CONSUME_POOLS,
+    CONSUME_THREADS,
+    MEASURED,
+    WARMUP,
+    ConsumeJvmReading,
+)
 from harness.results.consume_tables import ConsumeResult, append_consume_result, append_consume_timeseries
 from harness.results.layout import ResultsDir
 from harness.results.manifest import (
@@ -119,6 +137,11 @@ class _Segment:
         self.label = f"{key}-{ctx.consume.broker}-r{repetition}"
         self.app: RunningApp | None = None
         self.driver: OrderDriver | None = None
+        self.segment = (launch.jdk.feature, self.variant, ctx.consume.broker, repetition)
+        self.recordings = SegmentRecordings(ctx.results.root / "jfr", self.label, launch.jdk,
+                                            ctx.scenario.app.jfr.enabled)
+        self.metrics: PrometheusSampler | None = None
+        self.windows: list[Window] = []
 
     # -- the segment ------------------------------------------------------------------------
     def run(self) -> tuple[ConsumeResult, list[str]]:
@@ -128,19 +151,47 @@ class _Segment:
         workdir = ctx.workdir / self.label
         with start_broker(ctx.consume.broker, ctx.supervisor, workdir, ctx.results.logs,
                           infra=ctx.scenario.infra, images=ctx.scenario.docker) as broker:
-            launch = replace(
-                self.launch,
-                env={**self.launch.env, **broker.env()},
-                jvm_flags=apps.jvm_flags(ctx.scenario, self.variant, ctx.results.logs / f"{self.label}-gc.log"),
-            )
+            launch = replace(self.launch, env={**self.launch.env, **broker.env()})
             broker_startup_s = broker.startup_s
+            self._watch_broker(broker)
             try:
                 self._start(launch)
-                return self._measure(launch, broker, broker_startup_s)
+                outcome = self._measure(launch, broker, broker_startup_s)
             finally:
+                if self.metrics is not None:
+                    self.metrics.stop()
                 ctx.sampler.unwatch("app")
+                ctx.sampler.unwatch("broker")
                 if self.app is not None:
+                    # SIGTERM: the JVM writes its flight recording on the way out.
                     ctx.supervisor.stop(self.app.process)
+        self._read_recordings()
+        return outcome
+
+    def _watch_broker(self, broker: Broker) -> None:
+        """Sample the broker's process (again after a restart: a new pid); a container's is not sampled."""
+        self.ctx.sampler.unwatch("broker")
+        if broker.pid is not None:
+            self.ctx.sampler.watch("broker", broker.pid, include_children=True)
+
+    def _restart_broker(self, broker: Broker) -> None:
+        broker.restart()
+        self._watch_broker(broker)
+
+    def _read_recordings(self) -> None:
+        """consume_jfr.csv rows of every JVM of the segment, per window; read once the last JVM exited."""
+        if not self.recordings.paths or not self.windows:
+            return
+        rows, warnings = self.recordings.read(self.segment, [(w.name, w.start, w.end) for w in self.windows])
+        CONSUME_JFR.append(self.ctx.results.root / CONSUME_JFR.file, rows)
+        for warning in warnings:
+            self.ctx.manifest.add_warning(warning)
+        measured = [r for r in rows if r.window == MEASURED]
+        for row in measured:
+            total = max(1, row.cpu_samples)
+            top = ", ".join(f"{name} {count / total:.0%}" for name, count in row.top_cpu_packages[:4])
+            self.ctx.console.print(f"  {self.label} JFR (JVM {row.recording}, measured): {row.cpu_samples} CPU "
+                                   f"samples: {top}; JIT {row.jit_compile_ms:.0f} ms, GC pauses {row.gc_pauses}")
 
     def _what(self) -> str:
         consume, faults = self.ctx.consume, self.ctx.scenario.faults
@@ -152,6 +203,11 @@ class _Segment:
         ctx = self.ctx
         self._launch_app(launch)
         assert self.app is not None
+        # Pools, the consumer's and the broker client's meters, for the segment's whole life (a restarted
+        # app answers on the same port; the scrapes while it is down count as scrape errors).
+        self.metrics = PrometheusSampler(launch.base_url, self.variant, interval_s=ctx.consume.scrape_interval,
+                                         extra_sources=segment_sources(ctx.consume.broker))
+        self.metrics.start()
         requested = settings.requested(ctx.scenario, self.variant, with_broker=True)
         problems = verify_settings(self.key, requested, self.app.info)
         recorded = ctx.manifest.variant(self.key)
@@ -162,7 +218,14 @@ class _Segment:
             raise VerificationError(problems)
 
     def _launch_app(self, launch: AppLaunch, port_attempts: int = apps.PORT_ATTEMPTS) -> None:
-        """Start the app (first or after a kill) into the segment's log, and sample its process."""
+        """Start the app (first or after a kill) into the segment's log, with a flight recording and a GC log
+        of its own, and sample its process."""
+        ctx = self.ctx
+        start = len(self.recordings.paths) + 1
+        name = self.label if start == 1 else f"{self.label}-a{start}"
+        flags = apps.jvm_flags(ctx.scenario, self.variant, ctx.results.logs / f"{name}-gc.log",
+                               self.recordings.next_path())
+        launch = replace(launch, jvm_flags=flags)
         self.app = apps.start_app(self.ctx.supervisor, launch, self.ctx.results.log_path(self.label),
                                   port_attempts=port_attempts)
         self.ctx.sampler.watch("app", self.app.process.pid, include_children=False)
@@ -176,6 +239,10 @@ class _Segment:
         if self.driver is not None and not self.driver.hold():
             ctx.console.print(f"  {self.label}: a POST /orders was still unanswered when the consumer was killed")
         try:
+            # kill -9 leaves no recording: take what the JVM recorded so far first.
+            warning = self.recordings.dump(self.app.process.pid)
+            if warning is not None:
+                ctx.manifest.add_warning(warning)
             # kill -9: no shutdown hook, no commit of offsets or acks; the Supervisor then reaps it.
             os.kill(self.app.process.pid, signal.SIGKILL)
             ctx.supervisor.stop(self.app.process)
@@ -193,14 +260,17 @@ class _Segment:
         launch = self.app.launch  # its port, if the chosen one was taken before the first start
         faults = Faults(ctx.scenario.faults, consume.events, {
             KILL_CONSUMER: lambda: self._kill_and_restart(launch),
-            RESTART_BROKER: broker.restart,
+            RESTART_BROKER: lambda: self._restart_broker(broker),
         })
         duplicates = DuplicateInjector(ctx.scenario.faults.duplicates, ctx.scenario.data.seed)
+        warmup_drained = self._warm_up(broker)
         with database.connect(ctx.postgres) as conn, EventSampler(
             ctx.postgres, broker.backlog, consume.sample_interval
         ) as sampler:
+            threads = self._threads()
             ctx.sampler.sample_now()
             origin = time.time()
+            self._scrape_edge()
             if self.plan is not None:
                 insert_plan(conn, self.plan)
             else:
@@ -234,15 +304,70 @@ class _Segment:
             finally:
                 if driver is not None:
                     driver.stop()
+            self._scrape_edge()
             ended = time.time()
             ctx.sampler.sample_now()
+            self.windows.append(Window(MEASURED, origin, ended, os.getloadavg()[0], self._threads_since(threads)))
             self._settle(broker)
             outstanding = database.outstanding(conn)
             reconciliation = reconcile(conn)
             injected = self._injected(conn, duplicates, faults)
             lags = lag.read_lags(conn)
         return self._write(reconciliation, injected, lags, sampler.samples(), faults, origin, ended, drained,
-                           outstanding, broker, broker_startup_s, driver)
+                           outstanding, broker, broker_startup_s, driver, warmup_drained)
+
+    def _scrape_edge(self) -> None:
+        """One /actuator/prometheus reading at a window's edge, so a window shorter than the scrape interval
+        still has counter readings at both ends."""
+        if self.metrics is not None:
+            self.metrics.scrape_once()
+
+    def _threads(self) -> tuple[int, dict[int, tuple[str, float]]] | None:
+        """The app's pid and its threads' CPU now."""
+        if self.app is None:
+            return None
+        return self.app.process.pid, thread_cpu(self.app.process.pid)
+
+    def _threads_since(self, before: tuple[int, dict[int, tuple[str, float]]] | None) -> dict[str, float] | None:
+        """CPU by thread group since ``before``; None when the JVM is another one now (a kill -9)."""
+        if before is None or self.app is None or self.app.process.pid != before[0]:
+            return None
+        return cpu_by_group(before[1], thread_cpu(before[0]))
+
+    def _warm_up(self, broker: Broker) -> bool:
+        """Consume ``warmup_events`` well-formed events (no duplicates, poison or faults), wait until every one
+        is processed, published and acknowledged at the broker, then empty every event table: the measured
+        events start on a warm JVM and the reconciliation never sees the warm-up. False if it did not drain
+        within ``consume.timeout``."""
+        ctx, consume = self.ctx, self.ctx.consume
+        if consume.warmup_events == 0:
+            return True
+        plan = plan_outbox(consume.warmup_events, ctx.scenario.data.orders, 0.0, 0, ctx.scenario.data.seed,
+                           stream="warmup")
+        drained = False
+        with database.connect(ctx.postgres) as conn:
+            threads = self._threads()
+            ctx.sampler.sample_now()
+            start = time.time()
+            self._scrape_edge()
+            insert_plan(conn, plan)
+            deadline = time.monotonic() + consume.timeout
+            while time.monotonic() < deadline:
+                processed, dead = database.processed_and_dead(conn)
+                # Acknowledged too (broker backlog 0): no warm-up event may come again after the reset.
+                if (processed + dead >= plan.events and database.outstanding(conn).drained
+                        and broker.backlog() == 0):
+                    drained = True
+                    break
+                time.sleep(POLL_S)
+            self._scrape_edge()
+            end = time.time()
+            ctx.sampler.sample_now()
+        self.windows.append(Window(WARMUP, start, end, os.getloadavg()[0], self._threads_since(threads)))
+        database.reset_event_tables(ctx.postgres)
+        ctx.console.print(f"  {self.label}: warm-up: {plan.events} events in {end - start:.1f}s"
+                          + ("" if drained else " [bold red](not drained)[/]"))
+        return drained
 
     def _injected(self, conn: psycopg.Connection[TupleRow], duplicates: DuplicateInjector,
                   faults: Faults) -> Injected:
@@ -274,7 +399,8 @@ class _Segment:
     def _write(self, rec: Reconciliation, injected: Injected, lags: list[tuple[int, float]],
                events: list[EventSample], faults: Faults,
                origin: float, ended: float, drained: bool, outstanding: database.Outstanding, broker: Broker,
-               broker_startup_s: float, driver: OrderDriver | None) -> tuple[ConsumeResult, list[str]]:
+               broker_startup_s: float, driver: OrderDriver | None,
+               warmup_drained: bool) -> tuple[ConsumeResult, list[str]]:
         ctx, consume = self.ctx, self.ctx.consume
         jdk = self.launch.jdk.feature
         _histogram, summary = lag.summarise(lags)
@@ -290,6 +416,10 @@ class _Segment:
                                                     f"events and {outstanding.poison} poison messages neither "
                                                     f"processed nor dead-lettered, {outstanding.unpublished_rows} "
                                                     "outbox rows unpublished)"))
+        if not warmup_drained:
+            problems.insert(0, Problem(WARMUP_NOT_DRAINED, f"the {consume.warmup_events} warm-up events were not "
+                                                           f"all processed and acknowledged within "
+                                                           f"{consume.timeout:g}s"))
         result = ConsumeResult(
             jdk=jdk, variant=self.variant, broker=consume.broker, source=consume.source,
             repetition=self.repetition,
@@ -314,6 +444,7 @@ class _Segment:
         append_consume_timeseries(ctx.results.consume_timeseries_csv, segment_rows(
             (jdk, self.variant, consume.broker, self.repetition), origin, events, around, faults.fired))
         self._record_segment(result, rec, faults, injected, problems)
+        self._explain(rec, faults, origin)
         self._print(result, problems)
         return result, [str(p) for p in problems]
 
@@ -334,6 +465,24 @@ class _Segment:
             reconciliation={k: v for k, v in dataclasses.asdict(rec).items() if isinstance(v, int)},
             problems=tuple(SegmentProblem(reason=p.reason, detail=p.detail) for p in problems),
         ))
+
+    def _explain(self, rec: Reconciliation, faults: Faults, origin: float) -> None:
+        """consume_cost.csv and consume_pools.csv rows per window, every app reading in consume_jvm_timeseries.csv."""
+        ctx = self.ctx
+        warmed = any(w.name == WARMUP for w in self.windows)
+        killed = any(f.name == KILL_CONSUMER for f in faults.fired)
+        readings = self.metrics.samples() if self.metrics is not None else []
+        for window in self.windows:
+            events = rec.processed if window.name == MEASURED else ctx.consume.warmup_events
+            CONSUME_COST.append(ctx.results.root / CONSUME_COST.file, [
+                cost_row(self.segment, window, basis(window, warmed, killed), events, ctx.sampler)])
+            CONSUME_POOLS.append(ctx.results.root / CONSUME_POOLS.file,
+                                 [pools_row(self.segment, window.name, readings, window.start, window.end)])
+            CONSUME_THREADS.append(ctx.results.root / CONSUME_THREADS.file, thread_rows(self.segment, window))
+        jdk, variant, broker, repetition = self.segment
+        CONSUME_JVM_TIMESERIES.append(ctx.results.root / CONSUME_JVM_TIMESERIES.file, [
+            ConsumeJvmReading(jdk, variant, broker, repetition, round(r.t - origin, 3), r.column, round(r.value, 6))
+            for r in readings])
 
     def _print(self, r: ConsumeResult, problems: list[Problem]) -> None:
         verdict = "[green]ok[/]" if not problems else "[bold red]FAILED[/]: " + "; ".join(map(str, problems))

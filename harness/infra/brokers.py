@@ -67,6 +67,12 @@ class Broker(Protocol):
         """Release the harness's client connections; ``backlog`` returns None afterwards."""
         ...
 
+    @property
+    def pid(self) -> int | None:
+        """The broker's process on this machine (its CPU and RSS are sampled with its children); None in a
+        container. Changes with a restart."""
+        ...
+
 
 class KafkaNodeLike(Protocol):
     """A running Kafka node, a local process (``KafkaNode``) or a container (``DockerKafkaNode``)."""
@@ -90,7 +96,7 @@ class RabbitNodeLike(Protocol):
 
 class KafkaBroker:
     """Kafka behind ``Broker``; backlog from the topic's watermarks and the group's committed offsets
-    (``_kafka_lag``)."""
+    (see ``_kafka_lag``)."""
 
     def __init__(self, node: KafkaNodeLike, log_path: Path, group_id: str = KAFKA_GROUP_ID) -> None:
         self.kind: BrokerKind = "kafka"
@@ -117,6 +123,10 @@ class KafkaBroker:
         # work). A new client starts clean.
         self._renew_admin(self._admin)
         self._restarting.clear()
+
+    @property
+    def pid(self) -> int | None:
+        return getattr(self.node, "pid", None)  # a container node has none
 
     def backlog(self) -> int | None:
         admin = self._admin
@@ -197,6 +207,11 @@ class RabbitBroker:
         endpoint = self.node.restart()
         self.version, self.startup_s = endpoint.version, endpoint.startup_s
         self._restarting.clear()
+
+    @property
+    def pid(self) -> int | None:
+        # The start script; the Erlang VM is its child.
+        return getattr(self.node, "server_pid", None)
 
     def backlog(self) -> int | None:
         if self._closed or self._restarting.is_set():

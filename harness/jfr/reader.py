@@ -35,6 +35,13 @@ GC_PAUSE = "jdk.GCPhasePause"
 ALLOCATION_SAMPLE = "jdk.ObjectAllocationSample"
 HEAP_SUMMARY = "jdk.GCHeapSummary"
 ACTIVE_SETTING = "jdk.ActiveSetting"
+EXECUTION_SAMPLE = "jdk.ExecutionSample"
+COMPILER_STATISTICS = "jdk.CompilerStatistics"
+APPLICATION_PACKAGE = "dev.loombench."
+SUMMARISED = frozenset({PINNED, SUBMIT_FAILED, GC, GC_PAUSE, ALLOCATION_SAMPLE, HEAP_SUMMARY, EXECUTION_SAMPLE,
+                        COMPILER_STATISTICS})
+"""The event types a ``JfrSummary`` is made of; only these are counted, timed and folded."""
+NO_APPLICATION_FRAME = "(none in stack)"
 # The settings a reader of pinning numbers must know: was the event on, from which duration.
 REPORTED_SETTINGS = {PINNED: ("enabled", "threshold"), SUBMIT_FAILED: ("enabled",)}
 
@@ -170,8 +177,18 @@ def read_in_process(
                     name = names[type_id] = str(event_type.getName())
                 if name == ACTIVE_SETTING:
                     _note_setting(event, type_names, settings)
+                if name not in SUMMARISED:
+                    # Most of a recording (socket, park, class-loading events...): each JPype call costs
+                    # microseconds, so the events no summary uses are not looked at further.
+                    continue
                 instant = event.getStartTime()
                 at = int(instant.getEpochSecond()) + int(instant.getNano()) * 1e-9
+                if name == COMPILER_STATISTICS:
+                    # Cumulative: every window needs the reading before it too, not only those inside.
+                    total_ms = int(event.getDuration("totalTimeSpent").toNanos()) / 1e6
+                    compilations = int(event.getInt("compileCount"))
+                    for acc in every:
+                        acc.note_compiler(at, total_ms, compilations)
                 first = at if first is None or at < first else first
                 last = at if last is None or at > last else last
                 hits = [acc for acc in every if acc.contains(at)]
@@ -203,7 +220,15 @@ def _fold(event: Any, name: str, hits: list[WindowAccumulator]) -> None:
     # Converts the Java event to plain values once, then adds them to every window it falls in.
     for acc in hits:
         acc.event_counts[name] += 1
-    if name == PINNED:
+    if name == EXECUTION_SAMPLE:
+        top, package, application = _cpu_frames(event)
+        for acc in hits:
+            acc.cpu_samples += 1
+            if top is not None:
+                acc.cpu_frames[top] += 1
+                acc.cpu_packages[package] += 1
+            acc.cpu_app_frames[application] += 1
+    elif name == PINNED:
         millis = int(event.getDuration().toNanos()) / 1e6
         frame, synchronized_frame = _pinned_frames(event)
         for acc in hits:
@@ -230,6 +255,24 @@ def _fold(event: Any, name: str, hits: list[WindowAccumulator]) -> None:
         used = int(event.getLong("heapUsed"))
         for acc in hits:
             acc.heap_after_gc_bytes.append(used)
+
+
+def _cpu_frames(event: Any) -> tuple[str | None, str, str]:
+    """(top frame, its package's first three name parts, first frame of our own code) of a sample."""
+    stack = event.getStackTrace()
+    if stack is None:
+        return None, "", NO_APPLICATION_FRAME
+    top: str | None = None
+    package = ""
+    for frame in stack.getFrames():
+        method = frame.getMethod()
+        class_name = str(method.getType().getName())
+        if top is None:
+            top = _frame_text(frame, class_name, str(method.getName()))
+            package = ".".join(class_name.split(".")[:3])
+        if class_name.startswith(APPLICATION_PACKAGE):
+            return top, package, _frame_text(frame, class_name, str(method.getName()))
+    return top, package, NO_APPLICATION_FRAME
 
 
 def _pinned_frames(event: Any) -> tuple[str | None, str | None]:

@@ -47,7 +47,18 @@ class JfrSummary:
       in ``profile``, too coarse for per-level windows.)
     * ``heap_after_gc_*_mb``: ``heapUsed`` of ``jdk.GCHeapSummary`` events with when="After GC".
     * ``covered_s``: how much of the window the recording covers; 0 for a window outside it.
-    * ``event_counts``: events per type in the window, for sanity checks.
+    * ``event_counts``: events per type in the window, of the types the summary is made of (the reader skips
+      the others), for sanity checks. ``covered_s`` is bounded by the first and last of those events.
+    * ``cpu_samples``: ``jdk.ExecutionSample`` events (a thread running Java code, sampled every 10 ms
+      per thread in ``profile``); ``top_cpu_frames`` names each sample's top frame, where the CPU
+      went; ``top_cpu_packages`` the top frame's package (first three name parts), which library
+      spent it; ``top_cpu_app_frames`` the first frame of our own code (``dev.loombench``) in the
+      sample's stack (``(none in stack)`` when the stack has none: framework threads, truncated
+      stacks). Top 5 each, as (text, count).
+    * ``jit_compile_ms``, ``jit_compilations``: the JIT's cumulative ``totalTimeSpent`` and
+      ``compileCount`` of ``jdk.CompilerStatistics`` (read once a second) at the last reading inside
+      the window minus the last reading before it (0 before the first: the recording starts with the
+      JVM), i.e. compilation time spent in the window, to a second's resolution.
     """
 
     pinned_events: int
@@ -67,6 +78,12 @@ class JfrSummary:
     heap_after_gc_max_mb: float | None
     covered_s: float
     event_counts: Mapping[str, int] = field(default_factory=dict)
+    cpu_samples: int = 0
+    top_cpu_frames: Frames = ()
+    top_cpu_packages: Frames = ()
+    top_cpu_app_frames: Frames = ()
+    jit_compile_ms: float = 0.0
+    jit_compilations: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict; ``from_json`` gives back an equal summary."""
@@ -77,8 +94,9 @@ class JfrSummary:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> JfrSummary:
         values = dict(data)
-        for key in ("top_pinned_frames", "top_pinned_synchronized_frames"):
-            values[key] = tuple((str(frame), int(count)) for frame, count in values[key])
+        for key in ("top_pinned_frames", "top_pinned_synchronized_frames", "top_cpu_frames", "top_cpu_packages",
+                    "top_cpu_app_frames"):
+            values[key] = tuple((str(frame), int(count)) for frame, count in values.get(key, ()))
         values["event_counts"] = {str(k): int(v) for k, v in values["event_counts"].items()}
         return cls(**values)
 
@@ -98,9 +116,23 @@ class WindowAccumulator:
         self.allocated_bytes = 0
         self.heap_after_gc_bytes: list[int] = []
         self.event_counts: Counter[str] = Counter()
+        self.cpu_samples = 0
+        self.cpu_frames: Counter[str] = Counter()
+        self.cpu_packages: Counter[str] = Counter()
+        self.cpu_app_frames: Counter[str] = Counter()
+        # (compile ms, compilations) cumulative: the last reading before the window, the last inside it.
+        self.compiler_before: tuple[float, int] = (0.0, 0)
+        self.compiler_last: tuple[float, int] | None = None
 
     def contains(self, unix_seconds: float) -> bool:
         return self.start <= unix_seconds < self.end
+
+    def note_compiler(self, unix_seconds: float, total_ms: float, compilations: int) -> None:
+        """One ``jdk.CompilerStatistics`` reading, wherever it falls (the one before the window is the baseline)."""
+        if unix_seconds < self.start:
+            self.compiler_before = (total_ms, compilations)
+        elif self.contains(unix_seconds):
+            self.compiler_last = (total_ms, compilations)
 
     def summary(self, recording_start: float | None, recording_end: float | None) -> JfrSummary:
         covered = 0.0
@@ -108,6 +140,7 @@ class WindowAccumulator:
             covered = max(0.0, min(self.end, recording_end) - max(self.start, recording_start))
         allocated_mb = self.allocated_bytes / _MB
         heap = self.heap_after_gc_bytes
+        jit = self.compiler_last if self.compiler_last is not None else self.compiler_before
         return JfrSummary(
             pinned_events=len(self.pinned_ms),
             pinned_total_ms=float(sum(self.pinned_ms)),
@@ -126,6 +159,12 @@ class WindowAccumulator:
             heap_after_gc_max_mb=max(heap) / _MB if heap else None,
             covered_s=covered,
             event_counts=dict(sorted(self.event_counts.items())),
+            cpu_samples=self.cpu_samples,
+            top_cpu_frames=tuple(self.cpu_frames.most_common(TOP_FRAMES)),
+            top_cpu_packages=tuple(self.cpu_packages.most_common(TOP_FRAMES)),
+            top_cpu_app_frames=tuple(self.cpu_app_frames.most_common(TOP_FRAMES)),
+            jit_compile_ms=max(0.0, jit[0] - self.compiler_before[0]),
+            jit_compilations=max(0, jit[1] - self.compiler_before[1]),
         )
 
 

@@ -28,7 +28,9 @@ def consume_facts(consume: ConsumeSettings, faults: FaultSettings) -> str:
               f"downstream delay {consume.downstream_delay_ms} ms",
               f"relay batch {relay.batch_size} every {relay.poll_interval_ms} ms"]
     injected = faults.phrases()
-    return (f"{consume.events} events {source}, on {broker} ({', '.join(knobs)}); "
+    # Said only when there is one: folders from before the warm-up batch read as they always did.
+    warm = f"warm-up batch: {consume.warmup_events} events; " if consume.warmup_events else ""
+    return (f"{consume.events} events {source}, on {broker} ({', '.join(knobs)}); {warm}"
             f"faults: {', '.join(injected) or 'none'}; {consume.repetitions} segment(s) per variant, "
             f"timeout {format_duration(consume.timeout)}")
 

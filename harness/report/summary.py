@@ -14,6 +14,7 @@ from typing import Any
 
 from harness.level_id import LevelPoint
 from harness.metrics import LevelResult, warnings_for
+from harness.report.consume_explain import Explained, explain_section
 from harness.report.consume_summary import (
     CONSUME_HOW_TO_READ,
     consume_facts,
@@ -477,6 +478,7 @@ def _jfr_tables(jfr: Sequence[JfrLevel]) -> list[str]:
 def render_summary(
     manifest: Manifest, levels: Sequence[LevelResult], jfr: Sequence[JfrLevel] = (),
     consume: Sequence[ConsumeResult] = (), warmup: Sequence[WarmupReading] = (),
+    explained: Explained | None = None,
 ) -> str:
     """The summary page as markdown.
 
@@ -515,6 +517,7 @@ def render_summary(
     lines += config_table(variants, placement=manifest.placement) if variants else ["No variant was started."]
     if manifest.is_consume:
         lines += consume_section(consume, recorded_problems(manifest))
+        lines += explain_section(explained) if explained is not None else []
         reading = CONSUME_HOW_TO_READ
     else:
         lines += _results_tables(levels) if levels else ["", "## Results", "", "No level was measured."]
@@ -542,7 +545,7 @@ def write_summary(results: ResultsDir) -> Path:
     path = results.summary_md
     tmp = path.with_name(f".{path.name}.tmp")
     page = render_summary(manifest, levels, read_jfr(results.jfr_csv), read_consume(results.consume_csv),
-                          WARMUP.read(results.warmup_csv, missing_ok=True))
+                          WARMUP.read(results.warmup_csv, missing_ok=True), Explained.read(results.root))
     tmp.write_text(page, encoding="utf-8")
     tmp.replace(path)
     return path

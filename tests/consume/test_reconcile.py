@@ -16,6 +16,7 @@ from harness.consume.reconcile import (
     NOTHING_CREATED,
     ORDERS_MISMATCH,
     POSTS_FAILED,
+    STRAYS,
     UNDELIVERED,
     Drive,
     Injected,
@@ -127,8 +128,10 @@ def test_created_must_equal_the_preload_plan(conn: psycopg.Connection[TupleRow])
     insert_plan(conn, plan)
     conn.execute("DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id DESC LIMIT 4)")
     _consume(conn, plan_outbox(50, DATA.orders, 0.0, 0, seed=3))
-    [problem] = segment_problems(reconcile(conn), _injected(plan))
+    problem, strays = segment_problems(reconcile(conn), _injected(plan))
     assert str(problem) == f"{CREATED_MISMATCH}: 46 distinct events in the outbox, 50 events in the preload plan"
+    # The 4 events consumed without an outbox row are named too.
+    assert strays.reason == STRAYS and strays.detail.startswith("4 inbox rows")
 
 
 def test_duplicates_that_never_reach_the_consumer_fail(conn: psycopg.Connection[TupleRow]) -> None:
@@ -190,3 +193,34 @@ def test_drive_mode_where_every_post_failed_cannot_pass(conn: psycopg.Connection
     assert _reasons(conn, Injected(0, 0, _drive(0, 10, database.new_orders(conn)), ())) == [
         NOTHING_CREATED, UNDELIVERED, POSTS_FAILED]
 
+
+
+def test_a_warm_up_batch_removed_before_the_measured_events_leaves_an_exact_reconciliation(
+        postgres: object, conn: psycopg.Connection[TupleRow]) -> None:
+    warmup = plan_outbox(150, DATA.orders, 0.0, 0, seed=2, stream="warmup")
+    measured = plan_outbox(200, DATA.orders, 0.05, 3, seed=2)
+    assert not set(warmup.event_ids) & set(measured.event_ids)
+    insert_plan(conn, warmup)
+    _consume(conn, warmup)
+    assert database.processed_and_dead(conn) == (150, 0)
+    database.reset_event_tables(postgres)  # type: ignore[arg-type]  # what the segment does after the warm-up
+    insert_plan(conn, measured)
+    _consume(conn, measured)
+
+    rec = reconcile(conn)
+    assert (rec.created, rec.processed, rec.lost, rec.processed_twice, rec.strays) == (200, 200, 0, 0, 0)
+    assert segment_problems(rec, _injected(measured)) == []
+
+
+def test_a_warm_up_event_delivered_again_after_the_reset_is_a_stray_not_a_processed_event(
+        postgres: object, conn: psycopg.Connection[TupleRow]) -> None:
+    warmup = plan_outbox(20, DATA.orders, 0.0, 0, seed=3, stream="warmup")
+    measured = plan_outbox(100, DATA.orders, 0.0, 0, seed=3)
+    insert_plan(conn, measured)
+    _consume(conn, measured)
+    # A redelivered warm-up event reaches the inbox after its outbox row was removed.
+    conn.execute("INSERT INTO inbox (event_id, broker) VALUES (%s, 'kafka')", (warmup.event_ids[0],))
+
+    rec = reconcile(conn)
+    assert rec.strays == 1 and rec.processed == 101 and rec.lost == 0
+    assert [p.reason for p in segment_problems(rec, _injected(measured))] == [STRAYS]

@@ -185,6 +185,26 @@ def test_windows_split_events_and_outside_windows_are_empty(read_fixture: str, r
         assert outside.heap_after_gc_mean_mb is None
 
 
+@pytest.mark.parametrize("read_fixture", ["jdk21", "jdk25"])
+def test_cpu_samples_name_the_spinning_method_and_the_jit_worked(read_fixture: str,
+                                                                 request: pytest.FixtureRequest) -> None:
+    read: Read = request.getfixturevalue(read_fixture)
+    whole, before = read.summaries["run"], read.summaries["before"]
+
+    frames = dict(whole.top_cpu_frames)
+    spin = [f for f in frames if f.startswith("PinningWorkload.spin(")]
+    # The one method that only computes is where the main thread's samples land, more than anywhere else.
+    assert len(spin) == 1 and whole.top_cpu_frames[0][0] == spin[0], whole.top_cpu_frames
+    assert whole.cpu_samples >= frames[spin[0]] > 0
+    assert whole.event_counts["jdk.ExecutionSample"] == whole.cpu_samples
+    assert dict(whole.top_cpu_packages)["PinningWorkload"] == frames[spin[0]]
+    # The workload has no dev.loombench frame.
+    assert dict(whole.top_cpu_app_frames).get("(none in stack)") == whole.cpu_samples
+    # The JVM compiled (spin's loop at least); before the recording nothing was compiled or sampled.
+    assert whole.jit_compilations > 0 and whole.jit_compile_ms > 0
+    assert before.cpu_samples == before.jit_compilations == 0 and before.jit_compile_ms == 0
+
+
 def test_missing_and_empty_files_are_results_errors(tmp_path: Path) -> None:
     missing = tmp_path / "nothing.jfr"
     with pytest.raises(ResultsError, match="no JFR recording there") as caught:

@@ -9,7 +9,8 @@ import java.util.List;
  * and there are none. Half the threads use a {@code synchronized} block, half a {@code synchronized}
  * method, because a JFR frame can only reveal the latter. Each thread locks its own monitor: a
  * shared one would serialise the sleeps on every JDK and measure contention, not pinning.
- * It also allocates, so the GC and allocation events have something to report.
+ * It also allocates, so the GC and allocation events have something to report, and spins on the CPU in
+ * {@code spin}, so execution samples and the JIT have something to report.
  *
  * <p>Arguments: thread count (default 200), sleep in milliseconds (default 50).
  * Run with {@code -Djdk.virtualThreadScheduler.parallelism=2} and a small heap.
@@ -33,6 +34,7 @@ public final class PinningWorkload {
         }
         long elapsedMs = (System.nanoTime() - started) / 1_000_000L;
         allocate();
+        sink = spin(1_500L);
         System.out.println("PinningWorkload threads=" + threads + " sleepMs=" + sleepMs + " elapsedMs=" + elapsedMs);
     }
 
@@ -56,6 +58,19 @@ public final class PinningWorkload {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    // Pure CPU in one method (a linear congruential generator) for at least minMs: many 10 ms samples,
+    // and longer than a second so the once-a-second jdk.CompilerStatistics is read at least once.
+    static long spin(long minMs) {
+        long x = 1L;
+        long until = System.nanoTime() + minMs * 1_000_000L;
+        while (System.nanoTime() < until) {
+            for (int i = 0; i < 10_000_000; i++) {
+                x = x * 6364136223846793005L + 1442695040888963407L;
+            }
+        }
+        return x;
     }
 
     // Short-lived garbage for a few young collections and allocation samples under a small heap.

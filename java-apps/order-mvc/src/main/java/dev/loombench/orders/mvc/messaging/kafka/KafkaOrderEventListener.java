@@ -11,8 +11,8 @@ import dev.loombench.orders.mvc.messaging.consumer.OrderEventProcessor;
 
 /**
  * The Kafka listeners: one record at a time per container thread (concurrency
- * {@code ORDERS_KAFKA_LISTENER_CONCURRENCY}, ack mode RECORD: the offset is committed after the method returned,
- * i.e. after the database commit). Retries and the dead-letter topic are the container's error handler's (see
+ * {@code ORDERS_KAFKA_LISTENER_CONCURRENCY}, ack mode BATCH: a poll's offsets are committed after the method
+ * returned for each of its records, i.e. after every database commit). Retries and the dead-letter topic are the container's error handler's (see
  * KafkaMessagingConfiguration).
  */
 public class KafkaOrderEventListener {

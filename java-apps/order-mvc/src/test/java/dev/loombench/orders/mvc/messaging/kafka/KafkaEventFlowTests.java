@@ -8,7 +8,9 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.context.annotation.Import;
+import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.kafka.core.ProducerFactory;
+import org.springframework.kafka.listener.ContainerProperties.AckMode;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -50,6 +52,20 @@ class KafkaEventFlowTests extends EventFlowContract {
     void relayProducerRunsWithTheSharedSettings() {
         assertThat(KafkaProducerSettings.effective(this.producers.getConfigurationProperties()))
             .isEqualTo(KafkaProducerSettings.PROPERTIES);
+    }
+
+    @Autowired
+    private KafkaListenerEndpointRegistry listeners;
+
+    /**
+     * A poll's offsets are committed once, after every record of it was processed (one broker round trip per poll,
+     * not per event); the redelivery test above shows the inbox turning away what a crash would send again.
+     */
+    @Test
+    void offsetsAreCommittedPerPollAfterProcessing() {
+        assertThat(this.listeners.getListenerContainer(KafkaOrderEventListener.CONSUMER_ID)
+            .getContainerProperties()
+            .getAckMode()).isEqualTo(AckMode.BATCH);
     }
 
     @Override

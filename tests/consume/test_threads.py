@@ -1,0 +1,48 @@
+"""The app's CPU by thread, from the kernel's per-thread counters of a real process."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+
+from harness.consume.threads import compiler_share, cpu_by_group, thread_cpu, thread_group
+
+
+def test_thread_names_fold_their_digits_into_one_group() -> None:
+    assert thread_group("C2 CompilerThre0") == thread_group("C2 CompilerThre12") == "C# CompilerThre#"
+    assert thread_group("reactor-tcp-nio-3") == "reactor-tcp-nio-#"
+
+
+def test_the_threads_account_for_the_cpu_the_process_spent() -> None:
+    process_before = os.times()
+    before = thread_cpu(os.getpid())
+    assert before, "this process has threads"
+
+    def burn() -> None:
+        digest = b""
+        for _ in range(400_000):
+            digest = hashlib.sha256(digest).digest()
+
+    worker = threading.Thread(target=burn, name="burner")
+    worker.start()
+    # Read while the thread is alive: a thread that ended takes its counters with it.
+    spent: dict[str, float] = {}
+    while worker.is_alive():
+        spent = cpu_by_group(before, thread_cpu(os.getpid()))
+    process = os.times()
+    worker.join()
+    assert spent, "the burner was read at least once while it ran"
+    assert all(seconds >= 0 for seconds in spent.values())
+    # The burner's CPU shows up, and the threads never add up to more than the whole process spent
+    # (one clock tick of slack per reading).
+    process_spent = process.user + process.system - process_before.user - process_before.system
+    assert 0 < sum(spent.values()) <= process_spent + 0.05
+    assert thread_cpu(2**22 + 12345) == {}  # no such process
+
+
+def test_the_compiler_share_counts_the_jit_threads_only() -> None:
+    spent = {"C# CompilerThre#": 1.0, "orderEvents-#-C": 3.0}
+    assert compiler_share(spent) == 0.25
+    assert compiler_share({"orderEvents-#-C": 3.0}) == 0.0
+    assert compiler_share(None) == compiler_share({}) == 0.0
