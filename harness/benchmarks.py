@@ -8,12 +8,17 @@ a kind fills in what differs, through ``BenchmarkKind``:
   one levels.csv row, the probes (``harness.probes``) add their figures and tables.
 - ``ConsumeBenchmark``: per JDK × variant × repetition, one consume segment (``harness.consume.run``).
 
-A new kind (an open-model rate sweep, a capacity search) is one more class here.
+- ``OpenRequestBenchmark``: the same per JVM, with vegeta on a fixed timeline: fixed ``rates``, or a
+  capacity search under the SLO (``harness.capacity_search``), one capacity.csv row per repetition.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import gzip
+import importlib.metadata
+import math
+import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,25 +28,29 @@ from rich.console import Console
 
 from harness import apps
 from harness.apps import AppLaunch
+from harness.capacity_search import planned_steps, search_capacity
 from harness.consume.env import NO_BROKER
 from harness.consume.run import ConsumeContext, run_consume
 from harness.infra.postgres import PostgresEndpoint
 from harness.level_id import LevelId
 from harness.load.driver import LoadTarget, run_level, run_warmup
 from harness.load.recording import LevelRecording, WindowStats
+from harness.load.vegeta import VEGETA_MODULE, VEGETA_VERSION, OpenLevelRecording, ensure_vegeta, run_open_level
 from harness.load.workers import Distribution, worker_warnings
-from harness.metrics import LevelResult, summarise_level, warnings_for
+from harness.metrics import LevelResult, open_flags, summarise_level, summarise_open_level, warnings_for
 from harness.probes import JfrProbe, Probe, PrometheusProbe
 from harness.processes import Supervisor
 from harness.progress import RunProgress
+from harness.results.capacity_table import CAPACITY, CapacityResult, append_capacity
 from harness.results.layout import ResultsDir
 from harness.results.manifest import AppRunRecord, ManifestWriter, WorkerRecord, now_iso
 from harness.results.tables import GENERATOR_WORKERS, LevelTable, WorkerLevel, append_windows
 from harness.run_order import draw_seed, run_order
 from harness.sampling import ProcessSample, ProcessSampler
-from harness.scenario import LoadSettings, Scenario
+from harness.scenario import LoadSettings, Scenario, SloSettings
 
 SAMPLED = ("app", "downstream", "postgres", "generator")
+DOWNSTREAM_WARMUP_USERS_MAX = 64
 
 
 @dataclass(frozen=True)
@@ -81,7 +90,12 @@ class BenchmarkKind(Protocol):
 def planned_seconds(scenario: Scenario) -> float:
     """Load time of the run (the JVMs' start-up comes on top): each repetition warms up its own JVM."""
     load = scenario.require_load()
-    per_jvm = load.warmup + len(load.levels) * (load.settle + load.duration)
+    levels = len(load.load_points())
+    if load.search is not None:
+        search = load.search
+        levels = planned_steps(start=search.start, factor=search.factor, max_rate=search.max,
+                               resolution=search.resolution)
+    per_jvm = load.warmup + levels * (load.settle + load.duration)
     return per_jvm * load.repetitions * len(scenario.variants) * len(scenario.jdks)
 
 
@@ -99,7 +113,11 @@ class RequestBenchmark:
         self._table = LevelTable(results.levels_csv)
 
     def downstream_warmup(self) -> tuple[float, int]:
-        return self.load.warmup, max(self.load.levels)
+        return self.load.warmup, self.load.warmup_point
+
+    def load_generator(self) -> dict[str, str]:
+        """What the manifest records as the load generator."""
+        return {"driver": "locust", "model": "closed", "version": importlib.metadata.version("locust")}
 
     def launch_env(self) -> Mapping[str, str]:
         return {}
@@ -109,6 +127,7 @@ class RequestBenchmark:
         if self.load.order == "shuffled" and seed is None:
             seed = draw_seed()
         ctx.manifest.set_run_order(self.load.order, seed)
+        ctx.manifest.set("load_generator", self.load_generator())
         order = run_order(list(launches), self.load.repetitions, self.load.order, seed)
         with RunProgress(ctx.console, planned_seconds(self.scenario)) as progress:
             for position, slot in enumerate(order, start=1):
@@ -135,7 +154,6 @@ class RequestBenchmark:
                      progress: RunProgress) -> None:
         """Start one fresh JVM, warm it up, measure every level of ``repetition`` on it, stop it."""
         load, workload = self.load, self.scenario.workload
-        variant = apps.variant_of(launch.name)
         name = f"{launch.name}-r{repetition}"
         jfr = ctx.results.jfr_recording(name) if self.records_flight and self.scenario.app.jfr.enabled else None
         started_at = now_iso()
@@ -149,33 +167,14 @@ class RequestBenchmark:
                             seed=self.scenario.data.seed, profile=workload.profile, mix=workload.endpoint_mix(),
                             customer_id_max=self.scenario.data.customers, cpu_rounds=workload.cpu_rounds,
                             allow_remote=load.allow_remote)
-        distribution = distribution_of(load)
-        out_dir = ctx.results.logs / "locust"
         probes = self.probes(ctx, launch, repetition)
         completed = False
         try:
             for probe in probes:
                 probe.start(launch.base_url)
             if load.warmup > 0:
-                with progress.phase(f"{name} warm-up · {max(load.levels)} users", load.warmup):
-                    run_warmup(target, max(load.levels), load.warmup, out_dir, ctx.supervisor,
-                               label=f"warmup-{name}")
-            for users in load.levels:
-                level = LevelId(jdk=launch.jdk.feature, variant=variant, users=users, repetition=repetition)
-                with progress.phase(f"{launch.name} · {users} users · rep {repetition}/{load.repetitions}",
-                                    load.settle + load.duration):
-                    recording = run_level(target, users, load.settle, load.duration, out_dir, level.slug,
-                                          ctx.supervisor, ctx.sampler, hlog_path=ctx.results.hlog_path(level),
-                                          distribution=distribution)
-                self._record_workers(ctx, level, recording)
-                start, end = recording.measured_start, recording.measured_end
-                window = {sampled: ctx.sampler.samples(sampled, start, end) for sampled in SAMPLED}
-                result = summarise_level(level, recording=recording, samples=window)
-                for probe in probes:
-                    figures: dict[str, Any] = dict(probe.window(level, start, end))
-                    result = dataclasses.replace(result, **figures)
-                self._record(ctx, result, recording.windows, window)
-                progress.log(_one_line(result))
+                self._warm_up(ctx, target, name, progress)
+            self._levels(ctx, launch, target, repetition, probes, progress)
             completed = True
         finally:
             ctx.sampler.unwatch("app")
@@ -185,6 +184,46 @@ class RequestBenchmark:
             for probe in probes:
                 for warning in probe.stop(completed=completed):
                     ctx.manifest.add_warning(warning)
+
+    def _warm_up(self, ctx: RunContext, target: LoadTarget, name: str, progress: RunProgress) -> None:
+        users = self.load.warmup_point
+        with progress.phase(f"{name} warm-up · {users} users", self.load.warmup):
+            run_warmup(target, users, self.load.warmup, ctx.results.logs / "locust", ctx.supervisor,
+                       label=f"warmup-{name}")
+
+    def _levels(self, ctx: RunContext, launch: AppLaunch, target: LoadTarget, repetition: int,
+                probes: Sequence[Probe], progress: RunProgress) -> None:
+        """Every closed-model level of one JVM, under Locust."""
+        load = self.load
+        distribution = distribution_of(load)
+        for users in load.load_points():
+            level = LevelId(jdk=launch.jdk.feature, variant=apps.variant_of(launch.name), users=users,
+                            repetition=repetition)
+            with progress.phase(f"{launch.name} · {users} users · rep {repetition}/{load.repetitions}",
+                                load.settle + load.duration):
+                recording = run_level(target, users, load.settle, load.duration, ctx.results.logs / "locust",
+                                      level.slug, ctx.supervisor, ctx.sampler, hlog_path=ctx.results.hlog_path(level),
+                                      distribution=distribution)
+            self._record_workers(ctx, level, recording)
+            window = self._samples(ctx, recording.measured_start, recording.measured_end)
+            self._finish(ctx, summarise_level(level, recording=recording, samples=window),
+                         (recording.measured_start, recording.measured_end), recording.windows, window, probes,
+                         progress)
+
+    @staticmethod
+    def _samples(ctx: RunContext, start: float, end: float) -> dict[str, list[ProcessSample]]:
+        return {sampled: list(ctx.sampler.samples(sampled, start, end)) for sampled in SAMPLED}
+
+    def _finish(self, ctx: RunContext, result: LevelResult, window: tuple[float, float],
+                windows: Sequence[WindowStats], samples: Mapping[str, Sequence[ProcessSample]],
+                probes: Sequence[Probe], progress: RunProgress) -> LevelResult:
+        """Add the probes' figures to a measured level, write its rows and warnings, say it on the console."""
+        for probe in probes:
+            figures: dict[str, Any] = dict(probe.window(result.id, *window))
+            result = dataclasses.replace(result, **figures)
+        self._record(ctx, result, windows, samples)
+        progress.log(_one_line(result))
+        return result
 
     def _record_workers(self, ctx: RunContext, level: LevelId, recording: LevelRecording) -> None:
         if not recording.workers:
@@ -206,6 +245,114 @@ class RequestBenchmark:
         append_windows(ctx.results.timeseries_csv, result.id, windows, samples)
         for warning in warnings_for(result):
             ctx.manifest.add_warning(warning)
+
+
+class OpenRequestBenchmark(RequestBenchmark):
+    """Open-model request load under vegeta: fixed ``rates``, or a capacity ``search`` under the SLO.
+
+    Everything but the load is the closed model's (fresh JVM per repetition in the interleaved order,
+    verification before, warm-up, settle, probes). Each level is a ``LevelId`` with its ``rate``; a search
+    step is such a level too, with ``slo_ok`` saying whether it held the SLO, and each repetition's answer
+    is a capacity.csv row."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        super().__init__(scenario)
+        self.vegeta: Path | None = None
+
+    def begin(self, results: ResultsDir) -> None:
+        super().begin(results)
+        if self.load.search is not None:
+            CAPACITY.create(results.capacity_csv)
+        self.vegeta = ensure_vegeta(results.logs / "vegeta-build.log")
+
+    def downstream_warmup(self) -> tuple[float, int]:
+        # The runner warms the downstream with Locust users; the open model's connections are its analogue.
+        return self.load.warmup, min(self.load.connections, DOWNSTREAM_WARMUP_USERS_MAX)
+
+    def load_generator(self) -> dict[str, str]:
+        return {"driver": "vegeta", "model": "open", "version": VEGETA_VERSION, "module": VEGETA_MODULE,
+                "binary": str(self.vegeta)}
+
+    def _warm_up(self, ctx: RunContext, target: LoadTarget, name: str, progress: RunProgress) -> None:
+        rate, seconds = self.load.warmup_point, math.ceil(self.load.warmup)
+        with progress.phase(f"{name} warm-up · {rate} req/s", seconds):
+            self._attack(ctx, target, rate, 0, seconds, f"warmup-{name}", None)
+
+    def _attack(self, ctx: RunContext, target: LoadTarget, rate: int, settle: int, duration: int, label: str,
+                hlog: Path | None) -> OpenLevelRecording:
+        assert self.vegeta is not None, "begin() builds or finds vegeta"
+        out_dir = ctx.results.logs / "vegeta"
+        recording = run_open_level(target, rate, settle, duration, out_dir, label, ctx.supervisor, ctx.sampler,
+                                   vegeta=self.vegeta, max_connections=self.load.connections, hlog_path=hlog)
+        _compress(out_dir / f"{label}.csv")  # every hit, kept as evidence; large at high rates
+        (out_dir / f"{label}.targets").unlink(missing_ok=True)
+        return recording
+
+    def _levels(self, ctx: RunContext, launch: AppLaunch, target: LoadTarget, repetition: int,
+                probes: Sequence[Probe], progress: RunProgress) -> None:
+        load = self.load
+
+        def step(rate: int) -> LevelResult:
+            level = LevelId.open(launch.jdk.feature, apps.variant_of(launch.name), rate, repetition)
+            with progress.phase(f"{launch.name} · {rate} req/s · rep {repetition}/{load.repetitions}",
+                                load.settle + load.duration):
+                recording = self._attack(ctx, target, rate, int(load.settle), int(load.duration), level.slug,
+                                         ctx.results.hlog_path(level))
+            window = self._samples(ctx, recording.measured_start, recording.measured_end)
+            result = summarise_open_level(level, recording, window)
+            if load.slo is not None:
+                result = dataclasses.replace(result, slo_ok=not slo_failures(result, load.slo))
+            return self._finish(ctx, result, (recording.measured_start, recording.measured_end), recording.windows,
+                                window, probes, progress)
+
+        if load.search is None:
+            for rate in load.load_points():
+                step(rate)
+            return
+        assert load.slo is not None
+        steps: dict[int, LevelResult] = {}
+
+        def passes(rate: int) -> bool:
+            steps[rate] = step(rate)
+            return bool(steps[rate].slo_ok)
+
+        search = load.search
+        found = search_capacity(passes, start=search.start, factor=search.factor, max_rate=search.max,
+                                resolution=search.resolution)
+        at = steps.get(found.capacity)
+        failing = steps.get(found.failing) if found.failing is not None else None
+        row = CapacityResult(
+            jdk=launch.jdk.feature, variant=apps.variant_of(launch.name), repetition=repetition,
+            capacity_rps=float(found.capacity), failing_rps=found.failing, outcome=found.outcome,
+            steps=len(found.steps), resolution_rps=search.resolution, slo_p99_ms=round(load.slo.p99 * 1000.0, 3),
+            slo_error_rate=load.slo.error_rate, achieved_rps=None if at is None else at.achieved_rps,
+            p50_ms=None if at is None else at.p50_ms, p99_ms=None if at is None else at.p99_ms,
+            failing_reasons="; ".join(slo_failures(failing, load.slo)) if failing is not None else "",
+        )
+        append_capacity(ctx.results.capacity_csv, row)
+        progress.log(f"  [bold]{launch.name} rep {repetition}: capacity {found.capacity} req/s[/] ({found.outcome}, "
+                     f"{len(found.steps)} steps)")
+
+
+def slo_failures(result: LevelResult, slo: SloSettings) -> list[str]:
+    """Why a step did not hold the SLO, one phrase each; empty when it passed."""
+    out = []
+    ceiling_ms = slo.p99 * 1000.0
+    if result.requests == 0 or result.requests == result.errors:
+        out.append("no successful request")
+    elif result.p99_ms > ceiling_ms:
+        out.append(f"p99 {result.p99_ms:.1f} ms > {ceiling_ms:g} ms")
+    if result.error_rate > slo.error_rate:
+        out.append(f"error rate {result.error_rate:.3%} > {slo.error_rate:.3%}")
+    return out + open_flags(result)
+
+
+def _compress(path: Path) -> None:
+    if not path.exists():
+        return
+    with path.open("rb") as raw, gzip.open(path.with_name(path.name + ".gz"), "wb", compresslevel=1) as packed:
+        shutil.copyfileobj(raw, packed)
+    path.unlink()
 
 
 class ConsumeBenchmark:
@@ -242,10 +389,16 @@ def distribution_of(load: LoadSettings) -> Distribution | None:
 
 
 def benchmark_kind(scenario: Scenario) -> BenchmarkKind:
-    return ConsumeBenchmark(scenario) if scenario.consume is not None else RequestBenchmark(scenario)
+    if scenario.consume is not None:
+        return ConsumeBenchmark(scenario)
+    if scenario.require_load().model == "open":
+        return OpenRequestBenchmark(scenario)
+    return RequestBenchmark(scenario)
 
 
 def _one_line(r: LevelResult) -> str:
+    if r.rate:
+        return _one_open_line(r)
     flags = []
     if r.errors:
         flags.append(f"[red]{r.errors} errors[/]")
@@ -255,3 +408,14 @@ def _one_line(r: LevelResult) -> str:
         flags.append(f"[yellow]Little's law off {r.littles_law_deviation:.0%}[/]")
     return (f"  {r.variant}@jdk{r.jdk} {r.users:>5} users  {r.throughput_rps:>9.1f} req/s  "
             f"p50 {r.p50_ms:>8.3f} ms  p99 {r.p99_ms:>8.3f} ms  " + " ".join(flags))
+
+
+def _one_open_line(r: LevelResult) -> str:
+    flags = [f"[yellow]{flag}[/]" for flag in open_flags(r)]
+    if r.errors:
+        flags.append(f"[red]{r.errors} errors[/]")
+    if r.slo_ok is not None:
+        flags.append("[green]SLO held[/]" if r.slo_ok else "[red]SLO broken[/]")
+    return (f"  {r.variant}@jdk{r.jdk} {r.rate:>6} req/s  achieved {r.achieved_rps or 0:>9.1f}  "
+            f"p50 {r.p50_ms:>8.3f} ms  p99 {r.p99_ms:>8.3f} ms (service {r.service_p99_ms or 0:.3f})  "
+            + " ".join(flags))

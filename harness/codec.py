@@ -11,12 +11,17 @@ Rows are appended and flushed as they are measured, so a run that fails later ke
 did measure; an existing file is only appended to when its header is this table's.
 
 A table's version changes only when its columns or the meaning of a cell change; a file with other
-columns is refused with "format N" and what to do. A table read with ``finite`` (levels.csv) refuses a NaN or
-±inf cell, naming the line, the level and the column. History (every table is still at version 1, the
-columns the harness wrote before this module existed):
+columns is refused with "format N" and what to do. A version that only *added* columns (``added``: version →
+the columns it added, each a field with a default) still reads the files of the versions before it: the
+missing cells take their field's default, which must mean what those older files meant. A table read with
+``finite`` (levels.csv) refuses a NaN or ±inf cell, naming the line, the level and the column. History:
 
 - levels.csv 1, timeseries.csv 1, jvm_timeseries.csv 1, jfr.csv 1, consume.csv 1,
-  consume_timeseries.csv 1; the Locust sidecar ``*.intervals.json`` 1.
+  consume_timeseries.csv 1; the Locust sidecar ``*.intervals.json`` 1: the columns the harness wrote
+  before this module existed.
+- levels.csv 2, timeseries.csv 2, jvm_timeseries.csv 2, jfr.csv 2, generator_workers.csv 2: the level
+  identity gained ``rate`` (open model; 0 = closed, what every version-1 row was); levels.csv 2 also the
+  open model's columns (achieved rate, dropped, late, in flight, service-time percentiles, trend, SLO).
 """
 
 from __future__ import annotations
@@ -56,6 +61,26 @@ def _column_types(row: type[Any]) -> list[tuple[str, Any]]:
     names = [name for name, _ in out]
     if len(set(names)) != len(names):
         raise TypeError(f"{row.__name__}: a nested record repeats a column name: {names}")
+    return out
+
+
+def _default(field: dataclasses.Field[Any]) -> Any:
+    if field.default is not dataclasses.MISSING:
+        return field.default
+    if field.default_factory is not dataclasses.MISSING:
+        return field.default_factory()
+    raise TypeError(f"column {field.name} has no default")
+
+
+def _column_defaults(row: type[Any]) -> dict[str, Any]:
+    """Column → default of every (nested) field that has one."""
+    hints = _hints(row)
+    out: dict[str, Any] = {}
+    for field in dataclasses.fields(row):
+        if _is_record(hints[field.name]):
+            out |= _column_defaults(hints[field.name])
+        elif field.default is not dataclasses.MISSING or field.default_factory is not dataclasses.MISSING:
+            out[field.name] = _default(field)
     return out
 
 
@@ -190,7 +215,8 @@ def decode_cell(raw: str, hint: Any) -> Any:
 class Table(Generic[R]):
     """One CSV file of ``row`` records (see the module docstring for the cells)."""
 
-    def __init__(self, row: type[R], file: str, version: int, *, finite: bool = False) -> None:
+    def __init__(self, row: type[R], file: str, version: int, *, finite: bool = False,
+                 added: Mapping[int, tuple[str, ...]] | None = None) -> None:
         self.row = row
         self.file = file
         self.version = version
@@ -199,6 +225,20 @@ class Table(Generic[R]):
         where a NaN compares false with every bound and so would pass a gate."""
         self.types: dict[str, Any] = dict(_column_types(row))
         self.columns: tuple[str, ...] = tuple(self.types)
+        self.added: dict[int, tuple[str, ...]] = dict(added or {})
+        defaults = _column_defaults(row)
+        for since, names in self.added.items():
+            if not 1 < since <= version or any(name not in defaults for name in names):
+                raise TypeError(f"{file}: added columns {names} must be fields with defaults, at a version in "
+                                f"2..{version}")
+
+    def columns_of(self, version: int) -> tuple[str, ...]:
+        """The columns a file of an earlier ``version`` holds (those added later left out)."""
+        later = {name for since, names in self.added.items() if since > version for name in names}
+        return tuple(c for c in self.columns if c not in later)
+
+    def _readable(self, header: tuple[str, ...]) -> bool:
+        return header == self.columns or any(header == self.columns_of(v) for v in range(1, self.version))
 
     def numeric(self, column: str) -> bool:
         """Whether ``column`` holds a number (int or float, optional or not; bool is not one)."""
@@ -230,6 +270,9 @@ class Table(Generic[R]):
             hint = hints[field.name]
             if _is_record(hint):
                 values[field.name] = self._parse(hint, cells)
+                continue
+            if field.name not in cells and field.name in self.columns:
+                values[field.name] = _default(field)  # a column added after the file's version
                 continue
             try:
                 values[field.name] = decode_cell(cells[field.name], hint)
@@ -280,7 +323,7 @@ class Table(Generic[R]):
             reader = csv.DictReader(handle)
             if reader.fieldnames is None and missing_ok:
                 return []
-            if tuple(reader.fieldnames or ()) != self.columns:
+            if not self._readable(tuple(reader.fieldnames or ())):
                 raise self._refusal(path, list(reader.fieldnames or ()))
             records = []
             for cells in reader:

@@ -15,6 +15,8 @@ from harness.metrics import LevelResult
 _CHECKS: tuple[tuple[str, Callable[[LevelResult], bool]], ...] = (
     ("load generator saturated", lambda row: row.generator_saturated),
     ("Little's law off", lambda row: not row.littles_law_ok),
+    ("achieved rate below 98% of the target", lambda row: row.rate_ok is False),
+    ("latency trending upward", lambda row: row.trend_ok is False),
 )
 
 

@@ -13,7 +13,11 @@ csv`` turns the results into rows this module folds into µs HdrHistograms:
 A hit belongs to the second it was *scheduled* in, so the settle seconds are excluded by
 schedule, and the counts say whether the generator kept its promise: ``scheduled`` hits in the
 window, ``sent``, ``dropped`` (scheduled, never sent before the attack ended) and ``late`` (sent
-more than ``late_after_us`` after their time).
+more than ``late_after_us`` after their time). Two figures are by the clock instead: ``sent_in_window``
+(hits that actually left inside the window: the achieved rate; a server that cannot keep up holds
+the bounded workers, and hits leave late, after the window) and the requests in flight (intended
+send time passed, no answer yet): at the window's end, and on average over it (Little's law: the
+average equals the arrival rate × the mean corrected latency).
 
 vegeta is a Go program, built once by ``go install`` at the pinned version into the harness's
 cache (``ensure_vegeta``); its path names the version, which the manifest records.
@@ -66,6 +70,9 @@ class OpenLevelRecording:
     late: int  # sent more than late_after_us after the intended time
     max_lateness_us: int
     latency_sum_us: int  # corrected, over every sent hit, errors included
+    sent_in_window: int  # hits (any schedule) whose actual send time fell inside the window
+    in_flight_end: int  # intended before the window's end, answered after it
+    in_flight_mean: float  # time average over the window of hits intended but not yet answered
     windows: tuple[WindowStats, ...]  # one per scheduled second; percentiles are corrected
     hlog_path: Path
     generator_pid: int
@@ -81,8 +88,8 @@ class OpenLevelRecording:
 
     @property
     def achieved_rate(self) -> float:
-        """Successful answers per second of the window."""
-        return (self.sent - self.errors) / self.seconds if self.seconds > 0 else 0.0
+        """Requests that actually left per second of the window (what the server let the timeline do)."""
+        return self.sent_in_window / self.seconds if self.seconds > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -164,6 +171,7 @@ def run_open_level(
     max_connections: int,
     timeout_s: float = 30.0,
     late_after_us: int = LATE_AFTER_US,
+    hlog_path: Path | None = None,
 ) -> OpenLevelRecording:
     """Send ``rate`` requests per second for ``settle_s + duration_s`` seconds on a fixed
     timeline and return the measured window.
@@ -172,7 +180,8 @@ def run_open_level(
     a connection per late request until the server refuses them, which measures the collapse, not
     the server. Bounded, a late request waits for a worker and the corrected latency carries the
     wait. Files under ``out_dir``: ``<label>.vegeta.log``, ``<label>.targets``, ``<label>.csv``
-    (every hit) and ``<label>.hlog`` (the measured seconds only, corrected, tagged ``<label>``).
+    (every hit) and ``<label>.hlog`` (the measured seconds only, corrected, tagged ``<label>``; at
+    ``hlog_path`` when given).
 
     Raises LoadError for bad arguments, a failed attack or an attack that sent nothing.
     """
@@ -214,14 +223,16 @@ def run_open_level(
     if not hits:
         raise LoadError(f"level {label!r}: vegeta sent no request to {target.base_url}; log {log}:\n{child.log_tail()}")
     recording = fold_hits(hits, rate, settle_s, duration_s, late_after_us=late_after_us)
-    hlog = out_dir / f"{label}.hlog"
+    hlog = hlog_path or out_dir / f"{label}.hlog"
     write_hlog(recording.windows_histograms, hlog, label)
     return OpenLevelRecording(
         target_rate=rate, measured_start=recording.start, measured_end=recording.end,
         corrected=recording.corrected, service=recording.service, scheduled=recording.scheduled,
         sent=recording.sent, errors=recording.errors, error_kinds=recording.error_kinds, late=recording.late,
         max_lateness_us=recording.max_lateness_us, latency_sum_us=recording.latency_sum_us,
-        windows=recording.windows, hlog_path=hlog, generator_pid=child.pid, vegeta=vegeta,
+        sent_in_window=recording.sent_in_window, in_flight_end=recording.in_flight_end,
+        in_flight_mean=recording.in_flight_mean, windows=recording.windows, hlog_path=hlog,
+        generator_pid=child.pid, vegeta=vegeta,
     )
 
 
@@ -250,6 +261,9 @@ class FoldedLevel:
     late: int
     max_lateness_us: int
     latency_sum_us: int
+    sent_in_window: int
+    in_flight_end: int
+    in_flight_mean: float
     windows: tuple[WindowStats, ...]
     windows_histograms: tuple[tuple[float, HdrHistogram], ...]  # (second's start, corrected successes)
 
@@ -295,6 +309,8 @@ def fold_hits(hits: list[Hit], rate: int, settle_s: int, duration_s: int, *,
         service.record_value(service_us)
         seconds[second][0].record_value(corrected_us)
     start = origin_ns / 1e9 + settle_s
+    window_ns = (origin_ns + settle_s * 1_000_000_000, origin_ns + (settle_s + duration_s) * 1_000_000_000)
+    sent_in_window, in_flight_end, in_flight_mean = _clock_figures(hits, origin_ns, rate, *window_ns)
     windows = tuple(
         WindowStats(start=start + index, requests=counts[0], errors=counts[1],
                     p50_us=histogram.get_value_at_percentile(50) if histogram.get_total_count() else 0,
@@ -305,9 +321,25 @@ def fold_hits(hits: list[Hit], rate: int, settle_s: int, duration_s: int, *,
     return FoldedLevel(
         start=start, end=start + duration_s, corrected=corrected, service=service, scheduled=last - first,
         sent=sent, errors=errors, error_kinds=error_kinds, late=late, max_lateness_us=max_lateness,
-        latency_sum_us=latency_sum, windows=windows,
+        latency_sum_us=latency_sum, sent_in_window=sent_in_window, in_flight_end=in_flight_end,
+        in_flight_mean=in_flight_mean, windows=windows,
         windows_histograms=tuple((start + index, histogram) for index, (histogram, _) in enumerate(seconds)),
     )
+
+
+def _clock_figures(hits: Iterable[Hit], origin_ns: int, rate: int, start_ns: int,
+                   end_ns: int) -> tuple[int, int, float]:
+    """(hits sent inside [start, end), hits in flight at end, mean in flight over the window), every hit
+    counted, whatever its schedule: a hit is in flight from its intended send time to its answer."""
+    sent_in_window = in_flight_end = 0
+    busy_ns = 0
+    for hit in hits:
+        intended_ns = origin_ns + hit.seq * 1_000_000_000 // rate
+        answered_ns = hit.sent_ns + hit.latency_ns
+        sent_in_window += start_ns <= hit.sent_ns < end_ns
+        in_flight_end += intended_ns < end_ns <= answered_ns
+        busy_ns += max(0, min(answered_ns, end_ns) - max(intended_ns, start_ns))
+    return sent_in_window, in_flight_end, busy_ns / (end_ns - start_ns)
 
 
 def _error_kind(hit: Hit) -> str | None:

@@ -24,7 +24,7 @@ from harness.results.jfr_table import JfrLevel, read_jfr
 from harness.results.layout import ResultsDir
 from harness.results.manifest import GitRecord, MachineRecord, Manifest, VariantRecord, read_manifest
 from harness.results.tables import read_levels
-from harness.scenario import format_duration
+from harness.scenario import LoadSettings, format_duration
 from harness.settings import CATALOGUE, Setting
 
 _DASH = "\u2013"  # en dash of "median [min-max]"; spelled out because linters flag it as a confusable
@@ -335,6 +335,25 @@ def incomplete_notice(status: str, measured_levels: int, unit: str = "level") ->
     )
 
 
+def load_points(load: LoadSettings) -> str:
+    """``users [16, 64]``, ``rates [100, 200] req/s`` or the search and its SLO."""
+    if load.search is not None and load.slo is not None:
+        search, slo = load.search, load.slo
+        return (f"capacity search {search.start}→{search.max} req/s (×{search.factor:g}, then bisection to "
+                f"{search.resolution} req/s) under p99 ≤ {slo.p99 * 1000:g} ms and errors ≤ {slo.error_rate:.2%}")
+    if load.model == "open":
+        return f"rates {list(load.load_points())} req/s"
+    return f"users {list(load.load_points())}"
+
+
+def load_generator(manifest: Manifest) -> str:
+    """`` (vegeta v12.13.0)`` as recorded; empty for a run recorded before the manifest named it."""
+    recorded = manifest.load_generator
+    if not recorded:
+        return ""
+    return f" ({recorded.get('driver')} {recorded.get('version', '')})".replace(" )", ")")
+
+
 def run_facts(manifest: Manifest) -> list[tuple[str, str]]:
     """(label, value) lines describing the run: when, load (or consume), git, machine, harness; values are
     markdown inline."""
@@ -346,7 +365,7 @@ def run_facts(manifest: Manifest) -> list[tuple[str, str]]:
         mix = "" if work.mix is None else " " + ", ".join(f"{name} {weight}" for name, weight in work.mix.items())
         workload = (
             "Load",
-            f"{load.model} model, users {list(load.levels)}, {format_duration(load.duration)}"
+            f"{load.model} model{load_generator(manifest)}, {load_points(load)}, {format_duration(load.duration)}"
             f" measured per level after {format_duration(load.settle)} settle, {load.repetitions} repetition(s);"
             f" profile {work.profile}{mix}, downstream delay {work.downstream_delay_ms} ms",
         )

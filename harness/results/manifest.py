@@ -56,7 +56,7 @@ READABLE_VERSIONS = (1, 2)
 STATUSES = ("running", "complete", "failed", "interrupted")
 Status = Literal["running", "complete", "failed", "interrupted"]
 FinalStatus = Literal["complete", "failed", "interrupted"]
-Section = Literal["jdks", "infrastructure", "downstream", "build", "seed"]
+Section = Literal["jdks", "infrastructure", "downstream", "build", "seed", "load_generator"]
 SECTIONS: tuple[str, ...] = typing.get_args(Section)
 """Free-form sections: recorded for people and shown by ``compare`` as setup differences; the harness
 reads nothing back from them. The consume section is typed (``ConsumeRecord``): the summary and the
@@ -324,6 +324,7 @@ class Manifest:
     consume: ConsumeRecord | None = None
     workers: tuple[WorkerRecord, ...] = ()  # Locust workers of a distributed run; empty for one process
     run_order: RunOrderRecord | None = None
+    load_generator: Mapping[str, Any] | None = None  # request runs: driver, version, binary (absent before)
 
     @property
     def is_consume(self) -> bool:
@@ -343,7 +344,7 @@ class Manifest:
                 document[name] = self.scenario.model_dump(mode="json")
             elif name == "variants":
                 document[name] = {key: record.to_json() for key, record in self.variants.items()}
-            elif name in ("verification", "consume", "run_order") and value is None:
+            elif name in ("verification", "consume", "run_order", "load_generator") and value is None:
                 continue  # sections a run adds only when it reaches them
             elif name == "consume":
                 document[name] = self.consume.to_json() if self.consume is not None else None
