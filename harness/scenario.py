@@ -336,10 +336,10 @@ class LoadSettings(StrictModel):
             if "connections" in self.model_fields_set:
                 problems.append("connections: only with model: open (the closed model has one per user)")
             if self.driver != "locust":
-                problems.append(f"driver: {self.driver} drives the open model; the closed model uses locust")
+                problems.append(f"driver: {self.driver} drives the open model, the closed model uses locust")
         else:
             if self.levels is not None:
-                problems.append("levels: only with model: closed; the open model takes rates (requests per second)")
+                problems.append("levels: only with model: closed (the open model takes rates, requests per second)")
             if self.rates is None and self.search is None:
                 problems.append("rates: required with model: open (or search: to find the capacity under slo)")
             if self.rates is not None and self.search is not None:
@@ -348,8 +348,8 @@ class LoadSettings(StrictModel):
                 problems.append(f"driver: the open model needs a driver that keeps a fixed timeline (vegeta), "
                                 f"not {self.driver}")
             if self.workers or self.expect_workers:
-                problems.append("workers: Locust workers are for the closed model; the open model's driver is "
-                                "one compiled process")
+                problems.append("workers: Locust workers are for the closed model (the open model's driver is "
+                                "one compiled process)")
         if self.slo is not None and self.search is None:
             problems.append("slo: only with search (it is what each search step must hold)")
         if self.search is not None and self.slo is None:

@@ -222,18 +222,10 @@ def run_open_level(
         hits = list(read_hits(rows))
     if not hits:
         raise LoadError(f"level {label!r}: vegeta sent no request to {target.base_url}; log {log}:\n{child.log_tail()}")
-    recording = fold_hits(hits, rate, settle_s, duration_s, late_after_us=late_after_us)
+    folded = fold_hits(hits, rate, settle_s, duration_s, late_after_us=late_after_us)
     hlog = hlog_path or out_dir / f"{label}.hlog"
-    write_hlog(recording.windows_histograms, hlog, label)
-    return OpenLevelRecording(
-        target_rate=rate, measured_start=recording.start, measured_end=recording.end,
-        corrected=recording.corrected, service=recording.service, scheduled=recording.scheduled,
-        sent=recording.sent, errors=recording.errors, error_kinds=recording.error_kinds, late=recording.late,
-        max_lateness_us=recording.max_lateness_us, latency_sum_us=recording.latency_sum_us,
-        sent_in_window=recording.sent_in_window, in_flight_end=recording.in_flight_end,
-        in_flight_mean=recording.in_flight_mean, windows=recording.windows, hlog_path=hlog,
-        generator_pid=child.pid, vegeta=vegeta,
-    )
+    write_hlog(folded.windows_histograms, hlog, label)
+    return folded.recording(rate, hlog, child.pid, vegeta)
 
 
 def read_hits(rows: Iterable[str]) -> Iterator[Hit]:
@@ -266,6 +258,16 @@ class FoldedLevel:
     in_flight_mean: float
     windows: tuple[WindowStats, ...]
     windows_histograms: tuple[tuple[float, HdrHistogram], ...]  # (second's start, corrected successes)
+
+    def recording(self, rate: int, hlog_path: Path, generator_pid: int, vegeta: Path) -> OpenLevelRecording:
+        return OpenLevelRecording(
+            target_rate=rate, measured_start=self.start, measured_end=self.end, corrected=self.corrected,
+            service=self.service, scheduled=self.scheduled, sent=self.sent, errors=self.errors,
+            error_kinds=self.error_kinds, late=self.late, max_lateness_us=self.max_lateness_us,
+            latency_sum_us=self.latency_sum_us, sent_in_window=self.sent_in_window, in_flight_end=self.in_flight_end,
+            in_flight_mean=self.in_flight_mean, windows=self.windows, hlog_path=hlog_path,
+            generator_pid=generator_pid, vegeta=vegeta,
+        )
 
 
 def fold_hits(hits: list[Hit], rate: int, settle_s: int, duration_s: int, *,

@@ -75,6 +75,27 @@ def test_errors_are_counted_by_kind_and_kept_out_of_the_histograms() -> None:
     assert folded.corrected.get_total_count() == 2
 
 
+def test_in_flight_figures_follow_littles_law_on_a_steady_timeline() -> None:
+    # 50/s, every answer 40 ms after its intended time: 50 × 0.04 = 2 requests in flight at any moment.
+    rate = 50
+    folded = fold_hits([_hit(seq, rate, latency_ms=40) for seq in range(rate * 3)], rate, settle_s=1, duration_s=1)
+    assert folded.in_flight_mean == pytest.approx(2.0, rel=0.01)
+    assert folded.in_flight_end == 2  # intended at 1.96 s and 1.98 s, answered after 2 s
+    assert folded.sent_in_window == rate
+
+
+def test_hits_that_leave_after_the_window_do_not_count_as_achieved() -> None:
+    # A server that holds the workers: from the window's middle every hit leaves 1 s late.
+    rate = 10
+    hits = [_hit(seq, rate, late_ms=1000 if seq >= 15 else 0) for seq in range(30)]
+    folded = fold_hits(hits, rate, settle_s=1, duration_s=1)
+    assert folded.sent == folded.scheduled == 10  # by schedule every hit was sent (late)
+    assert folded.sent_in_window == 5  # by the clock only 10..14 left inside [1 s, 2 s); 15..19 after it
+    # In flight inside the window: 10..14 for their 2 ms each, 15..19 (intended at 1.5..1.9 s) until its end.
+    assert folded.in_flight_mean == pytest.approx(5 * 0.002 + (0.5 + 0.4 + 0.3 + 0.2 + 0.1), abs=1e-6)
+    assert folded.in_flight_end == 5
+
+
 def test_results_without_hit_zero_are_refused() -> None:
     with pytest.raises(LoadError, match="hit 0"):
         fold_hits([_hit(1, 10)], 10, settle_s=0, duration_s=1)
