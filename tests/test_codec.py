@@ -73,11 +73,11 @@ def test_a_version_that_added_columns_reads_the_earlier_files_with_the_defaults(
     assert GROWN.columns_of(1) == ("jdk", "variant", "users", "repetition", "ratio")
     assert GROWN.read(path) == [Grown(LevelId(25, "webflux", 64, 2), 0.5, None)]
     # Appending is only ever in the current format: the old file is refused, not turned into a mix.
-    with pytest.raises(ResultsError, match="grown.csv format 2"):
+    with pytest.raises(ResultsError, match=r"grown\.csv format 2"):
         GROWN.append(path, [Grown(LevelId.open(25, "webflux", 500, 1), 0.5, 3)])
     # A header that is no version's (one added column without the other) is refused.
     path.write_text("jdk,variant,users,rate,repetition,ratio\n25,webflux,0,500,1,0.5\n", encoding="utf-8")
-    with pytest.raises(ResultsError, match="grown.csv format 2"):
+    with pytest.raises(ResultsError, match=r"grown\.csv format 2"):
         GROWN.read(path)
     fresh = tmp_path / "fresh.csv"
     GROWN.append(fresh, [Grown(LevelId.open(25, "webflux", 500, 1), 0.5, 3)])

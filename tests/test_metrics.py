@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from harness.gate.flags import level_flags
 from harness.level_id import LevelId
 from harness.load.recording import LevelRecording, new_histogram
-from harness.load.workers import WorkerIdentity, WorkerLoad
-from harness.gate.flags import level_flags
 from harness.load.vegeta import Hit, fold_hits
+from harness.load.workers import WorkerIdentity, WorkerLoad
 from harness.metrics import (
     OPEN_MODEL_COLUMNS,
     LevelResult,

@@ -11,14 +11,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.level_id import LevelPoint
-from harness.metrics import LevelResult, warnings_for
+from harness.level_id import HasLevelId, LevelPoint
+from harness.metrics import LevelResult, open_flags, warnings_for
+from harness.report.capacity import capacity_markdown
 from harness.report.consume_summary import (
     CONSUME_HOW_TO_READ,
     consume_facts,
     consume_section,
     recorded_problems,
 )
+from harness.results.capacity_table import CapacityResult, read_capacity
 from harness.results.consume_tables import ConsumeResult, read_consume
 from harness.results.jfr_table import JfrLevel, read_jfr
 from harness.results.layout import ResultsDir
@@ -158,6 +160,18 @@ RESULTS_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 """Headers of the results table, in the order of ``ResultsRow.cells``."""
 
+OPEN_RESULTS_COLUMNS: tuple[str, ...] = (
+    "variant", "rate req/s", "achieved req/s", "throughput req/s", "p50 ms", "p99 ms", "p99.9 ms",
+    "service p50 ms", "service p99 ms", "late", "dropped", "in flight at end", "errors", "app CPU s",
+    "req per app CPU-s", "gen CPU %", "Little's law", "SLO", "flags",
+)  # fmt: skip
+"""The open model's results table: latency corrected from the intended send time, service time beside it."""
+
+
+def results_columns(rows: Sequence[ResultsRow]) -> tuple[str, ...]:
+    """The headers of one results table (a run is either closed- or open-model)."""
+    return OPEN_RESULTS_COLUMNS if rows and rows[0].rate else RESULTS_COLUMNS
+
 
 @dataclass(frozen=True)
 class ResultsRow:
@@ -166,9 +180,49 @@ class ResultsRow:
     jdk: int
     variant: str
     users: int
-    cells: tuple[str, ...]  # in the order of RESULTS_COLUMNS; the Little's law cell reads "ok 3%" or "off 38%"
+    cells: tuple[str, ...]  # in the order of results_columns; the Little's law cell reads "ok 3%" or "off 38%"
     littles_law_ok: bool
     flagged: bool  # any repetition saturated the generator, had errors or failed Little's law
+    rate: int = 0  # open model
+
+
+def _open_results_row(jdk: int, variant: str, rate: int, reps: Sequence[LevelResult]) -> ResultsRow:
+    n = len(reps)
+    law_ok = all(r.littles_law_ok for r in reps)
+    law = ("ok " if law_ok else "off ") + _spread([r.littles_law_deviation for r in reps], _pct)
+    flags = [flag for r in reps for flag in open_flags(r)]
+    with_errors = sum(r.errors > 0 for r in reps)
+    if with_errors:
+        flags.append("errors" + (f" ({with_errors}/{n})" if n > 1 else ""))
+    if any(r.generator_saturated for r in reps):
+        flags.append("generator saturated")
+    if not law_ok:
+        flags.append("Little's law")
+    held = [r.slo_ok for r in reps if r.slo_ok is not None]
+    slo = "—" if not held else ("held" if all(held) else f"broken ({held.count(False)}/{len(held)})")
+    cells = (
+        variant,
+        str(rate),
+        _spread([r.achieved_rps for r in reps], _fmt_rate),
+        _spread([r.throughput_rps for r in reps], _fmt_rate),
+        _spread([r.p50_ms for r in reps], _fmt_ms),
+        _spread([r.p99_ms for r in reps], _fmt_ms),
+        _spread([r.p999_ms for r in reps], _fmt_ms),
+        _spread([r.service_p50_ms for r in reps], _fmt_ms),
+        _spread([r.service_p99_ms for r in reps], _fmt_ms),
+        _spread([r.late for r in reps], _fmt_int),
+        _spread([r.dropped for r in reps], _fmt_int),
+        _spread([r.in_flight_end for r in reps], _fmt_int),
+        _spread([r.errors for r in reps], _fmt_int),
+        _spread([r.app_cpu_s for r in reps], lambda v: f"{v:.1f}"),
+        _spread([1000 / r.app_cpu_s_per_1k_requests if r.app_cpu_s_per_1k_requests else None for r in reps],
+                lambda v: f"{v:.0f}"),
+        _spread([r.generator_cpu_pct_mean for r in reps], lambda v: f"{v:.0f}"),
+        law,
+        slo,
+        ", ".join(dict.fromkeys(flags)),
+    )
+    return ResultsRow(jdk, variant, 0, cells, law_ok, bool(flags), rate=rate)
 
 
 def _results_row(jdk: int, variant: str, users: int, reps: Sequence[LevelResult]) -> ResultsRow:
@@ -215,29 +269,34 @@ def results_rows(levels: Sequence[LevelResult]) -> dict[int, list[ResultsRow]]:
         of_jdk = [r for r in levels if r.jdk == jdk]
         rows = tables.setdefault(jdk, [])
         for variant in dict.fromkeys(r.variant for r in of_jdk):
-            for users in sorted({r.users for r in of_jdk if r.variant == variant}):
-                reps = sorted(
-                    (r for r in of_jdk if r.variant == variant and r.users == users),
-                    key=lambda r: r.repetition,
-                )
-                rows.append(_results_row(jdk, variant, users, reps))
+            for point in sorted({r.id.point for r in of_jdk if r.variant == variant}):
+                reps = sorted((r for r in of_jdk if r.id.point == point), key=lambda r: r.repetition)
+                if point.rate:
+                    rows.append(_open_results_row(jdk, variant, point.rate, reps))
+                else:
+                    rows.append(_results_row(jdk, variant, point.users, reps))
     return tables
 
 
-_RESULTS_HEADER = [
-    "| " + " | ".join(RESULTS_COLUMNS) + " |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
-]
+def _point_header(rows: Sequence[HasLevelId | LevelPoint]) -> str:
+    """``users``, or ``rate req/s`` for an open-model run's rows."""
+    return "rate req/s" if any(r.rate for r in rows) else "users"
+
+
+def _results_header(columns: Sequence[str]) -> list[str]:
+    align = ["---" if name in ("variant", "Little's law", "SLO", "flags") else "---:" for name in columns]
+    return ["| " + " | ".join(columns) + " |", "|" + "|".join(align) + "|"]
 
 
 def _results_tables(levels: Sequence[LevelResult]) -> list[str]:
     lines: list[str] = []
     for jdk, rows in results_rows(levels).items():
-        lines += ["", f"## Results: JDK {jdk}", "", *_RESULTS_HEADER]
+        columns = results_columns(rows)
+        lines += ["", f"## Results: JDK {jdk}", "", *_results_header(columns)]
         for row in rows:
             cells = list(row.cells)
             if not row.littles_law_ok:
-                law = RESULTS_COLUMNS.index("Little's law")
+                law = columns.index("Little's law")
                 cells[law] = "**off** " + cells[law].removeprefix("off ")
             lines.append("| " + " | ".join(cells) + " |")
     return lines
@@ -292,6 +351,27 @@ HOW_TO_READ: tuple[str, ...] = (
     "RSS MB is the app's peak resident memory in MiB; app CPU s is CPU time over the measured window.",
 )
 """The reading notes under every summary and report, markdown inline (``**bold**``)."""
+
+OPEN_HOW_TO_READ: tuple[str, ...] = (
+    "Open model: requests leave on a fixed timeline whatever the answers do, and latency (p50, p99, p99.9) is "
+    "measured from each request's **intended** send time (corrected for coordinated omission); service p50/p99 "
+    "are from the actual send time, what the server alone took.",
+    "Achieved req/s counts requests that actually left inside the window; below 98% of the rate the server held "
+    "every connection and the timeline slipped. Late: sent more than 1 ms after their time; dropped: never sent; "
+    "in flight at end: intended inside the window, answered after it.",
+    "A level whose per-second p50 rises across the window (last third over 1.5x the first and 5 ms higher) is "
+    "not sustainable: its queue grows, and a longer window would show worse numbers.",
+    "Little's law: rate x mean corrected latency should equal the requests in flight measured from their own "
+    "times; a gap over 10% means latency is not short against the window (edge effects), or hits were lost.",
+    "Capacity under SLO: the highest rate whose step held p99, the error rate, 98% of the rate and no upward "
+    "trend, after a geometric ramp and a bisection, per fresh JVM; the interval is over repetitions.",
+)
+
+
+def how_to_read(manifest: Manifest) -> tuple[str, ...]:
+    if manifest.is_consume:
+        return CONSUME_HOW_TO_READ
+    return OPEN_HOW_TO_READ if manifest.scenario.require_load().model == "open" else HOW_TO_READ
 
 
 def status_explanation(status: str) -> str:
@@ -412,13 +492,13 @@ def _pool_tables(levels: Sequence[LevelResult]) -> list[str]:
     for jdk in sorted({point.jdk for point in groups}):
         lines += [
             "", f"## Pools and threads: JDK {jdk}", "",
-            "| variant | users | " + " | ".join(title for _, title in present) + " |",
+            f"| variant | {_point_header(levels)} | " + " | ".join(title for _, title in present) + " |",
             "|---|---:|" + "---:|" * len(present),
         ]  # fmt: skip
         for point, reps in sorted(groups.items()):
             if point.jdk == jdk:
                 cells = [_spread([getattr(r, name) for r in reps], _fmt_rate) for name, _ in present]
-                lines.append(f"| {point.variant} | {point.users} | " + " | ".join(cells) + " |")
+                lines.append(f"| {point.variant} | {point.rate or point.users} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -431,8 +511,9 @@ def _jfr_tables(jfr: Sequence[JfrLevel]) -> list[str]:
     for jdk in sorted({point.jdk for point in groups}):
         lines += [
             "", f"## JFR: JDK {jdk}", "",
-            "| variant | users | pinned events | pinned total ms | pinned p99 ms | top pinned frame "
-            "| submit failed | GC pauses | GC pause total ms | GC pause max ms | alloc MiB/s | heap after GC max MiB |",
+            f"| variant | {_point_header(list(groups))} | pinned events | pinned total ms | pinned p99 ms "
+            "| top pinned frame | submit failed | GC pauses | GC pause total ms | GC pause max ms | alloc MiB/s "
+            "| heap after GC max MiB |",
             "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
         ]  # fmt: skip
         for point, reps in sorted(groups.items()):
@@ -441,7 +522,8 @@ def _jfr_tables(jfr: Sequence[JfrLevel]) -> list[str]:
             top = max(reps, key=lambda r: r.pinned_events).top_pinned_frame or "—"
             heap = [r.heap_after_gc_max_mb for r in reps]
             lines.append(
-                f"| {point.variant} | {point.users} | {_spread([r.pinned_events for r in reps], _fmt_int)} "
+                f"| {point.variant} | {point.rate or point.users} "
+                f"| {_spread([r.pinned_events for r in reps], _fmt_int)} "
                 f"| {_spread([r.pinned_total_ms for r in reps], _fmt_ms)} "
                 f"| {_spread([r.pinned_p99_ms for r in reps], _fmt_ms)} | `{top}` "
                 f"| {_spread([r.submit_failed_events for r in reps], _fmt_int)} "
@@ -456,7 +538,7 @@ def _jfr_tables(jfr: Sequence[JfrLevel]) -> list[str]:
 
 def render_summary(
     manifest: Manifest, levels: Sequence[LevelResult], jfr: Sequence[JfrLevel] = (),
-    consume: Sequence[ConsumeResult] = (),
+    consume: Sequence[ConsumeResult] = (), capacity: Sequence[CapacityResult] = (),
 ) -> str:
     """The summary page as markdown.
 
@@ -486,6 +568,7 @@ def render_summary(
     if scenario.description:
         lines += ["", scenario.description]
     lines += ["", *(f"- **{label}:** {value}" for label, value in run_facts(manifest)), ""]
+    lines += capacity_markdown(capacity)
     lines += [
         "## Warnings",
         "",
@@ -495,10 +578,10 @@ def render_summary(
     lines += config_table(variants) if variants else ["No variant was started."]
     if manifest.is_consume:
         lines += consume_section(consume, recorded_problems(manifest))
-        reading = CONSUME_HOW_TO_READ
+        reading = how_to_read(manifest)
     else:
         lines += _results_tables(levels) if levels else ["", "## Results", "", "No level was measured."]
-        reading = HOW_TO_READ
+        reading = how_to_read(manifest)
     lines += _pool_tables(levels)
     lines += _jfr_tables(jfr)
     lines += [
@@ -520,7 +603,8 @@ def write_summary(results: ResultsDir) -> Path:
     levels = read_levels(results.levels_csv) if results.levels_csv.exists() else []
     path = results.summary_md
     tmp = path.with_name(f".{path.name}.tmp")
-    page = render_summary(manifest, levels, read_jfr(results.jfr_csv), read_consume(results.consume_csv))
+    page = render_summary(manifest, levels, read_jfr(results.jfr_csv), read_consume(results.consume_csv),
+                          read_capacity(results.capacity_csv))
     tmp.write_text(page, encoding="utf-8")
     tmp.replace(path)
     return path
