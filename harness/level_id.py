@@ -45,18 +45,35 @@ class LevelPoint:
     # model keeps its meaning (rate 0 = closed model).
     rate: int = field(default=0, kw_only=True)
 
+    @classmethod
+    def search(cls, jdk: int, variant: str) -> LevelPoint:
+        """The point of a capacity search (neither users nor a rate: the search chose its rates)."""
+        return cls(jdk=jdk, variant=variant, users=0, rate=0)
+
+    @property
+    def is_search(self) -> bool:
+        return self.users == 0 and self.rate == 0
+
     @property
     def load_point(self) -> str:
-        """``256 users`` or ``500 req/s``."""
+        """``256 users``, ``500 req/s`` or ``capacity``."""
+        if self.is_search:
+            return "capacity"
         return f"{self.rate} req/s" if self.rate else f"{self.users} users"
+
+    @property
+    def scope(self) -> str:
+        """``jdk25 u256``, ``jdk25 500rps`` or ``jdk25 capacity``: the point without its variant."""
+        if self.is_search:
+            return f"jdk{self.jdk} capacity"
+        return f"jdk{self.jdk} " + (f"{self.rate}rps" if self.rate else f"u{self.users}")
 
     def label(self) -> str:
         """``webflux jdk25 256 users``, ``webflux jdk25 500 req/s``."""
         return f"{self.variant} jdk{self.jdk} {self.load_point}"
 
     def __str__(self) -> str:
-        point = f"{self.rate}rps" if self.rate else f"u{self.users}"
-        return f"{self.variant} jdk{self.jdk} {point}"
+        return f"{self.variant} {self.scope}"
 
 
 @dataclass(frozen=True, order=True)

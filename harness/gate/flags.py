@@ -9,8 +9,15 @@ the flags of a level, so a new flag ("not steady") is added here.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
+from harness.level_id import LevelPoint
 from harness.metrics import LevelResult
+from harness.results.capacity_table import CapacityResult
+
+if TYPE_CHECKING:
+    from harness.compare.measures import Measure
+    from harness.compare.runs import Run
 
 _CHECKS: tuple[tuple[str, Callable[[LevelResult], bool]], ...] = (
     ("load generator saturated", lambda row: row.generator_saturated),
@@ -29,3 +36,20 @@ def level_flags(where: str, rows: Sequence[LevelResult]) -> list[str]:
         if repetitions:
             out.append(f"{where}: {name} ({', '.join(repetitions)})")
     return out
+
+
+def capacity_flags(where: str, rows: Sequence[CapacityResult]) -> list[str]:
+    """A capacity is only a floor when its search passed every rate up to its max: comparing floors says
+    nothing about a change. (A search whose first step failed has capacity 0: that is a result, not a flag.)"""
+    at_max = [f"r{row.repetition}" for row in rows if row.outcome == "at_max"]
+    if not at_max:
+        return []
+    return [f"{where}: the search passed up to its max, capacity is only a floor ({', '.join(at_max)})"]
+
+
+def point_flags(run: Run, key: LevelPoint, measure: Measure, prefix: str = "") -> list[str]:
+    """The flags of the rows ``measure`` reads at ``key`` (levels or searches); empty when absent."""
+    rows = run.rows(measure).get(key, ())
+    if measure.source == "capacity":
+        return capacity_flags(f"{prefix}{key}", [r for r in rows if isinstance(r, CapacityResult)])
+    return level_flags(f"{prefix}{key}", [r for r in rows if isinstance(r, LevelResult)])

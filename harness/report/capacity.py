@@ -8,13 +8,63 @@ achieved rate, corrected p50/p99 and whether it held the SLO).
 from __future__ import annotations
 
 import html
+import math
+import statistics
+from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
+from harness.compare.stats import t_quantile
 from harness.report.plots import Plot
 from harness.report.style import color, log_ms_axis, new_figure, png, report_style
-from harness.results.capacity_table import CapacityEstimate, CapacityResult, capacity_estimates
+from harness.results.capacity_table import CapacityResult
+
+
+@dataclass(frozen=True)
+class CapacityEstimate:
+    """``capacity = mean [low, high]`` of one JDK × variant over its repetitions (no interval with one)."""
+
+    jdk: int
+    variant: str
+    values: tuple[float, ...]
+    mean: float
+    low: float | None
+    high: float | None
+    outcomes: tuple[str, ...]
+
+    @property
+    def bounded(self) -> bool:
+        """Whether every repetition bracketed its capacity (at_max: only a floor; below_start: a ceiling)."""
+        return all(outcome == "bracketed" for outcome in self.outcomes)
+
+    def text(self) -> str:
+        """``730 req/s [690–770]``; ``>= 2000 req/s`` when a repetition hit the max, ``< 100`` below start."""
+        if "at_max" in self.outcomes:
+            return f">= {min(self.values):,.0f} req/s (the search's max)"
+        if "below_start" in self.outcomes and max(self.values) == 0:
+            return "below the first rate (every repetition failed its first step)"
+        interval = f" [{self.low:,.0f}–{self.high:,.0f}]" if self.low is not None and self.high is not None else ""
+        return f"{self.mean:,.0f} req/s{interval}"
+
+
+def capacity_estimates(rows: Sequence[CapacityResult], confidence: float = 0.95) -> list[CapacityEstimate]:
+    """Per JDK × variant (in first-seen order): mean capacity and its Student-t interval over repetitions."""
+    grouped: dict[tuple[int, str], list[CapacityResult]] = defaultdict(list)
+    for row in rows:
+        grouped[(row.jdk, row.variant)].append(row)
+    out = []
+    for (jdk, variant), found in grouped.items():
+        values = tuple(r.capacity_rps for r in sorted(found, key=lambda r: r.repetition))
+        mean = statistics.fmean(values)
+        low = high = None
+        if len(values) > 1:
+            half = t_quantile(0.5 + confidence / 2, len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
+            low, high = max(0.0, mean - half), mean + half
+        out.append(CapacityEstimate(jdk, variant, values, mean, low, high, tuple(r.outcome for r in found)))
+    return out
+
 
 CAPACITY_COLUMNS = ("variant", "JDK", "capacity under SLO", "per repetition", "p99 at capacity",
                     "first failing rate", "why it failed")
