@@ -26,6 +26,7 @@ cache (``ensure_vegeta``); its path names the version, which the manifest record
 from __future__ import annotations
 
 import csv
+import json
 import os
 import random
 import shutil
@@ -362,3 +363,46 @@ def write_hlog(seconds: Iterable[tuple[float, HdrHistogram]], path: Path, tag: s
     """An HdrHistogram interval log of the measured seconds only (``recording.write_measured_hlog``)."""
     write_measured_hlog(seconds, path, tag,
                         "unit=microseconds successes only; open model, corrected from the intended send time")
+
+
+# -- the driver's own ceiling -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class DriverCeiling:
+    """What vegeta sent flat out (``-rate 0``) from one core: its ceiling against a given server."""
+
+    requests: int
+    successes: int
+    seconds: float  # from the first send to the last answer, as vegeta reports it
+    cpu_core: int
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds > 0 else 0.0
+
+
+def driver_ceiling(vegeta: Path, url: str, out_dir: Path, supervisor: Supervisor, *, seconds: int = 10,
+                   connections: int = 64, cpu_core: int = 0) -> DriverCeiling:
+    """Run vegeta as fast as it can (``-rate 0``, ``connections`` workers) pinned to ``cpu_core`` for ``seconds``
+    against ``url`` (a trivial endpoint, e.g. the downstream at ``delayMs=0``) and read its own report. For
+    ``harness calibrate``: the rate a scenario asks for must stay well below this, or the level measures the
+    driver. The server shares the machine: on a loaded machine this is a floor of the driver's ceiling."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    targets, results = out_dir / "ceiling.targets", out_dir / "ceiling.bin"
+    targets.write_text(f"GET {url}\n\n", encoding="ascii")
+    argv = ["taskset", "-c", str(cpu_core), str(vegeta), "attack", "-targets", str(targets), "-rate", "0",
+            "-duration", f"{seconds}s", "-workers", str(connections), "-max-workers", str(connections),
+            "-connections", str(connections), "-max-body", "0", "-http2=false", "-output", str(results)]
+    child = supervisor.start("vegeta-ceiling", argv, log_path=out_dir / "ceiling.vegeta.log")
+    try:
+        child.popen.wait(timeout=seconds + 60)
+    finally:
+        code = supervisor.stop(child)
+    if code != 0:
+        raise LoadError(f"vegeta ceiling run exited {code}:\n{child.log_tail()}")
+    report = subprocess.run([str(vegeta), "report", "-type", "json", str(results)], capture_output=True, text=True,
+                            timeout=ENCODE_TIMEOUT_S, check=True).stdout
+    figures = json.loads(report)
+    requests = int(figures["requests"])
+    seconds_ns = int(figures["duration"]) + int(figures["wait"])
+    return DriverCeiling(requests=requests, successes=round(requests * float(figures["success"])),
+                         seconds=seconds_ns / 1e9, cpu_core=cpu_core)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from harness.load.vegeta import (
     VEGETA_VERSION,
     Hit,
     OpenLevelRecording,
+    driver_ceiling,
     ensure_vegeta,
     fold_hits,
     run_open_level,
@@ -208,3 +210,15 @@ def test_a_server_pause_shows_in_the_open_model_and_hides_in_the_closed_one(
     assert open_level.service.get_value_at_percentile(99) <= 0.1 * pause_us
     assert closed_level.histogram.get_max_value() >= 0.8 * pause_us  # the pause was inside its window
     assert closed_level.histogram.get_value_at_percentile(99) <= 0.1 * pause_us
+
+
+def test_the_driver_ceiling_is_what_vegeta_sent_flat_out(vegeta: Path, supervisor: Supervisor, tmp_path: Path) -> None:
+    """Not a figure (the machine is shared): the ceiling's count must be vegeta's own, and the rate its quotient."""
+    _, base_url = _server(supervisor, tmp_path, 0)
+    ceiling = driver_ceiling(vegeta, f"{base_url}/orders/7", tmp_path, supervisor, seconds=2, connections=4)
+    hits = subprocess.run([str(vegeta), "encode", "--to", "csv", str(tmp_path / "ceiling.bin")], capture_output=True,
+                          text=True, check=True).stdout.splitlines()
+    assert ceiling.requests == len(hits) > 0
+    assert ceiling.successes == sum(1 for line in hits if line.split(",")[1] == "200")
+    assert ceiling.rate == pytest.approx(ceiling.requests / ceiling.seconds)
+    assert ceiling.seconds >= 2.0
