@@ -15,6 +15,7 @@ import pytest
 from hdrh.log import HistogramLogReader
 
 from harness.errors import LoadError
+from harness.level_id import LevelId
 from harness.load.driver import LoadTarget, run_level
 from harness.load.recording import new_histogram
 from harness.load.vegeta import (
@@ -26,6 +27,7 @@ from harness.load.vegeta import (
     fold_hits,
     run_open_level,
 )
+from harness.metrics import summarise_open_level
 from harness.processes import ManagedProcess, Supervisor, free_port, wait_for_port
 from harness.sampling import ProcessSampler
 
@@ -210,6 +212,13 @@ def test_a_server_pause_shows_in_the_open_model_and_hides_in_the_closed_one(
     assert open_level.service.get_value_at_percentile(99) <= 0.1 * pause_us
     assert closed_level.histogram.get_max_value() >= 0.8 * pause_us  # the pause was inside its window
     assert closed_level.histogram.get_value_at_percentile(99) <= 0.1 * pause_us
+    # The levels.csv row of the open level (what a scenario with model: open records) keeps both views.
+    row = summarise_open_level(LevelId.open(25, "webflux", 200, 1), open_level, {})
+    assert 0.8 * pause_s * 1000 <= row.p999_ms <= 1.5 * pause_s * 1000
+    assert row.service_p99_ms is not None and row.service_p99_ms <= 0.1 * pause_s * 1000
+    assert row.late == open_level.late > 0
+    # Requests that waited out the pause were in flight meanwhile: Little's law still balances.
+    assert row.littles_law_ok, (row.littles_law_users, row.in_flight_mean)
 
 
 def test_the_driver_ceiling_is_what_vegeta_sent_flat_out(vegeta: Path, supervisor: Supervisor, tmp_path: Path) -> None:
