@@ -275,14 +275,17 @@ def fold_hits(hits: list[Hit], rate: int, settle_s: int, duration_s: int, *,
               late_after_us: int = LATE_AFTER_US) -> FoldedLevel:
     """Fold every hit into the measured window's histograms and counts.
 
-    The timeline's origin is hit 0's send time (vegeta sends it at once); hit *i* was meant to
-    leave ``i / rate`` seconds later. A hit is measured when its intended time falls in
+    Hit *i* was meant to leave ``i / rate`` seconds after the timeline's origin, the pacer's start.
+    vegeta never sends a hit before its time, so the origin is the earliest ``sent - i / rate`` over
+    all hits: hit 0's own send time would put it late by whatever delayed hit 0 (its connection, the
+    Go runtime starting its workers), and every later hit would look early by as much, hiding their
+    lateness and shrinking the in-flight figures. A hit is measured when its intended time falls in
     ``[settle_s, settle_s + duration_s)`` seconds from the origin, so exactly ``rate *
     duration_s`` hits are scheduled in the window."""
     by_seq = {hit.seq: hit for hit in hits}
     if 0 not in by_seq:
         raise LoadError("vegeta results lack hit 0, the timeline's origin; the attack was cut short")
-    origin_ns = by_seq[0].sent_ns
+    origin_ns = min(hit.sent_ns - hit.seq * 1_000_000_000 // rate for hit in hits)
     first, last = settle_s * rate, (settle_s + duration_s) * rate  # seq range [first, last)
     corrected, service = new_histogram(), new_histogram()
     seconds = [(new_histogram(), [0, 0]) for _ in range(duration_s)]  # histogram, [requests, errors]

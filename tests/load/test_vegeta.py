@@ -100,6 +100,16 @@ def test_hits_that_leave_after_the_window_do_not_count_as_achieved() -> None:
     assert folded.in_flight_end == 5
 
 
+def test_a_late_first_hit_does_not_move_the_timeline() -> None:
+    # Hit 0 waited 60 ms (say, for its connection); every later hit left on time, 2 ms each.
+    rate = 10
+    hits = [_hit(seq, rate, late_ms=60 if seq == 0 else 0) for seq in range(30)]
+    folded = fold_hits(hits, rate, settle_s=1, duration_s=2)
+    assert folded.start == 1_700_000_000 + 1  # the pacer's origin, not hit 0's send time
+    assert folded.late == 0 and folded.max_lateness_us == 0
+    assert folded.in_flight_mean == pytest.approx(rate * 0.002, rel=1e-6)  # Little's law: 10/s × 2 ms
+
+
 def test_results_without_hit_zero_are_refused() -> None:
     with pytest.raises(LoadError, match="hit 0"):
         fold_hits([_hit(1, 10)], 10, settle_s=0, duration_s=1)
