@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
+from matplotlib.ticker import FuncFormatter
 
 from harness.compare.stats import t_quantile
 from harness.report.plots import Plot
@@ -126,41 +127,60 @@ def capacity_html(rows: Sequence[CapacityResult]) -> str:
             f'<tbody>{"".join(body)}</tbody></table></div>')
 
 
+def _by_rate(steps: pd.DataFrame) -> pd.DataFrame:
+    """One row per target rate: medians over the repetitions that measured it, and whether every one held."""
+    frame = steps.assign(
+        achieved=pd.to_numeric(steps["achieved_rps"], errors="coerce"),
+        held=steps["slo_ok"].map(lambda ok: ok is not False and ok != "false"),
+    )
+    grouped = frame.groupby("rate", sort=True)
+    return pd.DataFrame({"achieved": grouped["achieved"].median(), "p50_ms": grouped["p50_ms"].median(),
+                         "p99_ms": grouped["p99_ms"].median(), "held": grouped["held"].all()}).reset_index()
+
+
 def latency_throughput_plot(levels: pd.DataFrame, capacity: Sequence[CapacityResult], jdk: int,
                             slo_p99_ms: float | None) -> Plot:
-    """p50 (dashed) and p99 (solid) against the achieved rate, one line per variant, every step of every
-    repetition; hollow markers broke the SLO; the SLO as a horizontal line; the knee (capacity) as a
-    vertical dotted line in the variant's colour."""
+    """p50 (dashed) and p99 (solid) against the achieved rate, one line per variant (median per target rate over
+    the repetitions that measured it); hollow markers broke the SLO in some repetition; the SLO as a horizontal
+    line; the knee (mean capacity) as a vertical dotted line in the variant's colour."""
     of_jdk = levels[(levels["jdk"] == jdk) & (levels["rate"] > 0)]
     estimates = {e.variant: e for e in capacity_estimates([r for r in capacity if r.jdk == jdk])}
     with report_style():
         figure, (axes,) = new_figure(4.8)
-        for variant in dict.fromkeys(of_jdk["variant"]):
-            steps = of_jdk[of_jdk["variant"] == variant].sort_values("achieved_rps")
+        for index, variant in enumerate(dict.fromkeys(of_jdk["variant"])):
+            steps = _by_rate(of_jdk[of_jdk["variant"] == variant])
             hue = color(variant)
-            x = pd.to_numeric(steps["achieved_rps"], errors="coerce")
             for column, style, name in (("p99_ms", "-", "p99"), ("p50_ms", "--", "p50")):
-                axes.plot(x, steps[column], linestyle=style, color=hue, linewidth=1.3, label=f"{variant} {name}")
-                held = steps["slo_ok"].map(lambda ok: ok is not False and ok != "false")
-                axes.scatter(x[held], steps[column][held], color=hue, s=16, zorder=3)
-                axes.scatter(x[~held], steps[column][~held], facecolors="none", edgecolors=hue, s=22, zorder=3)
+                axes.plot(steps["achieved"], steps[column], linestyle=style, color=hue, linewidth=1.3,
+                          label=f"{variant} {name}")
+                held = steps["held"].astype(bool)
+                axes.scatter(steps["achieved"][held], steps[column][held], color=hue, s=16, zorder=3)
+                axes.scatter(steps["achieved"][~held], steps[column][~held], facecolors="none", edgecolors=hue,
+                             s=22, zorder=3)
             estimate = estimates.get(variant)
             if estimate is not None and estimate.mean > 0:
                 axes.axvline(estimate.mean, color=hue, linestyle=":", linewidth=1.2)
-                axes.annotate(f"knee {estimate.mean:,.0f}", (estimate.mean, 1), xycoords=("data", "axes fraction"),
-                              rotation=90, va="top", ha="right", fontsize=8, color=hue)
+                axes.annotate(f"knee {estimate.mean:,.0f}", (estimate.mean, 0.03 + 0.07 * index),
+                              xycoords=("data", "axes fraction"), ha="left", fontsize=8, color=hue,
+                              xytext=(3, 0), textcoords="offset points")
         if slo_p99_ms is not None:
             axes.axhline(slo_p99_ms, color="black", linestyle="-.", linewidth=1.0, label=f"SLO p99 {slo_p99_ms:g} ms")
         log_ms_axis(axes, "latency from intended send (ms, log scale)")
+        achieved = pd.to_numeric(of_jdk["achieved_rps"], errors="coerce")
+        if achieved.min() > 0 and achieved.max() / achieved.min() >= 4:
+            axes.set_xscale("log", base=2)
+            axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:g}"))
         axes.set_xlabel("achieved requests / s")
         axes.set_title(f"Latency vs throughput — JDK {jdk}")
-        axes.legend(loc="upper left", fontsize=7, ncols=2, frameon=False)
+        handles, _labels = axes.get_legend_handles_labels()
+        figure.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=7, frameon=False)
         image = png(figure)
     return Plot(
         f"latency-throughput-jdk{jdk}", f"Latency vs throughput — JDK {jdk}",
-        "Open model: corrected p50 (dashed) and p99 (solid) of every measured rate against the rate actually "
-        "achieved; hollow markers broke the SLO (dash-dotted line); the dotted vertical line is each variant's "
-        "capacity (the knee), the mean over repetitions.",
+        "Open model: corrected p50 (dashed) and p99 (solid) of every measured rate (median over the repetitions "
+        "that measured it) against the rate actually achieved; hollow markers broke the SLO (dash-dotted line) "
+        "in some repetition; the dotted vertical line is each variant's capacity (the knee), the mean over "
+        "repetitions.",
         image,
     )  # fmt: skip
 
