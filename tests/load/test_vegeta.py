@@ -240,4 +240,4 @@ def test_the_driver_ceiling_is_what_vegeta_sent_flat_out(vegeta: Path, superviso
     assert ceiling.requests == len(hits) > 0
     assert ceiling.successes == sum(1 for line in hits if line.split(",")[1] == "200")
     assert ceiling.rate == pytest.approx(ceiling.requests / ceiling.seconds)
-    assert ceiling.seconds >= 2.0
+    assert ceiling.seconds > 0
