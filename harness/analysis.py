@@ -64,7 +64,8 @@ class Results:
     ``levels``: one row per run × jdk × variant × users × repetition; the columns of levels.csv
     (``harness.metrics.LevelResult``) after ``run``:
 
-    - ``jdk`` (int, feature version), ``variant`` (str), ``users`` (int), ``repetition`` (int, from 1)
+    - ``jdk`` (int, feature version), ``variant`` (str), ``users`` (int; 0 in the open model), ``rate``
+      (int, the open model's target requests per second; 0 in the closed model), ``repetition`` (int, from 1)
     - ``started_at`` (str, ISO 8601 UTC of the measured window), ``seconds`` (float, measured length)
     - ``requests`` (int, errors included), ``errors`` (int), ``error_rate`` (float, 0..1),
       ``error_kinds`` (dict kind → count)
@@ -83,9 +84,14 @@ class Results:
       ``db_acquire_ms_mean``, ``db_acquire_ms_max``, ``db_acquire_timeouts``, ``tomcat_busy_threads_max``,
       ``tomcat_connections_max``, ``http_client_pending_max``, ``vt_pinned``, ``vt_submit_failed``,
       ``gc_pauses``, ``gc_pause_ms_total``, ``scrape_errors`` (gauges: max; counters: increase)
+    - open model only (NaN/None in the closed model, where the percentiles above are corrected: from each
+      request's intended send time): ``achieved_rps`` (requests that left inside the window per second),
+      ``scheduled``, ``dropped``, ``late``, ``max_lateness_ms``, ``in_flight_end``, ``in_flight_mean``,
+      ``service_p50_ms``, ``service_p99_ms``, ``service_p999_ms`` (from the actual send time),
+      ``latency_trend`` (last third's p50 over the first third's), ``rate_ok``, ``trend_ok``, ``slo_ok``
 
     ``timeseries``: one row per second of measured load: ``run``, ``jdk``, ``variant``, ``users``,
-    ``repetition``, ``t`` (seconds since the level's first measured second), ``requests``,
+    ``rate``, ``repetition``, ``t`` (seconds since the level's first measured second), ``requests``,
     ``errors``, ``throughput_rps``, ``p50_ms``, ``p99_ms``, ``max_ms``, ``app_rss_mb`` and
     ``app_cpu_pct`` (NaN when not sampled).
 
@@ -260,7 +266,7 @@ def _run_row(manifest: Manifest, run: str, path: Path, levels_measured: int) -> 
         "memory_total_bytes": machine.memory_total_bytes,
         "jdks": ",".join(str(j) for j in scenario.jdks),
         "variants": ",".join(scenario.variants),
-        "users_levels": ",".join(str(u) for u in load.levels) if load is not None else "",
+        "users_levels": ",".join(str(u) for u in load.levels or ()) if load is not None else "",
         "repetitions": load.repetitions if load is not None else (scenario.consume.repetitions
                                                                   if scenario.consume is not None else None),
         "duration": format_duration(load.duration) if load is not None else None,
@@ -356,6 +362,9 @@ def _flagged(levels: pd.DataFrame) -> pd.Series:
         flagged |= levels["generator_starved"].fillna(False).astype(bool)
     if "warmup_steady" in levels:
         flagged |= ~levels["warmup_steady"].fillna(True).astype(bool)
+    for check in ("rate_ok", "trend_ok"):  # open model only; empty (closed model) is not a flag
+        if check in levels:
+            flagged |= levels[check].map(lambda ok: ok is False or ok == "false")
     return flagged
 
 
@@ -364,7 +373,7 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
         return frame
     order = {v: i for i, v in enumerate(variants_in_order(frame["variant"]))} if "variant" in frame else {}
     frame = frame.assign(_variant_rank=frame["variant"].map(order)) if order else frame
-    by = [k for k in ("run", "jdk", "_variant_rank", "users") if k in frame.columns]
+    by = [k for k in ("run", "jdk", "_variant_rank", "users", "rate") if k in frame.columns]
     # Runs keep their load order (a stable sort on the other keys only would reorder them by name).
     if "run" in frame:
         run_order = {r: i for i, r in enumerate(dict.fromkeys(frame["run"]))}
@@ -386,7 +395,7 @@ def compare_runs(levels: pd.DataFrame, baseline: str, candidate: str, metric: st
         if run not in set(levels["run"]):
             raise KeyError(f"run {run!r} is not among the loaded runs {sorted(set(levels['run']))}")
     table = summary_table(levels, [metric])
-    keys = ["jdk", "variant", "users"]
+    keys = [k for k in ("jdk", "variant", "users", "rate") if k in table.columns]
     left = table[table["run"] == baseline][[*keys, f"{metric}_median"]].rename(
         columns={f"{metric}_median": "baseline"}
     )

@@ -6,14 +6,19 @@ a kind fills in what differs, through ``BenchmarkKind``:
 - ``RequestBenchmark``: per app × repetition a fresh JVM (in the interleaved order of
   ``harness.run_order``), warmed up, then every level under Locust; each level is a ``LevelId`` and
   one levels.csv row, the probes (``harness.probes``) add their figures and tables.
+- ``OpenRequestBenchmark``: the same per JVM, with vegeta on a fixed timeline (after a fixed warm-up at
+  the warm-up rate): fixed ``rates``, or a capacity search under the SLO (``harness.capacity_search``),
+  one capacity.csv row per repetition.
 - ``ConsumeBenchmark``: per JDK × variant × repetition, one consume segment (``harness.consume.run``).
-
-A new kind (an open-model rate sweep, a capacity search) is one more class here.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import gzip
+import importlib.metadata
+import math
+import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,18 +28,21 @@ from rich.console import Console
 
 from harness import apps
 from harness.apps import AppLaunch
+from harness.capacity_search import planned_steps, search_capacity
 from harness.consume.env import NO_BROKER
 from harness.consume.run import ConsumeContext, run_consume
 from harness.infra.postgres import PostgresEndpoint
 from harness.level_id import LevelId
 from harness.load.driver import LoadTarget, run_level, run_warmup
 from harness.load.recording import LevelRecording, WindowStats
+from harness.load.vegeta import VEGETA_MODULE, VEGETA_VERSION, OpenLevelRecording, ensure_vegeta, run_open_level
 from harness.load.warmup import warm_up_until_steady
 from harness.load.workers import Distribution, worker_warnings
-from harness.metrics import LevelResult, summarise_level, warnings_for
+from harness.metrics import LevelResult, open_flags, summarise_level, summarise_open_level, warnings_for
 from harness.probes import JfrProbe, Probe, PrometheusProbe
 from harness.processes import Supervisor
 from harness.progress import RunProgress
+from harness.results.capacity_table import CAPACITY, CapacityResult, append_capacity
 from harness.results.layout import ResultsDir
 from harness.results.manifest import AppRunRecord, ManifestWriter, WorkerRecord, now_iso
 from harness.results.tables import (
@@ -47,10 +55,11 @@ from harness.results.tables import (
 )
 from harness.run_order import draw_seed, run_order
 from harness.sampling import ProcessSample, ProcessSampler
-from harness.scenario import LoadSettings, Scenario
+from harness.scenario import LoadSettings, Scenario, SloSettings
 
 SAMPLED = ("app", "downstream", "postgres", "generator")
 DOWNSTREAM_AUTO_WARMUP_S = 10.0
+DOWNSTREAM_WARMUP_USERS_MAX = 64
 
 
 @dataclass(frozen=True)
@@ -90,7 +99,12 @@ class BenchmarkKind(Protocol):
 def planned_seconds(scenario: Scenario) -> float:
     """Load time of the run (the JVMs' start-up comes on top): each repetition warms up its own JVM."""
     load = scenario.require_load()
-    per_jvm = load.warmup.seconds + len(load.levels) * (load.settle + load.duration)
+    levels = len(load.load_points())
+    if load.search is not None:
+        search = load.search
+        levels = planned_steps(start=search.start, factor=search.factor, max_rate=search.max,
+                               resolution=search.resolution)
+    per_jvm = load.warmup.seconds + levels * (load.settle + load.duration)
     return per_jvm * load.repetitions * len(scenario.variants) * len(scenario.jdks)
 
 
@@ -110,7 +124,11 @@ class RequestBenchmark:
     def downstream_warmup(self) -> tuple[float, int]:
         # An auto warm-up steadies each app; the downstream gets a fixed 10 s (it is never measured itself).
         warmup = self.load.warmup
-        return (warmup.seconds if warmup.mode == "fixed" else DOWNSTREAM_AUTO_WARMUP_S), max(self.load.levels)
+        return (warmup.seconds if warmup.mode == "fixed" else DOWNSTREAM_AUTO_WARMUP_S), self.load.warmup_point
+
+    def load_generator(self) -> dict[str, str]:
+        """What the manifest records as the load generator."""
+        return {"driver": "locust", "model": "closed", "version": importlib.metadata.version("locust")}
 
     def launch_env(self) -> Mapping[str, str]:
         return {}
@@ -120,6 +138,7 @@ class RequestBenchmark:
         if self.load.order == "shuffled" and seed is None:
             seed = draw_seed()
         ctx.manifest.set_run_order(self.load.order, seed)
+        ctx.manifest.set("load_generator", self.load_generator())
         order = run_order(list(launches), self.load.repetitions, self.load.order, seed)
         with RunProgress(ctx.console, planned_seconds(self.scenario)) as progress:
             for position, slot in enumerate(order, start=1):
@@ -146,7 +165,6 @@ class RequestBenchmark:
                      progress: RunProgress) -> None:
         """Start one fresh JVM, warm it up, measure every level of ``repetition`` on it, stop it."""
         load, workload = self.load, self.scenario.workload
-        variant = apps.variant_of(launch.name)
         name = f"{launch.name}-r{repetition}"
         jfr = ctx.results.jfr_recording(name) if self.records_flight and self.scenario.app.jfr.enabled else None
         started_at = now_iso()
@@ -161,33 +179,15 @@ class RequestBenchmark:
                             seed=self.scenario.data.seed, profile=workload.profile, mix=workload.endpoint_mix(),
                             customer_id_max=self.scenario.data.customers, cpu_rounds=workload.cpu_rounds,
                             allow_remote=load.allow_remote)
-        distribution = distribution_of(load)
-        out_dir = ctx.results.logs / "locust"
         probes = self.probes(ctx, launch, repetition)
         completed = False
         try:
             for probe in probes:
                 probe.start(launch.base_url)
-            steady = self._warm_up(ctx, launch, repetition, target, progress)
-            record = dataclasses.replace(record, warmup_seconds=steady[0], warmup_steady=steady[1])
+            warmup_s, steady = self._warm_up(ctx, launch, repetition, target, progress)
+            record = dataclasses.replace(record, warmup_seconds=warmup_s, warmup_steady=steady)
             ctx.manifest.record_app_run(record)
-            for users in load.levels:
-                level = LevelId(jdk=launch.jdk.feature, variant=variant, users=users, repetition=repetition)
-                with progress.phase(f"{launch.name} · {users} users · rep {repetition}/{load.repetitions}",
-                                    load.settle + load.duration):
-                    recording = run_level(target, users, load.settle, load.duration, out_dir, level.slug,
-                                          ctx.supervisor, ctx.sampler, hlog_path=ctx.results.hlog_path(level),
-                                          distribution=distribution)
-                self._record_workers(ctx, level, recording)
-                start, end = recording.measured_start, recording.measured_end
-                window = {sampled: ctx.sampler.samples(sampled, start, end) for sampled in SAMPLED}
-                result = summarise_level(level, recording=recording, samples=window)
-                result = dataclasses.replace(result, warmup_steady=steady[1] is not False)
-                for probe in probes:
-                    figures: dict[str, Any] = dict(probe.window(level, start, end))
-                    result = dataclasses.replace(result, **figures)
-                self._record(ctx, result, recording.windows, window)
-                progress.log(_one_line(result))
+            self._levels(ctx, launch, target, repetition, probes, progress, steady is not False)
             completed = True
         finally:
             ctx.sampler.unwatch("app")
@@ -202,7 +202,7 @@ class RequestBenchmark:
                  progress: RunProgress) -> tuple[float, bool | None]:
         """Warm one fresh JVM up at the top level: (seconds, steady); steady is None for a fixed warm-up. An
         auto warm-up's windows go to warmup.csv."""
-        warmup, users = self.load.warmup, max(self.load.levels)
+        warmup, users = self.load.warmup, self.load.warmup_point
         name, out_dir = f"{launch.name}-r{repetition}", ctx.results.logs / "locust"
         if warmup.seconds <= 0:
             return 0.0, None
@@ -226,6 +226,41 @@ class RequestBenchmark:
                      f"{outcome.seconds:g}s")
         return outcome.seconds, outcome.steady
 
+    def _levels(self, ctx: RunContext, launch: AppLaunch, target: LoadTarget, repetition: int,
+                probes: Sequence[Probe], progress: RunProgress, steady: bool) -> None:
+        """Every closed-model level of one JVM, under Locust; ``steady``: whether its warm-up became steady."""
+        load = self.load
+        distribution = distribution_of(load)
+        for users in load.load_points():
+            level = LevelId(jdk=launch.jdk.feature, variant=apps.variant_of(launch.name), users=users,
+                            repetition=repetition)
+            with progress.phase(f"{launch.name} · {users} users · rep {repetition}/{load.repetitions}",
+                                load.settle + load.duration):
+                recording = run_level(target, users, load.settle, load.duration, ctx.results.logs / "locust",
+                                      level.slug, ctx.supervisor, ctx.sampler, hlog_path=ctx.results.hlog_path(level),
+                                      distribution=distribution)
+            self._record_workers(ctx, level, recording)
+            window = self._samples(ctx, recording.measured_start, recording.measured_end)
+            result = dataclasses.replace(summarise_level(level, recording=recording, samples=window),
+                                         warmup_steady=steady)
+            self._finish(ctx, result, (recording.measured_start, recording.measured_end), recording.windows, window,
+                         probes, progress)
+
+    @staticmethod
+    def _samples(ctx: RunContext, start: float, end: float) -> dict[str, list[ProcessSample]]:
+        return {sampled: list(ctx.sampler.samples(sampled, start, end)) for sampled in SAMPLED}
+
+    def _finish(self, ctx: RunContext, result: LevelResult, window: tuple[float, float],
+                windows: Sequence[WindowStats], samples: Mapping[str, Sequence[ProcessSample]],
+                probes: Sequence[Probe], progress: RunProgress) -> LevelResult:
+        """Add the probes' figures to a measured level, write its rows and warnings, say it on the console."""
+        for probe in probes:
+            figures: dict[str, Any] = dict(probe.window(result.id, *window))
+            result = dataclasses.replace(result, **figures)
+        self._record(ctx, result, windows, samples)
+        progress.log(_one_line(result))
+        return result
+
     def _record_workers(self, ctx: RunContext, level: LevelId, recording: LevelRecording) -> None:
         if not recording.workers:
             return
@@ -246,6 +281,123 @@ class RequestBenchmark:
         append_windows(ctx.results.timeseries_csv, result.id, windows, samples)
         for warning in warnings_for(result):
             ctx.manifest.add_warning(warning)
+
+
+class OpenRequestBenchmark(RequestBenchmark):
+    """Open-model request load under vegeta: fixed ``rates``, or a capacity ``search`` under the SLO.
+
+    Everything but the load is the closed model's (fresh JVM per repetition in the interleaved order,
+    verification before, warm-up, settle, probes). Each level is a ``LevelId`` with its ``rate``; a search
+    step is such a level too, with ``slo_ok`` saying whether it held the SLO, and each repetition's answer
+    is a capacity.csv row."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        super().__init__(scenario)
+        self.vegeta: Path | None = None
+
+    def begin(self, results: ResultsDir) -> None:
+        super().begin(results)
+        if self.load.search is not None:
+            CAPACITY.create(results.capacity_csv)
+        self.vegeta = ensure_vegeta(results.logs / "vegeta-build.log")
+
+    def downstream_warmup(self) -> tuple[float, int]:
+        # The runner warms the downstream with Locust users; the open model's connections are its analogue.
+        return self.load.warmup.seconds, min(self.load.connections, DOWNSTREAM_WARMUP_USERS_MAX)
+
+    def load_generator(self) -> dict[str, str]:
+        return {"driver": "vegeta", "model": "open", "version": VEGETA_VERSION, "module": VEGETA_MODULE,
+                "binary": str(self.vegeta)}
+
+    def _warm_up(self, ctx: RunContext, launch: AppLaunch, repetition: int, target: LoadTarget,
+                 progress: RunProgress) -> tuple[float, bool | None]:
+        """A fixed warm-up at the warm-up rate: (seconds, None). The scenario refuses ``warmup: auto`` with the open
+        model (steadiness is judged on Locust's throughput windows; here throughput is the rate)."""
+        warmup = self.load.warmup
+        assert warmup.mode == "fixed", "LoadSettings refuses warmup: auto with model: open"
+        rate, seconds = self.load.warmup_point, math.ceil(warmup.seconds)
+        if seconds <= 0:
+            return 0.0, None
+        name = f"{launch.name}-r{repetition}"
+        with progress.phase(f"{name} warm-up · {rate} req/s", seconds):
+            self._attack(ctx, target, rate, 0, seconds, f"warmup-{name}", None)
+        return float(seconds), None
+
+    def _attack(self, ctx: RunContext, target: LoadTarget, rate: int, settle: int, duration: int, label: str,
+                hlog: Path | None) -> OpenLevelRecording:
+        assert self.vegeta is not None, "begin() builds or finds vegeta"
+        out_dir = ctx.results.logs / "vegeta"
+        recording = run_open_level(target, rate, settle, duration, out_dir, label, ctx.supervisor, ctx.sampler,
+                                   vegeta=self.vegeta, max_connections=self.load.connections, hlog_path=hlog)
+        _compress(out_dir / f"{label}.csv")  # every hit, kept as evidence; large at high rates
+        (out_dir / f"{label}.targets").unlink(missing_ok=True)
+        return recording
+
+    def _levels(self, ctx: RunContext, launch: AppLaunch, target: LoadTarget, repetition: int,
+                probes: Sequence[Probe], progress: RunProgress, steady: bool) -> None:
+        load = self.load
+
+        def step(rate: int) -> LevelResult:
+            level = LevelId.open(launch.jdk.feature, apps.variant_of(launch.name), rate, repetition)
+            with progress.phase(f"{launch.name} · {rate} req/s · rep {repetition}/{load.repetitions}",
+                                load.settle + load.duration):
+                recording = self._attack(ctx, target, rate, int(load.settle), int(load.duration), level.slug,
+                                         ctx.results.hlog_path(level))
+            window = self._samples(ctx, recording.measured_start, recording.measured_end)
+            result = dataclasses.replace(summarise_open_level(level, recording, window), warmup_steady=steady)
+            if load.slo is not None:
+                result = dataclasses.replace(result, slo_ok=not slo_failures(result, load.slo))
+            return self._finish(ctx, result, (recording.measured_start, recording.measured_end), recording.windows,
+                                window, probes, progress)
+
+        if load.search is None:
+            for rate in load.load_points():
+                step(rate)
+            return
+        assert load.slo is not None
+        steps: dict[int, LevelResult] = {}
+
+        def passes(rate: int) -> bool:
+            steps[rate] = step(rate)
+            return bool(steps[rate].slo_ok)
+
+        search = load.search
+        found = search_capacity(passes, start=search.start, factor=search.factor, max_rate=search.max,
+                                resolution=search.resolution)
+        at = steps.get(found.capacity)
+        failing = steps.get(found.failing) if found.failing is not None else None
+        row = CapacityResult(
+            jdk=launch.jdk.feature, variant=apps.variant_of(launch.name), repetition=repetition,
+            capacity_rps=float(found.capacity), failing_rps=found.failing, outcome=found.outcome,
+            steps=len(found.steps), resolution_rps=search.resolution, slo_p99_ms=round(load.slo.p99 * 1000.0, 3),
+            slo_error_rate=load.slo.error_rate, achieved_rps=None if at is None else at.achieved_rps,
+            p50_ms=None if at is None else at.p50_ms, p99_ms=None if at is None else at.p99_ms,
+            failing_reasons="; ".join(slo_failures(failing, load.slo)) if failing is not None else "",
+        )
+        append_capacity(ctx.results.capacity_csv, row)
+        progress.log(f"  [bold]{launch.name} rep {repetition}: capacity {found.capacity} req/s[/] ({found.outcome}, "
+                     f"{len(found.steps)} steps)")
+
+
+def slo_failures(result: LevelResult, slo: SloSettings) -> list[str]:
+    """Why a step did not hold the SLO, one phrase each; empty when it passed."""
+    out = []
+    ceiling_ms = slo.p99 * 1000.0
+    if result.requests == 0 or result.requests == result.errors:
+        out.append("no successful request")
+    elif result.p99_ms > ceiling_ms:
+        out.append(f"p99 {result.p99_ms:.1f} ms > {ceiling_ms:g} ms")
+    if result.error_rate > slo.error_rate:
+        out.append(f"error rate {result.error_rate:.3%} > {slo.error_rate:.3%}")
+    return out + open_flags(result)
+
+
+def _compress(path: Path) -> None:
+    if not path.exists():
+        return
+    with path.open("rb") as raw, gzip.open(path.with_name(path.name + ".gz"), "wb", compresslevel=1) as packed:
+        shutil.copyfileobj(raw, packed)
+    path.unlink()
 
 
 class ConsumeBenchmark:
@@ -282,10 +434,16 @@ def distribution_of(load: LoadSettings) -> Distribution | None:
 
 
 def benchmark_kind(scenario: Scenario) -> BenchmarkKind:
-    return ConsumeBenchmark(scenario) if scenario.consume is not None else RequestBenchmark(scenario)
+    if scenario.consume is not None:
+        return ConsumeBenchmark(scenario)
+    if scenario.require_load().model == "open":
+        return OpenRequestBenchmark(scenario)
+    return RequestBenchmark(scenario)
 
 
 def _one_line(r: LevelResult) -> str:
+    if r.rate:
+        return _one_open_line(r)
     flags = []
     if r.errors:
         flags.append(f"[red]{r.errors} errors[/]")
@@ -299,3 +457,16 @@ def _one_line(r: LevelResult) -> str:
         flags.append(f"[yellow]Little's law off {r.littles_law_deviation:.0%}[/]")
     return (f"  {r.variant}@jdk{r.jdk} {r.users:>5} users  {r.throughput_rps:>9.1f} req/s  "
             f"p50 {r.p50_ms:>8.3f} ms  p99 {r.p99_ms:>8.3f} ms  " + " ".join(flags))
+
+
+def _one_open_line(r: LevelResult) -> str:
+    flags = [f"[yellow]{flag}[/]" for flag in open_flags(r)]
+    if r.generator_starved:
+        flags.append(f"[yellow]generator starved (run queue {r.generator_runqueue_pct:.0f}%)[/]")
+    if r.errors:
+        flags.append(f"[red]{r.errors} errors[/]")
+    if r.slo_ok is not None:
+        flags.append("[green]SLO held[/]" if r.slo_ok else "[red]SLO broken[/]")
+    return (f"  {r.variant}@jdk{r.jdk} {r.rate:>6} req/s  achieved {r.achieved_rps or 0:>9.1f}  "
+            f"p50 {r.p50_ms:>8.3f} ms  p99 {r.p99_ms:>8.3f} ms (service {r.service_p99_ms or 0:.3f})  "
+            + " ".join(flags))

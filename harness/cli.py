@@ -45,7 +45,13 @@ def _cmd_validate(args: argparse.Namespace, console: Console) -> int:
             runs += f"{consume.repetitions} segment(s) of {consume.events} events on {consume.broker}"
         else:
             load = scenario.require_load()
-            runs += f"{len(load.levels)} level(s) × {load.repetitions} repetition(s)"
+            if load.search is not None:
+                search, slo = load.search, load.slo
+                assert slo is not None
+                runs += (f"a capacity search from {search.start} to {search.max} req/s under p99 <= "
+                         f"{slo.p99 * 1000:g} ms × {load.repetitions} repetition(s)")
+            else:
+                runs += f"{len(load.load_points())} {load.model}-model level(s) × {load.repetitions} repetition(s)"
         console.print(f"{path}: valid — {runs}")
     return 0
 

@@ -11,18 +11,31 @@ Rows are appended and flushed as they are measured, so a run that fails later ke
 did measure; an existing file is only appended to when its header is this table's.
 
 A table's version changes only when its columns or the meaning of a cell change; a file with other
-columns is refused with "format N" and what to do. A table read with ``finite`` (levels.csv) refuses a NaN or
-±inf cell, naming the line, the level and the column. History (every table is still at version 1, the
-columns the harness wrote before this module existed):
+columns is refused with "format N" and what to do. A version that only *added* columns (``added``: version →
+the columns it added, each a field with a default) still reads the files of the versions before it: the
+missing cells take their field's default, which must mean what those older files meant. Each version's
+added columns are present or absent as a whole, so a file that has a later version's columns without an
+earlier one's reads too (two lines of development that each added columns before they were merged). A JSON
+row (``from_json_row``) likewise takes a field's default when its document, older than the field, lacks it.
+A table read with ``finite`` (levels.csv) refuses a NaN or ±inf cell, naming the line, the level and the
+column. History:
 
 - levels.csv 1, timeseries.csv 1, jvm_timeseries.csv 1, jfr.csv 1, consume.csv 1,
-  consume_timeseries.csv 1; the Locust sidecar ``*.intervals.json`` 1.
+  consume_timeseries.csv 1; the Locust sidecar ``*.intervals.json`` 1: the columns the harness wrote
+  before this module existed.
+- levels.csv 2, timeseries.csv 2, jvm_timeseries.csv 2, jfr.csv 2, generator_workers.csv 2: the level
+  identity gained ``rate`` (open model; 0 = closed, what every version-1 row was); levels.csv 2 also the
+  open model's columns (achieved rate, dropped, late, in flight, service-time percentiles, trend, SLO).
+- levels.csv 3: the generator's run-queue wait, whether it starved, and whether the JVM's warm-up became
+  steady (issue 15). Before the merge of the open model, main wrote these beside format 1's columns
+  (format 3 without format 2's), which reads as such. warmup.csv 1.
 """
 
 from __future__ import annotations
 
 import csv
 import dataclasses
+import itertools
 import json
 import math
 import types
@@ -56,6 +69,26 @@ def _column_types(row: type[Any]) -> list[tuple[str, Any]]:
     names = [name for name, _ in out]
     if len(set(names)) != len(names):
         raise TypeError(f"{row.__name__}: a nested record repeats a column name: {names}")
+    return out
+
+
+def _default(field: dataclasses.Field[Any]) -> Any:
+    if field.default is not dataclasses.MISSING:
+        return field.default
+    if field.default_factory is not dataclasses.MISSING:
+        return field.default_factory()
+    raise TypeError(f"column {field.name} has no default")
+
+
+def _column_defaults(row: type[Any]) -> dict[str, Any]:
+    """Column → default of every (nested) field that has one."""
+    hints = _hints(row)
+    out: dict[str, Any] = {}
+    for field in dataclasses.fields(row):
+        if _is_record(hints[field.name]):
+            out |= _column_defaults(hints[field.name])
+        elif field.default is not dataclasses.MISSING or field.default_factory is not dataclasses.MISSING:
+            out[field.name] = _default(field)
     return out
 
 
@@ -193,7 +226,8 @@ def decode_cell(raw: str, hint: Any) -> Any:
 class Table(Generic[R]):
     """One CSV file of ``row`` records (see the module docstring for the cells)."""
 
-    def __init__(self, row: type[R], file: str, version: int, *, finite: bool = False) -> None:
+    def __init__(self, row: type[R], file: str, version: int, *, finite: bool = False,
+                 added: Mapping[int, tuple[str, ...]] | None = None) -> None:
         self.row = row
         self.file = file
         self.version = version
@@ -202,6 +236,32 @@ class Table(Generic[R]):
         where a NaN compares false with every bound and so would pass a gate."""
         self.types: dict[str, Any] = dict(_column_types(row))
         self.columns: tuple[str, ...] = tuple(self.types)
+        self.added: dict[int, tuple[str, ...]] = dict(added or {})
+        defaults = _column_defaults(row)
+        for since, names in self.added.items():
+            if not 1 < since <= version or any(name not in defaults for name in names):
+                raise TypeError(f"{file}: added columns {names} must be fields with defaults, at a version in "
+                                f"2..{version}")
+
+    def columns_of(self, version: int) -> tuple[str, ...]:
+        """The columns a file of an earlier ``version`` holds (those added later left out)."""
+        later = {name for since, names in self.added.items() if since > version for name in names}
+        return tuple(c for c in self.columns if c not in later)
+
+    def _readable(self, header: tuple[str, ...]) -> bool:
+        """This format's columns, or those of a file written without some versions' added columns, each
+        version's all or none: every earlier version's file, and a file of a line of development that added
+        a later version's columns before an earlier version's were merged into it (levels.csv: issue 15's
+        columns were written beside format 1's before format 2's open-model columns joined them)."""
+        if header == self.columns:
+            return True
+        groups = list(self.added.values())
+        for count in range(1, len(groups) + 1):
+            for left_out in itertools.combinations(groups, count):
+                missing = {name for names in left_out for name in names}
+                if header == tuple(c for c in self.columns if c not in missing):
+                    return True
+        return False
 
     def numeric(self, column: str) -> bool:
         """Whether ``column`` holds a number (int or float, optional or not; bool is not one)."""
@@ -234,23 +294,14 @@ class Table(Generic[R]):
             if _is_record(hint):
                 values[field.name] = self._parse(hint, cells)
                 continue
-            if field.name not in cells:  # an older file (see _readable): the field's default
+            if field.name not in cells and field.name in self.columns:
+                values[field.name] = _default(field)  # a column added after the file's version
                 continue
             try:
                 values[field.name] = decode_cell(cells[field.name], hint)
             except (ValueError, TypeError) as error:
                 raise ValueError(f"column {field.name}: {error}") from None
         return row(**values)
-
-    def _readable(self, header: tuple[str, ...]) -> bool:
-        """This format's columns, or an older file's: the same columns in order with some missing, each of
-        those a field added later with a default (read as that default)."""
-        if header == self.columns:
-            return True
-        defaulted = {f.name for f in dataclasses.fields(self.row)  # type: ignore[arg-type]
-                     if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING}
-        present = [c for c in self.columns if c in header]
-        return tuple(present) == header and all(c in defaulted for c in self.columns if c not in header)
 
     def _refusal(self, path: Path, header: list[str] | None) -> ResultsError:
         return ResultsError(

@@ -1,6 +1,8 @@
 """The identity of a measured level: the one way tables, probes, compare and gate name it.
 
-A level is one JDK × variant × load point × repetition. ``LevelId`` names one measured window;
+A level is one JDK × variant × load point × repetition. The load point is ``users`` in the closed
+model and ``rate`` (requests per second on a fixed timeline) in the open model; the other is 0.
+``LevelId`` names one measured window;
 ``LevelPoint`` is the same level across its repetitions (what compare and gate group by). Every
 table that holds per-level rows starts with ``LEVEL_ID_COLUMNS``, written and read through
 ``harness.results.codec``, so no module builds a key string and parses it back.
@@ -13,7 +15,7 @@ the groupings in compare and gate take their columns from these dataclasses.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 
@@ -27,23 +29,51 @@ class HasLevelId(Protocol):
     @property
     def users(self) -> int: ...
     @property
+    def rate(self) -> int: ...
+    @property
     def repetition(self) -> int: ...
 
 
 @dataclass(frozen=True, order=True)
 class LevelPoint:
-    """A level across its repetitions: one JDK × variant × load point."""
+    """A level across its repetitions: one JDK × variant × load point (users, or an open model's rate)."""
 
     jdk: int
     variant: str
     users: int
+    # Keyword-only with a default: every closed-model caller and every table written before the open
+    # model keeps its meaning (rate 0 = closed model).
+    rate: int = field(default=0, kw_only=True)
+
+    @classmethod
+    def search(cls, jdk: int, variant: str) -> LevelPoint:
+        """The point of a capacity search (neither users nor a rate: the search chose its rates)."""
+        return cls(jdk=jdk, variant=variant, users=0, rate=0)
+
+    @property
+    def is_search(self) -> bool:
+        return self.users == 0 and self.rate == 0
+
+    @property
+    def load_point(self) -> str:
+        """``256 users``, ``500 req/s`` or ``capacity``."""
+        if self.is_search:
+            return "capacity"
+        return f"{self.rate} req/s" if self.rate else f"{self.users} users"
+
+    @property
+    def scope(self) -> str:
+        """``jdk25 u256``, ``jdk25 500rps`` or ``jdk25 capacity``: the point without its variant."""
+        if self.is_search:
+            return f"jdk{self.jdk} capacity"
+        return f"jdk{self.jdk} " + (f"{self.rate}rps" if self.rate else f"u{self.users}")
 
     def label(self) -> str:
-        """``webflux jdk25 256 users``."""
-        return f"{self.variant} jdk{self.jdk} {self.users} users"
+        """``webflux jdk25 256 users``, ``webflux jdk25 500 req/s``."""
+        return f"{self.variant} jdk{self.jdk} {self.load_point}"
 
     def __str__(self) -> str:
-        return f"{self.variant} jdk{self.jdk} u{self.users}"
+        return f"{self.variant} {self.scope}"
 
 
 @dataclass(frozen=True, order=True)
@@ -53,20 +83,27 @@ class LevelId:
     jdk: int
     variant: str
     users: int
+    rate: int = field(default=0, kw_only=True)  # open model: requests per second; users is then 0
     repetition: int
 
     @classmethod
     def of(cls, row: HasLevelId) -> LevelId:
-        return cls(jdk=row.jdk, variant=row.variant, users=row.users, repetition=row.repetition)
+        return cls(jdk=row.jdk, variant=row.variant, users=row.users, rate=row.rate, repetition=row.repetition)
+
+    @classmethod
+    def open(cls, jdk: int, variant: str, rate: int, repetition: int) -> LevelId:
+        """An open-model level: identified by its target rate, no users."""
+        return cls(jdk=jdk, variant=variant, users=0, rate=rate, repetition=repetition)
 
     @property
     def point(self) -> LevelPoint:
-        return LevelPoint(jdk=self.jdk, variant=self.variant, users=self.users)
+        return LevelPoint(jdk=self.jdk, variant=self.variant, users=self.users, rate=self.rate)
 
     @property
     def slug(self) -> str:
-        """``jdk25-webflux-u256-r1``: file names (histograms, Locust logs) and process labels."""
-        return f"jdk{self.jdk}-{self.variant}-u{self.users}-r{self.repetition}"
+        """``jdk25-webflux-u256-r1`` (``-500rps-`` in the open model): file names and process labels."""
+        point = f"{self.rate}rps" if self.rate else f"u{self.users}"
+        return f"jdk{self.jdk}-{self.variant}-{point}-r{self.repetition}"
 
     def __str__(self) -> str:
         """``webflux jdk25 u256 r1``: the point as compare and gate name it, and the repetition."""

@@ -8,14 +8,20 @@ Little's law.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import statistics
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from harness.level_id import LevelId
-from harness.load.recording import LevelRecording
+from harness.load.recording import LevelRecording, WindowStats
 from harness.sampling import ProcessSample
+
+if TYPE_CHECKING:
+    from harness.load.vegeta import OpenLevelRecording
 
 GENERATOR_SATURATION_PCT = 90.0
 """Mean CPU of the load generator (percent of one core) from which a level is marked saturated.
@@ -35,6 +41,18 @@ waited 38-64%."""
 LITTLES_LAW_TOLERANCE = 0.10
 """Largest relative gap between throughput x mean latency and the configured users that still passes."""
 
+ACHIEVED_RATE_MIN = 0.98
+"""Open model: share of the target rate that must actually leave the generator inside the window. Below
+it the timeline slipped (the server held the generator's bounded connections), so the level did not
+measure its rate."""
+
+TREND_RATIO_MAX = 1.5
+TREND_RISE_MIN_MS = 5.0
+"""Open model: a level is not sustainable when the median of its per-second p50s in the last third of the
+window is more than TREND_RATIO_MAX times that of the first third *and* at least TREND_RISE_MIN_MS higher:
+a queue that grows for the whole window. The floor keeps a fast endpoint's jitter (2 ms → 3.5 ms) from
+counting as a trend; an overloaded open level grows by seconds."""
+
 _MIB = 1024 * 1024
 
 
@@ -51,6 +69,7 @@ class LevelResult:
     jdk: int
     variant: str
     users: int
+    rate: int = field(default=0, kw_only=True)  # open model: target requests per second (users is 0)
     repetition: int
     started_at: str  # ISO 8601, UTC, of the measured window's start
     seconds: float
@@ -99,6 +118,22 @@ class LevelResult:
     generator_starved: bool = False
     # False when the JVM's auto warm-up reached its maximum without becoming steady (every level of that JVM).
     warmup_steady: bool = True
+    # Open model only (None in the closed model). Latency above is *corrected*: from each request's
+    # intended send time; service_* is from its actual send time (what the server alone took).
+    achieved_rps: float | None = None  # requests that actually left inside the window, per second
+    scheduled: int | None = None  # requests the timeline planned inside the window
+    dropped: int | None = None  # of those, never sent before the attack ended
+    late: int | None = None  # sent more than 1 ms after their intended time
+    max_lateness_ms: float | None = None
+    in_flight_end: int | None = None  # intended before the window's end, answered after it
+    in_flight_mean: float | None = None  # measured time average; Little's law compares it with rate × mean
+    service_p50_ms: float | None = None
+    service_p99_ms: float | None = None
+    service_p999_ms: float | None = None
+    latency_trend: float | None = None  # last third's per-second p50 over the first third's
+    rate_ok: bool | None = None  # achieved >= ACHIEVED_RATE_MIN of the target
+    trend_ok: bool | None = None  # no upward latency trend across the window
+    slo_ok: bool | None = None  # with load.slo: p99, error rate, rate and trend all within it
 
     @property
     def id(self) -> LevelId:
@@ -173,6 +208,8 @@ def summarise_level(
     level: LevelId,
     recording: LevelRecording,
     samples: Mapping[str, Sequence[ProcessSample]],
+    *,
+    in_flight: float | None = None,
 ) -> LevelResult:
     """Reduce one level to a ``LevelResult``.
 
@@ -197,9 +234,10 @@ def summarise_level(
     mean_ms = recording.latency_sum_us / requests / 1000.0 if requests else 0.0
     arrival_rate = requests / seconds if seconds > 0 else 0.0
     # Closed model without think time: every user is always waiting for a response, so the
-    # number in flight (throughput x mean latency, errors included) must equal the users.
+    # number in flight (throughput x mean latency, errors included) must equal the users. Open
+    # model: it must equal the number in flight measured from the requests' own times.
     littles_users = arrival_rate * mean_ms / 1000.0
-    users = level.users
+    users = float(level.users) if in_flight is None else in_flight
     deviation = abs(littles_users - users) / users if users > 0 else 1.0
 
     app = samples.get("app", ())
@@ -221,6 +259,7 @@ def summarise_level(
         jdk=level.jdk,
         variant=level.variant,
         users=level.users,
+        rate=level.rate,
         repetition=level.repetition,
         started_at=_iso_utc(start),
         seconds=round(seconds, 3),
@@ -255,6 +294,73 @@ def summarise_level(
     )
 
 
+_FIELDS = [f.name for f in dataclasses.fields(LevelResult)]
+OPEN_MODEL_COLUMNS: tuple[str, ...] = tuple(_FIELDS[_FIELDS.index("achieved_rps"):])
+"""The columns levels.csv format 2 added for the open model (besides the level's ``rate``)."""
+TRUST_COLUMNS: tuple[str, ...] = tuple(_FIELDS[_FIELDS.index("generator_runqueue_pct"):_FIELDS.index("achieved_rps")])
+"""The columns levels.csv format 3 added: the generator's run-queue wait and starvation, the warm-up's outcome."""
+
+
+def latency_trend(windows: Sequence[WindowStats]) -> tuple[float | None, bool | None]:
+    """(ratio of the last third's median per-second p50 to the first third's, whether it is sustainable).
+
+    (None, None) with fewer than three seconds that had a success: no trend can be told."""
+    p50s = [w.p50_us / 1000.0 for w in windows if w.requests > w.errors]
+    if len(p50s) < 3:
+        return None, None
+    third = len(p50s) // 3
+    first, last = statistics.median(p50s[:third]), statistics.median(p50s[-third:])
+    if first <= 0:
+        return None, None
+    ratio = last / first
+    rising = ratio > TREND_RATIO_MAX and last - first >= TREND_RISE_MIN_MS
+    return round(ratio, 3), not rising
+
+
+def summarise_open_level(
+    level: LevelId,
+    recording: OpenLevelRecording,
+    samples: Mapping[str, Sequence[ProcessSample]],
+) -> LevelResult:
+    """Reduce one open-model level (``harness.load.vegeta``) to a ``LevelResult``: latency corrected from the
+    intended send time, service time beside it, the generator's promise (achieved rate, dropped, late, in
+    flight) and the two sustainability flags. Little's law compares rate × mean latency with the number in
+    flight measured from the requests' own times."""
+    closed_view = LevelRecording(
+        users=0, measured_start=recording.measured_start, measured_end=recording.measured_end,
+        histogram=recording.corrected, requests=recording.sent, errors=recording.errors,
+        error_kinds=recording.error_kinds, latency_sum_us=recording.latency_sum_us, windows=recording.windows,
+        hlog_path=recording.hlog_path, generator_pid=recording.generator_pid,
+    )
+    result = summarise_level(level, closed_view, samples, in_flight=recording.in_flight_mean)
+    service = recording.service
+    if service.get_total_count() > 0:
+        pct = service.get_percentile_to_value_dict([50.0, 99.0, 99.9])
+        s50, s99, s999 = (round(pct[p] / 1000.0, 3) for p in (50.0, 99.0, 99.9))
+    else:
+        s50 = s99 = s999 = 0.0
+    achieved = recording.achieved_rate
+    trend, trend_ok = latency_trend(recording.windows)
+    return dataclasses.replace(
+        result, achieved_rps=round(achieved, 3), scheduled=recording.scheduled, dropped=recording.dropped,
+        late=recording.late, max_lateness_ms=round(recording.max_lateness_us / 1000.0, 3),
+        in_flight_end=recording.in_flight_end, in_flight_mean=round(recording.in_flight_mean, 3),
+        service_p50_ms=s50, service_p99_ms=s99, service_p999_ms=s999, latency_trend=trend,
+        rate_ok=achieved >= ACHIEVED_RATE_MIN * level.rate, trend_ok=trend_ok,
+    )
+
+
+def open_flags(result: LevelResult) -> list[str]:
+    """Why an open-model level did not sustain its rate, one phrase each; empty in the closed model."""
+    out = []
+    if result.rate_ok is False and result.achieved_rps is not None:
+        out.append(f"achieved {result.achieved_rps:.1f} req/s, below {ACHIEVED_RATE_MIN:.0%} of the target "
+                   f"{result.rate} req/s")
+    if result.trend_ok is False and result.latency_trend is not None:
+        out.append(f"latency trending upward (p50 of the last third {result.latency_trend:.2f}x the first third's)")
+    return out
+
+
 def warnings_for(result: LevelResult, repetitions: int = 1) -> list[str]:
     """Every reason to distrust or qualify this level, one human sentence each; empty when clean.
 
@@ -284,12 +390,21 @@ def warnings_for(result: LevelResult, repetitions: int = 1) -> list[str]:
             f"{label}: {result.errors} of {result.requests} requests failed ({result.error_rate:.2%})"
             + (f" ({kinds})" if kinds else "")
         )
-    if result.requests and not result.littles_law_ok:
+    if result.requests and not result.littles_law_ok and result.in_flight_mean is not None:
+        out.append(
+            f"{label}: Little's law off by {result.littles_law_deviation:.0%} — rate x mean corrected latency "
+            f"gives {result.littles_law_users:.1f} requests in flight, the requests' own times "
+            f"{result.in_flight_mean:.1f}"
+        )
+    elif result.requests and not result.littles_law_ok:
         out.append(
             f"{label}: Little's law off by {result.littles_law_deviation:.0%} — throughput x mean latency "
             f"gives {result.littles_law_users:.1f} users in flight, not {result.users}; users were not "
             "all waiting on the server (generator delay or queueing outside the measured request)"
         )
+    out += [f"{label}: {flag}" for flag in open_flags(result)]
+    if result.dropped:
+        out.append(f"{label}: {result.dropped} of {result.scheduled} scheduled requests were never sent")
     if result.db_acquire_timeouts:
         out.append(f"{label}: {result.db_acquire_timeouts:.0f} database connection requests timed out in the pool")
     if result.vt_submit_failed:

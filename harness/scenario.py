@@ -20,6 +20,7 @@ from pydantic import (
     PlainSerializer,
     SerializerFunctionWrapHandler,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_serializer,
     model_validator,
@@ -318,17 +319,83 @@ class PlacementSettings(StrictModel):
         return {"app": self.app, "generator": self.generator, "infra": self.infra}
 
 
+def parse_fraction(value: Any) -> float:
+    """``0.1%`` or ``0.001`` → 0.001; a bare number above 1 is refused (``1`` could mean 1% or 100%)."""
+    if isinstance(value, str) and (match := _PERCENT.match(value)):
+        return float(match.group(1)) / 100.0
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1:
+        return float(value)
+    raise ValueError("must be a percentage such as '0.1%' or a fraction from 0 to 1 such as 0.001")
+
+
+_PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
+Fraction = Annotated[float, BeforeValidator(parse_fraction)]
+
+
+class SloSettings(StrictModel):
+    """What a sustainable rate must hold (open model with search): each step is judged on it."""
+
+    p99: Duration = Field(..., description="Ceiling of the p99 latency (corrected, from the intended send time), "
+                          "e.g. 200ms.")
+    error_rate: Fraction = Field(0.001, description="Ceiling of the share of failed requests, e.g. '0.1%'.")
+
+    @field_validator("p99")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("must be above 0, e.g. 200ms")
+        return value
+
+
+class SearchSettings(StrictModel):
+    """Capacity under the SLO: a geometric ramp of rates from ``start``, then bisection between the last rate
+    that passed and the first that failed, down to ``resolution``; every step its own settle and window."""
+
+    start: int = Field(..., gt=0, le=1_000_000, description="First rate of the ramp, requests per second.")
+    factor: float = Field(2.0, gt=1, le=10, description="Each ramp step's rate is the last one's times this.")
+    max: int = Field(..., gt=0, le=1_000_000, description="Highest rate tried; a ramp that passes it everywhere "
+                     "reports capacity >= max.")
+    resolution: int = Field(..., gt=0, description="Bisection stops once the failing and passing rates are this "
+                            "close (requests per second).")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SearchSettings:
+        if self.max < self.start:
+            raise ValueError(f"max: must be at least start ({self.start})")
+        return self
+
+OPEN_MODEL_WARMUP = "10s"
+"""The open model's warm-up when a scenario names none: fixed, at the warm-up rate (``warmup_point``)."""
+
+
 class LoadSettings(StrictModel):
-    driver: Literal["locust"] = Field("locust", description="Load generator.")
-    model: Literal["closed"] = Field(
-        "closed", description="closed: each user sends its next request when the last one answered."
+    driver: Literal["locust", "vegeta"] = Field(
+        "locust", description="Load generator: locust (closed model, the default) or vegeta (open model, the "
+        "default there: a compiled driver for high rates)."
     )
-    levels: tuple[Annotated[int, Field(gt=0)], ...] = Field(
-        ..., min_length=1, description="Concurrent users, one measured level each."
+    model: Literal["closed", "open"] = Field(
+        "closed", description="closed: each user sends its next request when the last one answered (`levels`). "
+        "open: requests on a fixed timeline at `rates`, latency measured from each one's intended send time."
+    )
+    levels: tuple[Annotated[int, Field(gt=0)], ...] | None = Field(
+        None, min_length=1, description="Closed model: concurrent users, one measured level each."
+    )
+    rates: tuple[Annotated[int, Field(gt=0, le=1_000_000)], ...] | None = Field(
+        None, min_length=1, description="Open model: requests per second, one measured level each (or `search`)."
+    )
+    search: SearchSettings | None = Field(
+        None, description="Open model: find the highest rate that holds `slo` (instead of `rates`)."
+    )
+    slo: SloSettings | None = Field(None, description="With search: what every step must hold to pass.")
+    connections: int = Field(
+        1000, gt=0, le=100_000, description="Open model: the driver's connections (and workers). A late request "
+        "waits for one, and its corrected latency carries the wait."
     )
     warmup: Annotated[WarmupSettings, BeforeValidator(_warmup)] = Field(
-        default_factory=WarmupSettings, description="Per fresh JVM, before the first level, at the highest level; "
-        "not measured. auto (default): until steady; a duration (10s): fixed; or a mapping (see WarmupSettings)."
+        default_factory=WarmupSettings, description="Per fresh JVM, before the first level, at the highest level "
+        "(open model: the highest rate, or the search's start); not measured. auto (the closed model's default): "
+        "until steady; a duration (10s): fixed (the open model's default and only kind); or a mapping (see "
+        "WarmupSettings)."
     )
     settle: Duration = Field(2.0, description="Start of every level (users connecting); not measured.")
     duration: Duration = Field(20.0, description="Measured time of every level.")
@@ -408,17 +475,77 @@ class LoadSettings(StrictModel):
             raise ValueError("must be a whole number of seconds")
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _open_model_defaults(cls, data: Any) -> Any:
+        # The open model's default driver is the compiled one: Locust cannot keep a timeline.
+        # Its default warm-up is fixed: warming up until steady reads Locust's throughput windows, and the open
+        # model's throughput is its rate (an explicit auto is refused in _model_fields).
+        if isinstance(data, dict) and data.get("model") == "open":
+            defaults = {"driver": "vegeta", "warmup": OPEN_MODEL_WARMUP}
+            return {**{k: v for k, v in defaults.items() if k not in data}, **data}
+        return data
+
+    @model_validator(mode="after")
+    def _model_fields(self) -> LoadSettings:
+        problems = []
+        if self.model == "closed":
+            if self.levels is None:
+                problems.append("levels: required in the closed model (concurrent users per level)")
+            for name in ("rates", "search", "slo"):
+                if getattr(self, name) is not None:
+                    problems.append(f"{name}: only with model: open (the closed model has users, not rates)")
+            if "connections" in self.model_fields_set:
+                problems.append("connections: only with model: open (the closed model has one per user)")
+            if self.driver != "locust":
+                problems.append(f"driver: {self.driver} drives the open model, the closed model uses locust")
+        else:
+            if self.levels is not None:
+                problems.append("levels: only with model: closed (the open model takes rates, requests per second)")
+            if self.rates is None and self.search is None:
+                problems.append("rates: required with model: open (or search: to find the capacity under slo)")
+            if self.rates is not None and self.search is not None:
+                problems.append("search: either rates (fixed levels) or search (capacity under slo), not both")
+            if self.driver != "vegeta":
+                problems.append(f"driver: the open model needs a driver that keeps a fixed timeline (vegeta), "
+                                f"not {self.driver}")
+            if self.workers or self.expect_workers:
+                problems.append("workers: Locust workers are for the closed model (the open model's driver is "
+                                "one compiled process)")
+            if self.warmup.mode == "auto":
+                problems.append(f"warmup: auto (until steady) is for the closed model: it judges Locust's throughput "
+                                f"windows, and the open model's throughput is its rate; give a fixed warm-up at the "
+                                f"warm-up rate, e.g. warmup: {OPEN_MODEL_WARMUP} (the open model's default)")
+        if self.slo is not None and self.search is None:
+            problems.append("slo: only with search (it is what each search step must hold)")
+        if self.search is not None and self.slo is None:
+            problems.append("slo: required with search (the search finds the highest rate that holds it)")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def load_points(self) -> tuple[int, ...]:
+        """The users (closed) or rates (open) of the fixed levels; empty for a search."""
+        return self.levels or self.rates or ()
+
+    @property
+    def warmup_point(self) -> int:
+        """Users (closed) or rate (open) of the warm-up: the highest fixed level, or the search's start."""
+        if self.search is not None:
+            return self.search.start
+        return max(self.load_points())
+
     @model_validator(mode="after")
     def _seed_only_when_shuffled(self) -> LoadSettings:
         if self.order_seed is not None and self.order != "shuffled":
             raise ValueError("order_seed: only with order: shuffled (round-robin draws nothing)")
         return self
 
-    @field_validator("levels")
+    @field_validator("levels", "rates")
     @classmethod
-    def _distinct_levels(cls, value: tuple[int, ...]) -> tuple[int, ...]:
-        if len(set(value)) != len(value):
-            raise ValueError("levels must be distinct")
+    def _distinct_levels(cls, value: tuple[int, ...] | None, info: ValidationInfo) -> tuple[int, ...] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError(f"{info.field_name} must be distinct")
         return value
 
 

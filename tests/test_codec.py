@@ -29,8 +29,9 @@ ROW = Row(LevelId(25, "webflux", 64, 2), 0.125, None, True, "", {"b": 2, "a": 1}
 
 
 def test_a_nested_level_id_is_spelled_out_as_the_leading_columns() -> None:
-    assert TABLE.columns == ("jdk", "variant", "users", "repetition", "ratio", "count", "ok", "note", "kinds", "frames")
-    assert TABLE.cells(ROW) == ["25", "webflux", "64", "2", "0.125", "", "true", "",
+    assert TABLE.columns == ("jdk", "variant", "users", "rate", "repetition", "ratio", "count", "ok", "note", "kinds",
+                             "frames")
+    assert TABLE.cells(ROW) == ["25", "webflux", "64", "0", "2", "0.125", "", "true", "",
                                 '{"a":1,"b":2}', '[["X.y(1)",3],["Z.w(2)",1]]']  # fmt: skip
 
 
@@ -56,6 +57,38 @@ def test_a_foreign_header_is_refused_with_the_format_and_what_to_do(tmp_path: Pa
     assert path.read_text(encoding="utf-8") == "jdk,variant\n25,webflux\n"
 
 
+@dataclass(frozen=True)
+class Grown:
+    id: LevelId
+    ratio: float
+    extra: int | None = None
+
+
+GROWN = Table(Grown, "grown.csv", 2, added={2: ("rate", "extra")})
+
+
+def test_a_version_that_added_columns_reads_the_earlier_files_with_the_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "grown.csv"
+    path.write_text("jdk,variant,users,repetition,ratio\n25,webflux,64,2,0.5\n", encoding="utf-8")
+    assert GROWN.columns_of(1) == ("jdk", "variant", "users", "repetition", "ratio")
+    assert GROWN.read(path) == [Grown(LevelId(25, "webflux", 64, 2), 0.5, None)]
+    # Appending is only ever in the current format: the old file is refused, not turned into a mix.
+    with pytest.raises(ResultsError, match=r"grown\.csv format 2"):
+        GROWN.append(path, [Grown(LevelId.open(25, "webflux", 500, 1), 0.5, 3)])
+    # A header that is no version's (one added column without the other) is refused.
+    path.write_text("jdk,variant,users,rate,repetition,ratio\n25,webflux,0,500,1,0.5\n", encoding="utf-8")
+    with pytest.raises(ResultsError, match=r"grown\.csv format 2"):
+        GROWN.read(path)
+    fresh = tmp_path / "fresh.csv"
+    GROWN.append(fresh, [Grown(LevelId.open(25, "webflux", 500, 1), 0.5, 3)])
+    assert GROWN.read(fresh) == [Grown(LevelId.open(25, "webflux", 500, 1), 0.5, 3)]
+
+
+def test_added_columns_must_have_defaults() -> None:
+    with pytest.raises(TypeError, match="defaults"):
+        Table(Grown, "grown.csv", 2, added={2: ("ratio",)})
+
+
 @pytest.mark.parametrize(("column", "cell"), [("ok", "maybe"), ("users", "six"), ("jdk", ""), ("frames", "[[1]]")])
 def test_a_bad_cell_names_its_line_and_column(tmp_path: Path, column: str, cell: str) -> None:
     path = tmp_path / "rows.csv"
@@ -76,7 +109,7 @@ def test_a_missing_file_is_an_error_unless_allowed(tmp_path: Path) -> None:
 
 def test_json_rows_round_trip_and_refuse_a_wrong_type() -> None:
     document = json_row(ROW)
-    assert document["id"] == {"jdk": 25, "variant": "webflux", "users": 64, "repetition": 2}
+    assert document["id"] == {"jdk": 25, "variant": "webflux", "users": 64, "rate": 0, "repetition": 2}
     assert from_json_row(Row, document) == ROW
     with pytest.raises(ValueError, match="count: 'many' is not an integer"):
         from_json_row(Row, {**document, "count": "many"})

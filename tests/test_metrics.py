@@ -1,15 +1,24 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 
+from harness.gate.flags import level_flags
 from harness.level_id import LevelId
 from harness.load.recording import LevelRecording, new_histogram
+from harness.load.vegeta import Hit, fold_hits
 from harness.load.workers import WorkerIdentity, WorkerLoad
-from harness.metrics import LevelResult, summarise_level, warnings_for
+from harness.metrics import (
+    OPEN_MODEL_COLUMNS,
+    LevelResult,
+    open_flags,
+    summarise_level,
+    summarise_open_level,
+    warnings_for,
+)
 from harness.sampling import ProcessSample
 
 START = 1_800_000_000.0
@@ -193,3 +202,63 @@ def test_a_level_of_a_jvm_that_never_became_steady_says_so() -> None:
     unsteady = dataclasses.replace(summarise(recording()), warmup_steady=False)
     assert any("never became steady during its warm-up" in w for w in warnings_for(unsteady))
     assert not any("steady" in w for w in warnings_for(summarise(recording())))
+
+
+# -- the open model -----------------------------------------------------------------------------------
+OPEN_ORIGIN_NS = 1_700_000_000 * 10**9
+
+
+def open_level(rate: int, seconds: int, *, latency_ms: Callable[[int], float] = lambda seq: 20.0,
+               late_ms: Callable[[int], float] = lambda seq: 0.0) -> LevelResult:
+    """A level of ``seconds`` (no settle) whose hit ``seq`` leaves ``late_ms(seq)`` after its time and takes
+    ``latency_ms(seq)``; folded and summarised exactly as the benchmark does."""
+    hits = []
+    for seq in range(rate * seconds):
+        intended = OPEN_ORIGIN_NS + seq * 10**9 // rate
+        hits.append(Hit(seq=seq, sent_ns=intended + int(late_ms(seq) * 1e6), latency_ns=int(latency_ms(seq) * 1e6),
+                        code=200, error=""))
+    recording = fold_hits(hits, rate, settle_s=0, duration_s=seconds).recording(rate, Path("unused.hlog"), 1,
+                                                                                 Path("vegeta"))
+    return summarise_open_level(LevelId.open(25, "webflux", rate, 1), recording, {})
+
+
+def test_an_open_level_on_schedule_is_sustainable_and_keeps_littles_law() -> None:
+    result = open_level(100, 6)
+    assert (result.rate, result.users, result.achieved_rps) == (100, 0, 100.0)
+    assert result.rate_ok is True and result.trend_ok is True and result.latency_trend == 1.0
+    # 100/s × 20 ms = 2 in flight, measured from the hits' own times.
+    assert result.in_flight_mean == pytest.approx(2.0, rel=0.01)
+    assert result.littles_law_ok and result.littles_law_users == pytest.approx(2.0, rel=0.01)
+    assert result.p50_ms == result.service_p50_ms == pytest.approx(20.0, rel=0.002)
+    assert open_flags(result) == [] and level_flags("here", [result]) == []
+
+
+def test_an_achieved_rate_below_98_percent_of_the_target_is_flagged() -> None:
+    # The last 3% of the window's hits leave only after it ended (the server held every connection).
+    result = open_level(100, 10, late_ms=lambda seq: 2000.0 if seq >= 970 else 0.0)
+    assert result.achieved_rps == 97.0
+    assert result.rate_ok is False
+    assert any("below 98% of the target 100 req/s" in flag for flag in open_flags(result))
+    assert any("achieved rate below 98%" in flag for flag in level_flags("here", [result]))
+    assert any("achieved 97.0 req/s" in warning for warning in warnings_for(result))
+    # 98% exactly is still sustainable.
+    assert open_level(100, 10, late_ms=lambda seq: 2000.0 if seq >= 980 else 0.0).rate_ok is True
+
+
+def test_latency_that_grows_across_the_window_is_flagged_as_not_sustainable() -> None:
+    # A queue that grows: each second adds 30 ms (20 ms → 290 ms over ten seconds).
+    rising = open_level(50, 10, latency_ms=lambda seq: 20.0 + 30.0 * (seq // 50))
+    assert rising.trend_ok is False and rising.latency_trend is not None and rising.latency_trend > 5
+    assert any("latency trending upward" in flag for flag in level_flags("here", [rising]))
+    # Jitter around a flat line is not a trend, nor is a rise too small to matter on a fast endpoint.
+    jitter = open_level(50, 10, latency_ms=lambda seq: 20.0 + (15.0 if seq % 7 == 0 else 0.0))
+    assert jitter.trend_ok is True
+    small = open_level(50, 10, latency_ms=lambda seq: 2.0 + 0.3 * (seq // 50))
+    assert small.latency_trend is not None and small.latency_trend > 1.5 and small.trend_ok is True
+
+
+def test_a_closed_level_has_no_open_model_figures() -> None:
+    result = summarise(recording())
+    assert result.rate == 0
+    assert all(getattr(result, column) is None for column in OPEN_MODEL_COLUMNS)
+    assert open_flags(result) == []

@@ -208,3 +208,66 @@ def test_the_run_order_defaults_to_round_robin_and_a_seed_needs_a_shuffle() -> N
     with pytest.raises(ScenarioError) as caught:
         parse_scenario({"name": "r", "load": {"levels": [4], "order_seed": 3}})
     assert caught.value.problems == ["load.order_seed: only with order: shuffled (round-robin draws nothing)"]
+
+
+def _problems(load: dict[str, object]) -> list[str]:
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({"name": "open", "load": load})
+    return caught.value.problems
+
+
+def test_the_open_model_takes_rates_and_defaults_to_the_compiled_driver() -> None:
+    load = parse_scenario({"name": "open", "load": {"model": "open", "rates": [100, 400]}}).require_load()
+    assert (load.driver, load.levels, load.rates, load.load_points()) == ("vegeta", None, (100, 400), (100, 400))
+    closed = parse_scenario({"name": "closed", "load": {"levels": [4]}}).require_load()
+    assert (closed.model, closed.driver, closed.rates) == ("closed", "locust", None)
+
+
+def test_a_search_resolves_its_slo_in_seconds_and_fractions() -> None:
+    load = parse_scenario({"name": "cap", "load": {
+        "model": "open", "search": {"start": 100, "max": 3200, "resolution": 25},
+        "slo": {"p99": "200ms", "error_rate": "0.1%"}}}).require_load()
+    assert load.search is not None and load.slo is not None
+    assert (load.search.factor, load.slo.p99, load.slo.error_rate) == (2.0, 0.2, 0.001)
+    assert load.warmup_point == 100
+
+
+def test_open_model_fields_in_the_closed_model_are_named() -> None:
+    problems = _problems({"levels": [4], "rates": [100], "search": {"start": 1, "max": 2, "resolution": 1},
+                          "slo": {"p99": "1s"}, "connections": 5})
+    assert "load.rates: only with model: open (the closed model has users, not rates)" in problems
+    assert "load.search: only with model: open (the closed model has users, not rates)" in problems
+    assert "load.slo: only with model: open (the closed model has users, not rates)" in problems
+    assert any(p.startswith("load.connections: only with model: open") for p in problems)
+
+
+def test_closed_model_fields_in_the_open_model_are_named() -> None:
+    problems = _problems({"model": "open", "levels": [4], "driver": "locust", "workers": 2})
+    assert any(p.startswith("load.levels: only with model: closed") for p in problems)
+    assert any(p.startswith("load.rates: required with model: open") for p in problems)
+    assert any(p.startswith("load.driver: the open model needs a driver that keeps a fixed timeline") for p in problems)
+    assert any(p.startswith("load.workers: Locust workers are for the closed model") for p in problems)
+
+
+def test_slo_and_search_need_each_other_and_exclude_rates() -> None:
+    assert "load.slo: only with search (it is what each search step must hold)" in _problems(
+        {"model": "open", "rates": [100], "slo": {"p99": "200ms"}})
+    assert any(p.startswith("load.slo: required with search") for p in _problems(
+        {"model": "open", "search": {"start": 100, "max": 200, "resolution": 10}}))
+    assert any(p.startswith("load.search: either rates") for p in _problems(
+        {"model": "open", "rates": [100], "search": {"start": 100, "max": 200, "resolution": 10},
+         "slo": {"p99": "200ms"}}))
+    assert _problems({"model": "closed", "driver": "vegeta", "levels": [1]}) == [
+        "load.driver: vegeta drives the open model, the closed model uses locust"]
+
+
+def test_bad_search_and_slo_values_name_their_field() -> None:
+    problems = _problems({"model": "open", "search": {"start": 0, "max": 100, "resolution": 10, "factr": 2},
+                          "slo": {"p99": "0ms", "error_rate": 5}})
+    assert "load.search.start: Input should be greater than 0" in problems
+    assert any(p.startswith("load.search.factr: unknown key") for p in problems)
+    assert "load.slo.p99: must be above 0, e.g. 200ms" in problems
+    assert any(p.startswith("load.slo.error_rate: must be a percentage") for p in problems)
+    assert _problems({"model": "open", "search": {"start": 500, "max": 100, "resolution": 10},
+                      "slo": {"p99": "1s"}}) == ["load.search.max: must be at least start (500)"]
+    assert _problems({"model": "open", "rates": [100, 100]}) == ["load.rates: rates must be distinct"]

@@ -97,13 +97,19 @@ def compare_values(
 
 
 def compare_runs(base: Run, new: Run, measures: Sequence[Measure] = COMPARED) -> list[Change]:
-    """One Change per level present in both runs × measure, ordered by variant, JDK, users, measure."""
+    """One Change per level present in both runs × measure, ordered by variant, JDK, users, measure; then the
+    capacity of every search both runs made."""
     common = [key for key in new.ordered_levels() if key in base.levels]
-    return [
+    changes = [
         compare_values(key, measure, base.values(key, measure), new.values(key, measure))
         for key in common
         for measure in measures
+        if measure.source == "levels"
     ]
+    for measure in (m for m in measures if m.source == "capacity"):
+        changes += [compare_values(key, measure, base.values(key, measure), new.values(key, measure))
+                    for key in new.points(measure) if key in base.capacity]
+    return changes
 
 
 def unmatched_levels(base: Run, new: Run) -> list[str]:

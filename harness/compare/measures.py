@@ -7,20 +7,26 @@ the levels.csv column (``throughput_rps``, ``p99_ms``) so notebooks see the name
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 from harness.metrics import LevelResult
+
+if TYPE_CHECKING:  # capacity_table uses the compare package's statistics
+    from harness.results.capacity_table import CapacityResult
 
 
 @dataclass(frozen=True)
 class Measure:
-    """One ``LevelResult`` field: ``name`` in rules, ``field`` in levels.csv."""
+    """One ``LevelResult`` field (``source`` levels) or ``CapacityResult`` field (``source`` capacity: one value
+    per search, at the ``LevelPoint.search`` point): ``name`` in rules, ``field`` in the CSV file."""
 
     name: str
     field: str
     unit: str
     higher_is_better: bool
+    source: Literal["levels", "capacity"] = "levels"
 
-    def value(self, row: LevelResult) -> float | None:
+    def value(self, row: LevelResult | CapacityResult) -> float | None:
         """The row's number, ``None`` when it was not measured (e.g. the app was not sampled)."""
         value = getattr(row, self.field)
         return None if value is None else float(value)
@@ -54,13 +60,14 @@ _ALL = (
     Measure("error_rate", "error_rate", "fraction", higher_is_better=False),
     Measure("cpu_per_1k", "app_cpu_s_per_1k_requests", "s/1k req", higher_is_better=False),
     Measure("rss", "app_rss_mb_max", "MiB", higher_is_better=False),
+    Measure("capacity", "capacity_rps", "rps", higher_is_better=True, source="capacity"),
 )
 
 MEASURES: dict[str, Measure] = {m.name: m for m in _ALL}
 """Every measure by its short name, in display order."""
 
 COMPARED: tuple[Measure, ...] = tuple(
-    MEASURES[name] for name in ("throughput", "p50", "p99", "p999", "error_rate", "cpu_per_1k", "rss")
+    MEASURES[name] for name in ("throughput", "p50", "p99", "p999", "error_rate", "cpu_per_1k", "rss", "capacity")
 )
 """What ``harness compare`` reports by default."""
 

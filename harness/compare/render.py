@@ -18,7 +18,7 @@ from harness.compare.changes import METHOD, Change
 from harness.compare.runs import Run
 
 CSV_COLUMNS: tuple[str, ...] = (
-    "variant", "jdk", "users", "metric", "base_n", "base_mean", "base_median", "new_n", "new_mean",
+    "variant", "jdk", "users", "rate", "metric", "base_n", "base_mean", "base_median", "new_n", "new_mean",
     "new_median", "difference", "diff_ci_low", "diff_ci_high", "change", "ci_low", "ci_high", "significant",
     "direction", "note",
 )  # fmt: skip
@@ -99,6 +99,7 @@ def change_record(change: Change) -> dict[str, Any]:
         "variant": change.key.variant,
         "jdk": change.key.jdk,
         "users": change.key.users,
+        "rate": change.key.rate,  # open model; users and rate both 0: a capacity search
         "metric": change.measure.field,
         "base_n": len(change.base_values),
         "base_mean": change.base_mean,

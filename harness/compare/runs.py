@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from harness.compare.measures import Measure
 from harness.errors import ResultsError
 from harness.level_id import LevelPoint
 from harness.metrics import LevelResult
+from harness.results.capacity_table import CapacityResult, read_capacity
 from harness.results.layout import ResultsDir
 from harness.results.manifest import Manifest, read_manifest
 from harness.results.tables import read_levels
@@ -21,11 +22,22 @@ from harness.results.tables import read_levels
 
 @dataclass(frozen=True)
 class Run:
-    """One results folder. ``levels`` maps each level to its repetitions in repetition order."""
+    """One results folder. ``levels`` maps each level to its repetitions in repetition order; ``capacity`` each
+    ``LevelPoint.search`` point (JDK × variant) to its searches (capacity.csv), empty without a search."""
 
     root: Path
     manifest: Manifest
     levels: dict[LevelPoint, tuple[LevelResult, ...]]
+    capacity: dict[LevelPoint, tuple[CapacityResult, ...]] = field(default_factory=dict)
+
+    def rows(self, measure: Measure) -> Mapping[LevelPoint, Sequence[LevelResult | CapacityResult]]:
+        """The points and rows ``measure`` is read from."""
+        return self.capacity if measure.source == "capacity" else self.levels
+
+    def points(self, measure: Measure) -> list[LevelPoint]:
+        """The points ``measure`` has, ordered like ``ordered_levels``."""
+        order = {v: i for i, v in enumerate(self.variants)}
+        return sorted(self.rows(measure), key=lambda k: (order.get(k.variant, len(order)), k.jdk, k.users, k.rate))
 
     @property
     def status(self) -> str:
@@ -35,17 +47,17 @@ class Run:
     def variants(self) -> tuple[str, ...]:
         """Variants in the scenario's order, then any others found in levels.csv."""
         declared = list(self.manifest.scenario.variants)
-        found = [k.variant for k in self.levels]
+        found = [k.variant for k in (*self.levels, *self.capacity)]
         return tuple(dict.fromkeys([*(v for v in declared if v in found), *found]))
 
     def ordered_levels(self) -> list[LevelPoint]:
         """Every level, sorted by variant (scenario order), JDK, users."""
         order = {v: i for i, v in enumerate(self.variants)}
-        return sorted(self.levels, key=lambda k: (order.get(k.variant, len(order)), k.jdk, k.users))
+        return sorted(self.levels, key=lambda k: (order.get(k.variant, len(order)), k.jdk, k.users, k.rate))
 
     def values(self, key: LevelPoint, measure: Measure) -> list[float]:
         """The measure over the level's repetitions, skipping repetitions where it was not measured."""
-        return [v for row in self.levels.get(key, ()) if (v := measure.value(row)) is not None]
+        return [v for row in self.rows(measure).get(key, ()) if (v := measure.value(row)) is not None]
 
     def median(self, key: LevelPoint, measure: Measure) -> float | None:
         """Median over repetitions; ``None`` when the level or the measure is absent."""
@@ -75,7 +87,11 @@ def load_run(root: Path, *, allow_incomplete: bool = False) -> Run:
     if not grouped:
         raise ResultsError(f"{root}: levels.csv has no measured level; nothing to compare or gate")
     levels = {k: tuple(sorted(rows, key=lambda r: r.repetition)) for k, rows in grouped.items()}
-    return Run(root=root, manifest=manifest, levels=levels)
+    searches: dict[LevelPoint, list[CapacityResult]] = defaultdict(list)
+    for search in read_capacity(ResultsDir(root).capacity_csv):
+        searches[LevelPoint.search(search.jdk, search.variant)].append(search)
+    capacity = {k: tuple(sorted(rows, key=lambda r: r.repetition)) for k, rows in searches.items()}
+    return Run(root=root, manifest=manifest, levels=levels, capacity=capacity)
 
 
 # Keys of the machine record that change between two runs on the same machine.

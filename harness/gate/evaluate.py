@@ -23,7 +23,7 @@ from harness.compare.measures import Measure
 from harness.compare.runs import Run
 from harness.compare.stats import repetitions_to_resolve
 from harness.errors import HarnessError
-from harness.gate.flags import level_flags
+from harness.gate.flags import point_flags
 from harness.gate.rules import RegressionRule, RelativeRule, Rule, RuleSet, SloRule
 from harness.level_id import LevelPoint
 
@@ -79,24 +79,27 @@ def _evaluate_relative(rule: RelativeRule, run: Run) -> list[Evaluation]:
     if missing:
         skip("—", f"{' and '.join(missing)} not in this run")
         return out
-    left_levels = {(k.jdk, k.users) for k in run.levels if k.variant == cmp.left.variant}
-    right_levels = {(k.jdk, k.users) for k in run.levels if k.variant == cmp.right.variant}
-    jdks = sorted({jdk for jdk, _ in left_levels | right_levels}) if cmp.jdk is None else [cmp.jdk]
+    # A point without its variant: (jdk, users, rate); a capacity is at users = rate = 0.
+    left_levels = {(k.jdk, k.users, k.rate) for k in run.points(cmp.left.measure) if k.variant == cmp.left.variant}
+    right_levels = {(k.jdk, k.users, k.rate) for k in run.points(cmp.right.measure)
+                    if k.variant == cmp.right.variant}
+    jdks = sorted({jdk for jdk, _, _ in left_levels | right_levels}) if cmp.jdk is None else [cmp.jdk]
     for jdk in jdks:
-        if cmp.users is not None:
-            candidates = [cmp.users]
-        else:
-            # Every level either variant has: one that only one of them measured is a SKIP, not silence.
-            candidates = sorted(u for j, u in left_levels | right_levels if j == jdk)
-        for users in candidates:
-            scope = f"jdk{jdk} u{users}"
+        # Every level either variant has: one that only one of them measured is a SKIP, not silence.
+        candidates = sorted((u, r) for j, u, r in left_levels | right_levels
+                            if j == jdk and (cmp.users is None or u == cmp.users))
+        if cmp.users is not None and not candidates:
+            candidates = [(cmp.users, 0)]
+        for users, rate in candidates:
+            left_key = LevelPoint(jdk=jdk, variant=cmp.left.variant, users=users, rate=rate)
+            right_key = LevelPoint(jdk=jdk, variant=cmp.right.variant, users=users, rate=rate)
+            scope = left_key.scope
             absent = [v for v, levels in ((cmp.left.variant, left_levels), (cmp.right.variant, right_levels))
-                      if (jdk, users) not in levels]
+                      if (jdk, users, rate) not in levels]
             if absent:
-                skip(scope, f"no level users={users} on jdk {jdk} for {', '.join(dict.fromkeys(absent))}")
+                point = "a capacity" if left_key.is_search else f"level rate={rate}" if rate else f"level users={users}"
+                skip(scope, f"no {point} on jdk {jdk} for {', '.join(dict.fromkeys(absent))}")
                 continue
-            left_key = LevelPoint(jdk=jdk, variant=cmp.left.variant, users=users)
-            right_key = LevelPoint(jdk=jdk, variant=cmp.right.variant, users=users)
             left, right = run.median(left_key, cmp.left.measure), run.median(right_key, cmp.right.measure)
             if left is None or right is None:
                 skip(scope, "not measured (no samples of this metric)")
@@ -106,8 +109,7 @@ def _evaluate_relative(rule: RelativeRule, run: Run) -> list[Evaluation]:
             bound = f"{cmp.bound_text()} = {cmp.right.measure.format(cmp.factor * right)}"
             reason = "" if holds else f"{cmp.left.measure.format(left)} is not {cmp.op} " \
                                       f"{cmp.right.measure.format(cmp.factor * right)}"
-            flags = [*level_flags(str(left_key), run.levels[left_key]),
-                     *level_flags(str(right_key), run.levels[right_key])]
+            flags = [*point_flags(run, left_key, cmp.left.measure), *point_flags(run, right_key, cmp.right.measure)]
             verdict, reason = _flag_verdict("PASS" if holds else "FAIL", reason, flags, rule.allow_flagged)
             out.append(Evaluation(rule.index, rule.name, "relative", scope, measured, bound, verdict, reason))
     if not out:
@@ -118,12 +120,13 @@ def _evaluate_relative(rule: RelativeRule, run: Run) -> list[Evaluation]:
 
 def _selected(run: Run, rule: RegressionRule | SloRule) -> tuple[list[LevelPoint], list[str]]:
     """Levels of the run the rule selects, and a SKIP reason per explicitly named level that is absent."""
-    keys = [k for k in run.ordered_levels() if rule.selection.matches(k)]
+    points = run.points(rule.measure)
+    keys = [k for k in points if rule.selection.matches(k)]
     absent = []
     for label, wanted, have in (
-        ("variant", rule.selection.variants, {k.variant for k in run.levels}),
-        ("users", rule.selection.users, {k.users for k in run.levels}),
-        ("jdk", rule.selection.jdks, {k.jdk for k in run.levels}),
+        ("variant", rule.selection.variants, {k.variant for k in points}),
+        ("users", rule.selection.users, {k.users for k in points}),
+        ("jdk", rule.selection.jdks, {k.jdk for k in points}),
     ):
         absent += [f"{label} {value} is not in this run" for value in wanted or () if value not in have]
     return keys, absent
@@ -160,7 +163,7 @@ def _evaluate_slo(rule: SloRule, run: Run) -> list[Evaluation]:
         if rule.min is not None and value < rule.min:
             broken.append(f"below the floor {rule.measure.format(rule.min)}")
         verdict, reason = _flag_verdict("FAIL" if broken else "PASS", "; ".join(broken),
-                                        level_flags(str(key), run.levels[key]), rule.allow_flagged)
+                                        point_flags(run, key, rule.measure), rule.allow_flagged)
         out.append(Evaluation(rule.index, rule.name, "slo", str(key), measured, bound, verdict, reason))
     if not out:
         out.append(Evaluation(rule.index, rule.name, "slo", "—", "—", bound, "SKIP", "no level of this run matches"))
@@ -217,13 +220,13 @@ def _evaluate_regression(rule: RegressionRule, run: Run, baseline: Run) -> list[
     out = [Evaluation(rule.index, rule.name, "regression", "—", "—", bound, "SKIP", r) for r in absent]
     # Every level the baseline measured must be measured again: a variant that crashed before its
     # levels, or a level dropped from the scenario, would otherwise pass by producing no row.
-    for key in baseline.ordered_levels():
-        if rule.selection.matches(key) and key not in run.levels:
+    for key in baseline.points(rule.measure):
+        if rule.selection.matches(key) and key not in run.rows(rule.measure):
             out.append(Evaluation(rule.index, rule.name, "regression", str(key), "—", bound, "FAIL",
                                   "in the baseline run but not measured in this run"))
     for key in keys:
         scope = str(key)
-        if key not in baseline.levels:
+        if key not in baseline.rows(rule.measure):
             out.append(Evaluation(rule.index, rule.name, "regression", scope, "—", bound, "SKIP",
                                   "level not in the baseline run"))
             continue
@@ -232,7 +235,7 @@ def _evaluate_regression(rule: RegressionRule, run: Run, baseline: Run) -> list[
             out.append(Evaluation(rule.index, rule.name, "regression", scope, "—", bound, "SKIP", change.note))
             continue
         verdict, reason, measured = _regression_verdict(change, rule)
-        flags = [*level_flags(f"baseline {key}", baseline.levels[key]), *level_flags(scope, run.levels[key])]
+        flags = [*point_flags(baseline, key, rule.measure, "baseline "), *point_flags(run, key, rule.measure)]
         verdict, reason = _flag_verdict(verdict, reason, flags, rule.allow_flagged)
         out.append(Evaluation(rule.index, rule.name, "regression", scope, measured, bound, verdict, reason))
     if not out:

@@ -3,21 +3,31 @@
 A level measured while the load generator was saturated, or whose throughput × latency does not
 give back its users (Little's law), measured the load generator or a queue outside the request
 path. A generator that waited on the run queue sent late; a JVM whose warm-up never became steady was
-still changing. A rule judged on it is UNRELIABLE, not PASS or FAIL. This is the only place the gate reads
-the flags of a level.
+still changing. An open-model level that did not send its rate, or whose latency grew across the window,
+did not sustain the rate it names. A rule judged on it is UNRELIABLE, not PASS or FAIL. This is the only
+place the gate reads the flags of a level.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
+from harness.level_id import LevelPoint
 from harness.metrics import LevelResult
+from harness.results.capacity_table import CapacityResult
+
+if TYPE_CHECKING:
+    from harness.compare.measures import Measure
+    from harness.compare.runs import Run
 
 _CHECKS: tuple[tuple[str, Callable[[LevelResult], bool]], ...] = (
     ("load generator saturated", lambda row: row.generator_saturated),
     ("Little's law off", lambda row: not row.littles_law_ok),
     ("load generator starved (run queue)", lambda row: row.generator_starved),
     ("not steady after warm-up", lambda row: not row.warmup_steady),
+    ("achieved rate below 98% of the target", lambda row: row.rate_ok is False),
+    ("latency trending upward", lambda row: row.trend_ok is False),
 )
 
 
@@ -30,3 +40,20 @@ def level_flags(where: str, rows: Sequence[LevelResult]) -> list[str]:
         if repetitions:
             out.append(f"{where}: {name} ({', '.join(repetitions)})")
     return out
+
+
+def capacity_flags(where: str, rows: Sequence[CapacityResult]) -> list[str]:
+    """A capacity is only a floor when its search passed every rate up to its max: comparing floors says
+    nothing about a change. (A search whose first step failed has capacity 0: that is a result, not a flag.)"""
+    at_max = [f"r{row.repetition}" for row in rows if row.outcome == "at_max"]
+    if not at_max:
+        return []
+    return [f"{where}: the search passed up to its max, capacity is only a floor ({', '.join(at_max)})"]
+
+
+def point_flags(run: Run, key: LevelPoint, measure: Measure, prefix: str = "") -> list[str]:
+    """The flags of the rows ``measure`` reads at ``key`` (levels or searches); empty when absent."""
+    rows = run.rows(measure).get(key, ())
+    if measure.source == "capacity":
+        return capacity_flags(f"{prefix}{key}", [r for r in rows if isinstance(r, CapacityResult)])
+    return level_flags(f"{prefix}{key}", [r for r in rows if isinstance(r, LevelResult)])

@@ -13,7 +13,11 @@ csv`` turns the results into rows this module folds into µs HdrHistograms:
 A hit belongs to the second it was *scheduled* in, so the settle seconds are excluded by
 schedule, and the counts say whether the generator kept its promise: ``scheduled`` hits in the
 window, ``sent``, ``dropped`` (scheduled, never sent before the attack ended) and ``late`` (sent
-more than ``late_after_us`` after their time).
+more than ``late_after_us`` after their time). Two figures are by the clock instead: ``sent_in_window``
+(hits that actually left inside the window: the achieved rate; a server that cannot keep up holds
+the bounded workers, and hits leave late, after the window) and the requests in flight (intended
+send time passed, no answer yet): at the window's end, and on average over it (Little's law: the
+average equals the arrival rate × the mean corrected latency).
 
 vegeta is a Go program, built once by ``go install`` at the pinned version into the harness's
 cache (``ensure_vegeta``); its path names the version, which the manifest records.
@@ -22,6 +26,7 @@ cache (``ensure_vegeta``); its path names the version, which the manifest record
 from __future__ import annotations
 
 import csv
+import json
 import os
 import random
 import shutil
@@ -66,6 +71,9 @@ class OpenLevelRecording:
     late: int  # sent more than late_after_us after the intended time
     max_lateness_us: int
     latency_sum_us: int  # corrected, over every sent hit, errors included
+    sent_in_window: int  # hits (any schedule) whose actual send time fell inside the window
+    in_flight_end: int  # intended before the window's end, answered after it
+    in_flight_mean: float  # time average over the window of hits intended but not yet answered
     windows: tuple[WindowStats, ...]  # one per scheduled second; percentiles are corrected
     hlog_path: Path
     generator_pid: int
@@ -81,8 +89,8 @@ class OpenLevelRecording:
 
     @property
     def achieved_rate(self) -> float:
-        """Successful answers per second of the window."""
-        return (self.sent - self.errors) / self.seconds if self.seconds > 0 else 0.0
+        """Requests that actually left per second of the window (what the server let the timeline do)."""
+        return self.sent_in_window / self.seconds if self.seconds > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -164,6 +172,7 @@ def run_open_level(
     max_connections: int,
     timeout_s: float = 30.0,
     late_after_us: int = LATE_AFTER_US,
+    hlog_path: Path | None = None,
 ) -> OpenLevelRecording:
     """Send ``rate`` requests per second for ``settle_s + duration_s`` seconds on a fixed
     timeline and return the measured window.
@@ -172,7 +181,8 @@ def run_open_level(
     a connection per late request until the server refuses them, which measures the collapse, not
     the server. Bounded, a late request waits for a worker and the corrected latency carries the
     wait. Files under ``out_dir``: ``<label>.vegeta.log``, ``<label>.targets``, ``<label>.csv``
-    (every hit) and ``<label>.hlog`` (the measured seconds only, corrected, tagged ``<label>``).
+    (every hit) and ``<label>.hlog`` (the measured seconds only, corrected, tagged ``<label>``; at
+    ``hlog_path`` when given).
 
     Raises LoadError for bad arguments, a failed attack or an attack that sent nothing.
     """
@@ -213,16 +223,10 @@ def run_open_level(
         hits = list(read_hits(rows))
     if not hits:
         raise LoadError(f"level {label!r}: vegeta sent no request to {target.base_url}; log {log}:\n{child.log_tail()}")
-    recording = fold_hits(hits, rate, settle_s, duration_s, late_after_us=late_after_us)
-    hlog = out_dir / f"{label}.hlog"
-    write_hlog(recording.windows_histograms, hlog, label)
-    return OpenLevelRecording(
-        target_rate=rate, measured_start=recording.start, measured_end=recording.end,
-        corrected=recording.corrected, service=recording.service, scheduled=recording.scheduled,
-        sent=recording.sent, errors=recording.errors, error_kinds=recording.error_kinds, late=recording.late,
-        max_lateness_us=recording.max_lateness_us, latency_sum_us=recording.latency_sum_us,
-        windows=recording.windows, hlog_path=hlog, generator_pid=child.pid, vegeta=vegeta,
-    )
+    folded = fold_hits(hits, rate, settle_s, duration_s, late_after_us=late_after_us)
+    hlog = hlog_path or out_dir / f"{label}.hlog"
+    write_hlog(folded.windows_histograms, hlog, label)
+    return folded.recording(rate, hlog, child.pid, vegeta)
 
 
 def read_hits(rows: Iterable[str]) -> Iterator[Hit]:
@@ -250,22 +254,38 @@ class FoldedLevel:
     late: int
     max_lateness_us: int
     latency_sum_us: int
+    sent_in_window: int
+    in_flight_end: int
+    in_flight_mean: float
     windows: tuple[WindowStats, ...]
     windows_histograms: tuple[tuple[float, HdrHistogram], ...]  # (second's start, corrected successes)
+
+    def recording(self, rate: int, hlog_path: Path, generator_pid: int, vegeta: Path) -> OpenLevelRecording:
+        return OpenLevelRecording(
+            target_rate=rate, measured_start=self.start, measured_end=self.end, corrected=self.corrected,
+            service=self.service, scheduled=self.scheduled, sent=self.sent, errors=self.errors,
+            error_kinds=self.error_kinds, late=self.late, max_lateness_us=self.max_lateness_us,
+            latency_sum_us=self.latency_sum_us, sent_in_window=self.sent_in_window, in_flight_end=self.in_flight_end,
+            in_flight_mean=self.in_flight_mean, windows=self.windows, hlog_path=hlog_path,
+            generator_pid=generator_pid, vegeta=vegeta,
+        )
 
 
 def fold_hits(hits: list[Hit], rate: int, settle_s: int, duration_s: int, *,
               late_after_us: int = LATE_AFTER_US) -> FoldedLevel:
     """Fold every hit into the measured window's histograms and counts.
 
-    The timeline's origin is hit 0's send time (vegeta sends it at once); hit *i* was meant to
-    leave ``i / rate`` seconds later. A hit is measured when its intended time falls in
+    Hit *i* was meant to leave ``i / rate`` seconds after the timeline's origin, the pacer's start.
+    vegeta never sends a hit before its time, so the origin is the earliest ``sent - i / rate`` over
+    all hits: hit 0's own send time would put it late by whatever delayed hit 0 (its connection, the
+    Go runtime starting its workers), and every later hit would look early by as much, hiding their
+    lateness and shrinking the in-flight figures. A hit is measured when its intended time falls in
     ``[settle_s, settle_s + duration_s)`` seconds from the origin, so exactly ``rate *
     duration_s`` hits are scheduled in the window."""
     by_seq = {hit.seq: hit for hit in hits}
     if 0 not in by_seq:
         raise LoadError("vegeta results lack hit 0, the timeline's origin; the attack was cut short")
-    origin_ns = by_seq[0].sent_ns
+    origin_ns = min(hit.sent_ns - hit.seq * 1_000_000_000 // rate for hit in hits)
     first, last = settle_s * rate, (settle_s + duration_s) * rate  # seq range [first, last)
     corrected, service = new_histogram(), new_histogram()
     seconds = [(new_histogram(), [0, 0]) for _ in range(duration_s)]  # histogram, [requests, errors]
@@ -295,6 +315,8 @@ def fold_hits(hits: list[Hit], rate: int, settle_s: int, duration_s: int, *,
         service.record_value(service_us)
         seconds[second][0].record_value(corrected_us)
     start = origin_ns / 1e9 + settle_s
+    window_ns = (origin_ns + settle_s * 1_000_000_000, origin_ns + (settle_s + duration_s) * 1_000_000_000)
+    sent_in_window, in_flight_end, in_flight_mean = _clock_figures(hits, origin_ns, rate, *window_ns)
     windows = tuple(
         WindowStats(start=start + index, requests=counts[0], errors=counts[1],
                     p50_us=histogram.get_value_at_percentile(50) if histogram.get_total_count() else 0,
@@ -305,9 +327,25 @@ def fold_hits(hits: list[Hit], rate: int, settle_s: int, duration_s: int, *,
     return FoldedLevel(
         start=start, end=start + duration_s, corrected=corrected, service=service, scheduled=last - first,
         sent=sent, errors=errors, error_kinds=error_kinds, late=late, max_lateness_us=max_lateness,
-        latency_sum_us=latency_sum, windows=windows,
+        latency_sum_us=latency_sum, sent_in_window=sent_in_window, in_flight_end=in_flight_end,
+        in_flight_mean=in_flight_mean, windows=windows,
         windows_histograms=tuple((start + index, histogram) for index, (histogram, _) in enumerate(seconds)),
     )
+
+
+def _clock_figures(hits: Iterable[Hit], origin_ns: int, rate: int, start_ns: int,
+                   end_ns: int) -> tuple[int, int, float]:
+    """(hits sent inside [start, end), hits in flight at end, mean in flight over the window), every hit
+    counted, whatever its schedule: a hit is in flight from its intended send time to its answer."""
+    sent_in_window = in_flight_end = 0
+    busy_ns = 0
+    for hit in hits:
+        intended_ns = origin_ns + hit.seq * 1_000_000_000 // rate
+        answered_ns = hit.sent_ns + hit.latency_ns
+        sent_in_window += start_ns <= hit.sent_ns < end_ns
+        in_flight_end += intended_ns < end_ns <= answered_ns
+        busy_ns += max(0, min(answered_ns, end_ns) - max(intended_ns, start_ns))
+    return sent_in_window, in_flight_end, busy_ns / (end_ns - start_ns)
 
 
 def _error_kind(hit: Hit) -> str | None:
@@ -328,3 +366,46 @@ def write_hlog(seconds: Iterable[tuple[float, HdrHistogram]], path: Path, tag: s
     """An HdrHistogram interval log of the measured seconds only (``recording.write_measured_hlog``)."""
     write_measured_hlog(seconds, path, tag,
                         "unit=microseconds successes only; open model, corrected from the intended send time")
+
+
+# -- the driver's own ceiling -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class DriverCeiling:
+    """What vegeta sent flat out (``-rate 0``) from one core: its ceiling against a given server."""
+
+    requests: int
+    successes: int
+    seconds: float  # from the first send to the last answer, as vegeta reports it
+    cpu_core: int
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds > 0 else 0.0
+
+
+def driver_ceiling(vegeta: Path, url: str, out_dir: Path, supervisor: Supervisor, *, seconds: int = 10,
+                   connections: int = 64, cpu_core: int = 0) -> DriverCeiling:
+    """Run vegeta as fast as it can (``-rate 0``, ``connections`` workers) pinned to ``cpu_core`` for ``seconds``
+    against ``url`` (a trivial endpoint, e.g. the downstream at ``delayMs=0``) and read its own report. For
+    ``harness calibrate``: the rate a scenario asks for must stay well below this, or the level measures the
+    driver. The server shares the machine: on a loaded machine this is a floor of the driver's ceiling."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    targets, results = out_dir / "ceiling.targets", out_dir / "ceiling.bin"
+    targets.write_text(f"GET {url}\n\n", encoding="ascii")
+    argv = ["taskset", "-c", str(cpu_core), str(vegeta), "attack", "-targets", str(targets), "-rate", "0",
+            "-duration", f"{seconds}s", "-workers", str(connections), "-max-workers", str(connections),
+            "-connections", str(connections), "-max-body", "0", "-http2=false", "-output", str(results)]
+    child = supervisor.start("vegeta-ceiling", argv, log_path=out_dir / "ceiling.vegeta.log")
+    try:
+        child.popen.wait(timeout=seconds + 60)
+    finally:
+        code = supervisor.stop(child)
+    if code != 0:
+        raise LoadError(f"vegeta ceiling run exited {code}:\n{child.log_tail()}")
+    report = subprocess.run([str(vegeta), "report", "-type", "json", str(results)], capture_output=True, text=True,
+                            timeout=ENCODE_TIMEOUT_S, check=True).stdout
+    figures = json.loads(report)
+    requests = int(figures["requests"])
+    seconds_ns = int(figures["duration"]) + int(figures["wait"])
+    return DriverCeiling(requests=requests, successes=round(requests * float(figures["success"])),
+                         seconds=seconds_ns / 1e9, cpu_core=cpu_core)

@@ -15,18 +15,22 @@ from typing import Any
 
 from harness.analysis import variant_color
 from harness.metrics import LevelResult
+from harness.report.capacity import capacity_html
 from harness.report.consume import consume_html
-from harness.report.consume_summary import CONSUME_HOW_TO_READ, recorded_problems
+from harness.report.consume_summary import recorded_problems
 from harness.report.plots import Plot
 from harness.report.summary import (
-    HOW_TO_READ,
+    OPEN_RESULTS_COLUMNS,
     RESULTS_COLUMNS,
     config_rows,
+    how_to_read,
     incomplete_notice,
+    results_columns,
     results_rows,
     run_facts,
     run_warnings,
 )
+from harness.results.capacity_table import CapacityResult
 from harness.results.consume_tables import ConsumeResult
 from harness.results.manifest import Manifest, VariantRecord
 
@@ -71,7 +75,7 @@ figcaption b { color: var(--ink); }
 .muted { color: var(--muted); }
 """
 
-_NUMERIC = frozenset(RESULTS_COLUMNS) - {"variant", "Little's law", "flags"}
+_NUMERIC = frozenset(RESULTS_COLUMNS + OPEN_RESULTS_COLUMNS) - {"variant", "Little's law", "SLO", "flags"}
 
 
 def _inline(markdown: str) -> str:
@@ -142,14 +146,15 @@ def _results(levels: Sequence[LevelResult]) -> str:
     if not tables:
         return '<h2 id="results">Results</h2><p class="muted">No level was measured.</p>'
     parts = []
-    head = "".join(
-        f'<th class="{"num" if name in _NUMERIC else ""}">{html.escape(name)}</th>' for name in RESULTS_COLUMNS
-    )
     for jdk, rows in tables.items():
+        columns = results_columns(rows)
+        head = "".join(
+            f'<th class="{"num" if name in _NUMERIC else ""}">{html.escape(name)}</th>' for name in columns
+        )
         body = []
         for row in rows:
             cells = []
-            for name, value in zip(RESULTS_COLUMNS, row.cells, strict=True):
+            for name, value in zip(columns, row.cells, strict=True):
                 if name == "variant":
                     cells.append(f"<td>{_variant_label(value)}</td>")
                 elif name == "Little's law":
@@ -181,7 +186,7 @@ def _figure(plot: Plot) -> str:
 
 def render_report(
     manifest: Manifest, levels: Sequence[LevelResult], plots: Sequence[Plot], missing: Sequence[str] = (),
-    consume: Sequence[ConsumeResult] = (),
+    consume: Sequence[ConsumeResult] = (), capacity: Sequence[CapacityResult] = (),
 ) -> str:
     """The report page as one HTML document.
 
@@ -202,7 +207,7 @@ def render_report(
         else ""
     )
     consuming = manifest.is_consume
-    reading = "".join(f"<li>{_inline(line)}</li>" for line in (CONSUME_HOW_TO_READ if consuming else HOW_TO_READ))
+    reading = "".join(f"<li>{_inline(line)}</li>" for line in how_to_read(manifest))
     results = consume_html(consume, recorded_problems(manifest)) if consuming else _results(levels)
     measured = len(consume) if consuming else len(levels)
     warnings = run_warnings(manifest, levels)
@@ -220,6 +225,7 @@ def render_report(
 {_status(manifest, measured, "segment" if consuming else "level")}
 {description}
 <ul class="facts">{facts}</ul>
+{capacity_html(capacity)}
 <h2>Warnings ({len(warnings)})</h2>
 {_warnings(warnings)}
 <h2>Configuration <span class="muted">(effective, read back from each running app)</span></h2>

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.level_id import LevelPoint
-from harness.metrics import LevelResult, warnings_for
+from harness.level_id import HasLevelId, LevelPoint
+from harness.metrics import LevelResult, open_flags, warnings_for
+from harness.report.capacity import capacity_markdown
 from harness.report.consume_explain import Explained, explain_section
 from harness.report.consume_summary import (
     CONSUME_HOW_TO_READ,
@@ -22,12 +23,13 @@ from harness.report.consume_summary import (
     recorded_problems,
 )
 from harness.report.warmup import warmup_table
+from harness.results.capacity_table import CapacityResult, read_capacity
 from harness.results.consume_tables import ConsumeResult, read_consume
 from harness.results.jfr_table import JfrLevel, read_jfr
 from harness.results.layout import ResultsDir
 from harness.results.manifest import GitRecord, MachineRecord, Manifest, VariantRecord, read_manifest
 from harness.results.tables import WARMUP, WarmupReading, read_levels
-from harness.scenario import format_duration
+from harness.scenario import LoadSettings, format_duration
 from harness.settings import CATALOGUE, Setting
 
 _DASH = "\u2013"  # en dash of "median [min-max]"; spelled out because linters flag it as a confusable
@@ -166,6 +168,18 @@ RESULTS_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 """Headers of the results table, in the order of ``ResultsRow.cells``."""
 
+OPEN_RESULTS_COLUMNS: tuple[str, ...] = (
+    "variant", "rate req/s", "achieved req/s", "throughput req/s", "p50 ms", "p99 ms", "p99.9 ms",
+    "service p50 ms", "service p99 ms", "late", "dropped", "in flight at end", "errors", "app CPU s",
+    "req per app CPU-s", "gen CPU %", "Little's law", "SLO", "flags",
+)  # fmt: skip
+"""The open model's results table: latency corrected from the intended send time, service time beside it."""
+
+
+def results_columns(rows: Sequence[ResultsRow]) -> tuple[str, ...]:
+    """The headers of one results table (a run is either closed- or open-model)."""
+    return OPEN_RESULTS_COLUMNS if rows and rows[0].rate else RESULTS_COLUMNS
+
 
 @dataclass(frozen=True)
 class ResultsRow:
@@ -174,9 +188,53 @@ class ResultsRow:
     jdk: int
     variant: str
     users: int
-    cells: tuple[str, ...]  # in the order of RESULTS_COLUMNS; the Little's law cell reads "ok 3%" or "off 38%"
+    cells: tuple[str, ...]  # in the order of results_columns; the Little's law cell reads "ok 3%" or "off 38%"
     littles_law_ok: bool
     flagged: bool  # any repetition saturated the generator, had errors or failed Little's law
+    rate: int = 0  # open model
+
+
+def _open_results_row(jdk: int, variant: str, rate: int, reps: Sequence[LevelResult]) -> ResultsRow:
+    n = len(reps)
+    law_ok = all(r.littles_law_ok for r in reps)
+    law = ("ok " if law_ok else "off ") + _spread([r.littles_law_deviation for r in reps], _pct)
+    flags = [flag for r in reps for flag in open_flags(r)]
+    with_errors = sum(r.errors > 0 for r in reps)
+    if with_errors:
+        flags.append("errors" + (f" ({with_errors}/{n})" if n > 1 else ""))
+    if any(r.generator_saturated for r in reps):
+        flags.append("generator saturated")
+    if not law_ok:
+        flags.append("Little's law")
+    for count, name in ((sum(r.generator_starved for r in reps), "generator starved"),
+                        (sum(not r.warmup_steady for r in reps), "not steady")):
+        if count:
+            flags.append(name + (f" ({count}/{n})" if n > 1 else ""))
+    held = [r.slo_ok for r in reps if r.slo_ok is not None]
+    slo = "—" if not held else ("held" if all(held) else f"broken ({held.count(False)}/{len(held)})")
+    cells = (
+        variant,
+        str(rate),
+        _spread([r.achieved_rps for r in reps], _fmt_rate),
+        _spread([r.throughput_rps for r in reps], _fmt_rate),
+        _spread([r.p50_ms for r in reps], _fmt_ms),
+        _spread([r.p99_ms for r in reps], _fmt_ms),
+        _spread([r.p999_ms for r in reps], _fmt_ms),
+        _spread([r.service_p50_ms for r in reps], _fmt_ms),
+        _spread([r.service_p99_ms for r in reps], _fmt_ms),
+        _spread([r.late for r in reps], _fmt_int),
+        _spread([r.dropped for r in reps], _fmt_int),
+        _spread([r.in_flight_end for r in reps], _fmt_int),
+        _spread([r.errors for r in reps], _fmt_int),
+        _spread([r.app_cpu_s for r in reps], lambda v: f"{v:.1f}"),
+        _spread([1000 / r.app_cpu_s_per_1k_requests if r.app_cpu_s_per_1k_requests else None for r in reps],
+                lambda v: f"{v:.0f}"),
+        _spread([r.generator_cpu_pct_mean for r in reps], lambda v: f"{v:.0f}"),
+        law,
+        slo,
+        ", ".join(dict.fromkeys(flags)),
+    )
+    return ResultsRow(jdk, variant, 0, cells, law_ok, bool(flags), rate=rate)
 
 
 def _results_row(jdk: int, variant: str, users: int, reps: Sequence[LevelResult]) -> ResultsRow:
@@ -227,29 +285,34 @@ def results_rows(levels: Sequence[LevelResult]) -> dict[int, list[ResultsRow]]:
         of_jdk = [r for r in levels if r.jdk == jdk]
         rows = tables.setdefault(jdk, [])
         for variant in dict.fromkeys(r.variant for r in of_jdk):
-            for users in sorted({r.users for r in of_jdk if r.variant == variant}):
-                reps = sorted(
-                    (r for r in of_jdk if r.variant == variant and r.users == users),
-                    key=lambda r: r.repetition,
-                )
-                rows.append(_results_row(jdk, variant, users, reps))
+            for point in sorted({r.id.point for r in of_jdk if r.variant == variant}):
+                reps = sorted((r for r in of_jdk if r.id.point == point), key=lambda r: r.repetition)
+                if point.rate:
+                    rows.append(_open_results_row(jdk, variant, point.rate, reps))
+                else:
+                    rows.append(_results_row(jdk, variant, point.users, reps))
     return tables
 
 
-_RESULTS_HEADER = [
-    "| " + " | ".join(RESULTS_COLUMNS) + " |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
-]
+def _point_header(rows: Sequence[HasLevelId | LevelPoint]) -> str:
+    """``users``, or ``rate req/s`` for an open-model run's rows."""
+    return "rate req/s" if any(r.rate for r in rows) else "users"
+
+
+def _results_header(columns: Sequence[str]) -> list[str]:
+    align = ["---" if name in ("variant", "Little's law", "SLO", "flags") else "---:" for name in columns]
+    return ["| " + " | ".join(columns) + " |", "|" + "|".join(align) + "|"]
 
 
 def _results_tables(levels: Sequence[LevelResult]) -> list[str]:
     lines: list[str] = []
     for jdk, rows in results_rows(levels).items():
-        lines += ["", f"## Results: JDK {jdk}", "", *_RESULTS_HEADER]
+        columns = results_columns(rows)
+        lines += ["", f"## Results: JDK {jdk}", "", *_results_header(columns)]
         for row in rows:
             cells = list(row.cells)
             if not row.littles_law_ok:
-                law = RESULTS_COLUMNS.index("Little's law")
+                law = columns.index("Little's law")
                 cells[law] = "**off** " + cells[law].removeprefix("off ")
             lines.append("| " + " | ".join(cells) + " |")
     return lines
@@ -305,6 +368,27 @@ HOW_TO_READ: tuple[str, ...] = (
 )
 """The reading notes under every summary and report, markdown inline (``**bold**``)."""
 
+OPEN_HOW_TO_READ: tuple[str, ...] = (
+    "Open model: requests leave on a fixed timeline whatever the answers do, and latency (p50, p99, p99.9) is "
+    "measured from each request's **intended** send time (corrected for coordinated omission); service p50/p99 "
+    "are from the actual send time, what the server alone took.",
+    "Achieved req/s counts requests that actually left inside the window; below 98% of the rate the server held "
+    "every connection and the timeline slipped. Late: sent more than 1 ms after their time; dropped: never sent; "
+    "in flight at end: intended inside the window, answered after it.",
+    "A level whose per-second p50 rises across the window (last third over 1.5x the first and 5 ms higher) is "
+    "not sustainable: its queue grows, and a longer window would show worse numbers.",
+    "Little's law: rate x mean corrected latency should equal the requests in flight measured from their own "
+    "times; a gap over 10% means latency is not short against the window (edge effects), or hits were lost.",
+    "Capacity under SLO: the highest rate whose step held p99, the error rate, 98% of the rate and no upward "
+    "trend, after a geometric ramp and a bisection, per fresh JVM; the interval is over repetitions.",
+)
+
+
+def how_to_read(manifest: Manifest) -> tuple[str, ...]:
+    if manifest.is_consume:
+        return CONSUME_HOW_TO_READ
+    return OPEN_HOW_TO_READ if manifest.scenario.require_load().model == "open" else HOW_TO_READ
+
 
 def status_explanation(status: str) -> str:
     """Why a run with this status is not complete, as a sentence fragment ("the run failed")."""
@@ -347,6 +431,25 @@ def incomplete_notice(status: str, measured_levels: int, unit: str = "level") ->
     )
 
 
+def load_points(load: LoadSettings) -> str:
+    """``users [16, 64]``, ``rates [100, 200] req/s`` or the search and its SLO."""
+    if load.search is not None and load.slo is not None:
+        search, slo = load.search, load.slo
+        return (f"capacity search {search.start}→{search.max} req/s (×{search.factor:g}, then bisection to "
+                f"{search.resolution} req/s) under p99 ≤ {slo.p99 * 1000:g} ms and errors ≤ {slo.error_rate:.2%}")
+    if load.model == "open":
+        return f"rates {list(load.load_points())} req/s"
+    return f"users {list(load.load_points())}"
+
+
+def load_generator(manifest: Manifest) -> str:
+    """`` (vegeta v12.13.0)`` as recorded; empty for a run recorded before the manifest named it."""
+    recorded = manifest.load_generator
+    if not recorded:
+        return ""
+    return f" ({recorded.get('driver')} {recorded.get('version', '')})".replace(" )", ")")
+
+
 def run_facts(manifest: Manifest) -> list[tuple[str, str]]:
     """(label, value) lines describing the run: when, load (or consume), git, machine, harness; values are
     markdown inline."""
@@ -358,7 +461,7 @@ def run_facts(manifest: Manifest) -> list[tuple[str, str]]:
         mix = "" if work.mix is None else " " + ", ".join(f"{name} {weight}" for name, weight in work.mix.items())
         workload = (
             "Load",
-            f"{load.model} model, users {list(load.levels)}, {format_duration(load.duration)}"
+            f"{load.model} model{load_generator(manifest)}, {load_points(load)}, {format_duration(load.duration)}"
             f" measured per level after {format_duration(load.settle)} settle, {load.repetitions} repetition(s);"
             f" profile {work.profile}{mix}, downstream delay {work.downstream_delay_ms} ms",
         )
@@ -433,13 +536,13 @@ def _pool_tables(levels: Sequence[LevelResult]) -> list[str]:
     for jdk in sorted({point.jdk for point in groups}):
         lines += [
             "", f"## Pools and threads: JDK {jdk}", "",
-            "| variant | users | " + " | ".join(title for _, title in present) + " |",
+            f"| variant | {_point_header(levels)} | " + " | ".join(title for _, title in present) + " |",
             "|---|---:|" + "---:|" * len(present),
         ]  # fmt: skip
         for point, reps in sorted(groups.items()):
             if point.jdk == jdk:
                 cells = [_spread([getattr(r, name) for r in reps], _fmt_rate) for name, _ in present]
-                lines.append(f"| {point.variant} | {point.users} | " + " | ".join(cells) + " |")
+                lines.append(f"| {point.variant} | {point.rate or point.users} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -452,8 +555,9 @@ def _jfr_tables(jfr: Sequence[JfrLevel]) -> list[str]:
     for jdk in sorted({point.jdk for point in groups}):
         lines += [
             "", f"## JFR: JDK {jdk}", "",
-            "| variant | users | pinned events | pinned total ms | pinned p99 ms | top pinned frame "
-            "| submit failed | GC pauses | GC pause total ms | GC pause max ms | alloc MiB/s | heap after GC max MiB |",
+            f"| variant | {_point_header(list(groups))} | pinned events | pinned total ms | pinned p99 ms "
+            "| top pinned frame | submit failed | GC pauses | GC pause total ms | GC pause max ms | alloc MiB/s "
+            "| heap after GC max MiB |",
             "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
         ]  # fmt: skip
         for point, reps in sorted(groups.items()):
@@ -462,7 +566,8 @@ def _jfr_tables(jfr: Sequence[JfrLevel]) -> list[str]:
             top = max(reps, key=lambda r: r.pinned_events).top_pinned_frame or "—"
             heap = [r.heap_after_gc_max_mb for r in reps]
             lines.append(
-                f"| {point.variant} | {point.users} | {_spread([r.pinned_events for r in reps], _fmt_int)} "
+                f"| {point.variant} | {point.rate or point.users} "
+                f"| {_spread([r.pinned_events for r in reps], _fmt_int)} "
                 f"| {_spread([r.pinned_total_ms for r in reps], _fmt_ms)} "
                 f"| {_spread([r.pinned_p99_ms for r in reps], _fmt_ms)} | `{top}` "
                 f"| {_spread([r.submit_failed_events for r in reps], _fmt_int)} "
@@ -477,8 +582,8 @@ def _jfr_tables(jfr: Sequence[JfrLevel]) -> list[str]:
 
 def render_summary(
     manifest: Manifest, levels: Sequence[LevelResult], jfr: Sequence[JfrLevel] = (),
-    consume: Sequence[ConsumeResult] = (), warmup: Sequence[WarmupReading] = (),
-    explained: Explained | None = None,
+    consume: Sequence[ConsumeResult] = (), *, warmup: Sequence[WarmupReading] = (),
+    explained: Explained | None = None, capacity: Sequence[CapacityResult] = (),
 ) -> str:
     """The summary page as markdown.
 
@@ -508,6 +613,7 @@ def render_summary(
     if scenario.description:
         lines += ["", scenario.description]
     lines += ["", *(f"- **{label}:** {value}" for label, value in run_facts(manifest)), ""]
+    lines += capacity_markdown(capacity)
     lines += [
         "## Warnings",
         "",
@@ -518,10 +624,9 @@ def render_summary(
     if manifest.is_consume:
         lines += consume_section(consume, recorded_problems(manifest))
         lines += explain_section(explained) if explained is not None else []
-        reading = CONSUME_HOW_TO_READ
     else:
         lines += _results_tables(levels) if levels else ["", "## Results", "", "No level was measured."]
-        reading = HOW_TO_READ
+    reading = how_to_read(manifest)
     lines += warmup_table(warmup)
     lines += _pool_tables(levels)
     lines += _jfr_tables(jfr)
@@ -545,7 +650,8 @@ def write_summary(results: ResultsDir) -> Path:
     path = results.summary_md
     tmp = path.with_name(f".{path.name}.tmp")
     page = render_summary(manifest, levels, read_jfr(results.jfr_csv), read_consume(results.consume_csv),
-                          WARMUP.read(results.warmup_csv, missing_ok=True), Explained.read(results.root))
+                          warmup=WARMUP.read(results.warmup_csv, missing_ok=True),
+                          explained=Explained.read(results.root), capacity=read_capacity(results.capacity_csv))
     tmp.write_text(page, encoding="utf-8")
     tmp.replace(path)
     return path

@@ -52,6 +52,10 @@ class ResultsDir:
         return self.root / "jfr.csv"
 
     @property
+    def capacity_csv(self) -> Path:
+        return self.root / "capacity.csv"
+
+    @property
     def consume_csv(self) -> Path:
         return self.root / "consume.csv"
 

@@ -56,7 +56,8 @@ READABLE_VERSIONS = (1, 2)
 STATUSES = ("running", "complete", "failed", "interrupted")
 Status = Literal["running", "complete", "failed", "interrupted"]
 FinalStatus = Literal["complete", "failed", "interrupted"]
-Section = Literal["jdks", "infrastructure", "downstream", "build", "seed", "placement", "calibration"]
+Section = Literal["jdks", "infrastructure", "downstream", "build", "seed", "placement", "calibration",
+                  "load_generator"]
 SECTIONS: tuple[str, ...] = typing.get_args(Section)
 """Free-form sections: recorded for people and shown by ``compare`` as setup differences; the harness
 reads nothing back from them. The consume section is typed (``ConsumeRecord``): the summary and the
@@ -328,6 +329,7 @@ class Manifest:
     run_order: RunOrderRecord | None = None
     placement: Mapping[str, Any] | None = None  # harness.placement.Placement.record(); absent before issue 15
     calibration: Mapping[str, Any] | None = None  # this machine's `harness calibrate` result, when there is one
+    load_generator: Mapping[str, Any] | None = None  # request runs: driver, version, binary (absent before)
 
     @property
     def is_consume(self) -> bool:
@@ -347,7 +349,7 @@ class Manifest:
                 document[name] = self.scenario.model_dump(mode="json")
             elif name == "variants":
                 document[name] = {key: record.to_json() for key, record in self.variants.items()}
-            elif name in ("verification", "consume", "run_order") and value is None:
+            elif name in ("verification", "consume", "run_order", "load_generator") and value is None:
                 continue  # sections a run adds only when it reaches them
             elif name == "consume":
                 document[name] = self.consume.to_json() if self.consume is not None else None
@@ -545,7 +547,7 @@ class ManifestWriter:
 
     def set(self, key: Section, value: Mapping[str, Any]) -> None:
         """Set a free-form section (``SECTIONS``: jdks, infrastructure, downstream, build, seed, placement,
-        calibration).
+        calibration, load_generator).
 
         Raises KeyError for any other key: status, timestamps, scenario, variants, verification,
         consume and warnings have their own methods, so they cannot be forged."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from harness.codec import Table
 from harness.level_id import LevelId
 from harness.load.recording import WindowStats
-from harness.metrics import LevelResult
+from harness.metrics import OPEN_MODEL_COLUMNS, TRUST_COLUMNS, LevelResult
 from harness.prometheus import MetricSample
 from harness.sampling import ProcessSample
 
@@ -78,11 +78,13 @@ class WarmupReading:
     steady: bool
 
 
-LEVELS = Table(LevelResult, "levels.csv", 1, finite=True)
+RATE_ADDED = {2: ("rate",)}  # the open model's level dimension (codec.py's history)
+LEVELS = Table(LevelResult, "levels.csv", 3, finite=True,
+               added={2: ("rate", *OPEN_MODEL_COLUMNS), 3: TRUST_COLUMNS})
 WARMUP = Table(WarmupReading, "warmup.csv", 1)
-GENERATOR_WORKERS = Table(WorkerLevel, "generator_workers.csv", 1)
-TIMESERIES = Table(LoadSecond, "timeseries.csv", 1)
-JVM_TIMESERIES = Table(JvmReading, "jvm_timeseries.csv", 1)
+GENERATOR_WORKERS = Table(WorkerLevel, "generator_workers.csv", 2, added=RATE_ADDED)
+TIMESERIES = Table(LoadSecond, "timeseries.csv", 2, added=RATE_ADDED)
+JVM_TIMESERIES = Table(JvmReading, "jvm_timeseries.csv", 2, added=RATE_ADDED)
 LEVEL_COLUMNS: tuple[str, ...] = LEVELS.columns
 TIMESERIES_COLUMNS: tuple[str, ...] = TIMESERIES.columns
 

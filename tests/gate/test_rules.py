@@ -47,7 +47,7 @@ def test_the_example_message_names_file_line_and_field() -> None:
         parse_rules(text, "rules.yaml")
     assert (
         "rules.yaml:8: rules[5].rule: unknown metric 'p98' "
-        "(known: throughput, p50, p90, p99, p999, max, error_rate, cpu_per_1k, rss)"
+        "(known: throughput, p50, p90, p99, p999, max, error_rate, cpu_per_1k, rss, capacity)"
     ) in str(caught.value)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -14,16 +15,19 @@ import pytest
 from hdrh.log import HistogramLogReader
 
 from harness.errors import LoadError
+from harness.level_id import LevelId
 from harness.load.driver import LoadTarget, run_level
 from harness.load.recording import new_histogram
 from harness.load.vegeta import (
     VEGETA_VERSION,
     Hit,
     OpenLevelRecording,
+    driver_ceiling,
     ensure_vegeta,
     fold_hits,
     run_open_level,
 )
+from harness.metrics import summarise_open_level
 from harness.processes import ManagedProcess, Supervisor, free_port, wait_for_port
 from harness.sampling import ProcessSampler
 
@@ -73,6 +77,37 @@ def test_errors_are_counted_by_kind_and_kept_out_of_the_histograms() -> None:
     assert folded.errors == 3
     assert folded.error_kinds == {"http_404": 1, "timeout": 1, "connection_refused": 1}
     assert folded.corrected.get_total_count() == 2
+
+
+def test_in_flight_figures_follow_littles_law_on_a_steady_timeline() -> None:
+    # 50/s, every answer 40 ms after its intended time: 50 × 0.04 = 2 requests in flight at any moment.
+    rate = 50
+    folded = fold_hits([_hit(seq, rate, latency_ms=40) for seq in range(rate * 3)], rate, settle_s=1, duration_s=1)
+    assert folded.in_flight_mean == pytest.approx(2.0, rel=0.01)
+    assert folded.in_flight_end == 2  # intended at 1.96 s and 1.98 s, answered after 2 s
+    assert folded.sent_in_window == rate
+
+
+def test_hits_that_leave_after_the_window_do_not_count_as_achieved() -> None:
+    # A server that holds the workers: from the window's middle every hit leaves 1 s late.
+    rate = 10
+    hits = [_hit(seq, rate, late_ms=1000 if seq >= 15 else 0) for seq in range(30)]
+    folded = fold_hits(hits, rate, settle_s=1, duration_s=1)
+    assert folded.sent == folded.scheduled == 10  # by schedule every hit was sent (late)
+    assert folded.sent_in_window == 5  # by the clock only 10..14 left inside [1 s, 2 s); 15..19 after it
+    # In flight inside the window: 10..14 for their 2 ms each, 15..19 (intended at 1.5..1.9 s) until its end.
+    assert folded.in_flight_mean == pytest.approx(5 * 0.002 + (0.5 + 0.4 + 0.3 + 0.2 + 0.1), abs=1e-6)
+    assert folded.in_flight_end == 5
+
+
+def test_a_late_first_hit_does_not_move_the_timeline() -> None:
+    # Hit 0 waited 60 ms (say, for its connection); every later hit left on time, 2 ms each.
+    rate = 10
+    hits = [_hit(seq, rate, late_ms=60 if seq == 0 else 0) for seq in range(30)]
+    folded = fold_hits(hits, rate, settle_s=1, duration_s=2)
+    assert folded.start == 1_700_000_000 + 1  # the pacer's origin, not hit 0's send time
+    assert folded.late == 0 and folded.max_lateness_us == 0
+    assert folded.in_flight_mean == pytest.approx(rate * 0.002, rel=1e-6)  # Little's law: 10/s × 2 ms
 
 
 def test_results_without_hit_zero_are_refused() -> None:
@@ -187,3 +222,22 @@ def test_a_server_pause_shows_in_the_open_model_and_hides_in_the_closed_one(
     assert open_level.service.get_value_at_percentile(99) <= 0.1 * pause_us
     assert closed_level.histogram.get_max_value() >= 0.8 * pause_us  # the pause was inside its window
     assert closed_level.histogram.get_value_at_percentile(99) <= 0.1 * pause_us
+    # The levels.csv row of the open level (what a scenario with model: open records) keeps both views.
+    row = summarise_open_level(LevelId.open(25, "webflux", 200, 1), open_level, {})
+    assert 0.8 * pause_s * 1000 <= row.p999_ms <= 1.5 * pause_s * 1000
+    assert row.service_p99_ms is not None and row.service_p99_ms <= 0.1 * pause_s * 1000
+    assert row.late == open_level.late > 0
+    # Requests that waited out the pause were in flight meanwhile: Little's law still balances.
+    assert row.littles_law_ok, (row.littles_law_users, row.in_flight_mean)
+
+
+def test_the_driver_ceiling_is_what_vegeta_sent_flat_out(vegeta: Path, supervisor: Supervisor, tmp_path: Path) -> None:
+    """Not a figure (the machine is shared): the ceiling's count must be vegeta's own, and the rate its quotient."""
+    _, base_url = _server(supervisor, tmp_path, 0)
+    ceiling = driver_ceiling(vegeta, f"{base_url}/orders/7", tmp_path, supervisor, seconds=2, connections=4)
+    hits = subprocess.run([str(vegeta), "encode", "--to", "csv", str(tmp_path / "ceiling.bin")], capture_output=True,
+                          text=True, check=True).stdout.splitlines()
+    assert ceiling.requests == len(hits) > 0
+    assert ceiling.successes == sum(1 for line in hits if line.split(",")[1] == "200")
+    assert ceiling.rate == pytest.approx(ceiling.requests / ceiling.seconds)
+    assert ceiling.seconds > 0
