@@ -514,7 +514,7 @@ class LoadSettings(StrictModel):
                                 "one compiled process)")
             if self.warmup.mode == "auto":
                 problems.append(f"warmup: auto (until steady) is for the closed model: it judges Locust's throughput "
-                                f"windows, and the open model's throughput is its rate; give a fixed warm-up at the "
+                                f"windows, and the open model's throughput is its rate. Give a fixed warm-up at the "
                                 f"warm-up rate, e.g. warmup: {OPEN_MODEL_WARMUP} (the open model's default)")
         if self.slo is not None and self.search is None:
             problems.append("slo: only with search (it is what each search step must hold)")

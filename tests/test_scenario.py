@@ -271,3 +271,14 @@ def test_bad_search_and_slo_values_name_their_field() -> None:
     assert _problems({"model": "open", "search": {"start": 500, "max": 100, "resolution": 10},
                       "slo": {"p99": "1s"}}) == ["load.search.max: must be at least start (500)"]
     assert _problems({"model": "open", "rates": [100, 100]}) == ["load.rates: rates must be distinct"]
+
+
+def test_the_open_model_warms_up_for_a_fixed_time_and_refuses_auto_naming_the_field() -> None:
+    load = parse_scenario({"name": "open", "load": {"model": "open", "rates": [100]}}).require_load()
+    assert (load.warmup.mode, load.warmup.seconds) == ("fixed", 10.0)
+    fixed = parse_scenario({"name": "open", "load": {"model": "open", "rates": [100], "warmup": "3s"}})
+    assert fixed.require_load().warmup.seconds == 3.0
+    for auto in ("auto", {"mode": "auto", "max": "30s"}):
+        [problem] = _problems({"model": "open", "rates": [100], "warmup": auto})
+        assert problem.startswith("load.warmup: auto (until steady) is for the closed model")
+    assert parse_scenario({"name": "closed", "load": {"levels": [4]}}).require_load().warmup.mode == "auto"

@@ -9,7 +9,7 @@ import pytest
 from harness.errors import ResultsError
 from harness.level_id import LevelId
 from harness.load.recording import WindowStats
-from harness.metrics import LevelResult
+from harness.metrics import OPEN_MODEL_COLUMNS, TRUST_COLUMNS, LevelResult
 from harness.prometheus import MetricSample
 from harness.results.tables import (
     JVM_TIMESERIES,
@@ -147,3 +147,35 @@ def test_jvm_timeseries_refuses_to_mix_layouts(tmp_path: Path) -> None:
     with pytest.raises(ResultsError, match=r"jvm_timeseries\.csv format 2"):
         append_jvm_readings(path, LevelId(25, "webflux", 1, 1), [])
     assert path.read_text(encoding="utf-8") == "a,b\n1,2\n"
+
+
+def _written_without(path: Path, rows: list[LevelResult], left_out: set[str]) -> None:
+    """levels.csv as a harness that did not have the ``left_out`` columns wrote it."""
+    full = path.with_name("full.csv")
+    full.unlink(missing_ok=True)
+    table = LevelTable(full)
+    for row in rows:
+        table.append(row)
+    lines = list(csv.DictReader(full.open(encoding="utf-8")))
+    columns = [c for c in LEVEL_COLUMNS if c not in left_out]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(lines)
+
+
+@pytest.mark.parametrize(("branch", "left_out"), [
+    ("format 1", {"rate", *OPEN_MODEL_COLUMNS, *TRUST_COLUMNS}),
+    ("open-model's format 2", {*TRUST_COLUMNS}),
+    ("main's format 1 + issue 15", {"rate", *OPEN_MODEL_COLUMNS}),
+])
+def test_levels_of_each_earlier_harness_read_with_the_defaults(tmp_path: Path, branch: str, left_out: set[str]) -> None:
+    path = tmp_path / "levels.csv"
+    measured = BASE  # every added column at its default: what the older file meant
+    _written_without(path, [measured], left_out)
+    [read] = read_levels(path)
+    assert read == measured, branch
+    # A header missing only part of one version's columns is no version's: refused.
+    _written_without(path, [measured], {"generator_starved"})
+    with pytest.raises(ResultsError, match=r"levels\.csv format 3"):
+        read_levels(path)
