@@ -64,7 +64,8 @@ class Results:
     ``levels``: one row per run × jdk × variant × users × repetition; the columns of levels.csv
     (``harness.metrics.LevelResult``) after ``run``:
 
-    - ``jdk`` (int, feature version), ``variant`` (str), ``users`` (int), ``repetition`` (int, from 1)
+    - ``jdk`` (int, feature version), ``variant`` (str), ``users`` (int), ``repetition`` (int, from 1),
+      ``cpus`` (float, the app container's CPU quota; NaN when the apps ran as processes)
     - ``started_at`` (str, ISO 8601 UTC of the measured window), ``seconds`` (float, measured length)
     - ``requests`` (int, errors included), ``errors`` (int), ``error_rate`` (float, 0..1),
       ``error_kinds`` (dict kind → count)
@@ -81,9 +82,11 @@ class Results:
       ``db_acquire_ms_mean``, ``db_acquire_ms_max``, ``db_acquire_timeouts``, ``tomcat_busy_threads_max``,
       ``tomcat_connections_max``, ``http_client_pending_max``, ``vt_pinned``, ``vt_submit_failed``,
       ``gc_pauses``, ``gc_pause_ms_total``, ``scrape_errors`` (gauges: max; counters: increase)
+    - containerised apps only (NaN otherwise): ``app_throttled_s`` (seconds the app's cgroup was throttled
+      in the window), ``app_throttled_pct`` (share of its CFS periods throttled); ``app_throttled`` (bool)
 
     ``timeseries``: one row per second of measured load: ``run``, ``jdk``, ``variant``, ``users``,
-    ``repetition``, ``t`` (seconds since the level's first measured second), ``requests``,
+    ``repetition``, ``cpus``, ``t`` (seconds since the level's first measured second), ``requests``,
     ``errors``, ``throughput_rps``, ``p50_ms``, ``p99_ms``, ``max_ms``, ``app_rss_mb`` and
     ``app_cpu_pct`` (NaN when not sampled).
 

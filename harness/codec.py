@@ -59,6 +59,18 @@ def _column_types(row: type[Any]) -> list[tuple[str, Any]]:
     return out
 
 
+def _column_defaults(row: type[Any]) -> dict[str, Any]:
+    """Column → default of every column whose field has a plain default, nested records spelled out."""
+    hints = _hints(row)
+    out: dict[str, Any] = {}
+    for field in dataclasses.fields(row):
+        if _is_record(hints[field.name]):
+            out |= _column_defaults(hints[field.name])
+        elif field.default is not dataclasses.MISSING:
+            out[field.name] = field.default
+    return out
+
+
 def _optional(hint: Any) -> tuple[bool, Any]:
     """(whether None is allowed, the type without None)."""
     args = typing.get_args(hint)
@@ -199,6 +211,9 @@ class Table(Generic[R]):
         where a NaN compares false with every bound and so would pass a gate."""
         self.types: dict[str, Any] = dict(_column_types(row))
         self.columns: tuple[str, ...] = tuple(self.types)
+        self.defaults: dict[str, Any] = _column_defaults(row)
+        """Columns a file written before they existed may lack: read as their default (a dimension such as
+        ``LevelId.cpus`` added with a default keeps older folders readable)."""
 
     def numeric(self, column: str) -> bool:
         """Whether ``column`` holds a number (int or float, optional or not; bool is not one)."""
@@ -231,11 +246,18 @@ class Table(Generic[R]):
             if _is_record(hint):
                 values[field.name] = self._parse(hint, cells)
                 continue
+            if field.name not in cells and field.name in self.defaults:
+                values[field.name] = self.defaults[field.name]
+                continue
             try:
                 values[field.name] = decode_cell(cells[field.name], hint)
             except (ValueError, TypeError) as error:
                 raise ValueError(f"column {field.name}: {error}") from None
         return row(**values)
+
+    def _readable(self, header: tuple[str, ...]) -> bool:
+        """This table's columns, or them without some that have a default (a file from before those existed)."""
+        return header == tuple(c for c in self.columns if c in header or c not in self.defaults)
 
     def _refusal(self, path: Path, header: list[str] | None) -> ResultsError:
         return ResultsError(
@@ -280,7 +302,7 @@ class Table(Generic[R]):
             reader = csv.DictReader(handle)
             if reader.fieldnames is None and missing_ok:
                 return []
-            if tuple(reader.fieldnames or ()) != self.columns:
+            if not self._readable(tuple(reader.fieldnames or ())):
                 raise self._refusal(path, list(reader.fieldnames or ()))
             records = []
             for cells in reader:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from harness.level_id import LevelId
@@ -44,6 +44,8 @@ class LevelResult:
     variant: str
     users: int
     repetition: int
+    # The app container's CPU quota, a level dimension (LevelId.cpus); keyword-only so it can sit with the identity.
+    cpus: float | None = field(default=None, kw_only=True)
     started_at: str  # ISO 8601, UTC, of the measured window's start
     seconds: float
     requests: int  # completed in the measured window, errors included
@@ -85,6 +87,11 @@ class LevelResult:
     gc_pauses: float | None = None
     gc_pause_ms_total: float | None = None
     scrape_errors: float | None = None
+    # Containerised apps only (None otherwise): the time the app container's cgroup was throttled in the
+    # window, the share of its CFS periods that were, and whether that makes the level suspect.
+    app_throttled_s: float | None = None
+    app_throttled_pct: float | None = None
+    app_throttled: bool = False
 
     @property
     def id(self) -> LevelId:
@@ -196,6 +203,7 @@ def summarise_level(
         variant=level.variant,
         users=level.users,
         repetition=level.repetition,
+        cpus=level.cpus,
         started_at=_iso_utc(start),
         seconds=round(seconds, 3),
         requests=requests,
