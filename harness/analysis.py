@@ -320,7 +320,7 @@ def summary_table(levels: pd.DataFrame, metrics: Sequence[str] | None = None) ->
 
     Columns: the ``LEVEL_KEYS`` present, ``repetitions`` (count), then ``<metric>_median``,
     ``<metric>_min``, ``<metric>_max`` for each metric (default: ``SUMMARY_METRICS`` present in
-    ``levels``), and ``flagged`` (True when any repetition saturated the generator, had errors or
+    ``levels``), and ``flagged`` (True when any repetition saturated the generator, was throttled, had errors or
     failed Little's law). Rows are sorted by run, jdk, variant (``VARIANT_ORDER``) and users;
     missing values (NaN) are left out of the statistics.
     """
@@ -349,6 +349,8 @@ def _flagged(levels: pd.DataFrame) -> pd.Series:
     flagged = pd.Series(False, index=levels.index)
     if "generator_saturated" in levels:
         flagged |= levels["generator_saturated"].fillna(False).astype(bool)
+    if "app_throttled" in levels:
+        flagged |= levels["app_throttled"].fillna(False).astype(bool)
     if "errors" in levels:
         flagged |= pd.to_numeric(levels["errors"], errors="coerce").fillna(0) > 0
     if "littles_law_ok" in levels:

@@ -24,6 +24,13 @@ Locust runs its users on one gevent loop: near a full core it delays sending, so
 measures the generator's ceiling rather than the server's.
 """
 
+THROTTLED_PERIODS_PCT = 5.0
+"""Share of the app container's CFS periods (100 ms each by default) throttled from which a level is flagged.
+
+A throttled JVM stops mid-request until the next period, a wait neither the app's metrics nor its
+threads see: past one period in twenty, the level measured the quota as much as the threading model.
+"""
+
 LITTLES_LAW_TOLERANCE = 0.10
 """Largest relative gap between throughput x mean latency and the configured users that still passes."""
 
@@ -143,6 +150,23 @@ def _cpu_pct(samples: Sequence[ProcessSample], start: float, end: float) -> tupl
     return 100.0 * total_cpu / total_time, max(rates)
 
 
+def _throttling(samples: Sequence[ProcessSample], start: float, end: float) -> tuple[float, float] | None:
+    """(seconds throttled, percent of CFS periods throttled) in [start, end], from the cgroup counters of the
+    samples inside it, the seconds scaled to the whole window like ``_cpu_seconds``; None without two readings."""
+    inside = [s for s in _in_window(samples, start, end) if s.cgroup is not None]
+    if len(inside) < 2:
+        return None
+    first, last = inside[0].cgroup, inside[-1].cgroup
+    assert first is not None and last is not None
+    observed = inside[-1].t - inside[0].t
+    periods = last.periods - first.periods
+    if observed <= 0 or periods < 0:
+        return None
+    seconds = (last.throttled_s - first.throttled_s) * (end - start) / observed
+    share = 100.0 * (last.throttled_periods - first.throttled_periods) / periods if periods else 0.0
+    return seconds, share
+
+
 def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
@@ -195,6 +219,7 @@ def summarise_level(
         mean, top = busiest.cpu_pct_mean, max((w.cpu_pct_max or 0.0) for w in recording.workers)
         generator = None if mean is None else (mean, top)
     saturated = generator is not None and generator[0] >= GENERATOR_SATURATION_PCT
+    throttling = _throttling(app, start, end)
     if recording.workers:
         saturated = any(w.saturated for w in recording.workers)
 
@@ -232,6 +257,9 @@ def summarise_level(
         littles_law_users=round(littles_users, 3),
         littles_law_deviation=round(deviation, 4),
         littles_law_ok=requests > 0 and deviation <= LITTLES_LAW_TOLERANCE,
+        app_throttled_s=None if throttling is None else round(throttling[0], 3),
+        app_throttled_pct=None if throttling is None else round(throttling[1], 1),
+        app_throttled=throttling is not None and throttling[1] >= THROTTLED_PERIODS_PCT,
     )
 
 
@@ -260,6 +288,11 @@ def warnings_for(result: LevelResult, repetitions: int = 1) -> list[str]:
             f"{label}: Little's law off by {result.littles_law_deviation:.0%} — throughput x mean latency "
             f"gives {result.littles_law_users:.1f} users in flight, not {result.users}; users were not "
             "all waiting on the server (generator delay or queueing outside the measured request)"
+        )
+    if result.app_throttled and result.app_throttled_pct is not None:
+        out.append(
+            f"{label}: the app's container was throttled in {result.app_throttled_pct:.0f}% of its CPU periods "
+            f"({result.app_throttled_s:.1f}s) — latency includes waits for its CPU quota"
         )
     if result.db_acquire_timeouts:
         out.append(f"{label}: {result.db_acquire_timeouts:.0f} database connection requests timed out in the pool")

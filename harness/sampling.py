@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import psutil
 
+from harness.infra.cgroup_cpu import CpuThrottling, read_cpu_throttling
 from harness.periodic import PeriodicWorker
 
 
@@ -22,6 +23,9 @@ class ProcessSample:
     name: str  # "app", "downstream", "postgres", "generator"
     rss_bytes: int
     cpu_seconds: float  # user + system since the process started (cumulative)
+    # Of the process's cgroup when asked for (a container's): cumulative CFS periods, those throttled, and
+    # the time throttled. None when not asked for or unreadable.
+    cgroup: CpuThrottling | None = None
 
 
 @dataclass
@@ -29,6 +33,16 @@ class _Watched:
     name: str
     process: psutil.Process
     include_children: bool
+    cgroup: bool = False
+
+
+def _throttling(watched: _Watched) -> CpuThrottling | None:
+    if not watched.cgroup:
+        return None
+    try:
+        return read_cpu_throttling(watched.process.pid)
+    except (OSError, ValueError, KeyError):
+        return None  # a cgroup gone with its container, or a layout not documented in cgroup_cpu
 
 
 def _read(watched: _Watched) -> ProcessSample:
@@ -43,7 +57,7 @@ def _read(watched: _Watched) -> ProcessSample:
         rss = root.memory_info().rss
         cpu = times.user + times.system
         if not watched.include_children:
-            return ProcessSample(t, watched.name, rss, cpu)
+            return ProcessSample(t, watched.name, rss, cpu, _throttling(watched))
         # Reaped children's CPU moves into their parent's children_* counters, so adding those
         # keeps the sum cumulative when PostgreSQL backends come and go.
         cpu += times.children_user + times.children_system
@@ -56,7 +70,7 @@ def _read(watched: _Watched) -> ProcessSample:
             cpu += child_times.user + child_times.system
             cpu += child_times.children_user + child_times.children_system
             rss += child_rss
-    return ProcessSample(t, watched.name, rss, cpu)
+    return ProcessSample(t, watched.name, rss, cpu, _throttling(watched))
 
 
 class ProcessSampler(PeriodicWorker):
@@ -76,14 +90,15 @@ class ProcessSampler(PeriodicWorker):
         self._watched: dict[str, _Watched] = {}
         self._samples: dict[str, list[ProcessSample]] = {}
 
-    def watch(self, name: str, pid: int, include_children: bool = False) -> None:
+    def watch(self, name: str, pid: int, include_children: bool = False, cgroup: bool = False) -> None:
         """Sample ``pid`` under ``name`` from now on (replacing any earlier watch of that name).
 
-        With ``include_children`` the readings sum the process and all its descendants. A pid
-        that does not exist (any more) is ignored: no error, no samples.
+        With ``include_children`` the readings sum the process and all its descendants; with
+        ``cgroup`` each also carries its cgroup's CPU throttling (a container's quota). A pid that
+        does not exist (any more) is ignored: no error, no samples.
         """
         try:
-            watched = _Watched(name, psutil.Process(pid), include_children)
+            watched = _Watched(name, psutil.Process(pid), include_children, cgroup)
             sample = _read(watched)
         except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
             return

@@ -1,6 +1,7 @@
 """Why a level's numbers may not be the server's: the harness's self-checks, read per repetition.
 
-A level measured while the load generator was saturated, or whose throughput × latency does not
+A level measured while the load generator was saturated, whose app container was throttled by its
+CPU quota (``metrics.THROTTLED_PERIODS_PCT``), or whose throughput × latency does not
 give back its users (Little's law), measured the load generator or a queue outside the request
 path. A rule judged on it is UNRELIABLE, not PASS or FAIL. This is the only place the gate reads
 the flags of a level, so a new flag ("not steady") is added here.
@@ -14,6 +15,7 @@ from harness.metrics import LevelResult
 
 _CHECKS: tuple[tuple[str, Callable[[LevelResult], bool]], ...] = (
     ("load generator saturated", lambda row: row.generator_saturated),
+    ("app container throttled", lambda row: row.app_throttled),
     ("Little's law off", lambda row: not row.littles_law_ok),
 )
 
