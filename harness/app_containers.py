@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import docker
+from docker.errors import DockerException
 
 from harness.errors import EnvironmentError_
 from harness.infra.docker_app_images import APP_JAR, AppImage, ensure_app_image
@@ -158,4 +159,6 @@ def app_containers(settings: ContainerSettings, mounts: tuple[Path, ...], logs_d
         yield run
     finally:
         for container in client.containers.list(all=True, filters={"label": f"{RUN_LABEL}={run.run_id}"}):
-            remove(container)
+            # One whose removal the engine is already doing (--rm) must not hide how the run ended.
+            with contextlib.suppress(DockerException):
+                remove(container)

@@ -123,8 +123,8 @@ class Run:
         ) as (infra, seed):
             self.manifest.set("seed", {"customers": seed.customers, "orders": seed.orders,
                                        "seconds": round(seed.seconds, 3)})
-            self.manifest.set("infrastructure", {"kind": infra.kind, "images": infra.images,
-                                                 "postgres": server_settings(infra.postgres)})
+            infrastructure = {"kind": infra.kind, "images": infra.images, "postgres": server_settings(infra.postgres)}
+            self.manifest.set("infrastructure", infrastructure)
             postgres = next((c for c in supervisor.children if c.name.startswith("postgres")), None)
             postgres_pid = postgres.pid if postgres is not None else infra.postgres_pid
             if postgres_pid is not None:
@@ -133,6 +133,12 @@ class Run:
             if downstream.pid is not None:
                 sampler.watch("downstream", downstream.pid, include_children=False)
             launches = self._launches(jdks, jars, infra, downstream.launch.base_url)
+            if self.containers is not None and self.scenario.containers is not None:
+                self.manifest.set("infrastructure", {**infrastructure, "apps": {
+                    **self.scenario.containers.model_dump(mode="json"), "docker_host": self.containers.docker_host,
+                    "downstream": None if downstream.launch.container is None else downstream.launch.container.record(),
+                    "containers": {key: launch.container.record() for key, launch in launches.items()
+                                   if launch.container is not None}}})
             self._verify(supervisor, launches, infra)
             self.kind.measure(RunContext(self.scenario, self.results, self.manifest, self.console, supervisor,
                                          sampler, infra.postgres, Path(workdir)), launches)
@@ -202,11 +208,6 @@ class Run:
                     )
                     self.manifest.set_variant(key, variant_record(launches[key], variant,
                                                                   self._requested(launches[key])))
-        if self.containers is not None and containers is not None:
-            self.manifest.set("containers", {**containers.model_dump(mode="json"),
-                                             "docker_host": self.containers.docker_host,
-                                             "apps": {key: launch.container.record() for key, launch in launches.items()
-                                                      if launch.container is not None}})
         return launches
 
     def _requested(self, launch: AppLaunch) -> dict[str, Any]:

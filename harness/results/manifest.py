@@ -56,7 +56,7 @@ READABLE_VERSIONS = (1, 2)
 STATUSES = ("running", "complete", "failed", "interrupted")
 Status = Literal["running", "complete", "failed", "interrupted"]
 FinalStatus = Literal["complete", "failed", "interrupted"]
-Section = Literal["jdks", "infrastructure", "downstream", "build", "seed", "containers"]
+Section = Literal["jdks", "infrastructure", "downstream", "build", "seed"]
 SECTIONS: tuple[str, ...] = typing.get_args(Section)
 """Free-form sections: recorded for people and shown by ``compare`` as setup differences; the harness
 reads nothing back from them. The consume section is typed (``ConsumeRecord``): the summary and the
