@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ from harness.scenario import ContainerSettings, memory_bytes
 SERVICE = "app"
 START_PLACEHOLDER = "{start}"
 _INSPECT_TIMEOUT_S = 30
+REMOVAL_TIMEOUT_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,22 @@ def app_containers(settings: ContainerSettings, mounts: tuple[Path, ...], logs_d
     try:
         yield run
     finally:
-        for container in client.containers.list(all=True, filters={"label": f"{RUN_LABEL}={run.run_id}"}):
-            # One whose removal the engine is already doing (--rm) must not hide how the run ended.
+        _remove_all(client, run.run_id)
+
+
+def _remove_all(client: docker.DockerClient, run_id: str) -> None:
+    """Remove every container of the run and wait until the engine has (``--rm`` removes in the background,
+    and on vfs that copies nothing back but still deletes a whole file system, which a busy disk makes slow)."""
+    deadline = time.monotonic() + REMOVAL_TIMEOUT_S
+    while True:
+        try:
+            left = client.containers.list(all=True, filters={"label": f"{RUN_LABEL}={run_id}"})
+        except DockerException:
+            return  # the engine is gone: the next start sweeps what is left
+        if not left or time.monotonic() > deadline:
+            return
+        for container in left:
+            # One whose removal the engine is already doing must not hide how the run ended.
             with contextlib.suppress(DockerException):
                 remove(container)
+        time.sleep(0.5)
