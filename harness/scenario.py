@@ -499,7 +499,7 @@ class Scenario(StrictModel):
                             "(the JVM needs metaspace, thread stacks and direct buffers besides its heap)")
         if containers is not None and self.consume is not None:
             problems.append("containers: not supported for a consume scenario yet (its faults kill and restart the "
-                            "app process); run consume scenarios with the apps as processes")
+                            "app process), run consume scenarios with the apps as processes")
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -10,6 +10,7 @@ from harness.level_id import LevelId
 from harness.load.recording import LevelRecording, new_histogram
 from harness.load.workers import WorkerIdentity, WorkerLoad
 from harness.metrics import LevelResult, summarise_level, warnings_for
+from harness.infra.cgroup_cpu import CpuThrottling
 from harness.sampling import ProcessSample
 
 START = 1_800_000_000.0
@@ -169,3 +170,27 @@ def test_cpu_per_thousand_counts_successful_requests_only() -> None:
     failed = summarise(recording(requests=100, errors=100, success_values_us=(), error_kinds={"http_503": 100}),
                        {"app": cpu_samples("app", 200.0)})
     assert failed.app_cpu_s_per_1k_requests is None  # no work answered: no cost per answer
+
+
+def _throttled_samples(throttled_share: float, seconds: int = 10) -> list[ProcessSample]:
+    # Ten 100 ms CFS periods a second, ``throttled_share`` of them throttled for 50 ms each.
+    return [ProcessSample(START + i, "app", 300 * 1024 * 1024, 5.0 + i * 0.9,
+                          CpuThrottling(periods=1000 + 10 * i, throttled_periods=round(10 * i * throttled_share),
+                                        throttled_s=0.05 * round(10 * i * throttled_share), quota_cpus=1.0))
+            for i in range(seconds + 1)]
+
+
+def test_a_container_throttled_in_many_periods_flags_its_level() -> None:
+    result = summarise(recording(), {"app": _throttled_samples(0.5)})
+    assert result.app_throttled_pct == 50.0
+    assert result.app_throttled_s == pytest.approx(2.5)  # 50 periods x 50 ms
+    assert result.app_throttled
+    assert any("throttled in 50% of its CPU periods" in w for w in warnings_for(result))
+
+
+def test_a_container_rarely_throttled_is_not_flagged_and_a_process_has_no_figure() -> None:
+    calm = summarise(recording(), {"app": _throttled_samples(0.02)})
+    assert calm.app_throttled_pct == 2.0 and not calm.app_throttled
+    assert not any("throttled" in w for w in warnings_for(calm))
+    process = summarise(recording(), {"app": cpu_samples("app", 90)})
+    assert process.app_throttled_s is None and process.app_throttled_pct is None and not process.app_throttled

@@ -135,6 +135,14 @@ def test_a_rule_on_a_saturated_level_is_unreliable_unless_allowed(tmp_path: Path
                               "saturated (r2)")
 
 
+def test_a_rule_on_a_level_whose_container_was_throttled_is_unreliable(tmp_path: Path) -> None:
+    throttled = level("webflux", 32, 1, app_throttled=True, app_throttled_s=4.0, app_throttled_pct=40.0)
+    run = load_run(write_run(tmp_path / "run", [*_steady("mvc-virtual"), throttled]))
+    [evaluation] = evaluate(parse_rules(RELATIVE, "r"), run, None)
+    assert evaluation.verdict == "UNRELIABLE"
+    assert evaluation.reason.startswith("webflux jdk25 u32: app container throttled (r1); the rule alone would say")
+
+
 def test_slo_and_regression_on_a_littles_law_flagged_level_are_unreliable(tmp_path: Path) -> None:
     off = {"littles_law_ok": False, "littles_law_deviation": 0.4}
     base = load_run(write_run(tmp_path / "base", _steady("webflux")))
