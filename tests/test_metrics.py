@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from harness.infra.cgroup_cpu import CpuThrottling
 from harness.level_id import LevelId
 from harness.load.recording import LevelRecording, new_histogram
 from harness.load.workers import WorkerIdentity, WorkerLoad
 from harness.metrics import LevelResult, summarise_level, warnings_for
-from harness.infra.cgroup_cpu import CpuThrottling
 from harness.sampling import ProcessSample
 
 START = 1_800_000_000.0
