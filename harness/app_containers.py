@@ -25,6 +25,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import docker
 from docker.errors import DockerException
@@ -42,6 +43,7 @@ from harness.infra.docker_containers import (
 )
 from harness.infra.docker_engine import reachable_engine
 from harness.jdks import Jdk
+from harness.load.loopback import is_loopback
 from harness.scenario import ContainerSettings, memory_bytes
 
 SERVICE = "app"
@@ -86,6 +88,21 @@ class AppContainer:
         """For the manifest: the image and the limits."""
         return {"image": self.image.describe(), "cpus": self.cpus, "memory": self.memory,
                 "memory_bytes": None if self.memory is None else memory_bytes(self.memory)}  # fmt: skip
+
+
+def refuse_remote_engine(docker_host: str) -> None:
+    """Raise EnvironmentError_ unless the engine runs on this machine (a unix socket or a loopback address).
+
+    On another host the apps would have to listen beyond loopback for the load to reach them, and their
+    JVMs could not be sampled through this host's /proc: neither is done, so such an engine is refused."""
+    url = urlsplit(docker_host)
+    if url.scheme in ("unix", "npipe") or (url.hostname is not None and is_loopback(url.hostname)):
+        return
+    raise EnvironmentError_(
+        f"containers: the Docker engine {docker_host} (DOCKER_HOST) is not on this machine; apps in containers "
+        "need a local engine (they bind 127.0.0.1 and are sampled through /proc). Unset DOCKER_HOST to use the "
+        "local or private engine (scripts/docker-engine.sh start)."
+    )
 
 
 def new_start() -> str:
@@ -151,6 +168,7 @@ def app_containers(settings: ContainerSettings, mounts: tuple[Path, ...], logs_d
         raise EnvironmentError_("containers: needs the docker command-line client on PATH (Debian package "
                                 "docker.io, or docker-ce-cli); scripts/docker-engine.sh start installs it")
     client, docker_host = reachable_engine()
+    refuse_remote_engine(docker_host)
     swept = sweep_stale_containers(client)
     if swept:
         logs_dir.mkdir(parents=True, exist_ok=True)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from harness import apps, settings
-from harness.app_containers import AppContainer
-from harness.errors import ScenarioError
+from harness.app_containers import AppContainer, refuse_remote_engine
+from harness.errors import EnvironmentError_, ScenarioError
 from harness.infra.docker_app_images import APP_JAR, AppImage
 from harness.infra.docker_images import ImageChoice
 from harness.jdks import Jdk
@@ -119,3 +119,14 @@ def _problems(data: dict[str, object]) -> list[str]:
     except ScenarioError as error:
         return list(error.problems)
     return []
+
+
+@pytest.mark.parametrize("host", ["unix:///run/loom-bench-docker/docker.sock", "tcp://127.0.0.1:2375",
+                                  "tcp://localhost:2376"])
+def test_an_engine_on_this_machine_is_accepted(host: str) -> None:
+    refuse_remote_engine(host)
+
+
+def test_an_engine_on_another_host_is_refused_by_name() -> None:
+    with pytest.raises(EnvironmentError_, match=r"tcp://10\.0\.0\.7:2376 \(DOCKER_HOST\) is not on this machine"):
+        refuse_remote_engine("tcp://10.0.0.7:2376")
