@@ -257,5 +257,8 @@ def _one_line(r: LevelResult) -> str:
         flags.append("[yellow]generator saturated[/]")
     if not r.littles_law_ok:
         flags.append(f"[yellow]Little's law off {r.littles_law_deviation:.0%}[/]")
-    return (f"  {r.variant}@jdk{r.jdk} {r.users:>5} users  {r.throughput_rps:>9.1f} req/s  "
+    if r.app_throttled:
+        flags.append(f"[yellow]throttled {r.app_throttled_pct:.0f}%[/]")
+    limit = "" if r.cpus is None else f" {r.cpus:g} CPU"
+    return (f"  {r.variant}@jdk{r.jdk}{limit} {r.users:>5} users  {r.throughput_rps:>9.1f} req/s  "
             f"p50 {r.p50_ms:>8.3f} ms  p99 {r.p99_ms:>8.3f} ms  " + " ".join(flags))
