@@ -101,9 +101,7 @@ def test_a_tiny_containerised_run_verifies_sees_the_quota_and_leaves_nothing(
     assert _containers_of(engine, proc.pid) == []
 
 
-def test_after_kill_9_of_the_harness_the_next_start_sweeps_its_app_containers(
-    engine: docker.DockerClient, tmp_path: Path
-) -> None:
+def _start_until_an_app_container(engine: docker.DockerClient, tmp_path: Path) -> subprocess.Popen[str]:
     scenario = tmp_path / "long.yaml"
     scenario.write_text(TINY.replace("duration: 3s", "duration: 120s"))
     proc = _harness("run", str(scenario), "--results-dir", str(tmp_path / "results"))
@@ -112,6 +110,23 @@ def test_after_kill_9_of_the_harness_the_next_start_sweeps_its_app_containers(
         time.sleep(0.5)
     assert proc.poll() is None, proc.communicate()[0]
     assert _containers_of(engine, proc.pid, "app"), "no app container appeared"
+    return proc
+
+
+def test_sigterm_stops_the_run_and_removes_every_app_container(engine: docker.DockerClient, tmp_path: Path) -> None:
+    proc = _start_until_an_app_container(engine, tmp_path)
+    proc.send_signal(signal.SIGTERM)  # what Ctrl-C does too (sigterm_as_interrupt)
+    output, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 130, output
+    (run,) = [p for p in (tmp_path / "results").iterdir() if p.is_dir()]
+    assert json.loads((run / "manifest.json").read_text())["status"] == "interrupted"
+    assert _containers_of(engine, proc.pid) == []
+
+
+def test_after_kill_9_of_the_harness_the_next_start_sweeps_its_app_containers(
+    engine: docker.DockerClient, tmp_path: Path
+) -> None:
+    proc = _start_until_an_app_container(engine, tmp_path)
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=60)
     left = _containers_of(engine, proc.pid, "app")
