@@ -10,6 +10,7 @@ import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from harness.apps import app_key
 from harness.level_id import LevelPoint
@@ -430,9 +431,19 @@ def _variant_cell(point: LevelPoint) -> str:
     return point.variant if point.cpus is None else f"{point.variant} ({point.cpus:g} CPU)"
 
 
+def _request_threads(effective: Mapping[str, Any], jvm: Mapping[str, Any]) -> str:
+    """The threads that run requests: Netty's event loops, the virtual-thread carriers, or Tomcat's pool."""
+    if dig(effective, "nettyIoWorkers") is not None:
+        return f"{dig(effective, 'nettyIoWorkers')} event loops"
+    if dig(effective, "virtualThreads"):
+        return f"{jvm.get('virtualThreadCarriers', '—')} VT carriers"
+    threads = dig(effective, "tomcat.maxThreads")
+    return "—" if threads is None else f"{threads} Tomcat threads"
+
+
 def _containers_table(variants: Mapping[str, VariantRecord], levels: Sequence[LevelResult]) -> list[str]:
     """With containerised apps: per JDK, variant × CPU limit × users, what the load got (throughput, p99) beside
-    what the JVM saw of its quota (processors, VT carriers or Netty event loops, GC threads) and how long the
+    what the JVM saw of its quota (processors, the threads that run requests, GC threads) and how long the
     quota held it back (throttled seconds, share of CFS periods); medians over repetitions."""
     groups: dict[LevelPoint, list[LevelResult]] = {}
     for level in levels:
@@ -443,7 +454,7 @@ def _containers_table(variants: Mapping[str, VariantRecord], levels: Sequence[Le
     lines = [
         "", "## Containers: CPU limit × variant", "",
         "| JDK | variant | CPU limit | users | throughput req/s | p99 ms | available processors "
-        "| carriers / event loops | GC threads (parallel/concurrent) | throttled s | throttled periods % |",
+        "| request threads | GC threads (parallel/concurrent) | throttled s | throttled periods % |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]  # fmt: skip
     order = {key: i for i, key in enumerate(variants)}
@@ -453,8 +464,7 @@ def _containers_table(variants: Mapping[str, VariantRecord], levels: Sequence[Le
         record = variants.get(app_key(point.variant, point.jdk, point.cpus))
         jvm = dig(record.effective, "jvm") if record is not None else None
         jvm = jvm if isinstance(jvm, Mapping) else {}
-        loops = dig(record.effective, "nettyIoWorkers") if record is not None else None
-        threads = f"{loops} event loops" if loops is not None else f"{jvm.get('virtualThreadCarriers', '—')} carriers"
+        threads = _request_threads(record.effective if record is not None else {}, jvm)
         gc: Mapping[str, object] = jvm["gcThreads"] if isinstance(jvm.get("gcThreads"), Mapping) else {}
         lines.append(
             f"| {point.jdk} | {point.variant} | {point.cpus:g} | {point.users} "

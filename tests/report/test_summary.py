@@ -287,4 +287,8 @@ def test_each_cpu_limit_has_its_own_results_table_and_the_containers_table_shows
         "| 25 | webflux | 1 | 64 | 400 | 70.0 | 1 | 1 event loops | 1/1 | 6.50 | 65 |",
         "| 25 | webflux | 2 | 64 | 900 | 70.0 | 2 | 2 event loops | 2/1 | 0.000 | 0 |",
     ]
+    platform = {"mvc-platform@jdk25@cpus1": record("mvc-platform", {}, runtime("mvc-platform", jvm={
+        **jvm, "availableProcessors": 1, "virtualThreadCarriers": 1}))}
+    text = render_summary(manifest(variants=platform), [dataclasses.replace(BASE, cpus=1.0)])
+    assert "| 25 | mvc-platform | 1 | 64 | 1000 | 70.0 | 1 | 32 Tomcat threads | —/— | — | — |" in text
     assert "## Containers" not in render_summary(manifest(), three_reps())
