@@ -16,7 +16,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from harness.infra.docker_containers import OWNER_PID_LABEL, SERVICE_LABEL, sweep_stale_containers
+from harness.infra.docker_containers import LABEL_PREFIX, OWNER_PID_LABEL, sweep_stale_containers
 from harness.infra.docker_engine import docker_client
 
 pytestmark = pytest.mark.e2e
@@ -24,6 +24,8 @@ pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parent.parent
 VARIANTS = ("mvc-platform", "mvc-virtual", "webflux")
 MEMORY_BYTES = 768 * 1024 * 1024
+APP_LABEL = f"{LABEL_PREFIX}.app"
+FIRST_APP = f"{VARIANTS[0]}@jdk25@cpus1"  # verified first: its container follows the downstream's
 
 TINY = f"""
 name: e2e-containers
@@ -43,9 +45,18 @@ def engine() -> docker.DockerClient:
     return docker_client()  # fails, naming what it tried, when no engine answers
 
 
-def _containers_of(engine: docker.DockerClient, pid: int, service: str | None = None) -> list[str]:
-    labels = [f"{OWNER_PID_LABEL}={pid}", *([f"{SERVICE_LABEL}={service}"] if service else [])]
+def _containers_of(engine: docker.DockerClient, pid: int, app: str | None = None) -> list[str]:
+    labels = [f"{OWNER_PID_LABEL}={pid}", *([f"{APP_LABEL}={app}"] if app else [])]
     return [str(c.name) for c in engine.containers.list(all=True, filters={"label": labels})]
+
+
+def _gone(engine: docker.DockerClient, pid: int) -> list[str]:
+    """The containers of ``pid`` once the engine has finished removing them (on vfs that can take a while on a
+    busy disk); what is still there after five minutes."""
+    deadline = time.monotonic() + 300
+    while (left := _containers_of(engine, pid)) and time.monotonic() < deadline:
+        time.sleep(1)
+    return left
 
 
 def _harness(*args: str) -> subprocess.Popen[str]:
@@ -106,10 +117,11 @@ def _start_until_an_app_container(engine: docker.DockerClient, tmp_path: Path) -
     scenario.write_text(TINY.replace("duration: 3s", "duration: 120s"))
     proc = _harness("run", str(scenario), "--results-dir", str(tmp_path / "results"))
     deadline = time.monotonic() + 900
-    while time.monotonic() < deadline and proc.poll() is None and not _containers_of(engine, proc.pid, "app"):
+    while time.monotonic() < deadline and proc.poll() is None and not _containers_of(engine, proc.pid, FIRST_APP):
         time.sleep(0.5)
     assert proc.poll() is None, proc.communicate()[0]
-    assert _containers_of(engine, proc.pid, "app"), "no app container appeared"
+    assert _containers_of(engine, proc.pid, FIRST_APP), "no app container appeared"
+    assert _containers_of(engine, proc.pid, "downstream"), "the downstream runs in a container too"
     return proc
 
 
@@ -120,7 +132,7 @@ def test_sigterm_stops_the_run_and_removes_every_app_container(engine: docker.Do
     assert proc.returncode == 130, output
     (run,) = [p for p in (tmp_path / "results").iterdir() if p.is_dir()]
     assert json.loads((run / "manifest.json").read_text())["status"] == "interrupted"
-    assert _containers_of(engine, proc.pid) == []
+    assert _containers_of(engine, proc.pid) == []  # the run waited for the engine to remove them
 
 
 def test_after_kill_9_of_the_harness_the_next_start_sweeps_its_app_containers(
@@ -129,7 +141,8 @@ def test_after_kill_9_of_the_harness_the_next_start_sweeps_its_app_containers(
     proc = _start_until_an_app_container(engine, tmp_path)
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=60)
-    left = _containers_of(engine, proc.pid, "app")
-    assert left, "a killed harness cannot remove its containers (its docker client died, the JVM did not)"
+    left = _containers_of(engine, proc.pid)
+    # A killed harness cannot remove its containers: its docker clients died, the JVMs did not.
+    assert {"downstream", FIRST_APP} <= {engine.containers.get(name).labels[APP_LABEL] for name in left}
     assert set(left) <= set(sweep_stale_containers(engine))
-    assert _containers_of(engine, proc.pid) == []
+    assert _gone(engine, proc.pid) == []
