@@ -83,7 +83,8 @@ class Results:
       ``tomcat_connections_max``, ``http_client_pending_max``, ``vt_pinned``, ``vt_submit_failed``,
       ``gc_pauses``, ``gc_pause_ms_total``, ``scrape_errors`` (gauges: max; counters: increase)
     - containerised apps only (NaN otherwise): ``app_throttled_s`` (seconds the app's cgroup was throttled
-      in the window), ``app_throttled_pct`` (share of its CFS periods throttled); ``app_throttled`` (bool)
+      in the window), ``app_throttled_pct`` (share of its CFS periods throttled); ``app_throttled`` (bool);
+      ``app_cgroup_memory_mb_max`` (MiB, the container's memory as its limit counts it, page cache included)
 
     ``timeseries``: one row per second of measured load: ``run``, ``jdk``, ``variant``, ``users``,
     ``repetition``, ``cpus``, ``t`` (seconds since the level's first measured second), ``requests``,

@@ -99,6 +99,7 @@ class LevelResult:
     app_throttled_s: float | None = None
     app_throttled_pct: float | None = None
     app_throttled: bool = False
+    app_cgroup_memory_mb_max: float | None = None  # the container's memory as its limit counts it (page cache too)
 
     @property
     def id(self) -> LevelId:
@@ -220,6 +221,7 @@ def summarise_level(
         generator = None if mean is None else (mean, top)
     saturated = generator is not None and generator[0] >= GENERATOR_SATURATION_PCT
     throttling = _throttling(app, start, end)
+    cgroup_memory = [s.cgroup_memory_bytes for s in _in_window(app, start, end) if s.cgroup_memory_bytes is not None]
     if recording.workers:
         saturated = any(w.saturated for w in recording.workers)
 
@@ -260,6 +262,7 @@ def summarise_level(
         app_throttled_s=None if throttling is None else round(throttling[0], 3),
         app_throttled_pct=None if throttling is None else round(throttling[1], 1),
         app_throttled=throttling is not None and throttling[1] >= THROTTLED_PERIODS_PCT,
+        app_cgroup_memory_mb_max=None if not cgroup_memory else round(max(cgroup_memory) / _MIB, 1),
     )
 
 

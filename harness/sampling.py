@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import psutil
 
 from harness.infra.cgroup_cpu import CpuThrottling, read_cpu_throttling
+from harness.infra.cgroup_memory import read_cgroup_memory
 from harness.periodic import PeriodicWorker
 
 
@@ -26,6 +27,7 @@ class ProcessSample:
     # Of the process's cgroup when asked for (a container's): cumulative CFS periods, those throttled, and
     # the time throttled. None when not asked for or unreadable.
     cgroup: CpuThrottling | None = None
+    cgroup_memory_bytes: int | None = None  # what the cgroup's memory limit is enforced against
 
 
 @dataclass
@@ -36,13 +38,16 @@ class _Watched:
     cgroup: bool = False
 
 
-def _throttling(watched: _Watched) -> CpuThrottling | None:
+def _cgroup(watched: _Watched) -> tuple[CpuThrottling | None, int | None]:
     if not watched.cgroup:
-        return None
-    try:
-        return read_cpu_throttling(watched.process.pid)
-    except (OSError, ValueError, KeyError):
-        return None  # a cgroup gone with its container, or a layout not documented in cgroup_cpu
+        return None, None
+    # Either may fail alone: a cgroup gone with its container, or a layout the readers do not document.
+    throttling = memory = None
+    with contextlib.suppress(OSError, ValueError, KeyError):
+        throttling = read_cpu_throttling(watched.process.pid)
+    with contextlib.suppress(OSError, ValueError):
+        memory = read_cgroup_memory(watched.process.pid).usage_bytes
+    return throttling, memory
 
 
 def _read(watched: _Watched) -> ProcessSample:
@@ -57,7 +62,7 @@ def _read(watched: _Watched) -> ProcessSample:
         rss = root.memory_info().rss
         cpu = times.user + times.system
         if not watched.include_children:
-            return ProcessSample(t, watched.name, rss, cpu, _throttling(watched))
+            return ProcessSample(t, watched.name, rss, cpu, *_cgroup(watched))
         # Reaped children's CPU moves into their parent's children_* counters, so adding those
         # keeps the sum cumulative when PostgreSQL backends come and go.
         cpu += times.children_user + times.children_system
@@ -70,7 +75,7 @@ def _read(watched: _Watched) -> ProcessSample:
             cpu += child_times.user + child_times.system
             cpu += child_times.children_user + child_times.children_system
             rss += child_rss
-    return ProcessSample(t, watched.name, rss, cpu, _throttling(watched))
+    return ProcessSample(t, watched.name, rss, cpu, *_cgroup(watched))
 
 
 class ProcessSampler(PeriodicWorker):
@@ -94,7 +99,7 @@ class ProcessSampler(PeriodicWorker):
         """Sample ``pid`` under ``name`` from now on (replacing any earlier watch of that name).
 
         With ``include_children`` the readings sum the process and all its descendants; with
-        ``cgroup`` each also carries its cgroup's CPU throttling (a container's quota). A pid that
+        ``cgroup`` each also carries its cgroup's CPU throttling and memory (a container's). A pid that
         does not exist (any more) is ignored: no error, no samples.
         """
         try:

@@ -101,6 +101,7 @@ def test_a_tiny_containerised_run_verifies_sees_the_quota_and_leaves_nothing(
         assert int(row["requests"]) > 0 and int(row["errors"]) == 0, row["variant"]
         # The JVM's host pid was found and its container's cgroup read in the window.
         assert row["app_cpu_s"] != "" and row["app_throttled_s"] != "", row["variant"]
+        assert 0 < float(row["app_cgroup_memory_mb_max"]) <= MEMORY_BYTES / 1024**2, row["variant"]
     with (run / "jfr.csv").open() as handle:
         assert sorted(r["variant"] for r in csv.DictReader(handle)) == sorted(VARIANTS)
     for variant in VARIANTS:

@@ -454,8 +454,8 @@ def _containers_table(variants: Mapping[str, VariantRecord], levels: Sequence[Le
     lines = [
         "", "## Containers: CPU limit × variant", "",
         "| JDK | variant | CPU limit | users | throughput req/s | p99 ms | available processors "
-        "| request threads | GC threads (parallel/concurrent) | throttled s | throttled periods % |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| request threads | GC threads (parallel/concurrent) | throttled s | throttled periods % | cgroup memory MiB |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]  # fmt: skip
     order = {key: i for i, key in enumerate(variants)}
     for point, reps in sorted(groups.items(), key=lambda item: (
@@ -472,7 +472,8 @@ def _containers_table(variants: Mapping[str, VariantRecord], levels: Sequence[Le
             f"| {jvm.get('availableProcessors', '—')} | {threads} "
             f"| {gc.get('parallel', '—')}/{gc.get('concurrent', '—')} "
             f"| {_spread([r.app_throttled_s for r in reps], _fmt_ms)} "
-            f"| {_spread([r.app_throttled_pct for r in reps], lambda v: f'{v:.0f}')} |"
+            f"| {_spread([r.app_throttled_pct for r in reps], lambda v: f'{v:.0f}')} "
+            f"| {_spread([r.app_cgroup_memory_mb_max for r in reps], lambda v: f'{v:.0f}')} |"
         )
     return lines
 
