@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from harness.app_containers import (
 from harness.errors import AppError
 from harness.jdks import Jdk
 from harness.jfr.flags import jfr_flags
-from harness.processes import ManagedProcess, Supervisor
+from harness.processes import ManagedProcess, Supervisor, free_port
 from harness.scenario import ALL_VARIANTS, Scenario, VariantName
 
 # Variables the JVM reads by itself: inherited silently they would change what we measure.
@@ -51,6 +51,10 @@ class AppLaunch:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def on_port(self, port: int) -> AppLaunch:
+        """The same launch listening on ``port`` (the port is both ``port`` and ``ORDERS_SERVER_PORT``)."""
+        return replace(self, port=port, env={**self.env, "ORDERS_SERVER_PORT": str(port)})
 
     @property
     def argv(self) -> tuple[str, ...]:
@@ -162,10 +166,33 @@ def downstream_flags(gc_log: Path) -> tuple[str, ...]:
     )
 
 
-def start_app(supervisor: Supervisor, launch: AppLaunch, log_path: Path, timeout_s: float = 120.0) -> RunningApp:
+# Spring Boot's PortInUseException, logged when the JVM exits because its port was taken.
+_PORT_TAKEN = "Port {port} was already in use"
+PORT_ATTEMPTS = 3
+
+
+def start_app(supervisor: Supervisor, launch: AppLaunch, log_path: Path, timeout_s: float = 120.0,
+              port_attempts: int = PORT_ATTEMPTS) -> RunningApp:
     """Start the app and return once ``/actuator/health`` says UP and its effective settings are read.
 
-    Raises AppError with the log's tail if the JVM exits or never becomes healthy."""
+    A launch's port was free when it was chosen, possibly minutes earlier (every repetition starts
+    a fresh JVM on it); by now a client connection may use it as its ephemeral source port. A JVM
+    that exits because its port is taken is started again on a fresh port, up to PORT_ATTEMPTS
+    times: read the port of the answer (``RunningApp.launch``), not of the request. A restart whose
+    clients already hold the URL (``port_attempts=1``) must keep its port or fail.
+
+    Raises AppError with the log's tail if the JVM exits for any other reason or never becomes healthy."""
+    for attempt in range(1, port_attempts + 1):
+        try:
+            return _start_once(supervisor, launch, log_path, timeout_s)
+        except AppError as error:
+            if _PORT_TAKEN.format(port=launch.port) not in str(error) or attempt == port_attempts:
+                raise
+            launch = launch.on_port(free_port())
+    raise AssertionError("unreachable")
+
+
+def _start_once(supervisor: Supervisor, launch: AppLaunch, log_path: Path, timeout_s: float) -> RunningApp:
     container = launch.container
     if container is not None:
         # The container gets exactly launch.env (in its argv); the docker client only needs its engine.

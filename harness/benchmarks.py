@@ -140,6 +140,7 @@ class RequestBenchmark:
         jfr = ctx.results.jfr_recording(name) if self.records_flight and self.scenario.app.jfr.enabled else None
         started_at = now_iso()
         running = apps.start_app(ctx.supervisor, launch, ctx.results.logs / f"{name}.log")
+        launch = running.launch  # its port, if the chosen one was taken meanwhile
         record = AppRunRecord(position=position, app=launch.name, repetition=repetition,
                               pid=running.pid or running.process.pid, started_at=started_at, finished_at=None,
                               gc_log=str(ctx.results.logs / f"{name}-gc.log"),

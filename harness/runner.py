@@ -171,6 +171,7 @@ class Run:
         )
         self.console.print(f"[bold]start[/] downstream on {launch.base_url}")
         running = apps.start_app(supervisor, launch, self.results.logs / "downstream.log")
+        launch = running.launch  # its port, if the chosen one was taken meanwhile
         self.manifest.set("downstream", {**launch.record(), "effective": running.info})
         warmup, users = self.kind.downstream_warmup()
         if warmup > 0:
@@ -226,6 +227,7 @@ class Run:
                 apps.launch_scenario(self.scenario, launch.cpus), apps.variant_of(key),
                 self.results.logs / f"{key}-verify-gc.log"))
             running = apps.start_app(supervisor, checked, self.results.logs / f"{key}-verify.log")
+            launch = replace(launch, port=running.launch.port, env=running.launch.env)
             try:
                 variant = apps.variant_of(key)
                 found, bodies[key] = verify_app(key, launch.base_url, orders, unknown,

@@ -1,12 +1,21 @@
 from __future__ import annotations
 
+import shutil
+import socket
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from harness import apps, settings
+from harness.build import jar_paths
+from harness.errors import AppError
+from harness.jdks import build_jdk
+from harness.processes import Supervisor
 from harness.scenario import VariantName, parse_scenario
+
+REPO = Path(__file__).resolve().parent.parent
 
 SCENARIO = parse_scenario({
     "name": "t",
@@ -63,3 +72,36 @@ def test_variant_of_reads_back_app_key() -> None:
     assert apps.variant_of(apps.app_key("mvc-virtual", 21)) == "mvc-virtual"
     with pytest.raises(ValueError, match="not an app key"):
         apps.variant_of("tomcat@jdk25")
+
+
+def _downstream_launch(work: Path, port: int) -> apps.AppLaunch:
+    jars = jar_paths(REPO / "java-apps")
+    assert jars.downstream.is_file(), f"{jars.downstream} not built: run scripts/bootstrap.sh"
+    # A private copy: a rebuild of java-apps during the test must not change the jar under the JVM.
+    jar = Path(shutil.copy(jars.downstream, work))
+    return apps.AppLaunch("downstream", build_jdk(), jar, apps.downstream_flags(work / "gc.log"),
+                          {"ORDERS_SERVER_PORT": str(port)}, port)
+
+
+def test_an_app_whose_port_was_taken_meanwhile_starts_on_a_fresh_one(tmp_path: Path) -> None:
+    # The port a launch chose minutes ago may be some connection's ephemeral port by now.
+    with socket.socket() as squatter, Supervisor() as supervisor:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        running = apps.start_app(supervisor, _downstream_launch(tmp_path, taken), tmp_path / "downstream.log")
+        assert running.launch.port != taken
+        assert running.launch.env["ORDERS_SERVER_PORT"] == str(running.launch.port)
+        assert httpx.get(f"{running.launch.base_url}/actuator/health").json()["status"] == "UP"
+        assert f"Port {taken} was already in use" in (tmp_path / "downstream.log").read_text()
+
+
+def test_a_restart_that_must_keep_its_port_fails_naming_it(tmp_path: Path) -> None:
+    with socket.socket() as squatter, Supervisor() as supervisor:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        with pytest.raises(AppError, match=f"Port {taken} was already in use"):
+            apps.start_app(supervisor, _downstream_launch(tmp_path, taken), tmp_path / "downstream.log",
+                           port_attempts=1)
+        assert not supervisor.children, "the failed JVM must not be left running"

@@ -161,9 +161,10 @@ class _Segment:
         if problems:
             raise VerificationError(problems)
 
-    def _launch_app(self, launch: AppLaunch) -> None:
+    def _launch_app(self, launch: AppLaunch, port_attempts: int = apps.PORT_ATTEMPTS) -> None:
         """Start the app (first or after a kill) into the segment's log, and sample its process."""
-        self.app = apps.start_app(self.ctx.supervisor, launch, self.ctx.results.log_path(self.label))
+        self.app = apps.start_app(self.ctx.supervisor, launch, self.ctx.results.log_path(self.label),
+                                  port_attempts=port_attempts)
         self.ctx.sampler.watch("app", self.app.process.pid, include_children=False)
 
     def _kill_and_restart(self, launch: AppLaunch) -> None:
@@ -183,10 +184,13 @@ class _Segment:
                 self.driver.release()
         ctx.sampler.unwatch("app")
         self.app = None
-        self._launch_app(launch)
+        # On its port: the order driver holds the URL.
+        self._launch_app(launch, port_attempts=1)
 
     def _measure(self, launch: AppLaunch, broker: Broker, broker_startup_s: float) -> tuple[ConsumeResult, list[str]]:
         ctx, consume = self.ctx, self.ctx.consume
+        assert self.app is not None
+        launch = self.app.launch  # its port, if the chosen one was taken before the first start
         faults = Faults(ctx.scenario.faults, consume.events, {
             KILL_CONSUMER: lambda: self._kill_and_restart(launch),
             RESTART_BROKER: broker.restart,

@@ -89,7 +89,8 @@ class RabbitNodeLike(Protocol):
 
 
 class KafkaBroker:
-    """Kafka behind ``Broker``; backlog from the topic's watermarks and the group's committed offsets (see ``_kafka_lag``)."""
+    """Kafka behind ``Broker``; backlog from the topic's watermarks and the group's committed offsets
+    (``_kafka_lag``)."""
 
     def __init__(self, node: KafkaNodeLike, log_path: Path, group_id: str = KAFKA_GROUP_ID) -> None:
         self.kind: BrokerKind = "kafka"
