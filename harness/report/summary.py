@@ -453,8 +453,8 @@ def _containers_table(variants: Mapping[str, VariantRecord], levels: Sequence[Le
         return []
     lines = [
         "", "## Containers: CPU limit × variant", "",
-        "| JDK | variant | CPU limit | users | throughput req/s | p99 ms | available processors "
-        "| request threads | GC threads (parallel/concurrent) | throttled s | throttled periods % | cgroup memory MiB |",
+        "| JDK | variant | CPU limit | users | throughput req/s | p99 ms | available processors | request threads "
+        "| GC threads (parallel/concurrent) | throttled s | throttled periods % | cgroup memory MiB |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]  # fmt: skip
     order = {key: i for i, key in enumerate(variants)}
