@@ -64,7 +64,8 @@ class Results:
     ``levels``: one row per run × jdk × variant × users × repetition; the columns of levels.csv
     (``harness.metrics.LevelResult``) after ``run``:
 
-    - ``jdk`` (int, feature version), ``variant`` (str), ``users`` (int), ``repetition`` (int, from 1)
+    - ``jdk`` (int, feature version), ``variant`` (str), ``users`` (int), ``repetition`` (int, from 1),
+      ``cpus`` (float, the app container's CPU quota; NaN when the apps ran as processes)
     - ``started_at`` (str, ISO 8601 UTC of the measured window), ``seconds`` (float, measured length)
     - ``requests`` (int, errors included), ``errors`` (int), ``error_rate`` (float, 0..1),
       ``error_kinds`` (dict kind → count)
@@ -83,9 +84,12 @@ class Results:
       ``db_acquire_ms_mean``, ``db_acquire_ms_max``, ``db_acquire_timeouts``, ``tomcat_busy_threads_max``,
       ``tomcat_connections_max``, ``http_client_pending_max``, ``vt_pinned``, ``vt_submit_failed``,
       ``gc_pauses``, ``gc_pause_ms_total``, ``scrape_errors`` (gauges: max; counters: increase)
+    - containerised apps only (NaN otherwise): ``app_throttled_s`` (seconds the app's cgroup was throttled
+      in the window), ``app_throttled_pct`` (share of its CFS periods throttled); ``app_throttled`` (bool);
+      ``app_cgroup_memory_mb_max`` (MiB, the container's memory as its limit counts it, page cache included)
 
     ``timeseries``: one row per second of measured load: ``run``, ``jdk``, ``variant``, ``users``,
-    ``repetition``, ``t`` (seconds since the level's first measured second), ``requests``,
+    ``repetition``, ``cpus``, ``t`` (seconds since the level's first measured second), ``requests``,
     ``errors``, ``throughput_rps``, ``p50_ms``, ``p99_ms``, ``max_ms``, ``app_rss_mb`` and
     ``app_cpu_pct`` (NaN when not sampled).
 
@@ -319,7 +323,7 @@ def summary_table(levels: pd.DataFrame, metrics: Sequence[str] | None = None) ->
 
     Columns: the ``LEVEL_KEYS`` present, ``repetitions`` (count), then ``<metric>_median``,
     ``<metric>_min``, ``<metric>_max`` for each metric (default: ``SUMMARY_METRICS`` present in
-    ``levels``), and ``flagged`` (True when any repetition saturated the generator, had errors or
+    ``levels``), and ``flagged`` (True when any repetition saturated the generator, was throttled, had errors or
     failed Little's law). Rows are sorted by run, jdk, variant (``VARIANT_ORDER``) and users;
     missing values (NaN) are left out of the statistics.
     """
@@ -348,6 +352,8 @@ def _flagged(levels: pd.DataFrame) -> pd.Series:
     flagged = pd.Series(False, index=levels.index)
     if "generator_saturated" in levels:
         flagged |= levels["generator_saturated"].fillna(False).astype(bool)
+    if "app_throttled" in levels:
+        flagged |= levels["app_throttled"].fillna(False).astype(bool)
     if "errors" in levels:
         flagged |= pd.to_numeric(levels["errors"], errors="coerce").fillna(0) > 0
     if "littles_law_ok" in levels:

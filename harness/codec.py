@@ -59,6 +59,22 @@ def _column_types(row: type[Any]) -> list[tuple[str, Any]]:
     return out
 
 
+def _has_default(field: dataclasses.Field[Any]) -> bool:
+    return field.default is not dataclasses.MISSING or field.default_factory is not dataclasses.MISSING
+
+
+def _defaulted_columns(row: type[Any]) -> frozenset[str]:
+    """The columns whose field has a default (or a default factory), nested records spelled out."""
+    hints = _hints(row)
+    out: set[str] = set()
+    for field in dataclasses.fields(row):
+        if _is_record(hints[field.name]):
+            out |= _defaulted_columns(hints[field.name])
+        elif _has_default(field):
+            out.add(field.name)
+    return frozenset(out)
+
+
 def _optional(hint: Any) -> tuple[bool, Any]:
     """(whether None is allowed, the type without None)."""
     args = typing.get_args(hint)
@@ -142,8 +158,7 @@ def from_json_row(row_type: type[R], document: Mapping[str, Any]) -> R:
     hints = _hints(row_type)
     fields = dataclasses.fields(row_type)  # type: ignore[arg-type]
     # A field added later with a default is absent from older documents: it takes the default.
-    names = [f.name for f in fields if f.name in document or (f.default is dataclasses.MISSING
-                                                              and f.default_factory is dataclasses.MISSING)]
+    names = [f.name for f in fields if f.name in document or not _has_default(f)]
     missing = [n for n in names if n not in document]
     if missing:
         raise ValueError(f"missing {', '.join(missing)}")
@@ -202,6 +217,10 @@ class Table(Generic[R]):
         where a NaN compares false with every bound and so would pass a gate."""
         self.types: dict[str, Any] = dict(_column_types(row))
         self.columns: tuple[str, ...] = tuple(self.types)
+        self.defaulted: frozenset[str] = _defaulted_columns(row)
+        """Columns a file written before they existed may lack: read as their field's default (a dimension
+        such as ``LevelId.cpus``, a flag such as ``generator_starved``, added with a default keep older
+        folders readable). The one mechanism for tables; JSON rows do the same in ``from_json_row``."""
 
     def numeric(self, column: str) -> bool:
         """Whether ``column`` holds a number (int or float, optional or not; bool is not one)."""
@@ -234,8 +253,8 @@ class Table(Generic[R]):
             if _is_record(hint):
                 values[field.name] = self._parse(hint, cells)
                 continue
-            if field.name not in cells:  # an older file (see _readable): the field's default
-                continue
+            if field.name not in cells and field.name in self.defaulted:
+                continue  # an older file (see _readable): the dataclass fills in the field's default
             try:
                 values[field.name] = decode_cell(cells[field.name], hint)
             except (ValueError, TypeError) as error:
@@ -244,13 +263,8 @@ class Table(Generic[R]):
 
     def _readable(self, header: tuple[str, ...]) -> bool:
         """This format's columns, or an older file's: the same columns in order with some missing, each of
-        those a field added later with a default (read as that default)."""
-        if header == self.columns:
-            return True
-        defaulted = {f.name for f in dataclasses.fields(self.row)  # type: ignore[arg-type]
-                     if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING}
-        present = [c for c in self.columns if c in header]
-        return tuple(present) == header and all(c in defaulted for c in self.columns if c not in header)
+        those a field (nested ones included) added later with a default (read as that default)."""
+        return header == tuple(c for c in self.columns if c in header or c not in self.defaulted)
 
     def _refusal(self, path: Path, header: list[str] | None) -> ResultsError:
         return ResultsError(

@@ -28,22 +28,34 @@ class HasLevelId(Protocol):
     def users(self) -> int: ...
     @property
     def repetition(self) -> int: ...
+    @property
+    def cpus(self) -> float | None: ...
 
 
 @dataclass(frozen=True, order=True)
 class LevelPoint:
-    """A level across its repetitions: one JDK × variant × load point."""
+    """A level across its repetitions: one JDK × variant × load point (× CPU limit, when the apps ran in
+    containers)."""
 
     jdk: int
     variant: str
     users: int
+    cpus: float | None = None  # the app container's CPU quota; None: a process of the machine, no quota
 
     def label(self) -> str:
-        """``webflux jdk25 256 users``."""
-        return f"{self.variant} jdk{self.jdk} {self.users} users"
+        """``webflux jdk25 256 users``; ``webflux jdk25 2 CPUs 256 users`` under a CPU limit."""
+        return f"{self.variant} jdk{self.jdk}{_cpus_label(self.cpus)} {self.users} users"
 
     def __str__(self) -> str:
-        return f"{self.variant} jdk{self.jdk} u{self.users}"
+        return f"{self.variant} jdk{self.jdk}{_cpus_short(self.cpus)} u{self.users}"
+
+
+def _cpus_label(cpus: float | None) -> str:
+    return "" if cpus is None else f" {cpus:g} CPU{'' if cpus == 1 else 's'}"
+
+
+def _cpus_short(cpus: float | None) -> str:
+    return "" if cpus is None else f" c{cpus:g}"
 
 
 @dataclass(frozen=True, order=True)
@@ -54,19 +66,22 @@ class LevelId:
     variant: str
     users: int
     repetition: int
+    cpus: float | None = None  # as LevelPoint.cpus
 
     @classmethod
     def of(cls, row: HasLevelId) -> LevelId:
-        return cls(jdk=row.jdk, variant=row.variant, users=row.users, repetition=row.repetition)
+        return cls(jdk=row.jdk, variant=row.variant, users=row.users, repetition=row.repetition, cpus=row.cpus)
 
     @property
     def point(self) -> LevelPoint:
-        return LevelPoint(jdk=self.jdk, variant=self.variant, users=self.users)
+        return LevelPoint(jdk=self.jdk, variant=self.variant, users=self.users, cpus=self.cpus)
 
     @property
     def slug(self) -> str:
-        """``jdk25-webflux-u256-r1``: file names (histograms, Locust logs) and process labels."""
-        return f"jdk{self.jdk}-{self.variant}-u{self.users}-r{self.repetition}"
+        """``jdk25-webflux-u256-r1`` (``jdk25-webflux-c2-u256-r1`` under a CPU limit): file names (histograms,
+        Locust logs) and process labels."""
+        cpus = "" if self.cpus is None else f"-c{self.cpus:g}"
+        return f"jdk{self.jdk}-{self.variant}{cpus}-u{self.users}-r{self.repetition}"
 
     def __str__(self) -> str:
         """``webflux jdk25 u256 r1``: the point as compare and gate name it, and the repetition."""

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import psutil
 
-from harness.sampling import thread_ids
+from harness.processes import thread_ids
 from harness.variants import ALL_VARIANTS
 
 Role = Literal["app", "generator", "infra"]

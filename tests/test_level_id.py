@@ -12,8 +12,9 @@ FORMAT1 = Path(__file__).resolve().parent / "fixtures" / "results-format1" / "re
 
 
 def test_the_identity_columns_lead_levels_csv() -> None:
-    assert LEVEL_COLUMNS[: len(LEVEL_ID_COLUMNS)] == LEVEL_ID_COLUMNS == ("jdk", "variant", "users", "repetition")
-    assert LEVEL_POINT_COLUMNS == ("jdk", "variant", "users")
+    assert LEVEL_COLUMNS[: len(LEVEL_ID_COLUMNS)] == LEVEL_ID_COLUMNS
+    assert LEVEL_ID_COLUMNS == ("jdk", "variant", "users", "repetition", "cpus")
+    assert LEVEL_POINT_COLUMNS == ("jdk", "variant", "users", "cpus")
 
 
 def test_repetitions_of_a_level_share_its_point() -> None:

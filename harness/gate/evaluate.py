@@ -79,41 +79,59 @@ def _evaluate_relative(rule: RelativeRule, run: Run) -> list[Evaluation]:
     if missing:
         skip("—", f"{' and '.join(missing)} not in this run")
         return out
-    left_levels = {(k.jdk, k.users) for k in run.levels if k.variant == cmp.left.variant}
-    right_levels = {(k.jdk, k.users) for k in run.levels if k.variant == cmp.right.variant}
-    jdks = sorted({jdk for jdk, _ in left_levels | right_levels}) if cmp.jdk is None else [cmp.jdk]
+    # A CPU limit (apps in containers) is compared with the same limit only, like a JDK with the same JDK.
+    left_levels = {(k.jdk, k.cpus, k.users) for k in run.levels if k.variant == cmp.left.variant}
+    right_levels = {(k.jdk, k.cpus, k.users) for k in run.levels if k.variant == cmp.right.variant}
+    jdks = sorted({jdk for jdk, _, _ in left_levels | right_levels}) if cmp.jdk is None else [cmp.jdk]
     for jdk in jdks:
-        if cmp.users is not None:
-            candidates = [cmp.users]
-        else:
-            # Every level either variant has: one that only one of them measured is a SKIP, not silence.
-            candidates = sorted(u for j, u in left_levels | right_levels if j == jdk)
-        for users in candidates:
-            scope = f"jdk{jdk} u{users}"
-            absent = [v for v, levels in ((cmp.left.variant, left_levels), (cmp.right.variant, right_levels))
-                      if (jdk, users) not in levels]
-            if absent:
-                skip(scope, f"no level users={users} on jdk {jdk} for {', '.join(dict.fromkeys(absent))}")
-                continue
-            left_key = LevelPoint(jdk=jdk, variant=cmp.left.variant, users=users)
-            right_key = LevelPoint(jdk=jdk, variant=cmp.right.variant, users=users)
-            left, right = run.median(left_key, cmp.left.measure), run.median(right_key, cmp.right.measure)
-            if left is None or right is None:
-                skip(scope, "not measured (no samples of this metric)")
-                continue
-            holds = cmp.holds(left, right)
-            measured = f"{cmp.left} = {cmp.left.measure.format(left)}"
-            bound = f"{cmp.bound_text()} = {cmp.right.measure.format(cmp.factor * right)}"
-            reason = "" if holds else f"{cmp.left.measure.format(left)} is not {cmp.op} " \
-                                      f"{cmp.right.measure.format(cmp.factor * right)}"
-            flags = [*level_flags(str(left_key), run.levels[left_key]),
-                     *level_flags(str(right_key), run.levels[right_key])]
-            verdict, reason = _flag_verdict("PASS" if holds else "FAIL", reason, flags, rule.allow_flagged)
-            out.append(Evaluation(rule.index, rule.name, "relative", scope, measured, bound, verdict, reason))
+        limits = sorted({c for j, c, _ in left_levels | right_levels if j == jdk},
+                        key=lambda c: -1.0 if c is None else c)
+        for cpus in limits or [None]:
+            for users in _candidates(cmp.users, jdk, cpus, left_levels | right_levels):
+                out.append(_relative_at(rule, run, jdk, cpus, users, left_levels, right_levels))
     if not out:
         skip("—", f"{cmp.left.variant} and {cmp.right.variant} share no level" +
              (f" on jdk {cmp.jdk}" if cmp.jdk is not None else ""))
     return out
+
+
+def _relative_at(rule: RelativeRule, run: Run, jdk: int, cpus: float | None, users: int,
+                 left_levels: set[tuple[int, float | None, int]],
+                 right_levels: set[tuple[int, float | None, int]]) -> Evaluation:
+    """One relative comparison at one JDK × CPU limit × users."""
+    cmp = rule.comparison
+    limit = "" if cpus is None else f" {cpus:g} CPU"
+    scope = f"jdk{jdk}{limit} u{users}"
+
+    def skip(reason: str) -> Evaluation:
+        return Evaluation(rule.index, rule.name, "relative", scope, "—", cmp.bound_text(), "SKIP", reason)
+
+    absent = [v for v, levels in ((cmp.left.variant, left_levels), (cmp.right.variant, right_levels))
+              if (jdk, cpus, users) not in levels]
+    if absent:
+        return skip(f"no level users={users}{limit} on jdk {jdk} for {', '.join(dict.fromkeys(absent))}")
+    left_key = LevelPoint(jdk=jdk, variant=cmp.left.variant, users=users, cpus=cpus)
+    right_key = LevelPoint(jdk=jdk, variant=cmp.right.variant, users=users, cpus=cpus)
+    left, right = run.median(left_key, cmp.left.measure), run.median(right_key, cmp.right.measure)
+    if left is None or right is None:
+        return skip("not measured (no samples of this metric)")
+    holds = cmp.holds(left, right)
+    measured = f"{cmp.left} = {cmp.left.measure.format(left)}"
+    bound = f"{cmp.bound_text()} = {cmp.right.measure.format(cmp.factor * right)}"
+    reason = "" if holds else f"{cmp.left.measure.format(left)} is not {cmp.op} " \
+                              f"{cmp.right.measure.format(cmp.factor * right)}"
+    flags = [*level_flags(str(left_key), run.levels[left_key]), *level_flags(str(right_key), run.levels[right_key])]
+    verdict, reason = _flag_verdict("PASS" if holds else "FAIL", reason, flags, rule.allow_flagged)
+    return Evaluation(rule.index, rule.name, "relative", scope, measured, bound, verdict, reason)
+
+
+def _candidates(users: int | None, jdk: int, cpus: float | None,
+                levels: set[tuple[int, float | None, int]]) -> list[int]:
+    """The users levels a relative rule judges: the one it names, or every level either variant has (one that
+    only one of them measured is a SKIP, not silence)."""
+    if users is not None:
+        return [users]
+    return sorted(u for j, c, u in levels if j == jdk and c == cpus)
 
 
 def _selected(run: Run, rule: RegressionRule | SloRule) -> tuple[list[LevelPoint], list[str]]:

@@ -132,11 +132,11 @@ def test_jvm_timeseries_is_long_format_with_one_header(tmp_path: Path) -> None:
     assert append_jvm_readings(path, key, samples) == 2
     append_jvm_readings(path, LevelId(25, "webflux", 32, 1), [MetricSample(3.0, "heap_used_mb", 40.5)])
     rows = list(csv.reader(path.open(encoding="utf-8")))
-    assert rows[0] == ["jdk", "variant", "users", "repetition", "t", "column", "value"]
+    assert rows[0] == ["jdk", "variant", "users", "repetition", "cpus", "t", "column", "value"]
     assert rows[1:] == [
-        ["25", "webflux", "16", "1", "1.25", "platform_threads", "24.0"],
-        ["25", "webflux", "16", "1", "2.5", "platform_threads", "25.0"],
-        ["25", "webflux", "32", "1", "3.0", "heap_used_mb", "40.5"],
+        ["25", "webflux", "16", "1", "", "1.25", "platform_threads", "24.0"],
+        ["25", "webflux", "16", "1", "", "2.5", "platform_threads", "25.0"],
+        ["25", "webflux", "32", "1", "", "3.0", "heap_used_mb", "40.5"],
     ]
     assert JVM_TIMESERIES.read(path)[0] == JvmReading(key, 1.25, "platform_threads", 24.0)
 
