@@ -44,6 +44,7 @@ from harness.infra.docker_containers import (
 from harness.infra.docker_engine import reachable_engine
 from harness.jdks import Jdk
 from harness.load.loopback import is_loopback
+from harness.placement import format_cpu_list
 from harness.scenario import ContainerSettings, memory_bytes
 
 SERVICE = "app"
@@ -54,7 +55,8 @@ REMOVAL_TIMEOUT_S = 300.0
 
 @dataclass(frozen=True)
 class AppContainer:
-    """Where and under which limits one app runs: its image, CPU quota and memory limit (None: none)."""
+    """Where and under which limits one app runs: its image, CPU quota, memory limit and the CPUs it may run on
+    (placement's set for its role; None: no limit)."""
 
     image: AppImage
     labels: Mapping[str, str]
@@ -62,6 +64,7 @@ class AppContainer:
     docker_host: str  # the engine, as DOCKER_HOST for the docker client
     cpus: float | None = None
     memory: str | None = None
+    cpuset: frozenset[int] | None = None
 
     def name(self, app: str, start: str) -> str:
         """``loom-bench-app-mvc-virtual-jdk25-c1-<start>``: one container per start of an app."""
@@ -75,6 +78,9 @@ class AppContainer:
             argv += ["--label", f"{key}={value}"]
         if self.cpus is not None:
             argv += ["--cpus", f"{self.cpus:g}"]
+        if self.cpuset is not None:
+            # The placement of a forked process (Supervisor(cpus_for=...)) cannot reach a JVM the engine starts.
+            argv += ["--cpuset-cpus", format_cpu_list(self.cpuset)]
         if self.memory is not None:
             # Swap equal to memory: no swap, so the limit is the memory the JVM may use.
             argv += ["--memory", self.memory, "--memory-swap", self.memory]
@@ -87,7 +93,8 @@ class AppContainer:
     def record(self) -> dict[str, Any]:
         """For the manifest: the image and the limits."""
         return {"image": self.image.describe(), "cpus": self.cpus, "memory": self.memory,
-                "memory_bytes": None if self.memory is None else memory_bytes(self.memory)}  # fmt: skip
+                "memory_bytes": None if self.memory is None else memory_bytes(self.memory),
+                "cpuset": None if self.cpuset is None else format_cpu_list(self.cpuset)}  # fmt: skip
 
 
 def refuse_remote_engine(docker_host: str) -> None:
@@ -148,13 +155,15 @@ class AppContainers:
     log_path: Path
     images: dict[tuple[Path, int], AppImage] = field(default_factory=dict)
 
-    def container(self, jar: Path, jdk: Jdk, cpus: float | None, *, limited: bool = True) -> AppContainer:
-        """The container of ``jar`` on ``jdk``; ``limited=False`` (the downstream) gets no CPU or memory limit."""
+    def container(self, jar: Path, jdk: Jdk, cpus: float | None, *, limited: bool = True,
+                  cpuset: frozenset[int] | None = None) -> AppContainer:
+        """The container of ``jar`` on ``jdk``; ``limited=False`` (the downstream) gets no CPU or memory limit.
+        ``cpuset``: the CPUs placement gives its role (None: any)."""
         key = (jar, jdk.feature)
         if key not in self.images:
             self.images[key] = ensure_app_image(self.client, jar, jdk, self.settings.base_image, self.log_path)
         return AppContainer(self.images[key], owner_labels(self.run_id), self.mounts, self.docker_host,
-                            cpus if limited else None, self.settings.memory if limited else None)
+                            cpus if limited else None, self.settings.memory if limited else None, cpuset)
 
 
 @contextlib.contextmanager

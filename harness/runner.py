@@ -29,7 +29,7 @@ from harness.apps import AppLaunch, RunningApp
 from harness.benchmarks import RunContext, benchmark_kind
 from harness.build import Jars, ensure_jars
 from harness.calibration import cached_for
-from harness.errors import HarnessError, VerificationError
+from harness.errors import HarnessError, ScenarioError, VerificationError
 from harness.infra import Infrastructure, start_infrastructure
 from harness.infra.postgres import server_settings
 from harness.jdks import Jdk, find_jdk
@@ -67,6 +67,7 @@ class Run:
     def __init__(self, scenario: Scenario, scenario_path: Path, paths: Paths, console: Console,
                  argv: list[str], rebuild: bool = False) -> None:
         self.scenario = scenario
+        self.scenario_path = scenario_path
         self.paths = paths
         self.console = console
         self.rebuild = rebuild
@@ -84,6 +85,7 @@ class Run:
         try:
             cpus = self.placement
             self.manifest.set("placement", cpus.record())
+            self._refuse_unusable_quota()
             measured = cached_for(dataclasses.asdict(self.manifest.manifest.machine))
             if measured is not None:
                 self.manifest.set("calibration", measured)
@@ -104,6 +106,14 @@ class Run:
             self.manifest.finish(status, error)
             self._write_reports()
         return status
+
+    def _refuse_unusable_quota(self) -> None:
+        """Apps in containers run on the app's CPU set: a quota that set cannot hold is refused before anything
+        starts (placement auto depends on this machine's CPUs, so the scenario alone cannot say)."""
+        containers = self.scenario.containers
+        refusal = None if containers is None else placement.quota_refusal(self.placement, containers.cpus)
+        if refusal is not None:
+            raise ScenarioError(str(self.scenario_path), [refusal])
 
     def _write_reports(self) -> None:
         # A broken plot must not hide the run's outcome: summary.md is written first and on its own,
@@ -178,8 +188,8 @@ class Run:
             env={"ORDERS_SERVER_PORT": str(port)},
             port=port,
             # No limit: the downstream must never be what is measured.
-            container=None if self.containers is None else self.containers.container(jars.downstream, jdk, None,
-                                                                                     limited=False),
+            container=None if self.containers is None else self.containers.container(
+                jars.downstream, jdk, None, limited=False, cpuset=self.placement.cpus("infra")),
         )
         self.console.print(f"[bold]start[/] downstream on {launch.base_url}")
         running = apps.start_app(supervisor, launch, self.results.logs / "downstream.log")
@@ -217,7 +227,8 @@ class Run:
                                                  self.results.jfr_recording(key) if self.kind.records_flight else None),
                         env={**env, **self.kind.launch_env()},
                         port=port,
-                        container=None if self.containers is None else self.containers.container(jar, jdk, cpus),
+                        container=None if self.containers is None else self.containers.container(
+                            jar, jdk, cpus, cpuset=self.placement.cpus("app")),
                     )
                     self.manifest.set_variant(key, variant_record(launches[key], variant,
                                                                   self._requested(launches[key])))

@@ -29,7 +29,7 @@ from pydantic_core import InitErrorDetails
 from harness.errors import ScenarioError
 from harness.load.endpoints import PROFILE_MIX
 from harness.load.loopback import is_loopback
-from harness.placement import available_cpus, format_cpu_list, parse_cpu_list
+from harness.placement import available_cpus, format_cpu_list, parse_cpu_list, quota_refusal, resolve
 
 # Re-exported: a scenario names its variants, and callers import them with the scenario.
 from harness.variants import ALL_VARIANTS as ALL_VARIANTS
@@ -666,6 +666,11 @@ class Scenario(StrictModel):
         if containers is not None and memory_bytes(containers.memory) <= memory_bytes(self.app.heap):
             problems.append(f"containers.memory: {containers.memory} leaves no room above app.heap {self.app.heap} "
                             "(the JVM needs metaspace, thread stacks and direct buffers besides its heap)")
+        if containers is not None and self.placement.mode == "explicit":
+            # auto depends on the machine's CPUs: the run checks it once resolved (Run._refuse_unusable_quota).
+            refusal = quota_refusal(resolve(self.placement.sets()), containers.cpus)
+            if refusal is not None:
+                problems.append(refusal)
         if containers is not None and self.consume is not None:
             problems.append("containers: not supported for a consume scenario yet (its faults kill and restart the "
                             "app process), run consume scenarios with the apps as processes")

@@ -3,6 +3,7 @@ quota, and the scenario as one app sees it. (tests/test_e2e_containers.py runs t
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from harness.errors import EnvironmentError_, ScenarioError
 from harness.infra.docker_app_images import APP_JAR, AppImage
 from harness.infra.docker_images import ImageChoice
 from harness.jdks import Jdk
-from harness.placement import resolve
+from harness.placement import quota_refusal, resolve
 from harness.scenario import parse_scenario
 
 IMAGE = AppImage("loom-bench/order-mvc:jdk25-0123456789ab",
@@ -62,9 +63,42 @@ def test_the_launch_records_the_docker_run_with_a_placeholder_for_each_start() -
     assert launch.cpus == 2.0
     assert _option_values(launch.argv, "--name") == ["loom-bench-app-webflux-jdk25-cpus2-{start}"]
     assert launch.record()["container"] == {"image": IMAGE.describe(), "cpus": 2.0, "memory": "1g",
-                                            "memory_bytes": 1024**3}
+                                            "memory_bytes": 1024**3, "cpuset": None}
     local = apps.AppLaunch("webflux@jdk25", JDK, Path("/jars/order-webflux.jar"), ("-Xmx512m",), {}, 9000)
     assert local.cpus is None and local.argv[0] == str(JDK.java) and "container" not in local.record()
+
+
+def test_placement_reaches_the_jvm_in_a_container_as_its_cpu_set() -> None:
+    # The Supervisor pins only the docker client it forks; the engine starts the JVM, so the set goes in the run.
+    placed = AppContainer(IMAGE, LABELS, (RESULTS,), "unix:///run/x.sock", cpus=1.0, memory="1g",
+                          cpuset=frozenset({1}))
+    argv = placed.argv("mvc-virtual@jdk25@cpus1", (), {}, start="s1")
+    assert _option_values(argv, "--cpuset-cpus") == ["1"] and _option_values(argv, "--cpus") == ["1"]
+    assert argv.index("--cpuset-cpus") < argv.index(IMAGE.ref)  # a docker option, not the JVM's
+    assert placed.record()["cpuset"] == "1"
+    downstream = AppContainer(IMAGE, LABELS, (RESULTS,), "unix:///run/x.sock", cpuset=frozenset({0, 2, 3}))
+    assert _option_values(downstream.argv("downstream", (), {}, start="s2"), "--cpuset-cpus") == ["0,2-3"]
+    unplaced = AppContainer(IMAGE, LABELS, (RESULTS,), "unix:///run/x.sock", cpus=1.0)
+    assert "--cpuset-cpus" not in unplaced.argv("webflux@jdk25@cpus1", (), {}, start="s3")
+
+
+def test_a_quota_the_apps_cpu_set_cannot_hold_is_refused() -> None:
+    two = frozenset({0, 1})
+    refusal = quota_refusal(resolve("auto", two), (1.0, 2.0))  # auto on 2 CPUs: the app gets cpu 1
+    assert refusal is not None and refusal.startswith("containers.cpus: 2 is more than the 1 CPU(s) placement gives "
+                                                      "the app (cpu 1, placement auto)")
+    assert "placement: none" in refusal
+    assert quota_refusal(resolve("auto", two), (0.5, 1.0)) is None  # fits the one CPU
+    assert quota_refusal(resolve("none", two), (1.0, 2.0)) is None  # the quota alone limits the app
+    assert quota_refusal(resolve("auto", frozenset(range(4))), (2.0,)) is None
+    # An explicit placement does not depend on the machine: the scenario itself is refused.
+    cpu = str(min(os.sched_getaffinity(0)))
+    explicit = {**SCENARIO, "placement": {"app": cpu, "generator": cpu, "infra": cpu}}
+    assert _problems(explicit) == [
+        f"containers.cpus: 2.5 is more than the 1 CPU(s) placement gives the app (cpu {cpu}, placement explicit). "
+        "A container runs on the app's CPUs, so its quota could not be used. Set placement: none (the quota alone "
+        "limits the app) or give the app as many CPUs as the largest quota"]
+    assert _problems({**explicit, "containers": {"cpus": [1], "memory": "1g"}}) == []
 
 
 def test_keys_carry_the_cpu_limit_and_still_name_their_variant() -> None:

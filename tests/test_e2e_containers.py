@@ -59,6 +59,10 @@ def _gone(engine: docker.DockerClient, pid: int) -> list[str]:
     return left
 
 
+def _option_values(argv: list[str], option: str) -> list[str]:
+    return [argv[i + 1] for i, arg in enumerate(argv) if arg == option]
+
+
 def _harness(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "harness", *args], cwd=REPO, text=True, env={**os.environ, "COLUMNS": "200"},
@@ -91,6 +95,11 @@ def test_a_tiny_containerised_run_verifies_sees_the_quota_and_leaves_nothing(
         assert (jvm["availableProcessors"], jvm["virtualThreadCarriers"], jvm["memoryLimitBytes"]) == (
             1, 1, MEMORY_BYTES), key
         assert record["requested"]["jvm.availableProcessors"] == 1
+        # Placement reaches the JVM the engine starts: the container runs on the app's CPU set.
+        placed = manifest["placement"].get("app")
+        if placed:
+            assert _option_values(record["argv"], "--cpuset-cpus") == [placed], key
+            assert apps["containers"][key]["cpuset"] == placed
     assert manifest["variants"]["webflux@jdk25@cpus1"]["effective"]["nettyIoWorkers"] == 1
 
     with (run / "levels.csv").open() as handle:
