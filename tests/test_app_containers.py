@@ -3,10 +3,12 @@ quota, and the scenario as one app sees it. (tests/test_e2e_containers.py runs t
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from harness import apps, settings
 from harness.app_containers import AppContainer, refuse_remote_engine
@@ -15,6 +17,7 @@ from harness.infra.docker_app_images import APP_JAR, AppImage
 from harness.infra.docker_images import ImageChoice
 from harness.jdks import Jdk
 from harness.placement import quota_refusal, resolve
+from harness.runner import Paths, Run
 from harness.scenario import parse_scenario
 
 IMAGE = AppImage("loom-bench/order-mvc:jdk25-0123456789ab",
@@ -168,3 +171,15 @@ def test_an_engine_on_this_machine_is_accepted(host: str) -> None:
 def test_an_engine_on_another_host_is_refused_by_name() -> None:
     with pytest.raises(EnvironmentError_, match=r"tcp://10\.0\.0\.7:2376 \(DOCKER_HOST\) is not on this machine"):
         refuse_remote_engine("tcp://10.0.0.7:2376")
+
+
+def test_a_run_whose_auto_placement_cannot_hold_a_quota_fails_before_starting_anything(tmp_path: Path) -> None:
+    scenario = parse_scenario(SCENARIO)  # placement auto (the default), quotas 1 and 2.5
+    run = Run(scenario, tmp_path / "c.yaml", Paths(Path(__file__).resolve().parent.parent, tmp_path / "results"),
+              Console(quiet=True), ["harness", "run"])
+    run.placement = resolve("auto", frozenset({0, 1}))  # what auto is on a 2-CPU machine: the app on cpu 1
+    with pytest.raises(ScenarioError, match=r"containers\.cpus: 2\.5 is more than the 1 CPU\(s\)"):
+        run.execute()
+    manifest = json.loads((run.results.root / "manifest.json").read_text())
+    assert manifest["status"] == "failed" and "placement: none" in manifest["error"]
+    assert not (run.results.logs / "build.log").exists()  # nothing was built or started
