@@ -65,7 +65,8 @@ class Results:
     (``harness.metrics.LevelResult``) after ``run``:
 
     - ``jdk`` (int, feature version), ``variant`` (str), ``users`` (int; 0 in the open model), ``rate``
-      (int, the open model's target requests per second; 0 in the closed model), ``repetition`` (int, from 1)
+      (int, the open model's target requests per second; 0 in the closed model), ``repetition`` (int, from 1),
+      ``cpus`` (float, the app container's CPU quota; NaN when the apps ran as processes)
     - ``started_at`` (str, ISO 8601 UTC of the measured window), ``seconds`` (float, measured length)
     - ``requests`` (int, errors included), ``errors`` (int), ``error_rate`` (float, 0..1),
       ``error_kinds`` (dict kind → count)
@@ -89,9 +90,12 @@ class Results:
       ``scheduled``, ``dropped``, ``late``, ``max_lateness_ms``, ``in_flight_end``, ``in_flight_mean``,
       ``service_p50_ms``, ``service_p99_ms``, ``service_p999_ms`` (from the actual send time),
       ``latency_trend`` (last third's p50 over the first third's), ``rate_ok``, ``trend_ok``, ``slo_ok``
+    - containerised apps only (NaN otherwise): ``app_throttled_s`` (seconds the app's cgroup was throttled
+      in the window), ``app_throttled_pct`` (share of its CFS periods throttled); ``app_throttled`` (bool);
+      ``app_cgroup_memory_mb_max`` (MiB, the container's memory as its limit counts it, page cache included)
 
     ``timeseries``: one row per second of measured load: ``run``, ``jdk``, ``variant``, ``users``,
-    ``rate``, ``repetition``, ``t`` (seconds since the level's first measured second), ``requests``,
+    ``rate``, ``repetition``, ``cpus``, ``t`` (seconds since the level's first measured second), ``requests``,
     ``errors``, ``throughput_rps``, ``p50_ms``, ``p99_ms``, ``max_ms``, ``app_rss_mb`` and
     ``app_cpu_pct`` (NaN when not sampled).
 
@@ -325,7 +329,7 @@ def summary_table(levels: pd.DataFrame, metrics: Sequence[str] | None = None) ->
 
     Columns: the ``LEVEL_KEYS`` present, ``repetitions`` (count), then ``<metric>_median``,
     ``<metric>_min``, ``<metric>_max`` for each metric (default: ``SUMMARY_METRICS`` present in
-    ``levels``), and ``flagged`` (True when any repetition saturated the generator, had errors or
+    ``levels``), and ``flagged`` (True when any repetition saturated the generator, was throttled, had errors or
     failed Little's law). Rows are sorted by run, jdk, variant (``VARIANT_ORDER``) and users;
     missing values (NaN) are left out of the statistics.
     """
@@ -354,6 +358,8 @@ def _flagged(levels: pd.DataFrame) -> pd.Series:
     flagged = pd.Series(False, index=levels.index)
     if "generator_saturated" in levels:
         flagged |= levels["generator_saturated"].fillna(False).astype(bool)
+    if "app_throttled" in levels:
+        flagged |= levels["app_throttled"].fillna(False).astype(bool)
     if "errors" in levels:
         flagged |= pd.to_numeric(levels["errors"], errors="coerce").fillna(0) > 0
     if "littles_law_ok" in levels:

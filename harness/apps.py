@@ -16,6 +16,14 @@ from typing import Any
 import httpx
 
 from harness import settings
+from harness.app_containers import (
+    START_PLACEHOLDER,
+    AppContainer,
+    client_env,
+    container_pid,
+    new_start,
+    remove_by_name,
+)
 from harness.errors import AppError
 from harness.jdks import Jdk
 from harness.jfr.flags import jfr_flags
@@ -38,6 +46,7 @@ class AppLaunch:
     jvm_flags: tuple[str, ...]
     env: Mapping[str, str]
     port: int
+    container: AppContainer | None = None  # None: a process of this machine
 
     @property
     def base_url(self) -> str:
@@ -49,10 +58,21 @@ class AppLaunch:
 
     @property
     def argv(self) -> tuple[str, ...]:
+        """The command line; in a container, the ``docker run`` with ``{start}`` where each start names its own."""
+        return self.start_argv(START_PLACEHOLDER)
+
+    def start_argv(self, start: str) -> tuple[str, ...]:
+        if self.container is not None:
+            return self.container.argv(self.name, self.jvm_flags, self.env, start)
         return (str(self.jdk.java), *self.jvm_flags, "-jar", str(self.jar))
 
+    @property
+    def cpus(self) -> float | None:
+        """The CPU quota the app runs under (a level dimension); None without one."""
+        return None if self.container is None else self.container.cpus
+
     def record(self) -> dict[str, Any]:
-        return {
+        record = {
             "jdk": {"feature": self.jdk.feature, "version": self.jdk.version, "vendor": self.jdk.vendor},
             "jar": str(self.jar),
             "argv": list(self.argv),
@@ -60,6 +80,9 @@ class AppLaunch:
             "env": dict(self.env),
             "port": self.port,
         }
+        if self.container is not None:
+            record["container"] = self.container.record()
+        return record
 
 
 @dataclass
@@ -67,10 +90,18 @@ class RunningApp:
     launch: AppLaunch
     process: ManagedProcess
     info: dict[str, Any] = field(default_factory=dict)  # /actuator/info "runtime": effective settings
+    container_name: str | None = None
+    jvm_pid: int | None = None  # in a container: the JVM's pid on this host (None if the engine is elsewhere)
+
+    @property
+    def pid(self) -> int | None:
+        """The JVM's pid on this host, for sampling: the process itself, or the container's main process."""
+        return self.process.pid if self.container_name is None else self.jvm_pid
 
 
-def app_key(variant: VariantName, jdk_feature: int) -> str:
-    return f"{variant}@jdk{jdk_feature}"
+def app_key(variant: str, jdk_feature: int, cpus: float | None = None) -> str:
+    """``mvc-virtual@jdk25``; ``mvc-virtual@jdk25@cpus1.5`` under a container's CPU quota."""
+    return f"{variant}@jdk{jdk_feature}" + ("" if cpus is None else f"@cpus{cpus:g}")
 
 
 def variant_of(key: str) -> VariantName:
@@ -79,6 +110,15 @@ def variant_of(key: str) -> VariantName:
     if variant not in ALL_VARIANTS:
         raise ValueError(f"{key!r} is not an app key (variant@jdkN)")
     return variant
+
+
+def launch_scenario(scenario: Scenario, cpus: float | None) -> Scenario:
+    """The scenario as one app sees it: under a CPU quota, ``netty.io_workers: processors`` means the processors
+    the JVM in that container sees (the quota rounded up), not this machine's."""
+    if cpus is None or scenario.app.netty.io_workers != "processors":
+        return scenario
+    netty = scenario.app.netty.model_copy(update={"io_workers": settings.quota_processors(cpus)})
+    return scenario.model_copy(update={"app": scenario.app.model_copy(update={"netty": netty})})
 
 
 def jvm_flags(
@@ -153,18 +193,36 @@ def start_app(supervisor: Supervisor, launch: AppLaunch, log_path: Path, timeout
 
 
 def _start_once(supervisor: Supervisor, launch: AppLaunch, log_path: Path, timeout_s: float) -> RunningApp:
-    env = {k: v for k, v in os.environ.items() if k not in _JVM_ENV_OVERRIDES}
-    env.update(launch.env)
-    env["JAVA_HOME"] = str(launch.jdk.home)
-    process = supervisor.start(launch.name, launch.argv, env=env, log_path=log_path)
-    app = RunningApp(launch, process)
+    container = launch.container
+    if container is not None:
+        # The container gets exactly launch.env (in its argv); the docker client only needs its engine.
+        start = new_start()
+        process = supervisor.start(launch.name, launch.start_argv(start), env=client_env(container.docker_host),
+                                   log_path=log_path)
+        app = RunningApp(launch, process, container_name=container.name(launch.name, start))
+    else:
+        env = {k: v for k, v in os.environ.items() if k not in _JVM_ENV_OVERRIDES}
+        env.update(launch.env)
+        env["JAVA_HOME"] = str(launch.jdk.home)
+        app = RunningApp(launch, supervisor.start(launch.name, launch.argv, env=env, log_path=log_path))
     try:
         _wait_healthy(app, timeout_s)
         app.info = _read_runtime_info(launch.base_url)
+        if container is not None and app.container_name is not None:
+            app.jvm_pid = container_pid(app.container_name, container.docker_host)
     except BaseException:
-        supervisor.stop(process)
+        stop_app(supervisor, app)
         raise
     return app
+
+
+def stop_app(supervisor: Supervisor, app: RunningApp) -> int | None:
+    """Stop the app; a container whose client did not outlive the stop is removed too. Returns the exit code."""
+    try:
+        return supervisor.stop(app.process)
+    finally:
+        if app.launch.container is not None and app.container_name is not None:
+            remove_by_name(app.container_name, app.launch.container.docker_host)
 
 
 def _wait_healthy(app: RunningApp, timeout_s: float) -> None:

@@ -149,8 +149,8 @@ class RequestBenchmark:
         """The launch of one repetition's JVM: the variant's flags with a GC log and a flight recording
         of its own (one recording per JVM: a recording is complete only once its JVM exited)."""
         name = f"{launch.name}-r{repetition}"
-        flags = apps.jvm_flags(self.scenario, apps.variant_of(launch.name), ctx.results.logs / f"{name}-gc.log",
-                               ctx.results.jfr_recording(name))
+        flags = apps.jvm_flags(apps.launch_scenario(self.scenario, launch.cpus), apps.variant_of(launch.name),
+                               ctx.results.logs / f"{name}-gc.log", ctx.results.jfr_recording(name))
         return dataclasses.replace(launch, jvm_flags=flags)
 
     def probes(self, ctx: RunContext, launch: AppLaunch, repetition: int) -> list[Probe]:
@@ -170,11 +170,14 @@ class RequestBenchmark:
         started_at = now_iso()
         running = apps.start_app(ctx.supervisor, launch, ctx.results.logs / f"{name}.log")
         launch = running.launch  # its port, if the chosen one was taken meanwhile
-        record = AppRunRecord(position=position, app=launch.name, repetition=repetition, pid=running.process.pid,
-                              started_at=started_at, finished_at=None, gc_log=str(ctx.results.logs / f"{name}-gc.log"),
+        record = AppRunRecord(position=position, app=launch.name, repetition=repetition,
+                              pid=running.pid or running.process.pid, started_at=started_at, finished_at=None,
+                              gc_log=str(ctx.results.logs / f"{name}-gc.log"),
                               jfr_recording=None if jfr is None else str(jfr))
         ctx.manifest.record_app_run(record)
-        ctx.sampler.watch("app", running.process.pid, include_children=False)
+        if running.pid is not None:
+            # In a container its cgroup is read too: CPU quota and throttled time.
+            ctx.sampler.watch("app", running.pid, include_children=False, cgroup=launch.container is not None)
         target = LoadTarget(base_url=launch.base_url, order_id_max=self.scenario.data.orders,
                             seed=self.scenario.data.seed, profile=workload.profile, mix=workload.endpoint_mix(),
                             customer_id_max=self.scenario.data.customers, cpu_rounds=workload.cpu_rounds,
@@ -191,7 +194,7 @@ class RequestBenchmark:
             completed = True
         finally:
             ctx.sampler.unwatch("app")
-            ctx.supervisor.stop(running.process)
+            apps.stop_app(ctx.supervisor, running)
             ctx.manifest.record_app_run(dataclasses.replace(record, finished_at=now_iso()))
             # A flight recording is complete only once the JVM has exited: probes read theirs now.
             for probe in probes:
@@ -233,7 +236,7 @@ class RequestBenchmark:
         distribution = distribution_of(load)
         for users in load.load_points():
             level = LevelId(jdk=launch.jdk.feature, variant=apps.variant_of(launch.name), users=users,
-                            repetition=repetition)
+                            repetition=repetition, cpus=launch.cpus)
             with progress.phase(f"{launch.name} · {users} users · rep {repetition}/{load.repetitions}",
                                 load.settle + load.duration):
                 recording = run_level(target, users, load.settle, load.duration, ctx.results.logs / "locust",
@@ -338,7 +341,7 @@ class OpenRequestBenchmark(RequestBenchmark):
         load = self.load
 
         def step(rate: int) -> LevelResult:
-            level = LevelId.open(launch.jdk.feature, apps.variant_of(launch.name), rate, repetition)
+            level = LevelId.open(launch.jdk.feature, apps.variant_of(launch.name), rate, repetition, cpus=launch.cpus)
             with progress.phase(f"{launch.name} · {rate} req/s · rep {repetition}/{load.repetitions}",
                                 load.settle + load.duration):
                 recording = self._attack(ctx, target, rate, int(load.settle), int(load.duration), level.slug,
@@ -455,7 +458,10 @@ def _one_line(r: LevelResult) -> str:
         flags.append("[yellow]not steady[/]")
     if not r.littles_law_ok:
         flags.append(f"[yellow]Little's law off {r.littles_law_deviation:.0%}[/]")
-    return (f"  {r.variant}@jdk{r.jdk} {r.users:>5} users  {r.throughput_rps:>9.1f} req/s  "
+    if r.app_throttled:
+        flags.append(f"[yellow]throttled {r.app_throttled_pct:.0f}%[/]")
+    limit = "" if r.cpus is None else f" {r.cpus:g} CPU"
+    return (f"  {r.variant}@jdk{r.jdk}{limit} {r.users:>5} users  {r.throughput_rps:>9.1f} req/s  "
             f"p50 {r.p50_ms:>8.3f} ms  p99 {r.p99_ms:>8.3f} ms  " + " ".join(flags))
 
 

@@ -40,6 +40,8 @@ def _cmd_validate(args: argparse.Namespace, console: Console) -> int:
     for path in args.scenarios:
         scenario = load_scenario(Path(path))
         runs = f"{len(scenario.variants)} variant(s) × {len(scenario.jdks)} JDK(s) × "
+        if scenario.containers is not None:
+            runs += f"{len(scenario.containers.cpus)} CPU limit(s) in containers × "
         if scenario.consume is not None:
             consume = scenario.consume
             runs += f"{consume.repetitions} segment(s) of {consume.events} events on {consume.broker}"

@@ -32,11 +32,14 @@ class HasLevelId(Protocol):
     def rate(self) -> int: ...
     @property
     def repetition(self) -> int: ...
+    @property
+    def cpus(self) -> float | None: ...
 
 
 @dataclass(frozen=True, order=True)
 class LevelPoint:
-    """A level across its repetitions: one JDK × variant × load point (users, or an open model's rate)."""
+    """A level across its repetitions: one JDK × variant × load point (users, or an open model's rate) × CPU
+    limit, when the apps ran in containers."""
 
     jdk: int
     variant: str
@@ -44,11 +47,12 @@ class LevelPoint:
     # Keyword-only with a default: every closed-model caller and every table written before the open
     # model keeps its meaning (rate 0 = closed model).
     rate: int = field(default=0, kw_only=True)
+    cpus: float | None = None  # the app container's CPU quota; None: a process of the machine, no quota
 
     @classmethod
-    def search(cls, jdk: int, variant: str) -> LevelPoint:
+    def search(cls, jdk: int, variant: str, cpus: float | None = None) -> LevelPoint:
         """The point of a capacity search (neither users nor a rate: the search chose its rates)."""
-        return cls(jdk=jdk, variant=variant, users=0, rate=0)
+        return cls(jdk=jdk, variant=variant, users=0, rate=0, cpus=cpus)
 
     @property
     def is_search(self) -> bool:
@@ -63,17 +67,24 @@ class LevelPoint:
 
     @property
     def scope(self) -> str:
-        """``jdk25 u256``, ``jdk25 500rps`` or ``jdk25 capacity``: the point without its variant."""
-        if self.is_search:
-            return f"jdk{self.jdk} capacity"
-        return f"jdk{self.jdk} " + (f"{self.rate}rps" if self.rate else f"u{self.users}")
+        """``jdk25 u256``, ``jdk25 c2 500rps`` or ``jdk25 capacity``: the point without its variant."""
+        point = "capacity" if self.is_search else f"{self.rate}rps" if self.rate else f"u{self.users}"
+        return f"jdk{self.jdk}{_cpus_short(self.cpus)} {point}"
 
     def label(self) -> str:
-        """``webflux jdk25 256 users``, ``webflux jdk25 500 req/s``."""
-        return f"{self.variant} jdk{self.jdk} {self.load_point}"
+        """``webflux jdk25 256 users``, ``webflux jdk25 2 CPUs 500 req/s``."""
+        return f"{self.variant} jdk{self.jdk}{_cpus_label(self.cpus)} {self.load_point}"
 
     def __str__(self) -> str:
         return f"{self.variant} {self.scope}"
+
+
+def _cpus_label(cpus: float | None) -> str:
+    return "" if cpus is None else f" {cpus:g} CPU{'' if cpus == 1 else 's'}"
+
+
+def _cpus_short(cpus: float | None) -> str:
+    return "" if cpus is None else f" c{cpus:g}"
 
 
 @dataclass(frozen=True, order=True)
@@ -85,25 +96,29 @@ class LevelId:
     users: int
     rate: int = field(default=0, kw_only=True)  # open model: requests per second; users is then 0
     repetition: int
+    cpus: float | None = None  # as LevelPoint.cpus
 
     @classmethod
     def of(cls, row: HasLevelId) -> LevelId:
-        return cls(jdk=row.jdk, variant=row.variant, users=row.users, rate=row.rate, repetition=row.repetition)
+        return cls(jdk=row.jdk, variant=row.variant, users=row.users, rate=row.rate, repetition=row.repetition,
+                   cpus=row.cpus)
 
     @classmethod
-    def open(cls, jdk: int, variant: str, rate: int, repetition: int) -> LevelId:
+    def open(cls, jdk: int, variant: str, rate: int, repetition: int, cpus: float | None = None) -> LevelId:
         """An open-model level: identified by its target rate, no users."""
-        return cls(jdk=jdk, variant=variant, users=0, rate=rate, repetition=repetition)
+        return cls(jdk=jdk, variant=variant, users=0, rate=rate, repetition=repetition, cpus=cpus)
 
     @property
     def point(self) -> LevelPoint:
-        return LevelPoint(jdk=self.jdk, variant=self.variant, users=self.users, rate=self.rate)
+        return LevelPoint(jdk=self.jdk, variant=self.variant, users=self.users, rate=self.rate, cpus=self.cpus)
 
     @property
     def slug(self) -> str:
-        """``jdk25-webflux-u256-r1`` (``-500rps-`` in the open model): file names and process labels."""
+        """``jdk25-webflux-u256-r1`` (``-500rps-`` in the open model, ``-c2-`` under a CPU limit): file names
+        (histograms, Locust logs) and process labels."""
+        cpus = "" if self.cpus is None else f"-c{self.cpus:g}"
         point = f"{self.rate}rps" if self.rate else f"u{self.users}"
-        return f"jdk{self.jdk}-{self.variant}-{point}-r{self.repetition}"
+        return f"jdk{self.jdk}-{self.variant}{cpus}-{point}-r{self.repetition}"
 
     def __str__(self) -> str:
         """``webflux jdk25 u256 r1``: the point as compare and gate name it, and the repetition."""

@@ -38,6 +38,13 @@ CI gate scenario under a load average of 12-24 the generator waited 4-15% of the
 request against latencies of 75-1400 ms; where `harness calibrate` saw Locust fall well behind wrk it
 waited 38-64%."""
 
+THROTTLED_PERIODS_PCT = 5.0
+"""Share of the app container's CFS periods (100 ms each by default) throttled from which a level is flagged.
+
+A throttled JVM stops mid-request until the next period, a wait neither the app's metrics nor its
+threads see: past one period in twenty, the level measured the quota as much as the threading model.
+"""
+
 LITTLES_LAW_TOLERANCE = 0.10
 """Largest relative gap between throughput x mean latency and the configured users that still passes."""
 
@@ -71,6 +78,8 @@ class LevelResult:
     users: int
     rate: int = field(default=0, kw_only=True)  # open model: target requests per second (users is 0)
     repetition: int
+    # The app container's CPU quota, a level dimension (LevelId.cpus); keyword-only so it can sit with the identity.
+    cpus: float | None = field(default=None, kw_only=True)
     started_at: str  # ISO 8601, UTC, of the measured window's start
     seconds: float
     requests: int  # completed in the measured window, errors included
@@ -134,6 +143,12 @@ class LevelResult:
     rate_ok: bool | None = None  # achieved >= ACHIEVED_RATE_MIN of the target
     trend_ok: bool | None = None  # no upward latency trend across the window
     slo_ok: bool | None = None  # with load.slo: p99, error rate, rate and trend all within it
+    # Containerised apps only (None otherwise): the time the app container's cgroup was throttled in the
+    # window, the share of its CFS periods that were, and whether that makes the level suspect.
+    app_throttled_s: float | None = None
+    app_throttled_pct: float | None = None
+    app_throttled: bool = False
+    app_cgroup_memory_mb_max: float | None = None  # the container's memory as its limit counts it (page cache too)
 
     @property
     def id(self) -> LevelId:
@@ -195,6 +210,23 @@ def _runqueue_share(samples: Sequence[ProcessSample], start: float, end: float) 
     return max(0.0, waited) / (inside[-1].t - inside[0].t)
 
 
+def _throttling(samples: Sequence[ProcessSample], start: float, end: float) -> tuple[float, float] | None:
+    """(seconds throttled, percent of CFS periods throttled) in [start, end], from the cgroup counters of the
+    samples inside it, the seconds scaled to the whole window like ``_cpu_seconds``; None without two readings."""
+    inside = [s for s in _in_window(samples, start, end) if s.cgroup is not None]
+    if len(inside) < 2:
+        return None
+    first, last = inside[0].cgroup, inside[-1].cgroup
+    assert first is not None and last is not None
+    observed = inside[-1].t - inside[0].t
+    periods = last.periods - first.periods
+    if observed <= 0 or periods < 0:
+        return None
+    seconds = (last.throttled_s - first.throttled_s) * (end - start) / observed
+    share = 100.0 * (last.throttled_periods - first.throttled_periods) / periods if periods else 0.0
+    return seconds, share
+
+
 def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
@@ -250,6 +282,8 @@ def summarise_level(
         mean, top = busiest.cpu_pct_mean, max((w.cpu_pct_max or 0.0) for w in recording.workers)
         generator = None if mean is None else (mean, top)
     saturated = generator is not None and generator[0] >= GENERATOR_SATURATION_PCT
+    throttling = _throttling(app, start, end)
+    cgroup_memory = [s.cgroup_memory_bytes for s in _in_window(app, start, end) if s.cgroup_memory_bytes is not None]
     if recording.workers:
         saturated = any(w.saturated for w in recording.workers)
     # Distributed, the sampled master sends nothing: its wait says nothing about the load.
@@ -261,6 +295,7 @@ def summarise_level(
         users=level.users,
         rate=level.rate,
         repetition=level.repetition,
+        cpus=level.cpus,
         started_at=_iso_utc(start),
         seconds=round(seconds, 3),
         requests=requests,
@@ -291,12 +326,18 @@ def summarise_level(
         littles_law_ok=requests > 0 and deviation <= LITTLES_LAW_TOLERANCE,
         generator_runqueue_pct=None if runqueue is None else round(100.0 * runqueue, 1),
         generator_starved=runqueue is not None and runqueue > GENERATOR_RUNQUEUE_LIMIT,
+        app_throttled_s=None if throttling is None else round(throttling[0], 3),
+        app_throttled_pct=None if throttling is None else round(throttling[1], 1),
+        app_throttled=throttling is not None and throttling[1] >= THROTTLED_PERIODS_PCT,
+        app_cgroup_memory_mb_max=None if not cgroup_memory else round(max(cgroup_memory) / _MIB, 1),
     )
 
 
 _FIELDS = [f.name for f in dataclasses.fields(LevelResult)]
-OPEN_MODEL_COLUMNS: tuple[str, ...] = tuple(_FIELDS[_FIELDS.index("achieved_rps"):])
+OPEN_MODEL_COLUMNS: tuple[str, ...] = tuple(_FIELDS[_FIELDS.index("achieved_rps"):_FIELDS.index("app_throttled_s")])
 """The columns levels.csv format 2 added for the open model (besides the level's ``rate``)."""
+CONTAINER_COLUMNS: tuple[str, ...] = tuple(_FIELDS[_FIELDS.index("app_throttled_s"):])
+"""The columns levels.csv format 4 added for containerised apps (besides the level's ``cpus``)."""
 TRUST_COLUMNS: tuple[str, ...] = tuple(_FIELDS[_FIELDS.index("generator_runqueue_pct"):_FIELDS.index("achieved_rps")])
 """The columns levels.csv format 3 added: the generator's run-queue wait and starvation, the warm-up's outcome."""
 
@@ -405,6 +446,11 @@ def warnings_for(result: LevelResult, repetitions: int = 1) -> list[str]:
     out += [f"{label}: {flag}" for flag in open_flags(result)]
     if result.dropped:
         out.append(f"{label}: {result.dropped} of {result.scheduled} scheduled requests were never sent")
+    if result.app_throttled and result.app_throttled_pct is not None:
+        out.append(
+            f"{label}: the app's container was throttled in {result.app_throttled_pct:.0f}% of its CPU periods "
+            f"({result.app_throttled_s:.1f}s) — latency includes waits for its CPU quota"
+        )
     if result.db_acquire_timeouts:
         out.append(f"{label}: {result.db_acquire_timeouts:.0f} database connection requests timed out in the pool")
     if result.vt_submit_failed:

@@ -4,7 +4,10 @@ On a small machine the app, Locust, PostgreSQL and the downstream otherwise shar
 level measures whichever of them the scheduler favoured. Placement gives each role a CPU set, with
 taskset semantics: a child is pinned between fork and exec (``Supervisor(cpus_for=...)``), so every
 thread it later creates inherits the set; a process the harness did not fork (a container's
-PostgreSQL) is pinned thread by thread with ``pin_tree``.
+PostgreSQL) is pinned thread by thread with ``pin_tree``. An app or downstream in a container is not
+forked here either (the engine starts its JVM; the Supervisor forks only the ``docker`` client): it
+gets its role's set as ``docker run --cpuset-cpus``, so its JVM sizes itself from that set from its
+first instruction, and a CPU quota larger than the app's set is refused (``quota_refusal``).
 
 ``auto`` splits the CPUs this process may use in two: the upper half for the app, the lower half for
 everything else (cpu 0 usually takes most interrupts). On 2 CPUs: the app on cpu 1, the rest on cpu 0.
@@ -14,13 +17,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import psutil
 
-from harness.sampling import thread_ids
+from harness.processes import thread_ids
 from harness.variants import ALL_VARIANTS
 
 Role = Literal["app", "generator", "infra"]
@@ -98,6 +101,22 @@ class Placement:
             return f"none ({self.note})" if self.note else "none (the scheduler places every process)"
         names = {"app": "app", "generator": "generator", "infra": "infrastructure"}
         return " · ".join(f"{names[r]} cpu {format_cpu_list(self.sets[r])}" for r in ROLES) + f" ({self.mode})"
+
+
+def quota_refusal(placement: Placement, quotas: Sequence[float]) -> str | None:
+    """Why apps in containers under the CPU quotas ``quotas`` cannot run with ``placement``; None when they can.
+
+    A container's JVM runs on the app's CPU set (``--cpuset-cpus``): a quota above the set's size could never
+    be used, so a level labelled with that quota would measure the set instead, and the JVM would report the
+    set's processors, not the quota's."""
+    app = placement.cpus("app")
+    too_big = [] if app is None else [q for q in quotas if q > len(app)]
+    if app is None or not too_big:
+        return None
+    return (f"containers.cpus: {', '.join(f'{q:g}' for q in too_big)} is more than the {len(app)} CPU(s) placement "
+            f"gives the app (cpu {format_cpu_list(app)}, placement {placement.mode}). A container runs on the app's "
+            "CPUs, so its quota could not be used. Set placement: none (the quota alone limits the app) or give "
+            "the app as many CPUs as the largest quota")
 
 
 def role_of(name: str) -> Role:

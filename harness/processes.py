@@ -30,6 +30,14 @@ from typing import IO
 _PR_SET_PDEATHSIG = 1
 
 
+def thread_ids(pid: int) -> list[int]:
+    """Every thread of ``pid`` now (empty once it has exited)."""
+    try:
+        return [int(tid) for tid in os.listdir(f"/proc/{pid}/task")]
+    except FileNotFoundError:
+        return []
+
+
 def _die_with_parent() -> None:
     # Runs in the child between fork and exec, after any uid change (which would clear it).
     if sys.platform.startswith("linux"):

@@ -12,6 +12,7 @@ run cut short by a failure, Ctrl-C or a kill never looks complete.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import tempfile
 from collections.abc import Mapping
@@ -23,11 +24,12 @@ from typing import Any, Literal
 from rich.console import Console
 
 from harness import apps, placement, settings, variants
+from harness.app_containers import AppContainers, app_containers
 from harness.apps import AppLaunch, RunningApp
 from harness.benchmarks import RunContext, benchmark_kind
 from harness.build import Jars, ensure_jars
 from harness.calibration import cached_for
-from harness.errors import HarnessError, VerificationError
+from harness.errors import HarnessError, ScenarioError, VerificationError
 from harness.infra import Infrastructure, start_infrastructure
 from harness.infra.postgres import server_settings
 from harness.jdks import Jdk, find_jdk
@@ -65,6 +67,7 @@ class Run:
     def __init__(self, scenario: Scenario, scenario_path: Path, paths: Paths, console: Console,
                  argv: list[str], rebuild: bool = False) -> None:
         self.scenario = scenario
+        self.scenario_path = scenario_path
         self.paths = paths
         self.console = console
         self.rebuild = rebuild
@@ -73,6 +76,7 @@ class Run:
         self.kind = benchmark_kind(scenario)
         self.placement = placement.resolve(scenario.placement.sets())
         self.kind.begin(self.results)
+        self.containers: AppContainers | None = None  # with scenario.containers, once the engine answered
 
     # -- the whole path ---------------------------------------------------------------------
     def execute(self) -> RunStatus:
@@ -81,6 +85,7 @@ class Run:
         try:
             cpus = self.placement
             self.manifest.set("placement", cpus.record())
+            self._refuse_unusable_quota()
             measured = cached_for(dataclasses.asdict(self.manifest.manifest.machine))
             if measured is not None:
                 self.manifest.set("calibration", measured)
@@ -102,6 +107,14 @@ class Run:
             self._write_reports()
         return status
 
+    def _refuse_unusable_quota(self) -> None:
+        """Apps in containers run on the app's CPU set: a quota that set cannot hold is refused before anything
+        starts (placement auto depends on this machine's CPUs, so the scenario alone cannot say)."""
+        containers = self.scenario.containers
+        refusal = None if containers is None else placement.quota_refusal(self.placement, containers.cpus)
+        if refusal is not None:
+            raise ScenarioError(str(self.scenario_path), [refusal])
+
     def _write_reports(self) -> None:
         # A broken plot must not hide the run's outcome: summary.md is written first and on its own,
         # once; the report then draws beside it.
@@ -114,14 +127,23 @@ class Run:
     def _execute(self, supervisor: Supervisor, sampler: ProcessSampler) -> None:
         jdks = self._resolve_jdks()
         jars = self._build()
+        with contextlib.ExitStack() as stack:
+            if self.scenario.containers is not None:
+                # Entered first, left last: every app container is gone before the database is.
+                self.containers = stack.enter_context(app_containers(
+                    self.scenario.containers, (self.results.root.resolve(),), self.results.logs))
+            self._with_infrastructure(supervisor, sampler, jdks, jars)
+
+    def _with_infrastructure(self, supervisor: Supervisor, sampler: ProcessSampler, jdks: dict[int, Jdk],
+                             jars: Jars) -> None:
         with tempfile.TemporaryDirectory(prefix="harness-run-") as workdir, start_infrastructure(
             supervisor, Path(workdir), self.results.logs, self.paths.schema_dir, self.scenario.data,
             kind=self.scenario.infra, images=self.scenario.docker,
         ) as (infra, seed):
             self.manifest.set("seed", {"customers": seed.customers, "orders": seed.orders,
                                        "seconds": round(seed.seconds, 3)})
-            self.manifest.set("infrastructure", {"kind": infra.kind, "images": infra.images,
-                                                 "postgres": server_settings(infra.postgres)})
+            infrastructure = {"kind": infra.kind, "images": infra.images, "postgres": server_settings(infra.postgres)}
+            self.manifest.set("infrastructure", infrastructure)
             postgres = next((c for c in supervisor.children if c.name.startswith("postgres")), None)
             postgres_pid = postgres.pid if postgres is not None else infra.postgres_pid
             if postgres_pid is not None:
@@ -130,8 +152,15 @@ class Run:
                 if postgres is None and infra_cpus is not None:  # a container: not forked here, pinned now
                     placement.pin_tree(postgres_pid, infra_cpus)
             downstream = self._start_downstream(supervisor, jdks[max(jdks)], jars)
-            sampler.watch("downstream", downstream.process.pid, include_children=False)
+            if downstream.pid is not None:
+                sampler.watch("downstream", downstream.pid, include_children=False)
             launches = self._launches(jdks, jars, infra, downstream.launch.base_url)
+            if self.containers is not None and self.scenario.containers is not None:
+                self.manifest.set("infrastructure", {**infrastructure, "apps": {
+                    **self.scenario.containers.model_dump(mode="json"), "docker_host": self.containers.docker_host,
+                    "downstream": None if downstream.launch.container is None else downstream.launch.container.record(),
+                    "containers": {key: launch.container.record() for key, launch in launches.items()
+                                   if launch.container is not None}}})
             self._verify(supervisor, launches, infra)
             self.kind.measure(RunContext(self.scenario, self.results, self.manifest, self.console, supervisor,
                                          sampler, infra.postgres, Path(workdir)), launches)
@@ -158,6 +187,9 @@ class Run:
             jvm_flags=apps.downstream_flags(self.results.logs / "downstream-gc.log"),
             env={"ORDERS_SERVER_PORT": str(port)},
             port=port,
+            # No limit: the downstream must never be what is measured.
+            container=None if self.containers is None else self.containers.container(
+                jars.downstream, jdk, None, limited=False, cpuset=self.placement.cpus("infra")),
         )
         self.console.print(f"[bold]start[/] downstream on {launch.base_url}")
         running = apps.start_app(supervisor, launch, self.results.logs / "downstream.log")
@@ -177,27 +209,35 @@ class Run:
     def _launches(self, jdks: dict[int, Jdk], jars: Jars, infra: Infrastructure,
                   downstream_url: str) -> dict[str, AppLaunch]:
         launches: dict[str, AppLaunch] = {}
+        containers = self.scenario.containers
+        limits: tuple[float | None, ...] = (None,) if containers is None else containers.cpus
         for feature, jdk in jdks.items():
-            for variant in self.scenario.variants:
-                key = apps.app_key(variant, feature)
-                port = free_port()
-                jar: Path = getattr(jars, variants.variant(variant).jar)
-                env = apps.variant_env(self.scenario, variant, port, infra.postgres.env(), downstream_url)
-                launches[key] = AppLaunch(
-                    name=key,
-                    jdk=jdk,
-                    jar=jar,
-                    jvm_flags=apps.jvm_flags(self.scenario, variant, self.results.logs / f"{key}-gc.log",
-                                             self.results.jfr_recording(key) if self.kind.records_flight else None),
-                    env={**env, **self.kind.launch_env()},
-                    port=port,
-                )
-                self.manifest.set_variant(key, variant_record(launches[key], variant, self._requested(variant)))
+            for cpus in limits:
+                for variant in self.scenario.variants:
+                    key = apps.app_key(variant, feature, cpus)
+                    port = free_port()
+                    jar: Path = getattr(jars, variants.variant(variant).jar)
+                    scenario = apps.launch_scenario(self.scenario, cpus)
+                    env = apps.variant_env(scenario, variant, port, infra.postgres.env(), downstream_url)
+                    launches[key] = AppLaunch(
+                        name=key,
+                        jdk=jdk,
+                        jar=jar,
+                        jvm_flags=apps.jvm_flags(scenario, variant, self.results.logs / f"{key}-gc.log",
+                                                 self.results.jfr_recording(key) if self.kind.records_flight else None),
+                        env={**env, **self.kind.launch_env()},
+                        port=port,
+                        container=None if self.containers is None else self.containers.container(
+                            jar, jdk, cpus, cpuset=self.placement.cpus("app")),
+                    )
+                    self.manifest.set_variant(key, variant_record(launches[key], variant,
+                                                                  self._requested(launches[key])))
         return launches
 
-    def _requested(self, variant: VariantName) -> dict[str, Any]:
+    def _requested(self, launch: AppLaunch) -> dict[str, Any]:
         # Verified without a broker: the settings an app reports only once it has one wait for the segment.
-        return settings.requested(self.scenario, variant, with_broker=False)
+        return settings.requested(apps.launch_scenario(self.scenario, launch.cpus), apps.variant_of(launch.name),
+                                  with_broker=False, cpus=launch.cpus)
 
     def _verify(self, supervisor: Supervisor, launches: dict[str, AppLaunch], infra: Infrastructure) -> None:
         orders, unknown = sample_orders(infra.postgres, self.scenario.data.orders)
@@ -207,7 +247,8 @@ class Run:
             self.console.print(f"[bold]verify[/] {key}")
             # Its own logs: the measured start later must not rotate or mix with these.
             checked = replace(launch, jvm_flags=apps.jvm_flags(
-                self.scenario, apps.variant_of(key), self.results.logs / f"{key}-verify-gc.log"))
+                apps.launch_scenario(self.scenario, launch.cpus), apps.variant_of(key),
+                self.results.logs / f"{key}-verify-gc.log"))
             running = apps.start_app(supervisor, checked, self.results.logs / f"{key}-verify.log")
             launch = replace(launch, port=running.launch.port, env=running.launch.env)
             try:
@@ -219,12 +260,11 @@ class Run:
                 found, written = verify_write_path(key, launch.base_url, infra.postgres, self.scenario.data.customers)
                 problems += found
                 bodies[key] |= written
-                requested = self._requested(variant)
+                requested = self._requested(launch)
                 problems += verify_settings(key, requested, running.info)
-                self.manifest.set_variant(key, variant_record(launch, variant, self._requested(variant),
-                                                              running.info))
+                self.manifest.set_variant(key, variant_record(launch, variant, requested, running.info))
             finally:
-                supervisor.stop(running.process)
+                apps.stop_app(supervisor, running)
         problems += compare_bodies(bodies)
         self.manifest.set_verification(Verification(tuple(problems), tuple(o.id for o in orders)))
         if problems:

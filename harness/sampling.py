@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import os
 import threading
 import time
 from collections.abc import Sequence
@@ -12,7 +11,10 @@ from dataclasses import dataclass
 
 import psutil
 
+from harness.infra.cgroup_cpu import CpuThrottling, read_cpu_throttling
+from harness.infra.cgroup_memory import read_cgroup_memory
 from harness.periodic import PeriodicWorker
+from harness.processes import thread_ids
 
 
 @dataclass(frozen=True)
@@ -24,14 +26,10 @@ class ProcessSample:
     rss_bytes: int
     cpu_seconds: float  # user + system since the process started (cumulative)
     runqueue_seconds: float | None = None  # waiting runnable for a CPU, live threads summed (runqueue_seconds)
-
-
-def thread_ids(pid: int) -> list[int]:
-    """Every thread of ``pid`` now (empty once it has exited)."""
-    try:
-        return [int(tid) for tid in os.listdir(f"/proc/{pid}/task")]
-    except FileNotFoundError:
-        return []
+    # Of the process's cgroup when asked for (a container's): cumulative CFS periods, those throttled, and
+    # the time throttled. None when not asked for or unreadable.
+    cgroup: CpuThrottling | None = None
+    cgroup_memory_bytes: int | None = None  # what the cgroup's memory limit is enforced against
 
 
 def runqueue_seconds(pid: int) -> float | None:
@@ -53,6 +51,19 @@ class _Watched:
     name: str
     process: psutil.Process
     include_children: bool
+    cgroup: bool = False
+
+
+def _cgroup(watched: _Watched) -> tuple[CpuThrottling | None, int | None]:
+    if not watched.cgroup:
+        return None, None
+    # Either may fail alone: a cgroup gone with its container, or a layout the readers do not document.
+    throttling = memory = None
+    with contextlib.suppress(OSError, ValueError, KeyError):
+        throttling = read_cpu_throttling(watched.process.pid)
+    with contextlib.suppress(OSError, ValueError):
+        memory = read_cgroup_memory(watched.process.pid).usage_bytes
+    return throttling, memory
 
 
 def _read(watched: _Watched) -> ProcessSample:
@@ -67,7 +78,9 @@ def _read(watched: _Watched) -> ProcessSample:
         rss = root.memory_info().rss
         cpu = times.user + times.system
         if not watched.include_children:
-            return ProcessSample(t, watched.name, rss, cpu, runqueue_seconds(root.pid))
+            throttling, memory = _cgroup(watched)
+            return ProcessSample(t, watched.name, rss, cpu, runqueue_seconds=runqueue_seconds(root.pid),
+                                 cgroup=throttling, cgroup_memory_bytes=memory)
         # Reaped children's CPU moves into their parent's children_* counters, so adding those
         # keeps the sum cumulative when PostgreSQL backends come and go.
         cpu += times.children_user + times.children_system
@@ -80,7 +93,8 @@ def _read(watched: _Watched) -> ProcessSample:
             cpu += child_times.user + child_times.system
             cpu += child_times.children_user + child_times.children_system
             rss += child_rss
-    return ProcessSample(t, watched.name, rss, cpu)
+    throttling, memory = _cgroup(watched)
+    return ProcessSample(t, watched.name, rss, cpu, cgroup=throttling, cgroup_memory_bytes=memory)
 
 
 class ProcessSampler(PeriodicWorker):
@@ -100,14 +114,15 @@ class ProcessSampler(PeriodicWorker):
         self._watched: dict[str, _Watched] = {}
         self._samples: dict[str, list[ProcessSample]] = {}
 
-    def watch(self, name: str, pid: int, include_children: bool = False) -> None:
+    def watch(self, name: str, pid: int, include_children: bool = False, cgroup: bool = False) -> None:
         """Sample ``pid`` under ``name`` from now on (replacing any earlier watch of that name).
 
-        With ``include_children`` the readings sum the process and all its descendants. A pid
-        that does not exist (any more) is ignored: no error, no samples.
+        With ``include_children`` the readings sum the process and all its descendants; with
+        ``cgroup`` each also carries its cgroup's CPU throttling and memory (a container's). A pid that
+        does not exist (any more) is ignored: no error, no samples.
         """
         try:
-            watched = _Watched(name, psutil.Process(pid), include_children)
+            watched = _Watched(name, psutil.Process(pid), include_children, cgroup)
             sample = _read(watched)
         except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
             return

@@ -30,7 +30,7 @@ from pydantic_core import InitErrorDetails
 from harness.errors import ScenarioError
 from harness.load.endpoints import PROFILE_MIX
 from harness.load.loopback import is_loopback
-from harness.placement import available_cpus, format_cpu_list, parse_cpu_list
+from harness.placement import available_cpus, format_cpu_list, parse_cpu_list, quota_refusal, resolve
 
 # Re-exported: a scenario names its variants, and callers import them with the scenario.
 from harness.variants import ALL_VARIANTS as ALL_VARIANTS
@@ -697,6 +697,42 @@ class DockerImages(StrictModel):
     rabbitmq: str = Field("rabbitmq:3.13", min_length=1, description="RabbitMQ server image.")
 
 
+def _one_or_more(value: Any) -> Any:
+    # ``cpus: 1.5`` and ``cpus: [1, 2]`` both mean what they say.
+    return [value] if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+def memory_bytes(text: str) -> int:
+    """``512m`` → bytes (the units of -Xmx: k, m, g, base 1024)."""
+    return int(text[:-1]) * {"k": 1024, "m": 1024**2, "g": 1024**3}[text[-1]]
+
+
+class ContainerSettings(StrictModel):
+    """The apps and the downstream service in containers of a Docker engine, each order app under a CPU
+    quota and a memory limit (the downstream under none: it must never be what is measured)."""
+
+    cpus: Annotated[tuple[Annotated[float, Field(gt=0, le=256)], ...], BeforeValidator(_one_or_more)] = Field(
+        ..., min_length=1, description="CPU quota of each app container (docker --cpus). A list makes a dimension: "
+        "every variant runs under each, like jdks."
+    )
+    memory: str = Field(
+        "1g", pattern=r"^\d+[kmg]$", description="Memory limit of each app container (docker --memory); must "
+        "exceed app.heap."
+    )
+    base_image: str = Field(
+        "eclipse-temurin:{jdk}-jre", min_length=1, description="The JDK base the apps' images are built on; {jdk} is "
+        "the feature version. The default, when no registry answers, is replaced by a base built here from Debian "
+        "packages and the run's own JDK."
+    )
+
+    @field_validator("cpus")
+    @classmethod
+    def _distinct_cpus(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("entries must be distinct")
+        return value
+
+
 class Scenario(StrictModel):
     name: str = Field(..., pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description="Used in the results folder name.")
     description: str = Field("", description="Free text shown in the summary.")
@@ -712,6 +748,10 @@ class Scenario(StrictModel):
     )
     docker: DockerImages = Field(
         default_factory=DockerImages, description="The service images of infra: docker; each can be overridden."
+    )
+    containers: ContainerSettings | None = Field(
+        None, description="Run the apps and the downstream in containers with these limits; absent: as processes "
+        "of this machine. Needs a Docker engine (scripts/docker-engine.sh start); the load generator stays outside."
     )
     app: AppSettings = Field(default_factory=AppSettings, description="Every pool, limit, heap and GC setting.")
     workload: WorkloadSettings = Field(default_factory=WorkloadSettings, description="What the load asks for.")
@@ -744,6 +784,25 @@ class Scenario(StrictModel):
     def _docker_only_with_docker(self) -> Scenario:
         if self.infra != "docker" and "docker" in self.model_fields_set:
             raise ValueError("docker: only with infra: docker (the images are not used otherwise)")
+        return self
+
+    @model_validator(mode="after")
+    def _containers_fit(self) -> Scenario:
+        problems = []
+        containers = self.containers
+        if containers is not None and memory_bytes(containers.memory) <= memory_bytes(self.app.heap):
+            problems.append(f"containers.memory: {containers.memory} leaves no room above app.heap {self.app.heap} "
+                            "(the JVM needs metaspace, thread stacks and direct buffers besides its heap)")
+        if containers is not None and self.placement.mode == "explicit":
+            # auto depends on the machine's CPUs: the run checks it once resolved (Run._refuse_unusable_quota).
+            refusal = quota_refusal(resolve(self.placement.sets()), containers.cpus)
+            if refusal is not None:
+                problems.append(refusal)
+        if containers is not None and self.consume is not None:
+            problems.append("containers: not supported for a consume scenario yet (its faults kill and restart the "
+                            "app process), run consume scenarios with the apps as processes")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @model_validator(mode="after")

@@ -15,6 +15,7 @@ environment and the ``runtime`` keys); a requested setting the app does not repo
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness import placement
-from harness.scenario import Scenario
+from harness.scenario import Scenario, memory_bytes
 from harness.variants import ALL_VARIANTS, VARIANTS, VariantName, variant
 
 _MIB = 1024 * 1024
@@ -189,6 +190,11 @@ def available_processors() -> int:
     return len(os.sched_getaffinity(0))
 
 
+def quota_processors(cpus: float) -> int:
+    """What ``Runtime.availableProcessors()`` says under a CPU quota of ``cpus``: the JDK rounds it up."""
+    return math.ceil(cpus)
+
+
 def netty_io_workers(scenario: Scenario) -> int:
     """``app.netty.io_workers`` as a number: ``processors`` resolves to ``available_processors()``."""
     workers = scenario.app.netty.io_workers
@@ -254,6 +260,14 @@ CATALOGUE: tuple[Setting, ...] = (
             env=("ORDERS_LEGACY_STRIPES",), reported="workload.legacyStripes"),
     Setting("available processors", "(machine)", lambda s, v: None, reported="jvm.availableProcessors",
             verify=False),
+    # What the JVM derived from the processors and memory it was given; under a container's limits
+    # ``requested(..., cpus=)`` asks for the quota's values, so a JVM that did not see them fails verification.
+    Setting("VT carriers", "(machine)", lambda s, v: None, reported="jvm.virtualThreadCarriers", verify=False),
+    Setting("GC threads", "(machine)", lambda s, v: None, reported="jvm.gcThreads", verify=False,
+            show=lambda e: None if not isinstance(dig(e, "jvm.gcThreads"), Mapping) else
+            f"{dig(e, 'jvm.gcThreads.parallel')} parallel, {dig(e, 'jvm.gcThreads.concurrent')} concurrent"),
+    Setting("memory limit", "containers.memory", lambda s, v: None, reported="jvm.memoryLimitBytes", verify=False,
+            show=_shown_with("jvm.memoryLimitBytes", _mib), show_asked=_mib),
     Setting("broker", "consume.broker", _consume(lambda c: c.broker), reported="messaging.broker",
             needs_broker=True, effective=_messaging("broker")),
     Setting("partitions", "consume.partitions", _consume(lambda c: c.partitions),
@@ -309,13 +323,17 @@ def setting_flags(scenario: Scenario, variant: VariantName,
     return tuple(flags)
 
 
-def requested(scenario: Scenario, variant: VariantName, *, with_broker: bool,
+def requested(scenario: Scenario, variant: VariantName, *, with_broker: bool, cpus: float | None = None,
               catalogue: Sequence[Setting] = CATALOGUE) -> dict[str, Any]:
     """Dotted ``/actuator/info`` runtime path → the value the running app must report.
 
     Without the broker (the verification start) the settings the app reports only once it has one
-    are left out."""
+    are left out. In a container with a CPU quota of ``cpus`` (``scenario.containers``) the JVM must
+    report the quota rounded up as its processors and carriers, and the container's memory limit."""
     wanted: dict[str, Any] = {}
+    if cpus is not None and scenario.containers is not None:
+        wanted["jvm.availableProcessors"] = wanted["jvm.virtualThreadCarriers"] = quota_processors(cpus)
+        wanted["jvm.memoryLimitBytes"] = memory_bytes(scenario.containers.memory)
     for setting in catalogue:
         if setting.needs_broker and not with_broker:
             continue

@@ -24,14 +24,14 @@ class Row:
     frames: tuple[tuple[str, int], ...]
 
 
-TABLE = Table(Row, "rows.csv", 3)
+TABLE = Table(Row, "rows.csv", 3, added={2: ("rate",), 3: ("cpus",)})
 ROW = Row(LevelId(25, "webflux", 64, 2), 0.125, None, True, "", {"b": 2, "a": 1}, (("X.y(1)", 3), ("Z.w(2)", 1)))
 
 
 def test_a_nested_level_id_is_spelled_out_as_the_leading_columns() -> None:
-    assert TABLE.columns == ("jdk", "variant", "users", "rate", "repetition", "ratio", "count", "ok", "note", "kinds",
-                             "frames")
-    assert TABLE.cells(ROW) == ["25", "webflux", "64", "0", "2", "0.125", "", "true", "",
+    assert TABLE.columns == ("jdk", "variant", "users", "rate", "repetition", "cpus", "ratio", "count", "ok", "note",
+                             "kinds", "frames")
+    assert TABLE.cells(ROW) == ["25", "webflux", "64", "0", "2", "", "0.125", "", "true", "",
                                 '{"a":1,"b":2}', '[["X.y(1)",3],["Z.w(2)",1]]']  # fmt: skip
 
 
@@ -64,7 +64,7 @@ class Grown:
     extra: int | None = None
 
 
-GROWN = Table(Grown, "grown.csv", 2, added={2: ("rate", "extra")})
+GROWN = Table(Grown, "grown.csv", 2, added={2: ("rate", "cpus", "extra")})
 
 
 def test_a_version_that_added_columns_reads_the_earlier_files_with_the_defaults(tmp_path: Path) -> None:
@@ -89,6 +89,27 @@ def test_added_columns_must_have_defaults() -> None:
         Table(Grown, "grown.csv", 2, added={2: ("ratio",)})
 
 
+def test_a_file_from_before_a_defaulted_column_existed_reads_it_as_its_default(tmp_path: Path) -> None:
+    written = tmp_path / "rows.csv"
+    TABLE.append(written, [ROW, Row(LevelId(25, "webflux", 64, 3, cpus=1.5), 1.0, 1, True, "", {}, ())])
+    with written.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[2][5] == "1.5"
+    older = tmp_path / "older.csv"  # the same table as written before LevelId.cpus
+    with older.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([row[:5] + row[6:] for row in rows])
+    assert [r.id.cpus for r in TABLE.read(older)] == [None, None]
+    assert TABLE.read(older)[0] == ROW
+    # Only a column with a default may be absent, and only it: a missing required column is still refused.
+    without_ratio = tmp_path / "without-ratio.csv"
+    with without_ratio.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([row[:6] + row[7:] for row in rows])
+    with pytest.raises(ResultsError, match="format 3"):
+        TABLE.read(without_ratio)
+    with pytest.raises(ResultsError, match="format 3"):
+        TABLE.append(older, [ROW])
+
+
 @pytest.mark.parametrize(("column", "cell"), [("ok", "maybe"), ("users", "six"), ("jdk", ""), ("frames", "[[1]]")])
 def test_a_bad_cell_names_its_line_and_column(tmp_path: Path, column: str, cell: str) -> None:
     path = tmp_path / "rows.csv"
@@ -109,7 +130,7 @@ def test_a_missing_file_is_an_error_unless_allowed(tmp_path: Path) -> None:
 
 def test_json_rows_round_trip_and_refuse_a_wrong_type() -> None:
     document = json_row(ROW)
-    assert document["id"] == {"jdk": 25, "variant": "webflux", "users": 64, "rate": 0, "repetition": 2}
+    assert document["id"] == {"jdk": 25, "variant": "webflux", "users": 64, "rate": 0, "repetition": 2, "cpus": None}
     assert from_json_row(Row, document) == ROW
     with pytest.raises(ValueError, match="count: 'many' is not an integer"):
         from_json_row(Row, {**document, "count": "many"})

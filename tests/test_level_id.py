@@ -13,8 +13,8 @@ FORMAT1 = Path(__file__).resolve().parent / "fixtures" / "results-format1" / "re
 
 def test_the_identity_columns_lead_levels_csv() -> None:
     assert LEVEL_COLUMNS[: len(LEVEL_ID_COLUMNS)] == LEVEL_ID_COLUMNS
-    assert LEVEL_ID_COLUMNS == ("jdk", "variant", "users", "rate", "repetition")
-    assert LEVEL_POINT_COLUMNS == ("jdk", "variant", "users", "rate")
+    assert LEVEL_ID_COLUMNS == ("jdk", "variant", "users", "rate", "repetition", "cpus")
+    assert LEVEL_POINT_COLUMNS == ("jdk", "variant", "users", "rate", "cpus")
 
 
 def test_repetitions_of_a_level_share_its_point() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from harness.gate.flags import level_flags
+from harness.infra.cgroup_cpu import CpuThrottling
 from harness.level_id import LevelId
 from harness.load.recording import LevelRecording, new_histogram
 from harness.load.vegeta import Hit, fold_hits
@@ -262,3 +263,28 @@ def test_a_closed_level_has_no_open_model_figures() -> None:
     assert result.rate == 0
     assert all(getattr(result, column) is None for column in OPEN_MODEL_COLUMNS)
     assert open_flags(result) == []
+def _throttled_samples(throttled_share: float, seconds: int = 10) -> list[ProcessSample]:
+    # Ten 100 ms CFS periods a second, ``throttled_share`` of them throttled for 50 ms each.
+    return [ProcessSample(START + i, "app", 300 * 1024 * 1024, 5.0 + i * 0.9,
+                          cgroup=CpuThrottling(periods=1000 + 10 * i, throttled_periods=round(10 * i * throttled_share),
+                                               throttled_s=0.05 * round(10 * i * throttled_share), quota_cpus=1.0),
+                          cgroup_memory_bytes=(400 + i) * 1024 * 1024)
+            for i in range(seconds + 1)]
+
+
+def test_a_container_throttled_in_many_periods_flags_its_level() -> None:
+    result = summarise(recording(), {"app": _throttled_samples(0.5)})
+    assert result.app_throttled_pct == 50.0
+    assert result.app_throttled_s == pytest.approx(2.5)  # 50 periods x 50 ms
+    assert result.app_throttled
+    assert result.app_cgroup_memory_mb_max == 410.0  # the largest reading inside the window
+    assert any("throttled in 50% of its CPU periods" in w for w in warnings_for(result))
+
+
+def test_a_container_rarely_throttled_is_not_flagged_and_a_process_has_no_figure() -> None:
+    calm = summarise(recording(), {"app": _throttled_samples(0.02)})
+    assert calm.app_throttled_pct == 2.0 and not calm.app_throttled
+    assert not any("throttled" in w for w in warnings_for(calm))
+    process = summarise(recording(), {"app": cpu_samples("app", 90)})
+    assert process.app_throttled_s is None and process.app_throttled_pct is None and not process.app_throttled
+    assert process.app_cgroup_memory_mb_max is None

@@ -111,19 +111,19 @@ def _record(scenario: Scenario, effective: dict[str, object],
 
 
 def test_one_new_row_reaches_env_verification_and_the_summary() -> None:
-    row = Setting("GC threads", "workload.cpu_rounds", lambda s, v: s.workload.cpu_rounds,
-                  env=("ORDERS_GC_THREADS",), reported="jvm.gcThreads")
+    row = Setting("compiler threads", "workload.cpu_rounds", lambda s, v: s.workload.cpu_rounds,
+                  env=("ORDERS_COMPILER_THREADS",), reported="jvm.compilerThreads")
     catalogue = (*CATALOGUE, row)
-    assert settings.app_env(REQUESTS, "webflux", catalogue)["ORDERS_GC_THREADS"] == "2000"
+    assert settings.app_env(REQUESTS, "webflux", catalogue)["ORDERS_COMPILER_THREADS"] == "2000"
     wanted = settings.requested(REQUESTS, "webflux", with_broker=False, catalogue=catalogue)
-    assert wanted["jvm.gcThreads"] == 2000
-    assert verify_settings("webflux@jdk25", {"jvm.gcThreads": 2000}, {"jvm": {"gcThreads": 3}}) == [
-        "webflux@jdk25: setting jvm.gcThreads is 3 in the running app, the scenario asks 2000"]
-    variants = {"webflux@jdk25": _record(REQUESTS, {"jvm": {"gcThreads": 3}}, catalogue)}
-    assert "| GC threads | **3** ⚠ asked 2000 |" in config_table(variants, catalogue)
+    assert wanted["jvm.compilerThreads"] == 2000
+    assert verify_settings("webflux@jdk25", {"jvm.compilerThreads": 2000}, {"jvm": {"compilerThreads": 3}}) == [
+        "webflux@jdk25: setting jvm.compilerThreads is 3 in the running app, the scenario asks 2000"]
+    variants = {"webflux@jdk25": _record(REQUESTS, {"jvm": {"compilerThreads": 3}}, catalogue)}
+    assert "| compiler threads | **3** ⚠ asked 2000 |" in config_table(variants, catalogue)
     assert config_mismatches(variants, catalogue) == [
-        "webflux@jdk25: GC threads is 3 in the running app, but 2000 was requested"]
-    assert not any("GC threads" in line for line in config_table(variants))  # not in the real catalogue
+        "webflux@jdk25: compiler threads is 3 in the running app, but 2000 was requested"]
+    assert not any("compiler threads" in line for line in config_table(variants))  # not in the real catalogue
 
 
 def test_the_summary_shows_the_downstream_delay_once_the_app_reports_it() -> None:

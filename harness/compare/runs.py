@@ -51,9 +51,10 @@ class Run:
         return tuple(dict.fromkeys([*(v for v in declared if v in found), *found]))
 
     def ordered_levels(self) -> list[LevelPoint]:
-        """Every level, sorted by variant (scenario order), JDK, users."""
+        """Every level, sorted by variant (scenario order), JDK, CPU limit (none first), users."""
         order = {v: i for i, v in enumerate(self.variants)}
-        return sorted(self.levels, key=lambda k: (order.get(k.variant, len(order)), k.jdk, k.users, k.rate))
+        return sorted(self.levels, key=lambda k: (order.get(k.variant, len(order)), k.jdk,
+                                                  -1.0 if k.cpus is None else k.cpus, k.users, k.rate))
 
     def values(self, key: LevelPoint, measure: Measure) -> list[float]:
         """The measure over the level's repetitions, skipping repetitions where it was not measured."""

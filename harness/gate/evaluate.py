@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from harness.compare.changes import CONFIDENCE, Change, compare_values
@@ -79,43 +79,68 @@ def _evaluate_relative(rule: RelativeRule, run: Run) -> list[Evaluation]:
     if missing:
         skip("—", f"{' and '.join(missing)} not in this run")
         return out
-    # A point without its variant: (jdk, users, rate); a capacity is at users = rate = 0.
-    left_levels = {(k.jdk, k.users, k.rate) for k in run.points(cmp.left.measure) if k.variant == cmp.left.variant}
-    right_levels = {(k.jdk, k.users, k.rate) for k in run.points(cmp.right.measure)
+    # A point without its variant: (jdk, cpus, users, rate); a capacity is at users = rate = 0. A CPU limit
+    # (apps in containers) is compared with the same limit only, like a JDK with the same JDK.
+    left_levels = {(k.jdk, k.cpus, k.users, k.rate) for k in run.points(cmp.left.measure)
+                   if k.variant == cmp.left.variant}
+    right_levels = {(k.jdk, k.cpus, k.users, k.rate) for k in run.points(cmp.right.measure)
                     if k.variant == cmp.right.variant}
-    jdks = sorted({jdk for jdk, _, _ in left_levels | right_levels}) if cmp.jdk is None else [cmp.jdk]
+    jdks = sorted({jdk for jdk, _, _, _ in left_levels | right_levels}) if cmp.jdk is None else [cmp.jdk]
     for jdk in jdks:
-        # Every level either variant has: one that only one of them measured is a SKIP, not silence.
-        candidates = sorted((u, r) for j, u, r in left_levels | right_levels
-                            if j == jdk and (cmp.users is None or u == cmp.users))
-        if cmp.users is not None and not candidates:
-            candidates = [(cmp.users, 0)]
-        for users, rate in candidates:
-            left_key = LevelPoint(jdk=jdk, variant=cmp.left.variant, users=users, rate=rate)
-            right_key = LevelPoint(jdk=jdk, variant=cmp.right.variant, users=users, rate=rate)
-            scope = left_key.scope
-            absent = [v for v, levels in ((cmp.left.variant, left_levels), (cmp.right.variant, right_levels))
-                      if (jdk, users, rate) not in levels]
-            if absent:
-                point = "a capacity" if left_key.is_search else f"level rate={rate}" if rate else f"level users={users}"
-                skip(scope, f"no {point} on jdk {jdk} for {', '.join(dict.fromkeys(absent))}")
-                continue
-            left, right = run.median(left_key, cmp.left.measure), run.median(right_key, cmp.right.measure)
-            if left is None or right is None:
-                skip(scope, "not measured (no samples of this metric)")
-                continue
-            holds = cmp.holds(left, right)
-            measured = f"{cmp.left} = {cmp.left.measure.format(left)}"
-            bound = f"{cmp.bound_text()} = {cmp.right.measure.format(cmp.factor * right)}"
-            reason = "" if holds else f"{cmp.left.measure.format(left)} is not {cmp.op} " \
-                                      f"{cmp.right.measure.format(cmp.factor * right)}"
-            flags = [*point_flags(run, left_key, cmp.left.measure), *point_flags(run, right_key, cmp.right.measure)]
-            verdict, reason = _flag_verdict("PASS" if holds else "FAIL", reason, flags, rule.allow_flagged)
-            out.append(Evaluation(rule.index, rule.name, "relative", scope, measured, bound, verdict, reason))
+        limits = sorted({c for j, c, _, _ in left_levels | right_levels if j == jdk},
+                        key=lambda c: -1.0 if c is None else c)
+        for cpus in limits or [None]:
+            for users, rate in _candidates(cmp.users, jdk, cpus, left_levels | right_levels):
+                out.append(_relative_at(rule, run, LevelPoint(jdk=jdk, variant="", users=users, rate=rate, cpus=cpus),
+                                        left_levels, right_levels))
     if not out:
         skip("—", f"{cmp.left.variant} and {cmp.right.variant} share no level" +
              (f" on jdk {cmp.jdk}" if cmp.jdk is not None else ""))
     return out
+
+
+_Point = tuple[int, float | None, int, int]  # jdk, cpus, users, rate: a level point without its variant
+
+
+def _relative_at(rule: RelativeRule, run: Run, at: LevelPoint, left_levels: set[_Point],
+                 right_levels: set[_Point]) -> Evaluation:
+    """One relative comparison at one JDK × CPU limit × load point (``at``'s variant is not used)."""
+    cmp = rule.comparison
+    left_key = replace(at, variant=cmp.left.variant)
+    right_key = replace(at, variant=cmp.right.variant)
+    scope = left_key.scope
+
+    def skip(reason: str) -> Evaluation:
+        return Evaluation(rule.index, rule.name, "relative", scope, "—", cmp.bound_text(), "SKIP", reason)
+
+    wanted = (at.jdk, at.cpus, at.users, at.rate)
+    absent = [v for v, levels in ((cmp.left.variant, left_levels), (cmp.right.variant, right_levels))
+              if wanted not in levels]
+    if absent:
+        limit = "" if at.cpus is None else f" {at.cpus:g} CPU"
+        point = ("a capacity" if at.is_search else f"level rate={at.rate}" if at.rate
+                 else f"level users={at.users}")
+        return skip(f"no {point}{limit} on jdk {at.jdk} for {', '.join(dict.fromkeys(absent))}")
+    left, right = run.median(left_key, cmp.left.measure), run.median(right_key, cmp.right.measure)
+    if left is None or right is None:
+        return skip("not measured (no samples of this metric)")
+    holds = cmp.holds(left, right)
+    measured = f"{cmp.left} = {cmp.left.measure.format(left)}"
+    bound = f"{cmp.bound_text()} = {cmp.right.measure.format(cmp.factor * right)}"
+    reason = "" if holds else f"{cmp.left.measure.format(left)} is not {cmp.op} " \
+                              f"{cmp.right.measure.format(cmp.factor * right)}"
+    flags = [*point_flags(run, left_key, cmp.left.measure), *point_flags(run, right_key, cmp.right.measure)]
+    verdict, reason = _flag_verdict("PASS" if holds else "FAIL", reason, flags, rule.allow_flagged)
+    return Evaluation(rule.index, rule.name, "relative", scope, measured, bound, verdict, reason)
+
+
+def _candidates(users: int | None, jdk: int, cpus: float | None, levels: set[_Point]) -> list[tuple[int, int]]:
+    """The (users, rate) points a relative rule judges: the users level it names, or every point either variant
+    has (one that only one of them measured is a SKIP, not silence)."""
+    points = sorted((u, r) for j, c, u, r in levels if j == jdk and c == cpus and (users is None or u == users))
+    if users is not None and not points:
+        return [(users, 0)]
+    return points
 
 
 def _selected(run: Run, rule: RegressionRule | SloRule) -> tuple[list[LevelPoint], list[str]]:

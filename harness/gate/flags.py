@@ -1,6 +1,7 @@
 """Why a level's numbers may not be the server's: the harness's self-checks, read per repetition.
 
-A level measured while the load generator was saturated, or whose throughput × latency does not
+A level measured while the load generator was saturated, whose app container was throttled by its
+CPU quota (``metrics.THROTTLED_PERIODS_PCT``), or whose throughput × latency does not
 give back its users (Little's law), measured the load generator or a queue outside the request
 path. A generator that waited on the run queue sent late; a JVM whose warm-up never became steady was
 still changing. An open-model level that did not send its rate, or whose latency grew across the window,
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 _CHECKS: tuple[tuple[str, Callable[[LevelResult], bool]], ...] = (
     ("load generator saturated", lambda row: row.generator_saturated),
+    ("app container throttled", lambda row: row.app_throttled),
     ("Little's law off", lambda row: not row.littles_law_ok),
     ("load generator starved (run queue)", lambda row: row.generator_starved),
     ("not steady after warm-up", lambda row: not row.warmup_steady),

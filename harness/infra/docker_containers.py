@@ -20,7 +20,7 @@ from pathlib import Path
 
 import docker
 import psutil
-from docker.errors import DockerException, NotFound
+from docker.errors import APIError, DockerException, NotFound
 from docker.models.containers import Container
 
 from harness.errors import InfraError
@@ -32,6 +32,7 @@ OWNER_PID_LABEL = f"{LABEL_PREFIX}.owner-pid"
 OWNER_STARTED_LABEL = f"{LABEL_PREFIX}.owner-started"  # the owner's start time: a reused pid is not the owner
 OWNER_HOST_LABEL = f"{LABEL_PREFIX}.owner-host"
 STOP_TIMEOUT_S = 10
+_CONFLICT = 409  # "removal of container ... is already in progress"
 
 
 @dataclass(frozen=True)
@@ -108,11 +109,16 @@ def save_logs(container: Container, log_path: Path) -> None:
 
 
 def remove(container: Container) -> None:
-    """Stop (SIGTERM, then SIGKILL after STOP_TIMEOUT_S) and remove with anonymous volumes."""
+    """Stop (SIGTERM, then SIGKILL after STOP_TIMEOUT_S) and remove with anonymous volumes; a container the
+    engine is removing already (``--rm``, another sweep) is left to it."""
     with contextlib.suppress(NotFound):
         with contextlib.suppress(DockerException):
             container.stop(timeout=STOP_TIMEOUT_S)
-        container.remove(force=True, v=True)
+        try:
+            container.remove(force=True, v=True)
+        except APIError as error:
+            if error.status_code != _CONFLICT:
+                raise
 
 
 def host_pid(client: docker.DockerClient, container: Container) -> int | None:

@@ -22,6 +22,12 @@ CONNECT_TIMEOUT_S = 120  # per API call; an image import on vfs can take a while
 
 def docker_client() -> docker.DockerClient:
     """A client whose engine answered a ping. Raises EnvironmentError_ naming every place tried."""
+    return reachable_engine()[0]
+
+
+def reachable_engine() -> tuple[docker.DockerClient, str]:
+    """A client whose engine answered a ping, and its address (a ``DOCKER_HOST`` value for the ``docker``
+    command-line client, which does not look for the private socket by itself)."""
     tried: list[str] = []
     for base_url in _candidate_urls():
         try:
@@ -30,7 +36,7 @@ def docker_client() -> docker.DockerClient:
         except DockerException as error:
             tried.append(f"{base_url} ({_first_line(error)})")
             continue
-        return client
+        return client, base_url
     raise EnvironmentError_(
         "no Docker engine answers (tried "
         + "; ".join(tried)

@@ -146,7 +146,7 @@ def _results(levels: Sequence[LevelResult]) -> str:
     if not tables:
         return '<h2 id="results">Results</h2><p class="muted">No level was measured.</p>'
     parts = []
-    for jdk, rows in tables.items():
+    for section, rows in tables.items():
         columns = results_columns(rows)
         head = "".join(
             f'<th class="{"num" if name in _NUMERIC else ""}">{html.escape(name)}</th>' for name in columns
@@ -166,7 +166,7 @@ def _results(levels: Sequence[LevelResult]) -> str:
                     cells.append(f"<td>{html.escape(value)}</td>")
             body.append(f'<tr class="{"flagged" if row.flagged else ""}">{"".join(cells)}</tr>')
         parts.append(
-            f'<h2 id="results-jdk{jdk}">Results: JDK {jdk}</h2>'
+            f'<h2 id="results-{section.anchor}">Results: {html.escape(section.title)}</h2>'
             f'<div class="scroll"><table class="results"><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(body)}</tbody></table></div>'
             '<p class="muted">Each number is the median over repetitions, with min–max below it. '

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.apps import app_key
 from harness.level_id import HasLevelId, LevelPoint
 from harness.metrics import LevelResult, open_flags, warnings_for
 from harness.report.capacity import capacity_markdown
@@ -30,7 +31,7 @@ from harness.results.layout import ResultsDir
 from harness.results.manifest import GitRecord, MachineRecord, Manifest, VariantRecord, read_manifest
 from harness.results.tables import WARMUP, WarmupReading, read_levels
 from harness.scenario import LoadSettings, format_duration
-from harness.settings import CATALOGUE, Setting
+from harness.settings import CATALOGUE, Setting, dig
 
 _DASH = "\u2013"  # en dash of "median [min-max]"; spelled out because linters flag it as a confusable
 
@@ -245,6 +246,9 @@ def _results_row(jdk: int, variant: str, users: int, reps: Sequence[LevelResult]
     saturated = sum(r.generator_saturated for r in reps)
     if saturated:
         flags.append("generator saturated" + (f" ({saturated}/{n})" if n > 1 else ""))
+    throttled = sum(r.app_throttled for r in reps)
+    if throttled:
+        flags.append("throttled" + (f" ({throttled}/{n})" if n > 1 else ""))
     with_errors = sum(r.errors > 0 for r in reps)
     if with_errors:
         flags.append("errors" + (f" ({with_errors}/{n})" if n > 1 else ""))
@@ -275,15 +279,33 @@ def _results_row(jdk: int, variant: str, users: int, reps: Sequence[LevelResult]
     return ResultsRow(jdk, variant, users, cells, law_ok, bool(flags))
 
 
-def results_rows(levels: Sequence[LevelResult]) -> dict[int, list[ResultsRow]]:
-    """The results table of each JDK (in order of first appearance), rows by variant then users.
+@dataclass(frozen=True)
+class ResultsSection:
+    """What one results table holds: one JDK, under one CPU limit when the apps ran in containers."""
+
+    jdk: int
+    cpus: float | None = None
+
+    @property
+    def title(self) -> str:
+        """``JDK 25``; ``JDK 25, 2 CPUs`` under a container's CPU quota."""
+        return f"JDK {self.jdk}" + ("" if self.cpus is None else f", {self.cpus:g} CPU{'' if self.cpus == 1 else 's'}")
+
+    @property
+    def anchor(self) -> str:
+        return f"jdk{self.jdk}" + ("" if self.cpus is None else f"-cpus{self.cpus:g}".replace(".", "_"))
+
+
+def results_rows(levels: Sequence[LevelResult]) -> dict[ResultsSection, list[ResultsRow]]:
+    """The results table of each JDK × CPU limit (in order of first appearance), rows by variant then users.
 
     Every renderer (summary.md, report.html) builds its results tables from these rows.
     """
-    tables: dict[int, list[ResultsRow]] = {}
-    for jdk in dict.fromkeys(r.jdk for r in levels):
-        of_jdk = [r for r in levels if r.jdk == jdk]
-        rows = tables.setdefault(jdk, [])
+    tables: dict[ResultsSection, list[ResultsRow]] = {}
+    for section in dict.fromkeys(ResultsSection(r.jdk, r.cpus) for r in levels):
+        jdk = section.jdk
+        of_jdk = [r for r in levels if r.jdk == jdk and r.cpus == section.cpus]
+        rows = tables.setdefault(section, [])
         for variant in dict.fromkeys(r.variant for r in of_jdk):
             for point in sorted({r.id.point for r in of_jdk if r.variant == variant}):
                 reps = sorted((r for r in of_jdk if r.id.point == point), key=lambda r: r.repetition)
@@ -306,9 +328,9 @@ def _results_header(columns: Sequence[str]) -> list[str]:
 
 def _results_tables(levels: Sequence[LevelResult]) -> list[str]:
     lines: list[str] = []
-    for jdk, rows in results_rows(levels).items():
+    for section, rows in results_rows(levels).items():
         columns = results_columns(rows)
-        lines += ["", f"## Results: JDK {jdk}", "", *_results_header(columns)]
+        lines += ["", f"## Results: {section.title}", "", *_results_header(columns)]
         for row in rows:
             cells = list(row.cells)
             if not row.littles_law_ok:
@@ -542,7 +564,59 @@ def _pool_tables(levels: Sequence[LevelResult]) -> list[str]:
         for point, reps in sorted(groups.items()):
             if point.jdk == jdk:
                 cells = [_spread([getattr(r, name) for r in reps], _fmt_rate) for name, _ in present]
-                lines.append(f"| {point.variant} | {point.rate or point.users} | " + " | ".join(cells) + " |")
+                lines.append(f"| {_variant_cell(point)} | {point.rate or point.users} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _variant_cell(point: LevelPoint) -> str:
+    """The variant, with its container's CPU limit when it had one."""
+    return point.variant if point.cpus is None else f"{point.variant} ({point.cpus:g} CPU)"
+
+
+def _request_threads(effective: Mapping[str, Any], jvm: Mapping[str, Any]) -> str:
+    """The threads that run requests: Netty's event loops, the virtual-thread carriers, or Tomcat's pool."""
+    if dig(effective, "nettyIoWorkers") is not None:
+        return f"{dig(effective, 'nettyIoWorkers')} event loops"
+    if dig(effective, "virtualThreads"):
+        return f"{jvm.get('virtualThreadCarriers', '—')} VT carriers"
+    threads = dig(effective, "tomcat.maxThreads")
+    return "—" if threads is None else f"{threads} Tomcat threads"
+
+
+def _containers_table(variants: Mapping[str, VariantRecord], levels: Sequence[LevelResult]) -> list[str]:
+    """With containerised apps: per JDK, variant × CPU limit × users, what the load got (throughput, p99) beside
+    what the JVM saw of its quota (processors, the threads that run requests, GC threads) and how long the
+    quota held it back (throttled seconds, share of CFS periods); medians over repetitions."""
+    groups: dict[LevelPoint, list[LevelResult]] = {}
+    for level in levels:
+        if level.cpus is not None:
+            groups.setdefault(level.id.point, []).append(level)
+    if not groups:
+        return []
+    lines = [
+        "", "## Containers: CPU limit × variant", "",
+        "| JDK | variant | CPU limit | users | throughput req/s | p99 ms | available processors | request threads "
+        "| GC threads (parallel/concurrent) | throttled s | throttled periods % | cgroup memory MiB |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]  # fmt: skip
+    order = {key: i for i, key in enumerate(variants)}
+    for point, reps in sorted(groups.items(), key=lambda item: (
+            item[0].jdk, item[0].cpus or 0, order.get(app_key(item[0].variant, item[0].jdk, item[0].cpus), 0),
+            item[0].users)):  # fmt: skip
+        record = variants.get(app_key(point.variant, point.jdk, point.cpus))
+        jvm = dig(record.effective, "jvm") if record is not None else None
+        jvm = jvm if isinstance(jvm, Mapping) else {}
+        threads = _request_threads(record.effective if record is not None else {}, jvm)
+        gc: Mapping[str, object] = jvm["gcThreads"] if isinstance(jvm.get("gcThreads"), Mapping) else {}
+        lines.append(
+            f"| {point.jdk} | {point.variant} | {point.cpus:g} | {point.users} "
+            f"| {_spread([r.throughput_rps for r in reps], _fmt_rate)} | {_spread([r.p99_ms for r in reps], _fmt_ms)} "
+            f"| {jvm.get('availableProcessors', '—')} | {threads} "
+            f"| {gc.get('parallel', '—')}/{gc.get('concurrent', '—')} "
+            f"| {_spread([r.app_throttled_s for r in reps], _fmt_ms)} "
+            f"| {_spread([r.app_throttled_pct for r in reps], lambda v: f'{v:.0f}')} "
+            f"| {_spread([r.app_cgroup_memory_mb_max for r in reps], lambda v: f'{v:.0f}')} |"
+        )
     return lines
 
 
@@ -566,7 +640,7 @@ def _jfr_tables(jfr: Sequence[JfrLevel]) -> list[str]:
             top = max(reps, key=lambda r: r.pinned_events).top_pinned_frame or "—"
             heap = [r.heap_after_gc_max_mb for r in reps]
             lines.append(
-                f"| {point.variant} | {point.rate or point.users} "
+                f"| {_variant_cell(point)} | {point.rate or point.users} "
                 f"| {_spread([r.pinned_events for r in reps], _fmt_int)} "
                 f"| {_spread([r.pinned_total_ms for r in reps], _fmt_ms)} "
                 f"| {_spread([r.pinned_p99_ms for r in reps], _fmt_ms)} | `{top}` "
@@ -626,6 +700,7 @@ def render_summary(
         lines += explain_section(explained) if explained is not None else []
     else:
         lines += _results_tables(levels) if levels else ["", "## Results", "", "No level was measured."]
+        lines += _containers_table(variants, levels)
     reading = how_to_read(manifest)
     lines += warmup_table(warmup)
     lines += _pool_tables(levels)

@@ -41,7 +41,7 @@ class JfrLevel:
         return f"{frames[0][0]} ({frames[0][1]})" if frames else ""
 
 
-JFR = Table(JfrLevel, "jfr.csv", 2, added={2: ("rate",)})  # the level identity gained rate
+JFR = Table(JfrLevel, "jfr.csv", 3, added={2: ("rate",), 3: ("cpus",)})  # the level identity gained rate, cpus
 JFR_COLUMNS: tuple[str, ...] = JFR.columns
 
 

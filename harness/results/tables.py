@@ -14,7 +14,7 @@ from pathlib import Path
 from harness.codec import Table
 from harness.level_id import LevelId
 from harness.load.recording import WindowStats
-from harness.metrics import OPEN_MODEL_COLUMNS, TRUST_COLUMNS, LevelResult
+from harness.metrics import CONTAINER_COLUMNS, OPEN_MODEL_COLUMNS, TRUST_COLUMNS, LevelResult
 from harness.prometheus import MetricSample
 from harness.sampling import ProcessSample
 
@@ -78,13 +78,15 @@ class WarmupReading:
     steady: bool
 
 
-RATE_ADDED = {2: ("rate",)}  # the open model's level dimension (codec.py's history)
-LEVELS = Table(LevelResult, "levels.csv", 3, finite=True,
-               added={2: ("rate", *OPEN_MODEL_COLUMNS), 3: TRUST_COLUMNS})
+# The level dimensions added since format 1 (codec.py's history): the open model's rate, the app
+# container's CPU limit.
+LEVEL_ID_ADDED = {2: ("rate",), 3: ("cpus",)}
+LEVELS = Table(LevelResult, "levels.csv", 4, finite=True,
+               added={2: ("rate", *OPEN_MODEL_COLUMNS), 3: TRUST_COLUMNS, 4: ("cpus", *CONTAINER_COLUMNS)})
 WARMUP = Table(WarmupReading, "warmup.csv", 1)
-GENERATOR_WORKERS = Table(WorkerLevel, "generator_workers.csv", 2, added=RATE_ADDED)
-TIMESERIES = Table(LoadSecond, "timeseries.csv", 2, added=RATE_ADDED)
-JVM_TIMESERIES = Table(JvmReading, "jvm_timeseries.csv", 2, added=RATE_ADDED)
+GENERATOR_WORKERS = Table(WorkerLevel, "generator_workers.csv", 3, added=LEVEL_ID_ADDED)
+TIMESERIES = Table(LoadSecond, "timeseries.csv", 3, added=LEVEL_ID_ADDED)
+JVM_TIMESERIES = Table(JvmReading, "jvm_timeseries.csv", 3, added=LEVEL_ID_ADDED)
 LEVEL_COLUMNS: tuple[str, ...] = LEVELS.columns
 TIMESERIES_COLUMNS: tuple[str, ...] = TIMESERIES.columns
 

@@ -135,6 +135,22 @@ def test_a_rule_on_a_saturated_level_is_unreliable_unless_allowed(tmp_path: Path
                               "saturated (r2)")
 
 
+def test_a_rule_on_a_level_whose_container_was_throttled_is_unreliable(tmp_path: Path) -> None:
+    throttled = level("webflux", 32, 1, app_throttled=True, app_throttled_s=4.0, app_throttled_pct=40.0)
+    run = load_run(write_run(tmp_path / "run", [*_steady("mvc-virtual"), throttled]))
+    [evaluation] = evaluate(parse_rules(RELATIVE, "r"), run, None)
+    assert evaluation.verdict == "UNRELIABLE"
+    assert evaluation.reason.startswith("webflux jdk25 u32: app container throttled (r1); the rule alone would say")
+
+
+def test_a_relative_rule_compares_variants_under_the_same_cpu_limit_only(tmp_path: Path) -> None:
+    rows = [level("mvc-virtual", 32, cpus=1.0, throughput_rps=300.0), level("webflux", 32, cpus=1.0),
+            level("mvc-virtual", 32, cpus=2.0, throughput_rps=900.0), level("webflux", 32, cpus=2.0)]
+    run = load_run(write_run(tmp_path / "run", rows))
+    one, two = evaluate(parse_rules(RELATIVE, "r"), run, None)
+    assert (one.scope, one.verdict, two.scope, two.verdict) == ("jdk25 c1 u32", "FAIL", "jdk25 c2 u32", "PASS")
+
+
 def test_slo_and_regression_on_a_littles_law_flagged_level_are_unreliable(tmp_path: Path) -> None:
     off = {"littles_law_ok": False, "littles_law_deviation": 0.4}
     base = load_run(write_run(tmp_path / "base", _steady("webflux")))

@@ -262,3 +262,33 @@ def test_the_run_order_is_named_on_the_jvms_line() -> None:
     assert ("- **JVMs:** a fresh JVM per variant × JDK × repetition, each warmed up on its own; 3 run in "
             "shuffled order (seed 9) (manifest.json run_order)") in text
     assert "**JVMs:**" not in render_summary(manifest(), three_reps())
+
+
+def test_each_cpu_limit_has_its_own_results_table_and_the_containers_table_shows_what_the_jvm_saw() -> None:
+    jvm = runtime("webflux")["jvm"]
+    variants = {}
+    levels = []
+    for cpus, rps, throttled in ((1.0, 400.0, 6.5), (2.0, 900.0, 0.0)):
+        seen = {**jvm, "availableProcessors": int(cpus), "virtualThreadCarriers": int(cpus),
+                "gcThreads": {"parallel": int(cpus), "concurrent": 1}, "memoryLimitBytes": 1024**3}
+        variants[f"webflux@jdk25@cpus{cpus:g}"] = record(
+            "webflux", {"jvm.availableProcessors": int(cpus)}, runtime("webflux", nettyIoWorkers=int(cpus), jvm=seen))
+        levels.append(dataclasses.replace(BASE, variant="webflux", cpus=cpus, throughput_rps=rps,
+                                          app_throttled_s=throttled, app_throttled_pct=10 * throttled,
+                                          app_throttled=throttled > 0, app_cgroup_memory_mb_max=700.0))
+    text = render_summary(manifest(variants=variants), levels)
+    one, two = table_row(text, "## Results: JDK 25, 1 CPU\n", "webflux"), table_row(text, "## Results: JDK 25, 2 CPUs",
+                                                                                     "webflux")
+    assert "| 400 |" in one and "throttled" in one
+    assert "| 900 |" in two and "throttled" not in two
+    containers = text.split("## Containers: CPU limit × variant", 1)[1]
+    rows = [line for line in containers.splitlines() if line.startswith("| 25 | webflux |")]
+    assert rows == [
+        "| 25 | webflux | 1 | 64 | 400 | 70.0 | 1 | 1 event loops | 1/1 | 6.50 | 65 | 700 |",
+        "| 25 | webflux | 2 | 64 | 900 | 70.0 | 2 | 2 event loops | 2/1 | 0.000 | 0 | 700 |",
+    ]
+    platform = {"mvc-platform@jdk25@cpus1": record("mvc-platform", {}, runtime("mvc-platform", jvm={
+        **jvm, "availableProcessors": 1, "virtualThreadCarriers": 1}))}
+    text = render_summary(manifest(variants=platform), [dataclasses.replace(BASE, cpus=1.0)])
+    assert "| 25 | mvc-platform | 1 | 64 | 1000 | 70.0 | 1 | 32 Tomcat threads | —/— | — | — | — |" in text
+    assert "## Containers" not in render_summary(manifest(), three_reps())

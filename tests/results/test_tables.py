@@ -9,7 +9,7 @@ import pytest
 from harness.errors import ResultsError
 from harness.level_id import LevelId
 from harness.load.recording import WindowStats
-from harness.metrics import OPEN_MODEL_COLUMNS, TRUST_COLUMNS, LevelResult
+from harness.metrics import CONTAINER_COLUMNS, OPEN_MODEL_COLUMNS, TRUST_COLUMNS, LevelResult
 from harness.prometheus import MetricSample
 from harness.results.tables import (
     JVM_TIMESERIES,
@@ -132,11 +132,11 @@ def test_jvm_timeseries_is_long_format_with_one_header(tmp_path: Path) -> None:
     assert append_jvm_readings(path, key, samples) == 2
     append_jvm_readings(path, LevelId(25, "webflux", 32, 1), [MetricSample(3.0, "heap_used_mb", 40.5)])
     rows = list(csv.reader(path.open(encoding="utf-8")))
-    assert rows[0] == ["jdk", "variant", "users", "rate", "repetition", "t", "column", "value"]
+    assert rows[0] == ["jdk", "variant", "users", "rate", "repetition", "cpus", "t", "column", "value"]
     assert rows[1:] == [
-        ["25", "webflux", "16", "0", "1", "1.25", "platform_threads", "24.0"],
-        ["25", "webflux", "16", "0", "1", "2.5", "platform_threads", "25.0"],
-        ["25", "webflux", "32", "0", "1", "3.0", "heap_used_mb", "40.5"],
+        ["25", "webflux", "16", "0", "1", "", "1.25", "platform_threads", "24.0"],
+        ["25", "webflux", "16", "0", "1", "", "2.5", "platform_threads", "25.0"],
+        ["25", "webflux", "32", "0", "1", "", "3.0", "heap_used_mb", "40.5"],
     ]
     assert JVM_TIMESERIES.read(path)[0] == JvmReading(key, 1.25, "platform_threads", 24.0)
 
@@ -144,7 +144,7 @@ def test_jvm_timeseries_is_long_format_with_one_header(tmp_path: Path) -> None:
 def test_jvm_timeseries_refuses_to_mix_layouts(tmp_path: Path) -> None:
     path = tmp_path / "other.csv"
     path.write_text("a,b\n1,2\n", encoding="utf-8")
-    with pytest.raises(ResultsError, match=r"jvm_timeseries\.csv format 2"):
+    with pytest.raises(ResultsError, match=r"jvm_timeseries\.csv format 3"):
         append_jvm_readings(path, LevelId(25, "webflux", 1, 1), [])
     assert path.read_text(encoding="utf-8") == "a,b\n1,2\n"
 
@@ -164,10 +164,15 @@ def _written_without(path: Path, rows: list[LevelResult], left_out: set[str]) ->
         writer.writerows(lines)
 
 
+CONTAINERS = {"cpus", *CONTAINER_COLUMNS}
+
+
 @pytest.mark.parametrize(("branch", "left_out"), [
-    ("format 1", {"rate", *OPEN_MODEL_COLUMNS, *TRUST_COLUMNS}),
-    ("open-model's format 2", {*TRUST_COLUMNS}),
-    ("main's format 1 + issue 15", {"rate", *OPEN_MODEL_COLUMNS}),
+    ("format 1", {"rate", *OPEN_MODEL_COLUMNS, *TRUST_COLUMNS, *CONTAINERS}),
+    ("open-model's format 2", {*TRUST_COLUMNS, *CONTAINERS}),
+    ("main's format 1 + issue 15", {"rate", *OPEN_MODEL_COLUMNS, *CONTAINERS}),
+    ("format 3", {*CONTAINERS}),
+    ("containers' format 1 + issue 15 + containers", {"rate", *OPEN_MODEL_COLUMNS}),
 ])
 def test_levels_of_each_earlier_harness_read_with_the_defaults(tmp_path: Path, branch: str, left_out: set[str]) -> None:
     path = tmp_path / "levels.csv"
@@ -177,5 +182,5 @@ def test_levels_of_each_earlier_harness_read_with_the_defaults(tmp_path: Path, b
     assert read == measured, branch
     # A header missing only part of one version's columns is no version's: refused.
     _written_without(path, [measured], {"generator_starved"})
-    with pytest.raises(ResultsError, match=r"levels\.csv format 3"):
+    with pytest.raises(ResultsError, match=r"levels\.csv format 4"):
         read_levels(path)

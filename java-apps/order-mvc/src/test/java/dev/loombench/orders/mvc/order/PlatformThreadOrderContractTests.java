@@ -35,7 +35,8 @@ class PlatformThreadOrderContractTests extends OrderContractTests {
                 "\"maxConnectionsPerRoute\":33", "\"acquireTimeoutMs\":1500", "\"responseTimeoutMs\":2500",
                 "\"legacyClient\":{\"library\":\"HttpURLConnection\",\"stripes\":13,\"timeoutMs\":2500}",
                 "\"workload\":{\"downstreamDelayMs\":3,\"legacyStripes\":13}",
-                "\"availableProcessors\":", "\"inputArguments\":", "\"gc\":[",
+                "\"availableProcessors\":", "\"inputArguments\":", "\"gc\":[", "\"virtualThreadCarriers\":",
+                "\"gcThreads\":{\"parallel\":", "\"memoryLimitBytes\":",
                 // Tomcat starts all min-spare (= max) request threads up front.
                 "\"liveThreads\":{\"tomcat-exec\":41,\"tomcat-poller\":1,\"tomcat-acceptor\":1,");
         assertThat(info).containsPattern("\"library\":\"apache-httpclient5 5\\.\\d+").containsPattern("\"kind\":\"hikari \\d+\\.");

@@ -77,6 +77,11 @@ class RuntimeInfoTests {
         assertThat(jvm.path("maxHeapBytes").asLong()).isPositive();
         assertThat(jvm.path("gc").isArray()).isTrue();
         assertThat(jvm.path("availableProcessors").asInt()).isEqualTo(Runtime.getRuntime().availableProcessors());
+        // Without jdk.virtualThreadScheduler.parallelism the carriers follow the processors, as the JDK sizes them.
+        assertThat(jvm.path("virtualThreadCarriers").asInt()).isEqualTo(Runtime.getRuntime().availableProcessors());
+        assertThat(jvm.path("gcThreads").path("parallel").asInt()).isPositive();
+        assertThat(jvm.path("gcThreads").path("concurrent").asInt()).isNotNegative();
+        assertThat(jvm.path("memoryLimitBytes").asLong()).isPositive();
     }
 
     /**
