@@ -13,8 +13,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import shutil
-import subprocess
 import tarfile
 import time
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from docker.errors import DockerException, ImageNotFound
 
 from harness.errors import InfraError
 from harness.infra.docker_images import ImageChoice, LocalRecipe, ensure_image
+from harness.infra.jlink import jlink_runtime
 from harness.infra.maven_jars import cache_root
 from harness.jdks import Jdk
 
@@ -67,21 +66,7 @@ def app_runtime(jdk: Jdk, log_path: Path) -> Path:
     """A Java runtime of ``jdk`` with the modules the apps need, made once per JDK into the cache."""
     digest = hashlib.sha256(f"{jdk.home}:{jdk.version}:{_APP_MODULES}".encode()).hexdigest()[:8]
     target = cache_root() / "docker" / f"app-jre-{jdk.feature}-{digest}" / "jre"
-    if (target / "bin" / "java").exists():
-        return target
-    shutil.rmtree(target, ignore_errors=True)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    argv = [str(jdk.home / "bin" / "jlink"), "--add-modules", _APP_MODULES, "--strip-debug", "--no-header-files",
-            "--no-man-pages", "--output", str(target)]  # fmt: skip
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "ab") as log:
-        log.write(f"$ {' '.join(argv)}\n".encode())
-        log.flush()
-        result = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, check=False, timeout=300)
-    if result.returncode != 0:
-        shutil.rmtree(target, ignore_errors=True)
-        raise InfraError(f"jlink of a runtime from {jdk.home} failed (exit {result.returncode}); see {log_path}")
-    return target
+    return jlink_runtime(jdk, _APP_MODULES, target, log_path, "the apps' Java runtime")
 
 
 def ensure_app_image(client: docker.DockerClient, jar: Path, jdk: Jdk, base_image: str, log_path: Path) -> AppImage:

@@ -13,13 +13,10 @@ keeps its cache) imports in seconds instead of bootstrapping again.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -29,6 +26,7 @@ from docker.errors import APIError, DockerException, ImageNotFound
 from docker.models.images import Image
 
 from harness.errors import EnvironmentError_, InfraError
+from harness.infra.file_lock import file_locked
 from harness.infra.maven_jars import cache_root
 
 SUITE = "bookworm"
@@ -113,7 +111,7 @@ def build_local_image(client: docker.DockerClient, recipe: LocalRecipe, log_path
     """Import ``recipe``'s image (bootstrapping its tar first unless cached); returns the image id."""
     tar = recipe_tar(recipe)
     tar.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(tar.with_suffix(".lock")):
+    with file_locked(tar.with_suffix(".lock")):
         if not tar.exists():
             _bootstrap(recipe, tar, log_path)
         changes = [f"ENV {name}={value}" for name, value in recipe.env]
@@ -187,17 +185,6 @@ def _present(client: docker.DockerClient, ref: str) -> Image | None:
         return None
     except APIError as error:
         raise InfraError(f"the Docker engine could not look up image {ref}: {error}") from error
-
-
-@contextmanager
-def _locked(lock_path: Path) -> Iterator[None]:
-    # Two test processes (or runs) needing the same image build it once, not twice at once.
-    with open(lock_path, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _log(log_path: Path, message: str) -> None:

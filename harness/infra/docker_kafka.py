@@ -14,8 +14,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
-import shutil
-import subprocess
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -29,6 +27,7 @@ from docker.models.containers import Container
 from harness.errors import InfraError
 from harness.infra.docker_containers import ContainerSpec, service_container, wait_for
 from harness.infra.docker_images import ImageChoice, LocalRecipe, ensure_image
+from harness.infra.jlink import jlink_runtime
 from harness.infra.kafka import (
     KAFKA_HEAP,
     KAFKA_VERSION,
@@ -66,23 +65,7 @@ def local_recipe(jdk: Jdk, jars: Path, log_path: Path) -> LocalRecipe:
 def java_runtime(jdk: Jdk, log_path: Path) -> Path:
     """A Java runtime with only the modules Kafka needs, made once per JDK into the cache."""
     target = cache_root() / "docker" / f"jre-{jdk.feature}-{jdk.home.name}" / "jre"
-    if (target / "bin" / "java").exists():
-        return target
-    shutil.rmtree(target, ignore_errors=True)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    argv = [
-        str(jdk.home / "bin" / "jlink"), "--add-modules", _RUNTIME_MODULES, "--strip-debug", "--no-header-files",
-        "--no-man-pages", "--output", str(target),
-    ]  # fmt: skip
-    with open(log_path, "ab") as log:
-        log.write(f"$ {' '.join(argv)}\n".encode())
-        log.flush()
-        result = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, check=False, timeout=300)
-    if result.returncode != 0:
-        shutil.rmtree(target, ignore_errors=True)
-        raise InfraError(f"jlink could not make Kafka's Java runtime from {jdk.home} (exit {result.returncode}); "
-                         f"see {log_path}")  # fmt: skip
-    return target
+    return jlink_runtime(jdk, _RUNTIME_MODULES, target, log_path, "Kafka's Java runtime")
 
 
 class DockerKafkaNode:

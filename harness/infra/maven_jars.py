@@ -8,17 +8,16 @@ resolves of the same set.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from harness.errors import EnvironmentError_, InfraError
+from harness.infra.file_lock import file_locked
 
 COMPLETE_MARKER = ".complete"
 RESOLVE_TIMEOUT_SECONDS = 900.0
@@ -40,7 +39,7 @@ def resolve_jars(name: str, coordinates: Sequence[str], log_path: Path, *, root:
     """
     target = (root or cache_root()) / name
     target.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(target.parent / f"{name}.lock"):
+    with file_locked(target.parent / f"{name}.lock"):
         jars_dir = target / "jars"
         if (target / COMPLETE_MARKER).exists():
             jars = sorted(jars_dir.glob("*.jar"))
@@ -110,16 +109,6 @@ def _pom(coordinates: Sequence[str]) -> str:
         f"  <dependencies>\n{body}\n  </dependencies>\n"
         "</project>\n"
     )
-
-
-@contextmanager
-def _locked(lock_path: Path) -> Iterator[None]:
-    with open(lock_path, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _log_tail(log_path: Path, lines: int = 30) -> str:
