@@ -71,7 +71,13 @@ def no_orphans() -> Iterator[None]:
 def _harness(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "harness", *args], cwd=REPO, text=True,
                             env={**os.environ, "HARNESS_E2E_MARK": RUN_MARK, "COLUMNS": "200"},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, preexec_fn=_ctrl_c_default)
+
+
+def _ctrl_c_default() -> None:
+    # As from a terminal: a pytest started in the background of a non-interactive shell (nohup ... &)
+    # ignores SIGINT, the harness would inherit that, and the Ctrl-C tests would send it into the void.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _only_run(results: Path) -> Path:

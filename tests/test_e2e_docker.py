@@ -50,8 +50,14 @@ def _containers_of(engine: docker.DockerClient, pid: int) -> list[str]:
 def _harness(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "harness", *args], cwd=REPO, text=True, env={**os.environ, "COLUMNS": "200"},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, preexec_fn=_ctrl_c_default,
     )  # fmt: skip
+
+
+def _ctrl_c_default() -> None:
+    # As from a terminal: a pytest started in the background of a non-interactive shell (nohup ... &)
+    # ignores SIGINT, the harness would inherit that, and the Ctrl-C test would send it into the void.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _start_until_postgres_container(
