@@ -268,8 +268,8 @@ class _Segment:
             ctx.postgres, broker.backlog, consume.sample_interval
         ) as sampler:
             threads = self._threads()
-            ctx.sampler.sample_now()
             origin = time.time()
+            ctx.sampler.sample_now()  # inside the window: its CPU is read from the samples within it
             self._scrape_edge()
             if self.plan is not None:
                 insert_plan(conn, self.plan)
@@ -305,8 +305,8 @@ class _Segment:
                 if driver is not None:
                     driver.stop()
             self._scrape_edge()
-            ended = time.time()
             ctx.sampler.sample_now()
+            ended = time.time()
             self.windows.append(Window(MEASURED, origin, ended, os.getloadavg()[0], self._threads_since(threads)))
             self._settle(broker)
             outstanding = database.outstanding(conn)
@@ -347,8 +347,10 @@ class _Segment:
         drained = False
         with database.connect(ctx.postgres) as conn:
             threads = self._threads()
-            ctx.sampler.sample_now()
             start = time.time()
+            # Inside the window, at both edges: a warm-up of a few events can end before the sampler's next
+            # tick, and edge samples outside it left its CPU unread (seen: an empty app_cpu_s).
+            ctx.sampler.sample_now()
             self._scrape_edge()
             insert_plan(conn, plan)
             deadline = time.monotonic() + consume.timeout
@@ -361,8 +363,8 @@ class _Segment:
                     break
                 time.sleep(POLL_S)
             self._scrape_edge()
-            end = time.time()
             ctx.sampler.sample_now()
+            end = time.time()
         self.windows.append(Window(WARMUP, start, end, os.getloadavg()[0], self._threads_since(threads)))
         database.reset_event_tables(ctx.postgres)
         ctx.console.print(f"  {self.label}: warm-up: {plan.events} events in {end - start:.1f}s"
