@@ -196,21 +196,9 @@ class ResultsRow:
 
 
 def _open_results_row(jdk: int, variant: str, rate: int, reps: Sequence[LevelResult]) -> ResultsRow:
-    n = len(reps)
     law_ok = all(r.littles_law_ok for r in reps)
     law = ("ok " if law_ok else "off ") + _spread([r.littles_law_deviation for r in reps], _pct)
-    flags = [flag for r in reps for flag in open_flags(r)]
-    with_errors = sum(r.errors > 0 for r in reps)
-    if with_errors:
-        flags.append("errors" + (f" ({with_errors}/{n})" if n > 1 else ""))
-    if any(r.generator_saturated for r in reps):
-        flags.append("generator saturated")
-    if not law_ok:
-        flags.append("Little's law")
-    for count, name in ((sum(r.generator_starved for r in reps), "generator starved"),
-                        (sum(not r.warmup_steady for r in reps), "not steady")):
-        if count:
-            flags.append(name + (f" ({count}/{n})" if n > 1 else ""))
+    flags = [*(flag for r in reps for flag in open_flags(r)), *_row_flags(reps, law_ok)]
     held = [r.slo_ok for r in reps if r.slo_ok is not None]
     slo = "—" if not held else ("held" if all(held) else f"broken ({held.count(False)}/{len(held)})")
     cells = (
@@ -238,26 +226,28 @@ def _open_results_row(jdk: int, variant: str, rate: int, reps: Sequence[LevelRes
     return ResultsRow(jdk, variant, 0, cells, law_ok, bool(flags), rate=rate)
 
 
-def _results_row(jdk: int, variant: str, users: int, reps: Sequence[LevelResult]) -> ResultsRow:
+def _row_flags(reps: Sequence[LevelResult], law_ok: bool) -> list[str]:
+    """The flags of one results row, closed or open model alike: each with how many repetitions had it."""
     n = len(reps)
-    law_ok = all(r.littles_law_ok for r in reps)
-    law = ("ok " if law_ok else "off ") + _spread([r.littles_law_deviation for r in reps], _pct)
     flags = []
-    saturated = sum(r.generator_saturated for r in reps)
-    if saturated:
-        flags.append("generator saturated" + (f" ({saturated}/{n})" if n > 1 else ""))
-    throttled = sum(r.app_throttled for r in reps)
-    if throttled:
-        flags.append("throttled" + (f" ({throttled}/{n})" if n > 1 else ""))
-    with_errors = sum(r.errors > 0 for r in reps)
-    if with_errors:
-        flags.append("errors" + (f" ({with_errors}/{n})" if n > 1 else ""))
+    for count, name in ((sum(r.generator_saturated for r in reps), "generator saturated"),
+                        (sum(r.app_throttled for r in reps), "throttled"),
+                        (sum(r.errors > 0 for r in reps), "errors")):
+        if count:
+            flags.append(name + (f" ({count}/{n})" if n > 1 else ""))
     if not law_ok:
         flags.append("Little's law")
     for count, name in ((sum(r.generator_starved for r in reps), "generator starved"),
                         (sum(not r.warmup_steady for r in reps), "not steady")):
         if count:
             flags.append(name + (f" ({count}/{n})" if n > 1 else ""))
+    return flags
+
+
+def _results_row(jdk: int, variant: str, users: int, reps: Sequence[LevelResult]) -> ResultsRow:
+    law_ok = all(r.littles_law_ok for r in reps)
+    law = ("ok " if law_ok else "off ") + _spread([r.littles_law_deviation for r in reps], _pct)
+    flags = _row_flags(reps, law_ok)
     cells = (
         variant,
         str(users),
