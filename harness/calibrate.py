@@ -4,8 +4,10 @@ The downstream service answers ``GET /customers/{id}?delayMs=N`` after N ms with
 so at low load the true latency is N ms plus a small server overhead. This drives that endpoint through
 the path every run uses (Locust with µs HdrHistograms, ``run_level``, the sampler, the placement),
 for each delay × users, and runs wrk on the same endpoint with as many connections right after, as a
-capacity reference. The downstream is the server under test here, so it runs where the app would (the
-placement's app CPUs); Locust and wrk run on the generator's. See ``harness.calibration`` for what is
+capacity reference. Then the open model's driver (vegeta) sends flat out from one generator core at the
+delay-0 endpoint, and wrk with as many connections right after it: the ceiling of the open model. The
+downstream is the server under test here, so it runs where the app would (the placement's app CPUs);
+Locust, vegeta and wrk run on the generator's. See ``harness.calibration`` for what is
 recorded and how it reads.
 """
 
@@ -24,12 +26,23 @@ from rich.console import Console
 from harness import apps, placement
 from harness.apps import AppLaunch
 from harness.build import ensure_jars
-from harness.calibration import Calibration, CalibrationRow, cached_path, render, table, trust_sentences
+from harness.calibration import (
+    Calibration,
+    CalibrationRow,
+    OpenDriverRow,
+    cached_path,
+    open_driver_sentences,
+    open_driver_table,
+    render,
+    table,
+    trust_sentences,
+)
 from harness.errors import EnvironmentError_, LoadError
 from harness.jdks import find_jdk
 from harness.level_id import LevelId
 from harness.load.driver import LoadTarget, run_level, run_warmup
 from harness.load.endpoints import DOWNSTREAM_MIX
+from harness.load.vegeta import VEGETA_VERSION, driver_ceiling, ensure_vegeta
 from harness.metrics import summarise_level
 from harness.processes import Supervisor, free_port, sigterm_as_interrupt
 from harness.results.layout import ResultsDir, create
@@ -49,6 +62,8 @@ class CalibrateSettings:
     jdk: int = 25
     placement: str = "auto"
     wrk: bool = True
+    vegeta: bool = True
+    vegeta_connections: int = 64  # enough that a sub-millisecond endpoint keeps one core of the driver busy
 
 
 def calibrate(settings: CalibrateSettings, java_apps: Path, results_root: Path, console: Console,
@@ -89,8 +104,13 @@ def calibrate(settings: CalibrateSettings, java_apps: Path, results_root: Path, 
                 console.print(f"  delay {delay:>3} ms  {users:>4} users  {row.throughput_rps:>8.0f} req/s  "
                               f"p50 {row.p50_error_ms:+.3f} ms  p99 {row.p99_error_ms:+.3f} ms  "
                               f"wrk {row.wrk_rps or 0:>8.0f} req/s")
+        open_driver = _open_driver(launch.base_url, settings, placed, supervisor, wrk, results.logs) \
+            if settings.vegeta else None
+        if open_driver is not None:
+            console.print(f"  vegeta flat out {open_driver.rate_rps:>8.0f} req/s  wrk {open_driver.wrk_rps or 0:>8.0f} "
+                          f"req/s  ({open_driver.connections} connections, CPU {open_driver.cpu_core})")
     calibration = Calibration(machine=machine, placement=placed.record(), started_at=started, finished_at=now_iso(),
-                              duration_s=settings.duration_s, rows=tuple(rows))
+                              duration_s=settings.duration_s, rows=tuple(rows), open_driver=open_driver)
     document = json.dumps(calibration.to_json(), indent=2)
     (results.root / "calibration.json").write_text(document, encoding="utf-8")
     (results.root / "calibration.md").write_text(render(calibration), encoding="utf-8")
@@ -103,6 +123,27 @@ def calibrate(settings: CalibrateSettings, java_apps: Path, results_root: Path, 
 def _cpus(placed: placement.Placement, name: str) -> frozenset[int] | None:
     # The downstream is the server under test here: it takes the app's place, the generators theirs.
     return placed.cpus("app") if name == "downstream" else placed.cpus_for_process(name)
+
+
+def _open_driver(base_url: str, settings: CalibrateSettings, placed: placement.Placement, supervisor: Supervisor,
+                 wrk: str | None, logs: Path) -> OpenDriverRow:
+    """vegeta flat out from the lowest generator CPU (CPU 0 unplaced), then wrk with as many connections."""
+    vegeta = ensure_vegeta(logs / "vegeta-build.log")
+    generator = placed.cpus("generator")
+    core = min(generator) if generator else 0
+    url = f"{base_url}/customers/7?delayMs=0"
+    load_average = os.getloadavg()[0]
+    ceiling = driver_ceiling(vegeta, url, logs / "vegeta", supervisor, seconds=settings.duration_s,
+                             connections=settings.vegeta_connections, cpu_core=core)
+    if ceiling.requests == 0 or ceiling.successes == 0:
+        raise LoadError(f"calibration: vegeta sent {ceiling.requests} requests flat out, {ceiling.successes} "
+                        f"succeeded; see {logs / 'vegeta'}")
+    reference = _wrk(wrk, url, settings.vegeta_connections, settings.duration_s, supervisor,
+                     logs / f"wrk-vegeta-c{settings.vegeta_connections}.log") if wrk else None
+    return OpenDriverRow(driver="vegeta", version=VEGETA_VERSION, connections=settings.vegeta_connections,
+                         cpu_core=core, requests=ceiling.requests, successes=ceiling.successes,
+                         rate_rps=round(ceiling.rate, 1), wrk_rps=None if reference is None else reference[0],
+                         load_average=round(load_average, 2))
 
 
 def _measure(base_url: str, delay: int, users: int, settings: CalibrateSettings, out: Path, supervisor: Supervisor,
@@ -169,4 +210,6 @@ def _wrk(wrk: str, url: str, connections: int, duration_s: int, supervisor: Supe
 
 def summary_lines(calibration: Calibration) -> list[str]:
     """What ``harness calibrate`` prints: the table and the trust sentences."""
-    return [*table(calibration.rows), "", *trust_sentences(calibration.rows)]
+    driver = calibration.open_driver
+    return [*table(calibration.rows), "", *([*open_driver_table(driver), ""] if driver is not None else []),
+            *trust_sentences(calibration.rows), *open_driver_sentences(driver)]

@@ -3,7 +3,9 @@
 A calibration is a list of ``CalibrationRow``: one per known delay × users, the latency the harness's
 load path (Locust, µs HdrHistograms, the same placement as a run) measured on the downstream's
 fixed-delay endpoint, the error against the known delay, what the generator spent per request, and
-wrk's throughput on the same endpoint in the same run as the capacity reference. It is written as
+wrk's throughput on the same endpoint in the same run as the capacity reference; and one ``OpenDriverRow``:
+the open model's driver (vegeta) flat out on one generator core against the delay-0 endpoint, with wrk on
+the same endpoint and connections right after it. It is written as
 ``calibration.json`` in its results folder and cached per machine (``cached_path``); every run copies
 the cached one of its machine into its manifest, and the summary says how far its latency figures can
 be trusted.
@@ -20,7 +22,9 @@ from typing import Any
 from harness.codec import from_json_row, json_row
 from harness.infra.maven_jars import cache_root
 
-FORMAT = 1
+FORMAT = 2
+"""2 added ``open_driver``; format 1 (without it) is still read."""
+READABLE_FORMATS = (1, 2)
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,27 @@ class CalibrationRow:
 
 
 @dataclass(frozen=True)
+class OpenDriverRow:
+    """The open model's driver sending flat out (no rate limit) from one core at the delay-0 endpoint, and wrk
+    with as many connections on the same endpoint right after it: the open model's ceiling on this machine."""
+
+    driver: str  # "vegeta"
+    version: str
+    connections: int
+    cpu_core: int
+    requests: int
+    successes: int
+    rate_rps: float  # what the driver sent per second, first send to last answer
+    wrk_rps: float | None
+    load_average: float  # 1-minute, when the driver started
+
+    @property
+    def ratio(self) -> float | None:
+        """The driver's rate over wrk's: the fraction of wrk's rate the open model can ask for at most."""
+        return round(self.rate_rps / self.wrk_rps, 3) if self.wrk_rps else None
+
+
+@dataclass(frozen=True)
 class Calibration:
     machine: Mapping[str, Any]  # hostname, cpu_model, logical_cores, usable_cores, kernel (the cache key)
     placement: Mapping[str, Any]
@@ -61,19 +86,24 @@ class Calibration:
     finished_at: str
     duration_s: int
     rows: tuple[CalibrationRow, ...]
+    open_driver: OpenDriverRow | None = None  # None: not measured (--no-vegeta, or a format-1 calibration)
 
     def to_json(self) -> dict[str, Any]:
         return {"format": FORMAT, "machine": dict(self.machine), "placement": dict(self.placement),
                 "started_at": self.started_at, "finished_at": self.finished_at, "duration_s": self.duration_s,
-                "rows": [json_row(row) for row in self.rows], "trust": trust_sentences(self.rows)}
+                "rows": [json_row(row) for row in self.rows],
+                "open_driver": None if self.open_driver is None else json_row(self.open_driver),
+                "trust": trust_sentences(self.rows) + open_driver_sentences(self.open_driver)}
 
     @classmethod
     def from_json(cls, document: Mapping[str, Any]) -> Calibration:
-        if document.get("format") != FORMAT:
-            raise ValueError(f"calibration format {document.get('format')!r}, this harness reads {FORMAT}")
+        if document.get("format") not in READABLE_FORMATS:
+            raise ValueError(f"calibration format {document.get('format')!r}, this harness reads {READABLE_FORMATS}")
+        driver = document.get("open_driver")
         return cls(machine=document["machine"], placement=document["placement"], started_at=document["started_at"],
                    finished_at=document["finished_at"], duration_s=int(document["duration_s"]),
-                   rows=tuple(from_json_row(CalibrationRow, row) for row in document["rows"]))
+                   rows=tuple(from_json_row(CalibrationRow, row) for row in document["rows"]),
+                   open_driver=None if driver is None else from_json_row(OpenDriverRow, driver))
 
 
 def cached_path() -> Path:
@@ -133,6 +163,26 @@ def trust_sentences(rows: Sequence[CalibrationRow]) -> list[str]:
     return out
 
 
+def open_driver_sentences(driver: OpenDriverRow | None) -> list[str]:
+    """What the open model's driver can ask for on this machine; empty when it was not measured."""
+    if driver is None:
+        return []
+    reference = (f", {driver.ratio:.2f}× wrk's {driver.wrk_rps:,.0f} req/s with as many connections right after it"
+                 if driver.ratio is not None else "")
+    return [f"Open model: {driver.driver} {driver.version} sent {driver.rate_rps:,.0f} req/s flat out from one core "
+            f"(CPU {driver.cpu_core}, {driver.connections} connections, delay 0){reference}. An open-model rate near "
+            "that, per generator core, measures the driver, not the server."]
+
+
+def open_driver_table(driver: OpenDriverRow) -> list[str]:
+    ratio = "–" if driver.ratio is None else f"{driver.ratio:.2f}"
+    wrk = "–" if driver.wrk_rps is None else f"{driver.wrk_rps:,.0f}"
+    return ["| driver | connections | CPU | req/s flat out | successes | wrk req/s | ratio | load avg |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+            f"| {driver.driver} {driver.version} | {driver.connections} | {driver.cpu_core} | {driver.rate_rps:,.0f} | "
+            f"{driver.successes:,}/{driver.requests:,} | {wrk} | {ratio} | {driver.load_average:.1f} |"]
+
+
 def table(rows: Sequence[CalibrationRow]) -> list[str]:
     """The calibration as a markdown table (README: 'Reading the calibration')."""
     def cell(value: float | None, fmt: str) -> str:
@@ -163,5 +213,9 @@ def render(calibration: Calibration) -> str:
         f"{calibration.machine.get('usable_cores')} usable core(s)",
         f"- Placement: {placement.get('describe', placement.get('mode'))}",
         "- Known answer: the downstream's `GET /customers/{id}?delayMs=N` (answers after N ms, holding no thread)",
-        "", *table(calibration.rows), "", *[f"- {sentence}" for sentence in trust_sentences(calibration.rows)], "",
+        "", *table(calibration.rows), "",
+        *(["The open model's driver, flat out from one core (delay 0), with wrk right after it:", "",
+            *open_driver_table(calibration.open_driver), ""] if calibration.open_driver is not None else []),
+        *[f"- {sentence}" for sentence in trust_sentences(calibration.rows)
+          + open_driver_sentences(calibration.open_driver)], "",
     ])

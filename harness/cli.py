@@ -85,7 +85,7 @@ def _cmd_calibrate(args: argparse.Namespace, console: Console) -> int:
 
     settings = CalibrateSettings(delays_ms=args.delays, users=args.users, settle_s=args.settle,
                                  duration_s=args.duration, warmup_s=args.warmup, jdk=args.jdk,
-                                 placement=args.placement, wrk=not args.no_wrk)
+                                 placement=args.placement, wrk=not args.no_wrk, vegeta=not args.no_vegeta)
     results, calibration = calibrate(settings, repo_root() / "java-apps", Path(args.results_dir).resolve(), console,
                                      Path(args.cache) if args.cache else None)
     print("\n".join(summary_lines(calibration)))  # plain: the console would re-wrap the table
@@ -261,6 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--placement", choices=("auto", "none"), default="auto",
                            help="auto (default) or none, as a scenario's placement")
     calibrate.add_argument("--no-wrk", action="store_true", help="skip the wrk reference")
+    calibrate.add_argument("--no-vegeta", action="store_true",
+                           help="skip the open model's driver (vegeta flat out from one core)")
     calibrate.add_argument("--results-dir", default=str(repo_root() / "results"),
                            help="where results/<time>-calibration/ is created")
     calibrate.add_argument("--cache", help="where the machine's calibration is cached (default "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from harness.calibrate import parse_wrk
-from harness.calibration import Calibration, CalibrationRow, cached_for, trust_sentences
+from harness.calibration import Calibration, CalibrationRow, OpenDriverRow, cached_for, trust_sentences
 from harness.cli import main
+from harness.placement import parse_cpu_list
 from harness.results.manifest import collect_machine
 
 DELAYS = (0, 5)
@@ -59,6 +61,40 @@ def test_the_generator_and_wrk_are_measured_in_the_same_run(calibrated: tuple[Pa
     assert calibration.placement["mode"] == "auto"
     table = (folder / "calibration.md").read_text()
     assert "| delay ms | users |" in table and "Latency: with the server idle" in table
+
+
+def test_the_open_models_driver_is_measured_flat_out_against_wrk(calibrated: tuple[Path, Calibration, Path]) -> None:
+    folder, calibration, _ = calibrated
+    driver = calibration.open_driver
+    assert driver is not None and driver.driver == "vegeta"
+    assert driver.requests > 0 and 0 < driver.successes <= driver.requests, driver
+    assert driver.rate_rps > 0 and driver.wrk_rps is not None and driver.wrk_rps > 0, driver
+    assert driver.ratio == pytest.approx(driver.rate_rps / driver.wrk_rps, abs=1e-3)
+    # auto placement on 2+ CPUs: the driver runs on the lowest generator CPU, never the server's.
+    assert driver.cpu_core == min(parse_cpu_list(calibration.placement["generator"])), calibration.placement
+    text = (folder / "calibration.md").read_text()
+    assert "| driver | connections |" in text and "Open model: vegeta" in text
+    trust = json.loads((folder / "calibration.json").read_text())["trust"]
+    assert any(sentence.startswith("Open model: vegeta") for sentence in trust)
+
+
+def test_a_format_1_calibration_is_still_read_without_the_open_driver(
+        calibrated: tuple[Path, Calibration, Path]) -> None:
+    folder, calibration, _ = calibrated
+    old = json.loads((folder / "calibration.json").read_text())
+    old["format"] = 1
+    del old["open_driver"]
+    assert Calibration.from_json(old) == dataclasses.replace(calibration, open_driver=None)
+    with pytest.raises(ValueError, match="calibration format 3"):
+        Calibration.from_json({**old, "format": 3})
+
+
+def test_the_open_driver_sentence_states_the_ratio_to_wrk() -> None:
+    driver = OpenDriverRow("vegeta", "v12.13.0", 64, 0, 30_000, 30_000, 3_000.0, 6_000.0, 0.5)
+    sentences = Calibration({}, {}, "", "", 10, (), driver).to_json()["trust"]
+    assert sentences == ["Open model: vegeta v12.13.0 sent 3,000 req/s flat out from one core (CPU 0, 64 connections, "
+                         "delay 0), 0.50× wrk's 6,000 req/s with as many connections right after it. An open-model "
+                         "rate near that, per generator core, measures the driver, not the server."]
 
 
 def test_the_calibration_is_cached_for_this_machine_only(calibrated: tuple[Path, Calibration, Path]) -> None:
