@@ -33,7 +33,7 @@ from harness.errors import HarnessError, ScenarioError, VerificationError
 from harness.infra import Infrastructure, start_infrastructure
 from harness.infra.postgres import server_settings
 from harness.jdks import Jdk, find_jdk
-from harness.load.driver import LoadTarget
+from harness.load.driver import LoadTarget, run_warmup
 from harness.load.endpoints import DOWNSTREAM_MIX
 from harness.load.warmup import warm_up_until_steady
 from harness.processes import Supervisor, free_port, sigterm_as_interrupt
@@ -42,15 +42,11 @@ from harness.report.summary import write_summary
 from harness.results.layout import ResultsDir, create
 from harness.results.manifest import JdkRecord, ManifestWriter, VariantRecord, Verification
 from harness.sampling import ProcessSampler
-from harness.scenario import Scenario, VariantName, WarmupSettings
+from harness.scenario import Scenario, VariantName
 from harness.verify import compare_bodies, sample_orders, verify_app, verify_settings, verify_write_path
 
 RunStatus = Literal["complete", "failed", "interrupted"]
 
-DOWNSTREAM_WARMUP = WarmupSettings(mode="auto", max=90.0, tolerance=0.10)
-"""The downstream's warm-up: until its JIT is quiet and its throughput flat. Measured here on one CPU, its
-C2 compiler ran about a second per second for the first 32-36 s of load; its throughput (no delay, so
-CPU-bound on a shared CPU) is never measured, hence a looser tolerance than an app's."""
 
 
 @dataclass(frozen=True)
@@ -208,26 +204,33 @@ class Run:
         return running
 
     def _warm_downstream(self, launch: AppLaunch, users: int, supervisor: Supervisor) -> dict[str, Any]:
-        """Load the downstream until it is steady (its throughput flat and its JIT quiet), at most
-        ``DOWNSTREAM_WARMUP.max``; record how long it took in the manifest and warn when it never got there.
+        """Warm the downstream up as ``workload.downstream_warmup`` says (by default until its JIT is quiet and its
+        throughput flat, at most 90 s); what it took goes to the manifest, and a warning when it never got there.
 
-        A fixed few seconds were not enough: in the ci-gate scenario (5 s) the downstream was still
-        compiling while the first repetition was measured, spent 3.7× the CPU per call of the later
-        ones on the CPU it shares with the app, and halved that repetition's throughput. Every run
-        started with the same variant, so the bias fell on one variant only."""
+        A fixed few seconds were not enough: measured on one CPU, the downstream's C2 compiler kept running about
+        a second per second for the first 32-36 s of load. In the ci-gate scenario (5 s) it was still compiling
+        while the first repetition was measured, spent 3.7x the CPU per call of the later ones on the CPU it
+        shares with the app, and halved that repetition's throughput; every run starts with the same variant, so
+        the bias fell on one variant only."""
+        settings = self.scenario.workload.downstream_warmup
         target = LoadTarget(base_url=launch.base_url, order_id_max=self.scenario.data.orders,
                             seed=self.scenario.data.seed, profile="downstream-warmup", mix=DOWNSTREAM_MIX,
                             customer_id_max=self.scenario.data.customers)
-        self.console.print(f"[bold]warm up[/] downstream until steady (at most {DOWNSTREAM_WARMUP.max:g}s)")
-        outcome = warm_up_until_steady(target, users, DOWNSTREAM_WARMUP, self.results.logs / "locust", supervisor,
-                                       label="warmup-downstream")
+        out_dir = self.results.logs / "locust"
+        if settings.mode == "fixed":
+            self.console.print(f"[bold]warm up[/] downstream for {settings.seconds:g}s")
+            if settings.seconds > 0:
+                run_warmup(target, users, settings.seconds, out_dir, supervisor, label="warmup-downstream")
+            return {"users": users, "seconds": settings.seconds, "steady": None, "windows": []}
+        self.console.print(f"[bold]warm up[/] downstream until steady (at most {settings.max:g}s)")
+        outcome = warm_up_until_steady(target, users, settings, out_dir, supervisor, label="warmup-downstream")
         self.console.print(f"  downstream {'steady' if outcome.steady else '[yellow]not steady[/]'} after "
                            f"{outcome.seconds:g}s")
         if not outcome.steady:
             self.manifest.add_warning(
                 f"the downstream was not steady after its {outcome.seconds:g}s warm-up maximum (throughput not flat "
-                f"within {DOWNSTREAM_WARMUP.tolerance:.0%}, or its JIT compiling more than {DOWNSTREAM_WARMUP.jit:.0%} "
-                "of the time): the first repetitions measured may have shared a CPU with its compiler")
+                f"within {settings.tolerance:.0%}, or its JIT compiling more than {settings.jit:.0%} of the time): "
+                "the first repetitions measured may have shared a CPU with its compiler")
         return {"users": users, "seconds": outcome.seconds, "steady": outcome.steady,
                 "windows": [dataclasses.asdict(w) for w in outcome.windows]}
 

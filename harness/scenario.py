@@ -165,40 +165,6 @@ class AppSettings(StrictModel):
         return value
 
 
-class WorkloadSettings(StrictModel):
-    profile: Literal["io-bound", "cpu-bound", "pinning", "mixed"] = Field(
-        "io-bound",
-        description="io-bound: GET /orders/{id} (DB + two downstream calls); cpu-bound: GET /quotes/{id} "
-        "(cpu_rounds of SHA-256); pinning: GET /legacy/customers/{id} (blocking call inside synchronized); "
-        "mixed: the weights in `mix`.",
-    )
-    mix: dict[Literal["orders", "quotes", "legacy"], Annotated[int, Field(ge=0)]] | None = Field(
-        None, description="Endpoint weights for profile mixed, e.g. {orders: 6, quotes: 3, legacy: 1}."
-    )
-    downstream_delay_ms: int = Field(
-        20, ge=0, le=60000, description="Delay of each downstream call; an order costs two calls."
-    )
-    cpu_rounds: int = Field(2000, ge=1, le=100000, description="SHA-256 rounds per /quotes request.")
-    legacy_stripes: int = Field(
-        64, ge=1, description="Monitors of the legacy client (a striped lock): pinning shows once users > carriers."
-    )
-
-    @model_validator(mode="after")
-    def _mix_matches_profile(self) -> WorkloadSettings:
-        if self.profile == "mixed":
-            if not self.mix or sum(self.mix.values()) == 0:
-                raise ValueError("mix: required with a positive weight when profile is mixed")
-        elif self.mix is not None:
-            raise ValueError(f"mix: only for profile mixed (profile {self.profile} sends a fixed endpoint)")
-        return self
-
-    def endpoint_mix(self) -> dict[str, int]:
-        """Endpoint → weight of what this workload sends."""
-        if self.profile == "mixed" and self.mix:
-            return {name: weight for name, weight in self.mix.items() if weight > 0}
-        return dict(PROFILE_MIX[self.profile])
-
-
 class DataSettings(StrictModel):
     orders: int = Field(100000, gt=0, description="Orders seeded into PostgreSQL.")
     customers: int = Field(10000, gt=0, description="Customers seeded into PostgreSQL.")
@@ -268,6 +234,46 @@ def _warmup(value: Any) -> Any:
     if isinstance(value, str | int | float) and not isinstance(value, bool):
         return {"mode": "fixed", "duration": value}
     return value
+
+
+class WorkloadSettings(StrictModel):
+    profile: Literal["io-bound", "cpu-bound", "pinning", "mixed"] = Field(
+        "io-bound",
+        description="io-bound: GET /orders/{id} (DB + two downstream calls); cpu-bound: GET /quotes/{id} "
+        "(cpu_rounds of SHA-256); pinning: GET /legacy/customers/{id} (blocking call inside synchronized); "
+        "mixed: the weights in `mix`.",
+    )
+    mix: dict[Literal["orders", "quotes", "legacy"], Annotated[int, Field(ge=0)]] | None = Field(
+        None, description="Endpoint weights for profile mixed, e.g. {orders: 6, quotes: 3, legacy: 1}."
+    )
+    downstream_delay_ms: int = Field(
+        20, ge=0, le=60000, description="Delay of each downstream call; an order costs two calls."
+    )
+    cpu_rounds: int = Field(2000, ge=1, le=100000, description="SHA-256 rounds per /quotes request.")
+    legacy_stripes: int = Field(
+        64, ge=1, description="Monitors of the legacy client (a striped lock): pinning shows once users > carriers."
+    )
+    downstream_warmup: Annotated[WarmupSettings, BeforeValidator(_warmup)] = Field(
+        default_factory=lambda: WarmupSettings(mode="auto", max=90.0, tolerance=0.10),
+        description="The downstream's warm-up, once per run before anything is measured. auto (the default): until "
+        "its JIT is quiet and its throughput flat within 10%, at most 90s (its throughput is never measured, hence "
+        "the looser tolerance); a duration: fixed, and the downstream may still be compiling on a shared CPU.",
+    )
+
+    @model_validator(mode="after")
+    def _mix_matches_profile(self) -> WorkloadSettings:
+        if self.profile == "mixed":
+            if not self.mix or sum(self.mix.values()) == 0:
+                raise ValueError("mix: required with a positive weight when profile is mixed")
+        elif self.mix is not None:
+            raise ValueError(f"mix: only for profile mixed (profile {self.profile} sends a fixed endpoint)")
+        return self
+
+    def endpoint_mix(self) -> dict[str, int]:
+        """Endpoint → weight of what this workload sends."""
+        if self.profile == "mixed" and self.mix:
+            return {name: weight for name, weight in self.mix.items() if weight > 0}
+        return dict(PROFILE_MIX[self.profile])
 
 
 def _placement(value: Any) -> Any:
