@@ -33,7 +33,7 @@ variants: [mvc-platform, mvc-virtual, webflux]
 jdks: [25]
 infra: local
 app: {{heap: 256m, gc: G1, db_pool: 8, tomcat: {{max_threads: 8, max_connections: 1000, accept_count: 100}}}}
-workload: {{profile: io-bound, downstream_delay_ms: {DELAY_MS}}}
+workload: {{profile: io-bound, downstream_delay_ms: {DELAY_MS}, downstream_warmup: 2s}}
 data: {{orders: 2000, customers: 200}}
 load: {{levels: [4, 16], warmup: 2s, settle: 1s, duration: 4s, repetitions: 1}}
 """
@@ -173,7 +173,7 @@ name: regression
 variants: [mvc-virtual]
 jdks: [25]
 app: {heap: 256m, gc: G1, db_pool: 8}
-workload: {profile: io-bound, downstream_delay_ms: DELAY}
+workload: {profile: io-bound, downstream_delay_ms: DELAY, downstream_warmup: 10s}
 data: {orders: 2000, customers: 200}
 load: {levels: [16], warmup: 10s, settle: 1s, duration: 3s, repetitions: 5}
 """

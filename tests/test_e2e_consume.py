@@ -38,6 +38,7 @@ description: three variants, {EVENTS} orders driven at 10/s, 5% duplicates, {POI
 variants: [mvc-platform, mvc-virtual, webflux]
 jdks: [25]
 app: {{heap: 256m, gc: G1, db_pool: 8}}
+workload: {{downstream_warmup: 2s}}
 data: {{orders: 1000, customers: 100}}
 consume:
   broker: BROKER
@@ -60,6 +61,7 @@ name: e2e-consume-relay-off
 variants: [webflux]
 jdks: [25]
 app: {{heap: 256m, gc: G1, db_pool: 8}}
+workload: {{downstream_warmup: 1s}}
 data: {{orders: 1000, customers: 100}}
 consume:
   broker: kafka

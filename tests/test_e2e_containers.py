@@ -34,7 +34,7 @@ variants: [{", ".join(VARIANTS)}]
 jdks: [25]
 containers: {{cpus: [1], memory: 768m}}
 app: {{heap: 256m, gc: G1, db_pool: 8, tomcat: {{max_threads: 8, max_connections: 1000, accept_count: 100}}}}
-workload: {{profile: io-bound, downstream_delay_ms: 10}}
+workload: {{profile: io-bound, downstream_delay_ms: 10, downstream_warmup: 2s}}
 data: {{orders: 2000, customers: 200}}
 load: {{levels: [4], warmup: 2s, settle: 1s, duration: 3s, repetitions: 1}}
 """

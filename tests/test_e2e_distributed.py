@@ -28,7 +28,7 @@ name: e2e-workers
 variants: [webflux]
 jdks: [25]
 app: {{heap: 256m, db_pool: 8}}
-workload: {{profile: io-bound, downstream_delay_ms: 10}}
+workload: {{profile: io-bound, downstream_delay_ms: 10, downstream_warmup: 2s}}
 data: {{orders: 2000, customers: 200}}
 load: {{levels: [8], warmup: 2s, settle: 1s, duration: 3s, workers: 1, expect_workers: 1, master_port: {port},
         worker_timeout: 300s}}

@@ -32,7 +32,7 @@ variants: [{", ".join(VARIANTS)}]
 jdks: [25]
 infra: docker
 app: {{heap: 256m, gc: G1, db_pool: 8, tomcat: {{max_threads: 8, max_connections: 1000, accept_count: 100}}}}
-workload: {{profile: io-bound, downstream_delay_ms: {DELAY_MS}}}
+workload: {{profile: io-bound, downstream_delay_ms: {DELAY_MS}, downstream_warmup: 2s}}
 data: {{orders: 2000, customers: 200}}
 load: {{levels: [4], warmup: 2s, settle: 1s, duration: 3s, repetitions: 1}}
 """

@@ -37,7 +37,7 @@ name: e2e-open
 variants: [webflux]
 jdks: [25]
 app: {{heap: 256m, db_pool: 8, jfr: {{enabled: false}}}}
-workload: {{profile: io-bound, downstream_delay_ms: 5}}
+workload: {{profile: io-bound, downstream_delay_ms: 5, downstream_warmup: 2s}}
 data: {{orders: 2000, customers: 200}}
 load:
   model: open

@@ -489,6 +489,7 @@ def run_facts(manifest: Manifest) -> list[tuple[str, str]]:
         workload,
         *jvms,
         *warmup_facts(manifest),
+        *downstream_warmup_fact(manifest),
         ("Calibration", calibration_fact(manifest.calibration)),
         ("Git", git_line(manifest.git)),
         ("Machine", machine_line(manifest.machine)),
@@ -516,6 +517,18 @@ def warmup_facts(manifest: Manifest) -> list[tuple[str, str]]:
     if unsteady:
         outcome += f"; **not steady** (reached max): {', '.join(unsteady)}"
     return [("Warm-up", warmup.describe() + outcome + " (warmup.csv)")]
+
+
+def downstream_warmup_fact(manifest: Manifest) -> list[tuple[str, str]]:
+    """How the downstream's warm-up ended (runs before ``downstream.warmup`` was recorded have none)."""
+    warmup = (manifest.downstream or {}).get("warmup")
+    if not warmup:
+        return []
+    configured = manifest.scenario.workload.downstream_warmup.describe()
+    if warmup.get("steady") is None:
+        return [("Downstream warm-up", f"{configured} (fixed: it may still have been compiling)")]
+    outcome = "steady" if warmup["steady"] else "**not steady** (reached max)"
+    return [("Downstream warm-up", f"{configured}; {outcome} after {warmup['seconds']:g}s at {warmup['users']} users")]
 
 
 def calibration_fact(calibration: Mapping[str, Any] | None) -> str:

@@ -292,3 +292,14 @@ def test_each_cpu_limit_has_its_own_results_table_and_the_containers_table_shows
     text = render_summary(manifest(variants=platform), [dataclasses.replace(BASE, cpus=1.0)])
     assert "| 25 | mvc-platform | 1 | 64 | 1000 | 70.0 | 1 | 32 Tomcat threads | —/— | — | — | — |" in text
     assert "## Containers" not in render_summary(manifest(), three_reps())
+
+
+def test_the_downstream_warm_up_says_how_it_ended() -> None:
+    steady = {"users": 32, "seconds": 40.0, "steady": True, "windows": []}
+    text = render_summary(manifest(downstream={"warmup": steady}), three_reps())
+    assert ("- **Downstream warm-up:** auto (until 3 windows of 2s agree within 10% and JIT ≤ 5% of the time, at "
+            "most 90s); steady after 40s at 32 users") in text
+    text = render_summary(manifest(downstream={"warmup": {**steady, "seconds": 90.0, "steady": False}}), three_reps())
+    assert "**not steady** (reached max) after 90s" in text
+    # A run from before the downstream's warm-up was recorded says nothing rather than something made up.
+    assert "Downstream warm-up" not in render_summary(manifest(), three_reps())
