@@ -376,6 +376,7 @@ class OpenRequestBenchmark(RequestBenchmark):
             slo_error_rate=load.slo.error_rate, achieved_rps=None if at is None else at.achieved_rps,
             p50_ms=None if at is None else at.p50_ms, p99_ms=None if at is None else at.p99_ms,
             failing_reasons="; ".join(slo_failures(failing, load.slo)) if failing is not None else "",
+            cpus=launch.cpus,
         )
         append_capacity(ctx.results.capacity_csv, row)
         progress.log(f"  [bold]{launch.name} rep {repetition}: capacity {found.capacity} req/s[/] ({found.outcome}, "

@@ -90,7 +90,7 @@ def load_run(root: Path, *, allow_incomplete: bool = False) -> Run:
     levels = {k: tuple(sorted(rows, key=lambda r: r.repetition)) for k, rows in grouped.items()}
     searches: dict[LevelPoint, list[CapacityResult]] = defaultdict(list)
     for search in read_capacity(ResultsDir(root).capacity_csv):
-        searches[LevelPoint.search(search.jdk, search.variant)].append(search)
+        searches[LevelPoint.search(search.jdk, search.variant, search.cpus)].append(search)
     capacity = {k: tuple(sorted(rows, key=lambda r: r.repetition)) for k, rows in searches.items()}
     return Run(root=root, manifest=manifest, levels=levels, capacity=capacity)
 

@@ -25,7 +25,8 @@ from harness.results.capacity_table import CapacityResult
 
 @dataclass(frozen=True)
 class CapacityEstimate:
-    """``capacity = mean [low, high]`` of one JDK × variant over its repetitions (no interval with one)."""
+    """``capacity = mean [low, high]`` of one JDK × variant × CPU quota over its repetitions (no interval with
+    one)."""
 
     jdk: int
     variant: str
@@ -34,6 +35,12 @@ class CapacityEstimate:
     low: float | None
     high: float | None
     outcomes: tuple[str, ...]
+    cpus: float | None = None  # the app container's CPU quota; None: none
+
+    @property
+    def label(self) -> str:
+        """``mvc-virtual``, or ``mvc-virtual · 2 CPUs`` under a container quota."""
+        return self.variant if self.cpus is None else f"{self.variant} · {self.cpus:g} CPUs"
 
     @property
     def bounded(self) -> bool:
@@ -51,19 +58,20 @@ class CapacityEstimate:
 
 
 def capacity_estimates(rows: Sequence[CapacityResult], confidence: float = 0.95) -> list[CapacityEstimate]:
-    """Per JDK × variant (in first-seen order): mean capacity and its Student-t interval over repetitions."""
-    grouped: dict[tuple[int, str], list[CapacityResult]] = defaultdict(list)
+    """Per JDK × variant × CPU quota (in first-seen order): mean capacity and its Student-t interval over
+    repetitions. Searches under different quotas are different questions, never one sample."""
+    grouped: dict[tuple[int, str, float | None], list[CapacityResult]] = defaultdict(list)
     for row in rows:
-        grouped[(row.jdk, row.variant)].append(row)
+        grouped[(row.jdk, row.variant, row.cpus)].append(row)
     out = []
-    for (jdk, variant), found in grouped.items():
+    for (jdk, variant, cpus), found in grouped.items():
         values = tuple(r.capacity_rps for r in sorted(found, key=lambda r: r.repetition))
         mean = statistics.fmean(values)
         low = high = None
         if len(values) > 1:
             half = t_quantile(0.5 + confidence / 2, len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
             low, high = max(0.0, mean - half), mean + half
-        out.append(CapacityEstimate(jdk, variant, values, mean, low, high, tuple(r.outcome for r in found)))
+        out.append(CapacityEstimate(jdk, variant, values, mean, low, high, tuple(r.outcome for r in found), cpus))
     return out
 
 
@@ -76,15 +84,15 @@ def _reason(rows: Sequence[CapacityResult]) -> str:
 
 
 def capacity_rows(rows: Sequence[CapacityResult]) -> list[tuple[CapacityEstimate, tuple[str, ...]]]:
-    """Each JDK × variant's estimate and its text cells, in the order of ``CAPACITY_COLUMNS``."""
+    """Each JDK × variant × CPU quota's estimate and its text cells, in the order of ``CAPACITY_COLUMNS``."""
     out: list[tuple[CapacityEstimate, tuple[str, ...]]] = []
     for estimate in capacity_estimates(rows):
-        mine = sorted((r for r in rows if (r.jdk, r.variant) == (estimate.jdk, estimate.variant)),
-                      key=lambda r: r.repetition)
+        key = (estimate.jdk, estimate.variant, estimate.cpus)
+        mine = sorted((r for r in rows if (r.jdk, r.variant, r.cpus) == key), key=lambda r: r.repetition)
         p99 = [r.p99_ms for r in mine if r.p99_ms is not None]
         failing = [r.failing_rps for r in mine if r.failing_rps is not None]
         out.append((estimate, (
-            estimate.variant, str(estimate.jdk), estimate.text(),
+            estimate.label, str(estimate.jdk), estimate.text(),
             ", ".join(f"{r.capacity_rps:,.0f}" + ("" if r.outcome == "bracketed" else f" ({r.outcome})")
                       for r in mine),
             ", ".join(f"{v:.1f} ms" for v in p99) or "—",
@@ -118,7 +126,7 @@ def capacity_html(rows: Sequence[CapacityResult]) -> str:
     body = []
     for estimate, cells in capacity_rows(rows):
         swatch = f'<span class="swatch" style="background:{color(estimate.variant)}"></span>'
-        tds = [f"<td>{swatch}{html.escape(estimate.variant)}</td>",
+        tds = [f"<td>{swatch}{html.escape(cells[0])}</td>",
                *(f"<td>{html.escape(cell)}</td>" for cell in cells[1:])]
         body.append(f'<tr class="{"" if estimate.bounded else "flagged"}">{"".join(tds)}</tr>')
     return (f'<h2 id="capacity">Capacity under SLO</h2><p>SLO: {html.escape(_slo_text(rows))}. The interval is '
@@ -144,20 +152,24 @@ def latency_throughput_plot(levels: pd.DataFrame, capacity: Sequence[CapacityRes
     the repetitions that measured it); hollow markers broke the SLO in some repetition; the SLO as a horizontal
     line; the knee (mean capacity) as a vertical dotted line in the variant's colour."""
     of_jdk = levels[(levels["jdk"] == jdk) & (levels["rate"] > 0)]
-    estimates = {e.variant: e for e in capacity_estimates([r for r in capacity if r.jdk == jdk])}
+    quotas = of_jdk["cpus"] if "cpus" in of_jdk else pd.Series([None] * len(of_jdk), index=of_jdk.index)
+    quotas = quotas.map(lambda value: None if value is None or pd.isna(value) else float(value))
+    estimates = {(e.variant, e.cpus): e for e in capacity_estimates([r for r in capacity if r.jdk == jdk])}
     with report_style():
         figure, (axes,) = new_figure(4.8)
-        for index, variant in enumerate(dict.fromkeys(of_jdk["variant"])):
-            steps = _by_rate(of_jdk[of_jdk["variant"] == variant])
+        for index, (variant, cpus) in enumerate(dict.fromkeys(zip(of_jdk["variant"], quotas, strict=True))):
+            steps = _by_rate(of_jdk[(of_jdk["variant"] == variant) & (quotas == cpus if cpus is not None
+                                                                        else quotas.isna())])
             hue = color(variant)
+            label = variant if cpus is None else f"{variant} · {cpus:g} CPUs"
             for column, style, name in (("p99_ms", "-", "p99"), ("p50_ms", "--", "p50")):
                 axes.plot(steps["achieved"], steps[column], linestyle=style, color=hue, linewidth=1.3,
-                          label=f"{variant} {name}")
+                          label=f"{label} {name}")
                 held = steps["held"].astype(bool)
                 axes.scatter(steps["achieved"][held], steps[column][held], color=hue, s=16, zorder=3)
                 axes.scatter(steps["achieved"][~held], steps[column][~held], facecolors="none", edgecolors=hue,
                              s=22, zorder=3)
-            estimate = estimates.get(variant)
+            estimate = estimates.get((variant, cpus))
             if estimate is not None and estimate.mean > 0:
                 axes.axvline(estimate.mean, color=hue, linestyle=":", linewidth=1.2)
                 axes.annotate(f"knee {estimate.mean:,.0f}", (estimate.mean, 0.03 + 0.07 * index),

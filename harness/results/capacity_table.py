@@ -1,4 +1,4 @@
-"""capacity.csv: one row per JDK × variant × repetition of a capacity search.
+"""capacity.csv: one row per JDK × variant × CPU quota × repetition of a capacity search.
 
 Each repetition searched in its own fresh JVM, so the rows are independent draws of the capacity
 (``harness.report.capacity`` gives their mean and interval). The steps themselves are levels.csv rows
@@ -31,9 +31,10 @@ class CapacityResult:
     p50_ms: float | None
     p99_ms: float | None
     failing_reasons: str  # why the step at failing_rps failed ("" when none failed)
+    cpus: float | None = None  # the app container's CPU quota (containers.cpus); None: no quota. Format 2.
 
 
-CAPACITY = Table(CapacityResult, "capacity.csv", 1)
+CAPACITY = Table(CapacityResult, "capacity.csv", 2, added={2: ("cpus",)})
 
 
 def append_capacity(path: Path, result: CapacityResult) -> None:

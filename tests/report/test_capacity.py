@@ -3,6 +3,7 @@ and the latency-vs-throughput figure of an open-model run."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
@@ -30,6 +31,24 @@ def test_the_estimate_is_the_mean_with_a_student_t_interval() -> None:
     assert estimate.text() == "710 req/s [685–735]"
     [single] = capacity_estimates([_search("webflux", 1, 700)])
     assert (single.low, single.high, single.text()) == (None, None, "700 req/s")
+
+
+def test_searches_under_different_cpu_quotas_are_estimated_apart(tmp_path: Path) -> None:
+    rows = [dataclasses.replace(_search("webflux", r, v), cpus=cpus)
+            for cpus, values in ((1.0, (300, 310)), (2.0, (700, 720))) for r, v in enumerate(values, start=1)]
+    one, two = capacity_estimates(rows)
+    assert (one.cpus, one.mean, one.label) == (1.0, 305, "webflux · 1 CPUs")
+    assert (two.cpus, two.mean, two.label) == (2.0, 710, "webflux · 2 CPUs")
+    assert [line.split(" | ")[0] for line in capacity_markdown(rows) if line.startswith("| webflux")] == [
+        "| webflux · 1 CPUs", "| webflux · 2 CPUs"]
+    # capacity.csv format 1 had no cpus column: its searches read as unlimited.
+    path = tmp_path / "capacity.csv"
+    CAPACITY.create(path)
+    CAPACITY.append(path, [_search("webflux", 1, 700)])
+    header, row = path.read_text().splitlines()
+    assert header.endswith(",cpus")
+    path.write_text(f"{header.removesuffix(',cpus')}\n{row.rsplit(',', 1)[0]}\n")
+    assert read_capacity(path) == [_search("webflux", 1, 700)]
 
 
 def test_a_floor_and_a_failed_start_say_so() -> None:
