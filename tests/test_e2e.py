@@ -123,7 +123,8 @@ def test_ci_gate_scenario_over_all_variants_passes_its_gate(tmp_path: Path, no_o
     # compiler ran for another ~30 s on the CPU it shares with the app, and the first variant paid for it.
     warmup = manifest["downstream"]["warmup"]
     assert warmup["steady"] is True, warmup
-    assert all(w["compile_ms_per_s"] <= 0.05 * 1000 for w in warmup["windows"][-3:]), warmup
+    last = warmup["windows"][-3:]
+    assert len(last) == 3 and sum(w["compile_ms_per_s"] for w in last) / 3 <= 0.05 * 1000, warmup
 
     # Each repetition is a fresh JVM, run in rounds: every variant's repetition 1, then every repetition 2.
     repetitions = scenario["load"]["repetitions"]
