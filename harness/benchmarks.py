@@ -377,10 +377,15 @@ class OpenRequestBenchmark(RequestBenchmark):
             p50_ms=None if at is None else at.p50_ms, p99_ms=None if at is None else at.p99_ms,
             failing_reasons="; ".join(slo_failures(failing, load.slo)) if failing is not None else "",
             cpus=launch.cpus,
+            generator_limited=failing is not None and (failing.generator_saturated or failing.generator_starved),
         )
         append_capacity(ctx.results.capacity_csv, row)
         progress.log(f"  [bold]{launch.name} rep {repetition}: capacity {found.capacity} req/s[/] ({found.outcome}, "
                      f"{len(found.steps)} steps)")
+        if row.generator_limited:
+            ctx.manifest.add_warning(
+                f"{launch.name} rep {repetition}: the first failing rate ({found.failing} req/s) had a saturated or "
+                "starved load generator: the capacity found may be the generator's limit, not the server's")
 
 
 def slo_failures(result: LevelResult, slo: SloSettings) -> list[str]:

@@ -45,12 +45,18 @@ def level_flags(where: str, rows: Sequence[LevelResult]) -> list[str]:
 
 
 def capacity_flags(where: str, rows: Sequence[CapacityResult]) -> list[str]:
-    """A capacity is only a floor when its search passed every rate up to its max: comparing floors says
-    nothing about a change. (A search whose first step failed has capacity 0: that is a result, not a flag.)"""
+    """A capacity is only a floor when its search passed every rate up to its max, and maybe the generator's when
+    the step that bounded it had a saturated or starved generator: comparing such figures says nothing about a
+    change. (A search whose first step failed has capacity 0: that is a result, not a flag.)"""
+    out = []
     at_max = [f"r{row.repetition}" for row in rows if row.outcome == "at_max"]
-    if not at_max:
-        return []
-    return [f"{where}: the search passed up to its max, capacity is only a floor ({', '.join(at_max)})"]
+    if at_max:
+        out.append(f"{where}: the search passed up to its max, capacity is only a floor ({', '.join(at_max)})")
+    limited = [f"r{row.repetition}" for row in rows if row.generator_limited]
+    if limited:
+        out.append(f"{where}: the first failing rate had a saturated or starved load generator, the capacity may be "
+                   f"the generator's ({', '.join(limited)})")
+    return out
 
 
 def point_flags(run: Run, key: LevelPoint, measure: Measure, prefix: str = "") -> list[str]:

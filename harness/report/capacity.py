@@ -36,6 +36,7 @@ class CapacityEstimate:
     high: float | None
     outcomes: tuple[str, ...]
     cpus: float | None = None  # the app container's CPU quota; None: none
+    generator_limited: bool = False  # some repetition's failing step had a saturated or starved generator
 
     @property
     def label(self) -> str:
@@ -71,7 +72,8 @@ def capacity_estimates(rows: Sequence[CapacityResult], confidence: float = 0.95)
         if len(values) > 1:
             half = t_quantile(0.5 + confidence / 2, len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
             low, high = max(0.0, mean - half), mean + half
-        out.append(CapacityEstimate(jdk, variant, values, mean, low, high, tuple(r.outcome for r in found), cpus))
+        out.append(CapacityEstimate(jdk, variant, values, mean, low, high, tuple(r.outcome for r in found), cpus,
+                                    any(r.generator_limited for r in found)))
     return out
 
 
@@ -80,7 +82,12 @@ CAPACITY_COLUMNS = ("variant", "JDK", "capacity under SLO", "per repetition", "p
 
 
 def _reason(rows: Sequence[CapacityResult]) -> str:
-    return "; ".join(dict.fromkeys(r.failing_reasons for r in rows if r.failing_reasons)) or "—"
+    reasons = [r.failing_reasons for r in rows if r.failing_reasons]
+    limited = [f"r{r.repetition}" for r in rows if r.generator_limited]
+    if limited:
+        reasons.append(f"load generator saturated or starved at the failing rate ({', '.join(limited)}): maybe the "
+                       "generator's limit")
+    return "; ".join(dict.fromkeys(reasons)) or "—"
 
 
 def capacity_rows(rows: Sequence[CapacityResult]) -> list[tuple[CapacityEstimate, tuple[str, ...]]]:
@@ -128,7 +135,8 @@ def capacity_html(rows: Sequence[CapacityResult]) -> str:
         swatch = f'<span class="swatch" style="background:{color(estimate.variant)}"></span>'
         tds = [f"<td>{swatch}{html.escape(cells[0])}</td>",
                *(f"<td>{html.escape(cell)}</td>" for cell in cells[1:])]
-        body.append(f'<tr class="{"" if estimate.bounded else "flagged"}">{"".join(tds)}</tr>')
+        flagged = not estimate.bounded or estimate.generator_limited
+        body.append(f'<tr class="{"flagged" if flagged else ""}">{"".join(tds)}</tr>')
     return (f'<h2 id="capacity">Capacity under SLO</h2><p>SLO: {html.escape(_slo_text(rows))}. The interval is '
             "Student's t 95% over the repetitions, each a fresh JVM.</p>"
             f'<div class="scroll"><table class="results"><thead><tr>{head}</tr></thead>'

@@ -32,9 +32,12 @@ class CapacityResult:
     p99_ms: float | None
     failing_reasons: str  # why the step at failing_rps failed ("" when none failed)
     cpus: float | None = None  # the app container's CPU quota (containers.cpus); None: no quota. Format 2.
+    # The step at failing_rps had a saturated or starved load generator: the search may have found the
+    # generator's limit, not the server's. Format 2.
+    generator_limited: bool = False
 
 
-CAPACITY = Table(CapacityResult, "capacity.csv", 2, added={2: ("cpus",)})
+CAPACITY = Table(CapacityResult, "capacity.csv", 2, added={2: ("cpus", "generator_limited")})
 
 
 def append_capacity(path: Path, result: CapacityResult) -> None:

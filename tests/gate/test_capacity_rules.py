@@ -3,6 +3,7 @@ regression and SLO rules, and in ``harness compare``; a search that passed up to
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from gate.gate_runs import level, write_run
@@ -11,7 +12,8 @@ from harness.compare import compare_runs, load_run
 from harness.compare.measures import MEASURES
 from harness.gate import evaluate, failed, parse_rules
 from harness.level_id import LevelPoint
-from harness.results.capacity_table import CAPACITY, CapacityResult
+from harness.report.capacity import capacity_markdown
+from harness.results.capacity_table import CAPACITY, CapacityResult, read_capacity
 
 SEARCH = {"model": "open", "search": {"start": 100, "max": 3200, "resolution": 50},
           "slo": {"p99": "200ms", "error_rate": "0.1%"}, "repetitions": 3}
@@ -85,3 +87,26 @@ def test_a_run_without_a_search_skips_a_capacity_rule(tmp_path: Path) -> None:
     rules = parse_rules("rules:\n  - rule: webflux.capacity >= mvc-platform.capacity\n", "r")
     [evaluation] = evaluate(rules, closed, None)
     assert evaluation.verdict == "SKIP" and failed([evaluation])
+
+
+def test_a_search_bounded_by_a_starved_generator_is_unreliable(tmp_path: Path) -> None:
+    root = _run(tmp_path / "limited", {"webflux": [900, 950]})
+    (root / "capacity.csv").unlink()
+    CAPACITY.create(root / "capacity.csv")
+    CAPACITY.append(root / "capacity.csv", [_search("webflux", 1, 900),
+                                            dataclasses.replace(_search("webflux", 2, 950), generator_limited=True)])
+    rules = parse_rules("rules:\n  - slo: {metric: capacity, min: 500}\n", "r")
+    [evaluation] = evaluate(rules, load_run(root), None)
+    assert evaluation.verdict == "UNRELIABLE"
+    assert "saturated or starved load generator, the capacity may be the generator's (r2)" in evaluation.reason
+    # The summary's capacity table says it too, beside the SLO reason.
+    table = capacity_markdown(read_capacity(root / "capacity.csv"))
+    assert any("maybe the generator's limit" in line for line in table)
+
+
+def test_a_split_cpu_quota_gives_each_quota_its_own_search_point(tmp_path: Path) -> None:
+    root = _run(tmp_path / "quotas", {"webflux": [900]})
+    CAPACITY.append(root / "capacity.csv", [dataclasses.replace(_search("webflux", 1, 1800), cpus=2.0)])
+    run = load_run(root)
+    assert run.values(LevelPoint.search(25, "webflux"), MEASURES["capacity"]) == [900.0]
+    assert run.values(LevelPoint.search(25, "webflux", 2.0), MEASURES["capacity"]) == [1800.0]

@@ -46,8 +46,8 @@ def test_searches_under_different_cpu_quotas_are_estimated_apart(tmp_path: Path)
     CAPACITY.create(path)
     CAPACITY.append(path, [_search("webflux", 1, 700)])
     header, row = path.read_text().splitlines()
-    assert header.endswith(",cpus")
-    path.write_text(f"{header.removesuffix(',cpus')}\n{row.rsplit(',', 1)[0]}\n")
+    assert header.endswith(",cpus,generator_limited")
+    path.write_text(f"{header.removesuffix(',cpus,generator_limited')}\n{row.rsplit(',', 2)[0]}\n")
     assert read_capacity(path) == [_search("webflux", 1, 700)]
 
 
