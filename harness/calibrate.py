@@ -43,11 +43,13 @@ from harness.level_id import LevelId
 from harness.load.driver import LoadTarget, run_level, run_warmup
 from harness.load.endpoints import DOWNSTREAM_MIX
 from harness.load.vegeta import VEGETA_VERSION, driver_ceiling, ensure_vegeta
+from harness.load.warmup import warm_up_until_steady
 from harness.metrics import summarise_level
 from harness.processes import Supervisor, free_port, sigterm_as_interrupt
 from harness.results.layout import ResultsDir, create
 from harness.results.manifest import collect_machine, now_iso
 from harness.sampling import ProcessSampler
+from harness.scenario import WarmupSettings, downstream_warmup_default
 
 CUSTOMERS = 1000  # ids the requests draw from; the downstream answers any
 
@@ -58,7 +60,9 @@ class CalibrateSettings:
     users: tuple[int, ...] = (1, 8, 32)
     settle_s: int = 1
     duration_s: int = 10
-    warmup_s: int = 10
+    # The downstream's warm-up: until steady by default, like a run's (a fixed one left its JIT compiling
+    # through the first rows); WarmupSettings(mode="fixed", duration=N) for N seconds.
+    warmup: WarmupSettings = dataclasses.field(default_factory=downstream_warmup_default)
     jdk: int = 25
     placement: str = "auto"
     wrk: bool = True
@@ -91,11 +95,9 @@ def calibrate(settings: CalibrateSettings, java_apps: Path, results_root: Path, 
         downstream = apps.start_app(supervisor, launch, results.logs / "downstream.log")
         sampler.watch("downstream", downstream.process.pid)
         out = results.logs / "locust"
-        if settings.warmup_s > 0:
-            console.print(f"[bold]warm up[/] downstream for {settings.warmup_s}s")
-            warm = LoadTarget(base_url=launch.base_url, order_id_max=CUSTOMERS, seed=1, profile="downstream-warmup",
-                              mix=DOWNSTREAM_MIX, customer_id_max=CUSTOMERS)
-            run_warmup(warm, max(settings.users), settings.warmup_s, out, supervisor, label="warmup-downstream")
+        warm = LoadTarget(base_url=launch.base_url, order_id_max=CUSTOMERS, seed=1, profile="downstream-warmup",
+                          mix=DOWNSTREAM_MIX, customer_id_max=CUSTOMERS)
+        warmed_s, steady = _warm_up(warm, max(settings.users), settings.warmup, out, supervisor, console)
         console.print(f"placement: {placed.describe()}")
         for delay in settings.delays_ms:
             for users in settings.users:
@@ -110,7 +112,8 @@ def calibrate(settings: CalibrateSettings, java_apps: Path, results_root: Path, 
             console.print(f"  vegeta flat out {open_driver.rate_rps:>8.0f} req/s  wrk {open_driver.wrk_rps or 0:>8.0f} "
                           f"req/s  ({open_driver.connections} connections, CPU {open_driver.cpu_core})")
     calibration = Calibration(machine=machine, placement=placed.record(), started_at=started, finished_at=now_iso(),
-                              duration_s=settings.duration_s, rows=tuple(rows), open_driver=open_driver)
+                              duration_s=settings.duration_s, rows=tuple(rows), open_driver=open_driver,
+                              downstream_warmup_s=warmed_s, downstream_steady=steady)
     document = json.dumps(calibration.to_json(), indent=2)
     (results.root / "calibration.json").write_text(document, encoding="utf-8")
     (results.root / "calibration.md").write_text(render(calibration), encoding="utf-8")
@@ -118,6 +121,20 @@ def calibrate(settings: CalibrateSettings, java_apps: Path, results_root: Path, 
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(document, encoding="utf-8")
     return results, calibration
+
+
+def _warm_up(target: LoadTarget, users: int, settings: WarmupSettings, out: Path, supervisor: Supervisor,
+             console: Console) -> tuple[float, bool | None]:
+    """Warm the downstream up: (seconds, steady); steady is None for a fixed warm-up."""
+    if settings.mode == "fixed":
+        if settings.seconds > 0:
+            console.print(f"[bold]warm up[/] downstream for {settings.seconds:g}s")
+            run_warmup(target, users, settings.seconds, out, supervisor, label="warmup-downstream")
+        return settings.seconds, None
+    console.print(f"[bold]warm up[/] downstream until steady (at most {settings.max:g}s)")
+    outcome = warm_up_until_steady(target, users, settings, out, supervisor, label="warmup-downstream")
+    console.print(f"  downstream {'steady' if outcome.steady else '[yellow]not steady[/]'} after {outcome.seconds:g}s")
+    return outcome.seconds, outcome.steady
 
 
 def _cpus(placed: placement.Placement, name: str) -> frozenset[int] | None:

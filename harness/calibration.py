@@ -87,12 +87,15 @@ class Calibration:
     duration_s: int
     rows: tuple[CalibrationRow, ...]
     open_driver: OpenDriverRow | None = None  # None: not measured (--no-vegeta, or a format-1 calibration)
+    downstream_warmup_s: float | None = None  # how long the downstream was warmed (None: format 1)
+    downstream_steady: bool | None = None  # whether it got steady (None: a fixed warm-up, or format 1)
 
     def to_json(self) -> dict[str, Any]:
         return {"format": FORMAT, "machine": dict(self.machine), "placement": dict(self.placement),
                 "started_at": self.started_at, "finished_at": self.finished_at, "duration_s": self.duration_s,
                 "rows": [json_row(row) for row in self.rows],
                 "open_driver": None if self.open_driver is None else json_row(self.open_driver),
+                "downstream_warmup_s": self.downstream_warmup_s, "downstream_steady": self.downstream_steady,
                 "trust": trust_sentences(self.rows) + open_driver_sentences(self.open_driver)}
 
     @classmethod
@@ -103,7 +106,9 @@ class Calibration:
         return cls(machine=document["machine"], placement=document["placement"], started_at=document["started_at"],
                    finished_at=document["finished_at"], duration_s=int(document["duration_s"]),
                    rows=tuple(from_json_row(CalibrationRow, row) for row in document["rows"]),
-                   open_driver=None if driver is None else from_json_row(OpenDriverRow, driver))
+                   open_driver=None if driver is None else from_json_row(OpenDriverRow, driver),
+                   downstream_warmup_s=document.get("downstream_warmup_s"),
+                   downstream_steady=document.get("downstream_steady"))
 
 
 def cached_path() -> Path:
@@ -202,6 +207,15 @@ def table(rows: Sequence[CalibrationRow]) -> list[str]:
     return lines
 
 
+def _warmup_text(calibration: Calibration) -> str:
+    if calibration.downstream_warmup_s is None:
+        return "not recorded"
+    if calibration.downstream_steady is None:
+        return f"fixed {calibration.downstream_warmup_s:g}s (its JIT may still have been compiling)"
+    state = "steady" if calibration.downstream_steady else "**not steady** (reached its maximum)"
+    return f"until steady: {state} after {calibration.downstream_warmup_s:g}s"
+
+
 def render(calibration: Calibration) -> str:
     """calibration.md: when, where, the table and what it means."""
     placement = calibration.placement
@@ -212,6 +226,7 @@ def render(calibration: Calibration) -> str:
         f"- Machine: {calibration.machine.get('hostname')}, {calibration.machine.get('cpu_model')}, "
         f"{calibration.machine.get('usable_cores')} usable core(s)",
         f"- Placement: {placement.get('describe', placement.get('mode'))}",
+        f"- Downstream warm-up: {_warmup_text(calibration)}",
         "- Known answer: the downstream's `GET /customers/{id}?delayMs=N` (answers after N ms, holding no thread)",
         "", *table(calibration.rows), "",
         *(["The open model's driver, flat out from one core (delay 0), with wrk right after it:", "",

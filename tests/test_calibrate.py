@@ -11,9 +11,10 @@ import pytest
 
 from harness.calibrate import parse_wrk
 from harness.calibration import Calibration, CalibrationRow, OpenDriverRow, cached_for, trust_sentences
-from harness.cli import main
+from harness.cli import _calibrate_warmup, main
 from harness.placement import parse_cpu_list
 from harness.results.manifest import collect_machine
+from harness.scenario import downstream_warmup_default
 
 DELAYS = (0, 5)
 # Set from this 2-core machine shared by 4-5 engineers (see README 'Reading the calibration'): with the server
@@ -61,6 +62,15 @@ def test_the_generator_and_wrk_are_measured_in_the_same_run(calibrated: tuple[Pa
     assert calibration.placement["mode"] == "auto"
     table = (folder / "calibration.md").read_text()
     assert "| delay ms | users |" in table and "Latency: with the server idle" in table
+
+
+def test_the_downstream_warm_up_is_recorded_and_auto_by_default(calibrated: tuple[Path, Calibration, Path]) -> None:
+    folder, calibration, _ = calibrated
+    # --warmup 3: fixed, so nothing says it got steady.
+    assert (calibration.downstream_warmup_s, calibration.downstream_steady) == (3, None)
+    assert "- Downstream warm-up: fixed 3s" in (folder / "calibration.md").read_text()
+    assert _calibrate_warmup("auto") == downstream_warmup_default() and downstream_warmup_default().mode == "auto"
+    assert _calibrate_warmup("7").describe() == "7s"
 
 
 def test_the_open_models_driver_is_measured_flat_out_against_wrk(calibrated: tuple[Path, Calibration, Path]) -> None:
