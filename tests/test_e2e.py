@@ -174,14 +174,16 @@ name: regression
 variants: [mvc-virtual]
 jdks: [25]
 app: {heap: 256m, gc: G1, db_pool: 8}
-workload: {profile: io-bound, downstream_delay_ms: DELAY, downstream_warmup: 10s}
+workload: {profile: io-bound, downstream_delay_ms: DELAY}
 data: {orders: 2000, customers: 200}
-load: {levels: [16], warmup: 10s, settle: 1s, duration: 3s, repetitions: 5}
+load: {levels: [16], warmup: 5s, settle: 1s, duration: 3s, repetitions: 3}
 """
 
 
-# Five repetitions, each a fresh JVM: Welch's interval with two or three of them is too wide on a
-# shared 2-core machine to call even a 3x slowdown.
+# Three repetitions, each a fresh JVM, with the downstream warmed until steady: this needed five while the
+# downstream's JIT still compiled through the first repetition (its spread made a 3x slowdown
+# INCONCLUSIVE). Measured since on the shipped gate (docs/ci-gate.md): throughput CV over three
+# repetitions 0.5-11% for mvc-virtual, no A/A false alarm in 3 trials.
 def test_gate_fails_a_slowed_build_and_passes_the_same_build(tmp_path: Path, no_orphans: None) -> None:
     rules = REPO / "scenarios" / "ci-gate.rules.yaml"
     normal = tmp_path / "normal.yaml"
