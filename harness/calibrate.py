@@ -40,10 +40,10 @@ from harness.calibration import (
 from harness.errors import EnvironmentError_, LoadError
 from harness.jdks import find_jdk
 from harness.level_id import LevelId
-from harness.load.driver import LoadTarget, run_level, run_warmup
+from harness.load.driver import LoadTarget, run_level
 from harness.load.endpoints import DOWNSTREAM_MIX
 from harness.load.vegeta import VEGETA_VERSION, driver_ceiling, ensure_vegeta
-from harness.load.warmup import warm_up_until_steady
+from harness.load.warmup import warm_up
 from harness.metrics import summarise_level
 from harness.processes import Supervisor, free_port, sigterm_as_interrupt
 from harness.results.layout import ResultsDir, create
@@ -126,15 +126,12 @@ def calibrate(settings: CalibrateSettings, java_apps: Path, results_root: Path, 
 def _warm_up(target: LoadTarget, users: int, settings: WarmupSettings, out: Path, supervisor: Supervisor,
              console: Console) -> tuple[float, bool | None]:
     """Warm the downstream up: (seconds, steady); steady is None for a fixed warm-up."""
-    if settings.mode == "fixed":
-        if settings.seconds > 0:
-            console.print(f"[bold]warm up[/] downstream for {settings.seconds:g}s")
-            run_warmup(target, users, settings.seconds, out, supervisor, label="warmup-downstream")
-        return settings.seconds, None
-    console.print(f"[bold]warm up[/] downstream until steady (at most {settings.max:g}s)")
-    outcome = warm_up_until_steady(target, users, settings, out, supervisor, label="warmup-downstream")
-    console.print(f"  downstream {'steady' if outcome.steady else '[yellow]not steady[/]'} after {outcome.seconds:g}s")
-    return outcome.seconds, outcome.steady
+    console.print("[bold]warm up[/] downstream " + (f"for {settings.seconds:g}s" if settings.mode == "fixed"
+                  else f"until steady (at most {settings.max:g}s)"))
+    outcome, seconds = warm_up(target, users, settings, out, supervisor, "warmup-downstream")
+    if outcome is not None:
+        console.print(f"  downstream {'steady' if outcome.steady else '[yellow]not steady[/]'} after {seconds:g}s")
+    return seconds, None if outcome is None else outcome.steady
 
 
 def _cpus(placed: placement.Placement, name: str) -> frozenset[int] | None:

@@ -87,14 +87,14 @@ def _cmd_report(args: argparse.Namespace, console: Console) -> int:
 def _calibrate_warmup(text: str) -> WarmupSettings:
     from harness.scenario import WarmupSettings, downstream_warmup_default
 
-    return downstream_warmup_default() if text == "auto" else WarmupSettings(mode="fixed", duration=int(text))
+    return downstream_warmup_default() if text == "auto" else WarmupSettings(mode="fixed", duration=_seconds(text))
 
 
 def _cmd_calibrate(args: argparse.Namespace, console: Console) -> int:
     from harness.calibrate import CalibrateSettings, calibrate, summary_lines
 
     settings = CalibrateSettings(delays_ms=args.delays, users=args.users, settle_s=args.settle,
-                                 duration_s=args.duration, warmup=_calibrate_warmup(args.warmup), jdk=args.jdk,
+                                 duration_s=args.duration, warmup=args.warmup, jdk=args.jdk,
                                  placement=args.placement, wrk=not args.no_wrk, vegeta=not args.no_vegeta)
     results, calibration = calibrate(settings, repo_root() / "java-apps", Path(args.results_dir).resolve(), console,
                                      Path(args.cache) if args.cache else None)
@@ -115,12 +115,6 @@ def _users(text: str) -> tuple[int, ...]:
     if 0 in values:
         raise ValueError(text)
     return values
-
-
-def _warmup_arg(text: str) -> str:
-    if text != "auto":
-        _seconds(text)
-    return text
 
 
 def _seconds(text: str) -> int:
@@ -272,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="closed-model users per delay, comma-separated (default 1,8,32)")
     calibrate.add_argument("--duration", type=_seconds, default=10, help="measured seconds per row (default 10)")
     calibrate.add_argument("--settle", type=_seconds, default=1, help="unmeasured seconds before each row (default 1)")
-    calibrate.add_argument("--warmup", type=_warmup_arg, default="auto",
+    calibrate.add_argument("--warmup", type=_calibrate_warmup, default="auto",
                            help="the downstream's warm-up: auto (until its JIT is quiet, at most 90s; the default) "
                                 "or seconds")
     calibrate.add_argument("--jdk", type=int, default=25, help="JDK feature version of the downstream (default 25)")

@@ -33,9 +33,9 @@ from harness.errors import HarnessError, ScenarioError, VerificationError
 from harness.infra import Infrastructure, start_infrastructure
 from harness.infra.postgres import server_settings
 from harness.jdks import Jdk, find_jdk
-from harness.load.driver import LoadTarget, run_warmup
+from harness.load.driver import LoadTarget
 from harness.load.endpoints import DOWNSTREAM_MIX
-from harness.load.warmup import warm_up_until_steady
+from harness.load.warmup import warm_up
 from harness.processes import Supervisor, free_port, sigterm_as_interrupt
 from harness.report import write_report
 from harness.report.summary import write_summary
@@ -46,7 +46,6 @@ from harness.scenario import Scenario, VariantName
 from harness.verify import compare_bodies, sample_orders, verify_app, verify_settings, verify_write_path
 
 RunStatus = Literal["complete", "failed", "interrupted"]
-
 
 
 @dataclass(frozen=True)
@@ -216,22 +215,19 @@ class Run:
         target = LoadTarget(base_url=launch.base_url, order_id_max=self.scenario.data.orders,
                             seed=self.scenario.data.seed, profile="downstream-warmup", mix=DOWNSTREAM_MIX,
                             customer_id_max=self.scenario.data.customers)
-        out_dir = self.results.logs / "locust"
-        if settings.mode == "fixed":
-            self.console.print(f"[bold]warm up[/] downstream for {settings.seconds:g}s")
-            if settings.seconds > 0:
-                run_warmup(target, users, settings.seconds, out_dir, supervisor, label="warmup-downstream")
-            return {"users": users, "seconds": settings.seconds, "steady": None, "windows": []}
-        self.console.print(f"[bold]warm up[/] downstream until steady (at most {settings.max:g}s)")
-        outcome = warm_up_until_steady(target, users, settings, out_dir, supervisor, label="warmup-downstream")
-        self.console.print(f"  downstream {'steady' if outcome.steady else '[yellow]not steady[/]'} after "
-                           f"{outcome.seconds:g}s")
+        self.console.print("[bold]warm up[/] downstream " + (f"for {settings.seconds:g}s" if settings.mode == "fixed"
+                           else f"until steady (at most {settings.max:g}s)"))
+        outcome, seconds = warm_up(target, users, settings, self.results.logs / "locust", supervisor,
+                                   "warmup-downstream")
+        if outcome is None:
+            return {"users": users, "seconds": seconds, "steady": None, "windows": []}
+        self.console.print(f"  downstream {'steady' if outcome.steady else '[yellow]not steady[/]'} after {seconds:g}s")
         if not outcome.steady:
             self.manifest.add_warning(
-                f"the downstream was not steady after its {outcome.seconds:g}s warm-up maximum (throughput not flat "
+                f"the downstream was not steady after its {seconds:g}s warm-up maximum (throughput not flat "
                 f"within {settings.tolerance:.0%}, or its JIT compiling more than {settings.jit:.0%} of the time): "
                 "the first repetitions measured may have shared a CPU with its compiler")
-        return {"users": users, "seconds": outcome.seconds, "steady": outcome.steady,
+        return {"users": users, "seconds": seconds, "steady": outcome.steady,
                 "windows": [dataclasses.asdict(w) for w in outcome.windows]}
 
     def _launches(self, jdks: dict[int, Jdk], jars: Jars, infra: Infrastructure,

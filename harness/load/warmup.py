@@ -24,7 +24,16 @@ import httpx
 
 from harness.codec import from_json_row
 from harness.errors import LoadError
-from harness.load.driver import TAIL_S, LoadTarget, _check_level, _Paths, _read_sidecar, _start_locust, _wait
+from harness.load.driver import (
+    TAIL_S,
+    LoadTarget,
+    _check_level,
+    _Paths,
+    _read_sidecar,
+    _start_locust,
+    _wait,
+    run_warmup,
+)
 from harness.load.recording import SidecarInterval
 from harness.processes import Supervisor
 from harness.prometheus import ExpositionError, parse_exposition
@@ -49,6 +58,18 @@ class WarmupOutcome:
     windows: tuple[WarmupWindow, ...]
     steady: bool
     seconds: float  # load time the warm-up took
+
+
+def warm_up(target: LoadTarget, users: int, settings: WarmupSettings, out_dir: Path, supervisor: Supervisor,
+            label: str) -> tuple[WarmupOutcome | None, float]:
+    """Warm ``target`` up as ``settings`` says: (outcome, seconds). A fixed warm-up loads for its duration and has
+    no outcome (nothing judged whether it was steady); an auto one is ``warm_up_until_steady``'s."""
+    if settings.mode == "fixed":
+        if settings.seconds > 0:
+            run_warmup(target, users, settings.seconds, out_dir, supervisor, label=label)
+        return None, settings.seconds
+    outcome = warm_up_until_steady(target, users, settings, out_dir, supervisor, label)
+    return outcome, outcome.seconds
 
 
 def is_steady(windows: Sequence[WarmupWindow], settings: WarmupSettings) -> bool:
