@@ -12,6 +12,8 @@
 #                                             scripts/docker-engine.sh starts a private one when needed)
 #   images from Debian packages (no hub)   -> mmdebstrap
 #   wrk (harness calibrate's capacity reference) -> wrk
+#   Go >= 1.22 (builds vegeta)             -> nothing here: Debian 12 has 1.19; bootstrap.sh uses the machine's
+#                                             Go or fetches a pinned toolchain from the Go module proxy
 #
 # It never removes or upgrades anything. Presence is judged by the programs themselves, not by
 # package names, so a machine that got them another way (e.g. postgresql-15 without the

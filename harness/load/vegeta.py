@@ -29,7 +29,6 @@ import csv
 import json
 import os
 import random
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -38,10 +37,11 @@ from pathlib import Path
 
 from hdrh.histogram import HdrHistogram
 
-from harness.errors import EnvironmentError_, LoadError
+from harness.errors import LoadError
 from harness.infra.maven_jars import cache_root
 from harness.load.driver import LoadTarget
 from harness.load.endpoints import ENDPOINTS
+from harness.load.go_toolchain import ensure_go
 from harness.load.recording import WindowStats, new_histogram, write_measured_hlog
 from harness.processes import Supervisor
 from harness.sampling import ProcessSampler
@@ -112,24 +112,21 @@ def vegeta_path(root: Path | None = None) -> Path:
 def ensure_vegeta(log_path: Path, *, root: Path | None = None) -> Path:
     """The pinned vegeta, built by ``go install`` into the cache on first use.
 
-    Raises EnvironmentError_ when no Go toolchain is found and LoadError when the build fails
-    (with the log's tail: typically no access to the Go module proxy)."""
+    The Go toolchain is the machine's when it is >= 1.22, else a pinned one from the Go module
+    proxy (``go_toolchain.ensure_go``). Raises EnvironmentError_ when no toolchain can be had and
+    LoadError when the build fails (with the log's tail: typically no access to the proxy)."""
     binary = vegeta_path(root)
     if binary.is_file() and os.access(binary, os.X_OK):
         return binary
-    go = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").is_file() else None)
-    if go is None:
-        raise EnvironmentError_(
-            f"vegeta {VEGETA_VERSION} is not built yet and no Go toolchain was found (PATH, /usr/local/go). "
-            "Install Go >= 1.22 (https://go.dev/dl/), then run scripts/bootstrap.sh again."
-        )
+    go = ensure_go(root)
     binary.parent.mkdir(parents=True, exist_ok=True)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="vegeta-", dir=binary.parent) as scratch:
-        env = {**os.environ, "GOBIN": scratch, "CGO_ENABLED": "0"}
+        # GOTOOLCHAIN=local: build with the toolchain chosen here, never one go.mod would fetch.
+        env = {**os.environ, "GOBIN": scratch, "CGO_ENABLED": "0", "GOTOOLCHAIN": "local"}
         with log_path.open("ab") as log:
             done = subprocess.run(
-                [go, "install", f"{VEGETA_MODULE}@{VEGETA_VERSION}"],
+                [str(go), "install", f"{VEGETA_MODULE}@{VEGETA_VERSION}"],
                 env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=900, check=False,
             )
         built = Path(scratch) / "vegeta"
