@@ -93,6 +93,18 @@ def t_quantile(p: float, df: float) -> float:
     return (low + high) / 2.0
 
 
+def mean_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float | None, float | None]:
+    """(mean, low, high): the mean of repetitions and its two-sided Student-t interval; low and high are
+    None for a single value (no estimate of its spread, so no honest interval)."""
+    if not values:
+        raise ValueError("no values")
+    mean = statistics.fmean(values)
+    if len(values) < 2:
+        return mean, None, None
+    half = t_quantile(0.5 + confidence / 2, len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
+    return mean, mean - half, mean + half
+
+
 @dataclass(frozen=True)
 class WelchInterval:
     """``new - base``: the difference of the means and its two-sided confidence interval.

@@ -8,8 +8,6 @@ achieved rate, corrected p50/p99 and whether it held the SLO).
 from __future__ import annotations
 
 import html
-import math
-import statistics
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
-from harness.compare.stats import t_quantile
+from harness.compare.stats import mean_interval
 from harness.report.plots import Plot
 from harness.report.style import color, log_ms_axis, new_figure, png, report_style
 from harness.results.capacity_table import CapacityResult
@@ -67,11 +65,8 @@ def capacity_estimates(rows: Sequence[CapacityResult], confidence: float = 0.95)
     out = []
     for (jdk, variant, cpus), found in grouped.items():
         values = tuple(r.capacity_rps for r in sorted(found, key=lambda r: r.repetition))
-        mean = statistics.fmean(values)
-        low = high = None
-        if len(values) > 1:
-            half = t_quantile(0.5 + confidence / 2, len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
-            low, high = max(0.0, mean - half), mean + half
+        mean, low, high = mean_interval(values, confidence)
+        low = None if low is None else max(0.0, low)
         out.append(CapacityEstimate(jdk, variant, values, mean, low, high, tuple(r.outcome for r in found), cpus,
                                     any(r.generator_limited for r in found)))
     return out
