@@ -28,7 +28,9 @@ from harness import __version__
 from harness.errors import HarnessError
 
 if TYPE_CHECKING:
-    from harness.scenario import WarmupSettings
+    from harness.results.layout import ResultsDir
+    from harness.runner import RunStatus
+    from harness.scenario import Scenario, WarmupSettings
 
 EXIT_INTERRUPTED = 130
 
@@ -48,7 +50,12 @@ def _cmd_validate(args: argparse.Namespace, console: Console) -> int:
             runs += f"{len(scenario.containers.cpus)} CPU limit(s) in containers × "
         if scenario.consume is not None:
             consume = scenario.consume
-            runs += f"{consume.repetitions} segment(s) of {consume.events} events on {consume.broker}"
+            if consume.sweep is None:
+                runs += f"{consume.repetitions} segment(s) of {consume.events} events on {consume.broker}"
+            else:
+                points = consume.points()
+                runs += (f"{consume.repetitions} segment(s) of {consume.events} events at each of {len(points)} "
+                         f"sweep points ({', '.join(p.slug for p, _ in points)}), each a run of its own")
         else:
             load = scenario.require_load()
             if load.search is not None:
@@ -68,7 +75,19 @@ def _cmd_run(args: argparse.Namespace, console: Console) -> int:
 
     path = Path(args.scenario)
     scenario = load_scenario(path)
-    paths = Paths(repo_root=repo_root(), results_root=Path(args.results_dir).resolve())
+    results_root = Path(args.results_dir).resolve()
+    if scenario.consume is not None and scenario.consume.sweep is not None:
+        from harness.consume.sweep import run_sweep
+
+        def run_point(point: Scenario, root: Path) -> tuple[ResultsDir, RunStatus]:
+            return run_scenario(point, path.resolve(), Paths(repo_root(), root), console, sys.argv,
+                                rebuild=args.rebuild)
+
+        sweep_root, sweep_status = run_sweep(scenario, results_root, console, run_point)
+        print((sweep_root / "sweep.md").read_text(encoding="utf-8"))
+        console.print(f"[bold green]{sweep_status}[/]: {sweep_root}")
+        return 0
+    paths = Paths(repo_root=repo_root(), results_root=results_root)
     results, status = run_scenario(scenario, path.resolve(), paths, console, sys.argv, rebuild=args.rebuild)
     # Plain print: the console would re-wrap the markdown tables at the terminal's width.
     print(results.summary_md.read_text(encoding="utf-8"))
@@ -79,6 +98,12 @@ def _cmd_run(args: argparse.Namespace, console: Console) -> int:
 def _cmd_report(args: argparse.Namespace, console: Console) -> int:
     from harness.report import write_report
 
+    if (Path(args.results_dir) / "sweep.json").is_file():
+        from harness.consume.sweep import rewrite_sweep_report
+
+        rewrite_sweep_report(Path(args.results_dir))
+        console.print(f"wrote {Path(args.results_dir) / 'sweep.md'} (each point's own report is in its folder)")
+        return 0
     report = write_report(Path(args.results_dir))
     console.print(f"wrote {report} and {report.with_name('summary.md')}")
     return 0

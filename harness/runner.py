@@ -308,6 +308,9 @@ def variant_record(launch: AppLaunch, variant: VariantName, requested: Mapping[s
 
 def run_scenario(scenario: Scenario, scenario_path: Path, paths: Paths, console: Console,
                  argv: list[str], rebuild: bool = False) -> tuple[ResultsDir, RunStatus]:
+    if scenario.consume is not None and scenario.consume.sweep is not None:
+        # One run measures one point; harness.consume.sweep runs a sweep as one run per point.
+        raise ScenarioError(str(scenario_path), ["consume.sweep: a sweep runs through harness.consume.sweep.run_sweep"])
     run = Run(scenario, scenario_path, paths, console, argv, rebuild)
     console.print(f"results → {run.results.root}")
     return run.results, run.execute()

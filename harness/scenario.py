@@ -7,6 +7,7 @@ once, one line each, named by its YAML path (``load.levels[2]: ...``).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -583,10 +584,58 @@ class RetrySettings(StrictModel):
     )
 
 
+Broker = Literal["kafka", "rabbitmq"]
+
+
+def _distinct(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    if len(set(values)) != len(values):
+        raise ValueError("each value at most once")
+    return values
+
+
+class ConsumeSweep(StrictModel):
+    """The dimensions of a consume sweep: one point per combination, each a full consume run of its own
+    (fresh infrastructure, every variant interleaved, every repetition in a fresh JVM) under
+    ``<results>/points/``; the sweep folder adds consume_sweep.csv and the drain-vs-concurrency plot.
+    A dimension left out keeps the consume section's own value."""
+
+    broker: tuple[Broker, ...] | None = Field(
+        None, min_length=1, description="Brokers to run every point on; both make one report compare them."
+    )
+    concurrency: tuple[Annotated[int, Field(gt=0, le=1000)], ...] | None = Field(
+        None, min_length=1, description="Events a variant may process at once: sets listener_concurrency and "
+        "max_in_flight to the same n in every variant (MVC is bounded by its listener threads, WebFlux by its "
+        "app-wide in-flight limit), and on Kafka raises partitions to at least n so every listener thread has one."
+    )
+    downstream_delay_ms: tuple[Annotated[int, Field(ge=0, le=60000)], ...] | None = Field(
+        None, min_length=1, description="Delays of the consumer's downstream call, e.g. [0, 5, 20, 50]."
+    )
+
+    @field_validator("broker", "concurrency", "downstream_delay_ms")
+    @classmethod
+    def _each_once(cls, value: tuple[Any, ...] | None) -> tuple[Any, ...] | None:
+        return value if value is None else _distinct(value)
+
+
+@dataclass(frozen=True)
+class ConsumePoint:
+    """One combination of a sweep: the values it sets (concurrency None: the consume section's own knobs)."""
+
+    broker: Broker
+    concurrency: int | None
+    downstream_delay_ms: int
+
+    @property
+    def slug(self) -> str:
+        """A name part for its results folder: ``kafka-c8-d20``."""
+        return "-".join([self.broker, *([f"c{self.concurrency}"] if self.concurrency is not None else []),
+                         f"d{self.downstream_delay_ms}"])
+
+
 class ConsumeSettings(StrictModel):
     """The consumer benchmark: events go through outbox → relay → broker → consumer → inbox."""
 
-    broker: Literal["kafka", "rabbitmq"] = Field(
+    broker: Broker = Field(
         ..., description="kafka: a single KRaft node; rabbitmq: a private node. A fresh one per segment."
     )
     source: Literal["preload", "drive"] = Field(
@@ -636,6 +685,10 @@ class ConsumeSettings(StrictModel):
     )
     relay: RelaySettings = Field(default_factory=RelaySettings, description="The outbox relay of every variant.")
     retries: RetrySettings = Field(default_factory=RetrySettings, description="Consumer retries before dead-lettering.")
+    sweep: ConsumeSweep | None = Field(
+        None, description="Run this consume benchmark at every combination of these values (a study: each point "
+        "is a full run; see scenarios/consume-sweep.yaml)."
+    )
 
     @field_validator("timeout")
     @classmethod
@@ -659,13 +712,40 @@ class ConsumeSettings(StrictModel):
             problems.append("rate: required when source is drive")
         if self.source == "preload" and self.rate is not None:
             problems.append("rate: only for source drive (preload inserts every event at once)")
-        if self.broker == "rabbitmq" and "partitions" in self.model_fields_set:
+        brokers = self.brokers()
+        if "kafka" not in brokers and "partitions" in self.model_fields_set:
             problems.append("partitions: only for broker kafka (RabbitMQ has no partitions, see prefetch)")
-        if self.broker == "kafka" and "prefetch" in self.model_fields_set:
+        if "rabbitmq" not in brokers and "prefetch" in self.model_fields_set:
             problems.append("prefetch: only for broker rabbitmq (Kafka consumers fetch by partition)")
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+
+    def brokers(self) -> tuple[Broker, ...]:
+        """The brokers this section runs on: the sweep's, or its own."""
+        return self.sweep.broker if self.sweep is not None and self.sweep.broker else (self.broker,)
+
+    def points(self) -> list[tuple[ConsumePoint, ConsumeSettings]]:
+        """Every combination of the sweep, broker-major, each with the plain settings of its run (no sweep);
+        one point without a sweep. A knob that does not apply to a point's broker (partitions on RabbitMQ,
+        prefetch on Kafka) is left at its default there, as the broker ignores it."""
+        sweep = self.sweep or ConsumeSweep()
+        concurrencies: tuple[int | None, ...] = sweep.concurrency or (None,)
+        out = []
+        for broker in self.brokers():
+            for concurrency in concurrencies:
+                for delay in sweep.downstream_delay_ms or (self.downstream_delay_ms,):
+                    point = ConsumePoint(broker, concurrency, delay)
+                    data = self.model_dump(exclude_unset=True, exclude={"sweep"})
+                    data |= {"broker": broker, "downstream_delay_ms": delay}
+                    data.pop("prefetch" if broker == "kafka" else "partitions", None)
+                    if concurrency is not None:
+                        data |= {"listener_concurrency": concurrency, "max_in_flight": concurrency}
+                        if broker == "kafka":
+                            data["partitions"] = max(self.partitions, concurrency)
+                    out.append((point, ConsumeSettings.model_validate(data)))
+        return out
 
 
 class FaultSettings(StrictModel):

@@ -183,3 +183,52 @@ def test_a_run_whose_relay_publishes_nothing_fails_with_its_reasons_named(
     with (run / "consume.csv").open() as handle:
         [row] = list(csv.DictReader(handle))
     assert (row["ok"], row["events_published"], row["events_processed"]) == ("false", "0", "0")
+
+
+SWEEP = """
+name: e2e-sweep
+variants: [mvc-virtual, webflux]
+jdks: [25]
+app: {heap: 256m, gc: G1, db_pool: 8}
+workload: {downstream_warmup: 1s}
+data: {orders: 1000, customers: 100}
+consume:
+  broker: kafka
+  events: 200
+  timeout: 2m
+  warmup: 1s
+  partitions: 2
+  downstream_delay_ms: 5
+  sweep: {concurrency: [1, 4]}
+"""
+
+
+def test_a_sweep_runs_each_point_as_its_own_run_with_the_points_settings_in_the_apps(
+    tmp_path: Path, no_orphans: None  # noqa: F811 - the fixture imported above
+) -> None:
+    scenario = tmp_path / "sweep.yaml"
+    scenario.write_text(SWEEP)
+    code, output, root = _harness_run(scenario, tmp_path / "results")
+    assert code == 0, output
+    record = json.loads((root / "sweep.json").read_text())
+    assert record["status"] == "complete"
+    assert [(p["slug"], p["status"]) for p in record["points"]] == [("kafka-c1-d5", "complete"), ("kafka-c4-d5", "complete")]
+    for point, n in zip(record["points"], (1, 4), strict=True):
+        manifest = json.loads((root / point["results"] / "manifest.json").read_text())
+        assert manifest["status"] == "complete"
+        for key, variant in manifest["variants"].items():
+            # What the running app reported, not what was asked: the point's concurrency reached every app,
+            # and on Kafka every listener thread had a partition.
+            messaging = variant["effective"]["messaging"]
+            assert messaging["listenerConcurrency"] == n, key
+            assert messaging["partitions"] == max(2, n), key
+            if key.startswith("webflux"):
+                assert messaging["maxInFlight"] == n, key
+    with (root / "consume_sweep.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["concurrency"], r["variant"]) for r in rows] == [
+        ("1", "mvc-virtual"), ("1", "webflux"), ("4", "mvc-virtual"), ("4", "webflux")]
+    for row in rows:
+        assert row["ok"] == "true" and float(row["drain_eps"]) > 0, row
+    assert "2 of 2 points complete" in (root / "sweep.md").read_text()
+    assert (root / "drain-vs-concurrency.png").stat().st_size > 0

@@ -62,7 +62,7 @@ def test_a_consume_scenario_resolves_every_knob() -> None:
         "sample_interval": "1s", "warmup": "5s", "warmup_events": 0, "scrape_interval": "2s",
         "partitions": 8, "listener_concurrency": 8, "prefetch": 50,
         "max_in_flight": 256, "downstream_delay_ms": 20, "relay": {"batch_size": 200, "poll_interval_ms": 50},
-        "retries": {"max_attempts": 3, "backoff_ms": 100},
+        "retries": {"max_attempts": 3, "backoff_ms": 100}, "sweep": None,
     }
     assert resolved["faults"] == {"duplicates": 0.05, "poison": 0, "kill_consumer_at": None,
                                   "restart_broker_at": 0.5}

@@ -1,0 +1,253 @@
+"""A consume sweep: the consume benchmark at every combination of broker, concurrency and downstream delay.
+
+Each point is a full ``harness run`` of its own scenario (the sweep's, with the point's values and no
+sweep), written to ``<sweep>/points/<time>-<name>-<point>/`` with everything a run has: manifest, every
+variant interleaved, every repetition in a fresh JVM, reconciliation, the explained windows. The sweep
+folder adds what only the whole can say:
+
+- ``sweep.json``: the points, each with its folder, status and error; the sweep's own status is
+  ``complete`` only when every point completed (``interrupted`` after Ctrl-C, ``failed`` otherwise);
+- ``consume_sweep.csv``: per point × JDK × variant, the drain rate and the measured window's app CPU
+  per event over the repetitions (mean and 95% interval), its basis, and the end-to-end lag p99;
+- ``sweep.md`` and ``drain-vs-concurrency.png``: the table and the plot drain rate against concurrency,
+  one panel per broker and delay, one line per variant.
+
+A point that fails is recorded and the sweep goes on to the next (a study should not lose hours of
+points to one); the sweep then fails, naming every failed point.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from rich.console import Console
+
+from harness.compare.stats import mean_interval
+from harness.errors import HarnessError, ResultsError
+from harness.results.consume_explain_tables import MEASURED, read_consume_cost
+from harness.results.consume_tables import read_consume
+from harness.results.layout import folder_name
+from harness.scenario import ConsumePoint, Scenario
+
+SWEEP_FORMAT = 1
+SweepStatus = Literal["complete", "failed", "interrupted", "running"]
+
+
+@dataclass(frozen=True)
+class PointRecord:
+    """One point of the sweep in ``sweep.json``."""
+
+    slug: str
+    broker: str
+    concurrency: int | None
+    downstream_delay_ms: int
+    results: str | None  # the point's run folder, relative to the sweep folder; None before it started
+    status: str  # complete | failed | interrupted | pending
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class SweepRow:
+    """One consume_sweep.csv row: a variant on one JDK at one point, over its repetitions.
+
+    ``app_cpu_ms_per_event`` is of the measured window (after the warm-up batch); ``cpu_basis`` says what
+    that window's CPU contains (steady state, JIT still compiling, ...), every distinct one of the
+    repetitions. ``ok`` is every repetition reconciled (nothing lost, nothing processed twice, drained)."""
+
+    broker: str
+    concurrency: int  # listener threads / in-flight limit the point ran with
+    downstream_delay_ms: int
+    jdk: int
+    variant: str
+    repetitions: int
+    drain_eps: float | None
+    drain_eps_low: float | None
+    drain_eps_high: float | None
+    app_cpu_ms_per_event: float | None
+    app_cpu_ms_per_event_low: float | None
+    app_cpu_ms_per_event_high: float | None
+    cpu_basis: str
+    lag_p99_ms: float | None
+    ok: bool
+    run: str
+
+
+def point_scenario(scenario: Scenario, point: ConsumePoint) -> Scenario:
+    """The plain consume scenario of one point: the sweep's, with the point's settings, named after it."""
+    consume = scenario.consume
+    if consume is None:
+        raise ValueError("not a consume scenario")
+    settings = dict(consume.points())
+    if point not in settings:
+        raise ValueError(f"{point.slug} is not a point of {scenario.name}")
+    name = f"{scenario.name}-{point.slug}"[:64].rstrip("-")
+    return scenario.model_copy(update={"name": name, "consume": settings[point]})
+
+
+def _mean(values: Sequence[float]) -> tuple[float | None, float | None, float | None]:
+    return mean_interval(values) if values else (None, None, None)
+
+
+def point_rows(point: PointRecord, run_root: Path, relative: str) -> list[SweepRow]:
+    """The consume_sweep.csv rows of one point's run folder (none when it measured nothing)."""
+    results = read_consume(run_root / "consume.csv")
+    costs = [c for c in read_consume_cost(run_root / "consume_cost.csv") if c.window == MEASURED]
+    manifest = json.loads((run_root / "manifest.json").read_text(encoding="utf-8"))
+    concurrency = int(manifest["scenario"]["consume"]["listener_concurrency"])
+    rows = []
+    groups: dict[tuple[int, str], list[Any]] = defaultdict(list)
+    for result in results:
+        groups[(result.jdk, result.variant)].append(result)
+    for (jdk, variant), found in groups.items():
+        drains = [r.drain_rate_eps for r in found if r.drain_rate_eps is not None]
+        cost = [c for c in costs if (c.jdk, c.variant) == (jdk, variant)]
+        cpu = [c.app_cpu_ms_per_event for c in cost if c.app_cpu_ms_per_event is not None]
+        drain, drain_low, drain_high = _mean(drains)
+        cpu_mean, cpu_low, cpu_high = _mean(cpu)
+        rows.append(SweepRow(
+            broker=point.broker, concurrency=concurrency, downstream_delay_ms=point.downstream_delay_ms, jdk=jdk,
+            variant=variant, repetitions=len(found), drain_eps=drain, drain_eps_low=drain_low,
+            drain_eps_high=drain_high, app_cpu_ms_per_event=cpu_mean, app_cpu_ms_per_event_low=cpu_low,
+            app_cpu_ms_per_event_high=cpu_high, cpu_basis=", ".join(sorted({c.basis for c in cost})) or "not measured",
+            lag_p99_ms=_mean([r.lag_p99_ms for r in found])[0], ok=all(r.ok for r in found), run=relative,
+        ))
+    return rows
+
+
+class Sweep:
+    """The sweep folder and its record; ``run_point`` is given by the caller (the runner's ``run_scenario``)."""
+
+    def __init__(self, scenario: Scenario, results_root: Path, now: datetime | None = None) -> None:
+        if scenario.consume is None or scenario.consume.sweep is None:
+            raise ValueError("not a consume sweep")
+        self.scenario = scenario
+        self.root = self._create(results_root, scenario.name, now or datetime.now(UTC))
+        self.points = [PointRecord(p.slug, p.broker, p.concurrency, p.downstream_delay_ms, None, "pending")
+                       for p, _settings in scenario.consume.points()]
+        self.started_at = datetime.now(UTC).isoformat()
+        self.status: SweepStatus = "running"
+        self._write()
+
+    @staticmethod
+    def _create(results_root: Path, name: str, now: datetime) -> Path:
+        results_root.mkdir(parents=True, exist_ok=True)
+        base, attempt = folder_name(name, now), 1
+        while True:
+            root = results_root / (base if attempt == 1 else f"{base}-{attempt}")
+            try:
+                root.mkdir()
+                return root
+            except FileExistsError:
+                attempt += 1
+
+    @property
+    def points_root(self) -> Path:
+        return self.root / "points"
+
+    def record(self, index: int, *, results: Path | None, status: str, error: str | None = None) -> None:
+        relative = None if results is None else str(results.relative_to(self.root))
+        self.points[index] = PointRecord(**{**asdict(self.points[index]), "results": relative, "status": status,
+                                            "error": error})
+        self._write()
+
+    def finish(self, status: SweepStatus) -> list[SweepRow]:
+        """Record the outcome and write consume_sweep.csv and sweep.md from every point that has a folder."""
+        from harness.report.consume_sweep import write_sweep_report
+
+        self.status = status
+        self._write()
+        rows = sweep_rows(self.root, self.points)
+        write_sweep_report(self.root, self.scenario, self.points, rows, status)
+        return rows
+
+    def _write(self) -> None:
+        # The scenario as written (unset fields left out), so that it parses again: rewrite_sweep_report.
+        document = {"format": SWEEP_FORMAT, "scenario": self.scenario.model_dump(mode="json", exclude_unset=True),
+                    "started_at": self.started_at, "status": self.status,
+                    "finished_at": None if self.status == "running" else datetime.now(UTC).isoformat(),
+                    "points": [asdict(p) for p in self.points]}
+        (self.root / "sweep.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+
+
+def read_sweep(root: Path) -> dict[str, Any]:
+    """``sweep.json`` of a sweep folder; ResultsError when it is missing or of another format."""
+    path = root / "sweep.json"
+    try:
+        document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ResultsError(f"{path}: not a readable sweep record ({error})") from None
+    if document.get("format") != SWEEP_FORMAT:
+        raise ResultsError(f"{path}: sweep format {document.get('format')!r}, this harness reads {SWEEP_FORMAT}")
+    return document
+
+
+def sweep_rows(root: Path, points: Sequence[PointRecord]) -> list[SweepRow]:
+    """consume_sweep.csv's rows from every point that has a run folder."""
+    rows = []
+    for point in points:
+        if point.results is not None and (root / point.results / "manifest.json").is_file():
+            rows += point_rows(point, root / point.results, point.results)
+    return rows
+
+
+def rewrite_sweep_report(root: Path) -> None:
+    """Draw a sweep folder's table, plot and sweep.md again from sweep.json and the points' folders."""
+    from harness.report.consume_sweep import write_sweep_report
+    from harness.scenario import parse_scenario
+
+    document = read_sweep(root)
+    points = [PointRecord(**p) for p in document["points"]]
+    write_sweep_report(root, parse_scenario(document["scenario"], str(root / "sweep.json")), points,
+                       sweep_rows(root, points), document["status"])
+
+
+def run_sweep(scenario: Scenario, results_root: Path, console: Console,
+              run_point: Any) -> tuple[Path, SweepStatus]:
+    """Run every point in order with ``run_point(point_scenario, results_root) -> (ResultsDir, status)``.
+
+    Raises SweepError naming every failed point when any failed (after the last point and the sweep
+    report); Ctrl-C marks the sweep interrupted, writes what it has and re-raises."""
+    sweep = Sweep(scenario, results_root)
+    assert scenario.consume is not None
+    console.print(f"sweep → {sweep.root} ({len(sweep.points)} points)")
+    failures = []
+    for index, (point, _settings) in enumerate(scenario.consume.points()):
+        console.rule(f"point {index + 1}/{len(sweep.points)}: {point.slug}")
+        before = set(sweep.points_root.iterdir()) if sweep.points_root.is_dir() else set()
+        try:
+            results, status = run_point(point_scenario(scenario, point), sweep.points_root)
+            sweep.record(index, results=results.root, status=status)
+        except KeyboardInterrupt:
+            sweep.record(index, results=_new_folder(sweep.points_root, before), status="interrupted")
+            sweep.finish("interrupted")
+            raise
+        except HarnessError as failure:
+            sweep.record(index, results=_new_folder(sweep.points_root, before), status="failed", error=str(failure))
+            failures.append(f"{point.slug}: {str(failure).splitlines()[0]}")
+            console.print(f"[red]point {point.slug} failed[/]: {str(failure).splitlines()[0]}")
+    sweep.finish("failed" if failures else "complete")
+    if failures:
+        raise SweepError(failures)
+    return sweep.root, "complete"
+
+
+def _new_folder(points_root: Path, before: set[Path]) -> Path | None:
+    created = sorted(set(points_root.iterdir()) - before) if points_root.is_dir() else []
+    return created[0] if created else None
+
+
+class SweepError(HarnessError):
+    """One or more points of a sweep failed; each is named with the first line of its error, and its run
+    folder holds the rest. Every other point was run and is in the sweep's table."""
+
+    def __init__(self, failures: list[str]) -> None:
+        self.failures = list(failures)
+        lines = "\n".join(f"  {f}" for f in self.failures)
+        super().__init__(f"{len(self.failures)} point(s) of the sweep failed (see sweep.json and each "
+                         f"point's summary.md):\n{lines}")
