@@ -26,4 +26,4 @@ export JAVA_HOME
 .venv/bin/harness infra exec --kafka --rabbitmq -- mvn -B -f java-apps/pom.xml test
 
 echo "== pytest"
-.venv/bin/pytest -q "$@"
+.venv/bin/pytest -q --durations=20 "$@"
