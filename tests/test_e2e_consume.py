@@ -212,7 +212,8 @@ def test_a_sweep_runs_each_point_as_its_own_run_with_the_points_settings_in_the_
     assert code == 0, output
     record = json.loads((root / "sweep.json").read_text())
     assert record["status"] == "complete"
-    assert [(p["slug"], p["status"]) for p in record["points"]] == [("kafka-c1-d5", "complete"), ("kafka-c4-d5", "complete")]
+    assert [(p["slug"], p["status"]) for p in record["points"]] == [("kafka-c1-d5", "complete"),
+                                                                     ("kafka-c4-d5", "complete")]
     for point, n in zip(record["points"], (1, 4), strict=True):
         manifest = json.loads((root / point["results"] / "manifest.json").read_text())
         assert manifest["status"] == "complete"

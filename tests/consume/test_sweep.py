@@ -136,7 +136,8 @@ def test_a_complete_sweep_has_a_row_per_point_and_variant_over_its_repetitions(t
     assert status == "complete" and stand_in.ran == ["sweep-test-kafka-c1-d20", "sweep-test-kafka-c4-d20"]
     record = read_sweep(root)
     assert record["status"] == "complete" and record["finished_at"]
-    assert [(p["slug"], p["status"]) for p in record["points"]] == [("kafka-c1-d20", "complete"), ("kafka-c4-d20", "complete")]
+    assert [(p["slug"], p["status"]) for p in record["points"]] == [("kafka-c1-d20", "complete"),
+                                                                     ("kafka-c4-d20", "complete")]
     assert all((root / p["results"] / "manifest.json").is_file() for p in record["points"])
 
     rows = CONSUME_SWEEP.read(root / CONSUME_SWEEP.file)
