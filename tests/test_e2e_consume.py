@@ -195,6 +195,7 @@ data: {orders: 1000, customers: 100}
 consume:
   broker: kafka
   events: 200
+  repetitions: 2
   timeout: 2m
   warmup: 1s
   partitions: 2
@@ -225,11 +226,17 @@ def test_a_sweep_runs_each_point_as_its_own_run_with_the_points_settings_in_the_
             assert messaging["partitions"] == max(2, n), key
             if key.startswith("webflux"):
                 assert messaging["maxInFlight"] == n, key
+        # Segments in rounds, each variant's repetition 1 before any repetition 2: never one variant's stretch.
+        with (root / point["results"] / "consume.csv").open() as handle:
+            segments = sorted(csv.DictReader(handle), key=lambda row: row["started_at"])
+        assert [(row["variant"], row["repetition"]) for row in segments] == [
+            ("mvc-virtual", "1"), ("webflux", "1"), ("mvc-virtual", "2"), ("webflux", "2")]
     with (root / "consume_sweep.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert [(r["concurrency"], r["variant"]) for r in rows] == [
         ("1", "mvc-virtual"), ("1", "webflux"), ("4", "mvc-virtual"), ("4", "webflux")]
     for row in rows:
-        assert row["ok"] == "true" and float(row["drain_eps"]) > 0, row
+        assert row["ok"] == "true" and row["repetitions"] == "2", row
+        assert float(row["drain_eps_low"]) <= float(row["drain_eps"]) <= float(row["drain_eps_high"]), row
     assert "2 of 2 points complete" in (root / "sweep.md").read_text()
     assert (root / "drain-vs-concurrency.png").stat().st_size > 0

@@ -113,8 +113,11 @@ def run_consume(ctx: ConsumeContext, launches: dict[str, AppLaunch]) -> list[Con
                                                         poison_rows=plan.poison_rows),
     ))
     results, failures = [], []
-    for key, launch in launches.items():
-        for repetition in range(1, consume.repetitions + 1):
+    # In rounds, like the request benchmark's run order: every variant's repetition 1, then every repetition 2.
+    # Variant-major order put all of one variant's segments in one stretch of time, so a machine that drifted
+    # (another tenant, thermal state, a filling disk) would have shown up as a difference between variants.
+    for repetition in range(1, consume.repetitions + 1):
+        for key, launch in launches.items():
             segment = _Segment(ctx, key, launch, repetition, plan)
             result, problems = segment.run()
             results.append(result)
