@@ -193,11 +193,3 @@ def test_the_report_is_drawn_again_from_the_folder(tmp_path: Path) -> None:
     rewrite_sweep_report(root)
     assert CONSUME_SWEEP.read(root / CONSUME_SWEEP.file) == written
     assert (root / "sweep.md").is_file() and (root / "drain-vs-concurrency.png").is_file()
-
-
-def test_a_sweep_never_runs_as_one_run(tmp_path: Path) -> None:
-    from harness.runner import Paths, run_scenario
-
-    with pytest.raises(ScenarioError, match=r"consume\.sweep"):
-        run_scenario(_scenario(**SMALL), tmp_path / "s.yaml", Paths(tmp_path, tmp_path), Console(quiet=True), [])
-    assert list(tmp_path.iterdir()) == []
