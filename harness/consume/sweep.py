@@ -32,8 +32,8 @@ from harness.compare.stats import mean_interval
 from harness.errors import HarnessError, ResultsError
 from harness.results.consume_explain_tables import MEASURED, read_consume_cost
 from harness.results.consume_tables import read_consume
-from harness.results.layout import folder_name
-from harness.scenario import ConsumePoint, Scenario
+from harness.results.layout import new_folder
+from harness.scenario import ConsumePoint, ConsumeSettings, Scenario
 
 SWEEP_FORMAT = 1
 SweepStatus = Literal["complete", "failed", "interrupted", "running"]
@@ -78,16 +78,19 @@ class SweepRow:
     run: str
 
 
-def point_scenario(scenario: Scenario, point: ConsumePoint) -> Scenario:
-    """The plain consume scenario of one point: the sweep's, with the point's settings, named after it."""
+def point_scenario(scenario: Scenario, point: ConsumePoint, settings: ConsumeSettings | None = None) -> Scenario:
+    """The plain consume scenario of one point: the sweep's, with the point's settings, named after it.
+    ``settings`` are the point's from ``consume.points()`` when the caller has them (else looked up)."""
     consume = scenario.consume
     if consume is None:
         raise ValueError("not a consume scenario")
-    settings = dict(consume.points())
-    if point not in settings:
-        raise ValueError(f"{point.slug} is not a point of {scenario.name}")
+    if settings is None:
+        found = dict(consume.points())
+        if point not in found:
+            raise ValueError(f"{point.slug} is not a point of {scenario.name}")
+        settings = found[point]
     name = f"{scenario.name}-{point.slug}"[:64].rstrip("-")
-    return scenario.model_copy(update={"name": name, "consume": settings[point]})
+    return scenario.model_copy(update={"name": name, "consume": settings})
 
 
 def _mean(values: Sequence[float]) -> tuple[float | None, float | None, float | None]:
@@ -127,24 +130,12 @@ class Sweep:
         if scenario.consume is None or scenario.consume.sweep is None:
             raise ValueError("not a consume sweep")
         self.scenario = scenario
-        self.root = self._create(results_root, scenario.name, now or datetime.now(UTC))
+        self.root = new_folder(results_root, scenario.name, now or datetime.now(UTC))
         self.points = [PointRecord(p.slug, p.broker, p.concurrency, p.downstream_delay_ms, None, "pending")
                        for p, _settings in scenario.consume.points()]
         self.started_at = datetime.now(UTC).isoformat()
         self.status: SweepStatus = "running"
         self._write()
-
-    @staticmethod
-    def _create(results_root: Path, name: str, now: datetime) -> Path:
-        results_root.mkdir(parents=True, exist_ok=True)
-        base, attempt = folder_name(name, now), 1
-        while True:
-            root = results_root / (base if attempt == 1 else f"{base}-{attempt}")
-            try:
-                root.mkdir()
-                return root
-            except FileExistsError:
-                attempt += 1
 
     @property
     def points_root(self) -> Path:
@@ -217,11 +208,11 @@ def run_sweep(scenario: Scenario, results_root: Path, console: Console,
     assert scenario.consume is not None
     console.print(f"sweep → {sweep.root} ({len(sweep.points)} points)")
     failures = []
-    for index, (point, _settings) in enumerate(scenario.consume.points()):
+    for index, (point, settings) in enumerate(scenario.consume.points()):
         console.rule(f"point {index + 1}/{len(sweep.points)}: {point.slug}")
         before = set(sweep.points_root.iterdir()) if sweep.points_root.is_dir() else set()
         try:
-            results, status = run_point(point_scenario(scenario, point), sweep.points_root)
+            results, status = run_point(point_scenario(scenario, point, settings), sweep.points_root)
             sweep.record(index, results=results.root, status=status)
         except KeyboardInterrupt:
             sweep.record(index, results=_new_folder(sweep.points_root, before), status="interrupted")

@@ -90,24 +90,27 @@ def folder_name(scenario_name: str, now: datetime) -> str:
     return f"{moment:%Y%m%dT%H%M%SZ}-{scenario_name}"
 
 
+def new_folder(results_root: Path, scenario_name: str, now: datetime) -> Path:
+    """A new, empty ``<time>-<name>`` folder under ``results_root``: two started in the same second get ``-2``,
+    ``-3``, ... The check and the creation are one ``mkdir``, so concurrent runs cannot share a folder."""
+    results_root.mkdir(parents=True, exist_ok=True)
+    base, attempt = folder_name(scenario_name, now), 1
+    while True:
+        root = results_root / (base if attempt == 1 else f"{base}-{attempt}")
+        try:
+            root.mkdir()
+            return root
+        except FileExistsError:
+            attempt += 1
+
+
 def create(results_root: Path, scenario_name: str, now: datetime) -> ResultsDir:
     """Make a new, empty results folder (with ``histograms/`` and ``logs/``) and return its paths.
 
     Never reuses an existing folder: two runs started in the same second get ``-2``, ``-3``, ...
     The check and the creation are one ``mkdir``, so concurrent runs cannot share a folder.
     """
-    results_root.mkdir(parents=True, exist_ok=True)
-    base = folder_name(scenario_name, now)
-    attempt = 1
-    while True:
-        root = results_root / (base if attempt == 1 else f"{base}-{attempt}")
-        try:
-            root.mkdir()
-        except FileExistsError:
-            attempt += 1
-            continue
-        break
-    results = ResultsDir(root)
+    results = ResultsDir(new_folder(results_root, scenario_name, now))
     results.histograms.mkdir()
     results.logs.mkdir()
     return results
