@@ -19,19 +19,25 @@ def test_the_threads_account_for_the_cpu_the_process_spent() -> None:
     before = thread_cpu(os.getpid())
     assert before, "this process has threads"
 
+    burned, read = threading.Event(), threading.Event()
+
     def burn() -> None:
         digest = b""
         for _ in range(400_000):
             digest = hashlib.sha256(digest).digest()
+        burned.set()
+        read.wait(60)  # stay alive until read: a thread that ended takes its counters with it
 
     worker = threading.Thread(target=burn, name="burner")
     worker.start()
-    # Read while the thread is alive: a thread that ended takes its counters with it.
-    spent: dict[str, float] = {}
-    while worker.is_alive():
-        spent = cpu_by_group(before, thread_cpu(os.getpid()))
+    # Read once the burning is done and while the thread is still alive. Polling while it ran could take its
+    # only reading before the burner got any CPU, when one reading of many threads outlasted the whole burn
+    # (seen in a fresh-clone CI run: spent == {'pytest': 0.0}).
+    assert burned.wait(60), "the burner finished its work"
+    spent = cpu_by_group(before, thread_cpu(os.getpid()))
     process = os.times()
     after = thread_cpu(os.getpid())
+    read.set()
     worker.join()
     assert spent, "the burner was read at least once while it ran"
     assert all(seconds >= 0 for seconds in spent.values())
