@@ -10,6 +10,11 @@ a harness killed with -9 at the next start (the owner labels of ``docker_contain
 Each container shares the host's network (every app binds 127.0.0.1 itself) and sees the run's
 results folder at the same path, so GC logs and flight recordings are written where a local JVM
 writes them. The load generator stays outside, on the host.
+
+On a remote engine (``containers.remote``) the engine's host is not this machine: the apps bind the
+address the scenario gives, the results folder is an anonymous volume at the same path whose files are
+copied here when the JVM has exited (then the container is removed, not by ``--rm``), and the JVM is
+sampled through the engine's stats (``harness.infra.docker_remote``).
 """
 
 from __future__ import annotations
@@ -25,7 +30,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import docker
 from docker.errors import DockerException
@@ -41,9 +45,8 @@ from harness.infra.docker_containers import (
     remove,
     sweep_stale_containers,
 )
-from harness.infra.docker_engine import reachable_engine
+from harness.infra.docker_engine import reachable_engine, refuse_remote_engine
 from harness.jdks import Jdk
-from harness.load.loopback import is_loopback
 from harness.placement import format_cpu_list
 from harness.scenario import ContainerSettings, memory_bytes
 
@@ -65,6 +68,7 @@ class AppContainer:
     cpus: float | None = None
     memory: str | None = None
     cpuset: frozenset[int] | None = None
+    remote: bool = False  # on another host: the engine's API only (see the module's docstring)
 
     def name(self, app: str, start: str) -> str:
         """``loom-bench-app-mvc-virtual-jdk25-c1-<start>``: one container per start of an app."""
@@ -73,7 +77,9 @@ class AppContainer:
     def argv(self, app: str, jvm_flags: tuple[str, ...], env: Mapping[str, str], start: str) -> tuple[str, ...]:
         """The ``docker run`` of one start; ``start`` makes the name unique (the previous start's container may
         still be being removed)."""
-        argv = ["docker", "run", "--rm", "--name", self.name(app, start), "--network", "host"]
+        # Removed by the harness once its files are copied out; locally the engine removes it on exit.
+        argv = ["docker", "run", *(() if self.remote else ("--rm",)), "--name", self.name(app, start),
+                "--network", "host"]
         for key, value in {**self.labels, SERVICE_LABEL: SERVICE, f"{LABEL_PREFIX}.app": app}.items():
             argv += ["--label", f"{key}={value}"]
         if self.cpus is not None:
@@ -85,31 +91,16 @@ class AppContainer:
             # Swap equal to memory: no swap, so the limit is the memory the JVM may use.
             argv += ["--memory", self.memory, "--memory-swap", self.memory]
         for mount in self.mounts:
-            argv += ["--volume", f"{mount}:{mount}"]
+            argv += ["--mount", f"type=volume,dst={mount}"] if self.remote else ["--volume", f"{mount}:{mount}"]
         for key, value in env.items():
             argv += ["--env", f"{key}={value}"]
         return (*argv, self.image.ref, "java", *jvm_flags, "-jar", APP_JAR)
 
     def record(self) -> dict[str, Any]:
         """For the manifest: the image and the limits."""
-        return {"image": self.image.describe(), "cpus": self.cpus, "memory": self.memory,
+        return {"image": self.image.describe(), "cpus": self.cpus, "memory": self.memory, "remote": self.remote,
                 "memory_bytes": None if self.memory is None else memory_bytes(self.memory),
                 "cpuset": None if self.cpuset is None else format_cpu_list(self.cpuset)}  # fmt: skip
-
-
-def refuse_remote_engine(docker_host: str) -> None:
-    """Raise EnvironmentError_ unless the engine runs on this machine (a unix socket or a loopback address).
-
-    On another host the apps would have to listen beyond loopback for the load to reach them, and their
-    JVMs could not be sampled through this host's /proc: neither is done, so such an engine is refused."""
-    url = urlsplit(docker_host)
-    if url.scheme in ("unix", "npipe") or (url.hostname is not None and is_loopback(url.hostname)):
-        return
-    raise EnvironmentError_(
-        f"containers: the Docker engine {docker_host} (DOCKER_HOST) is not on this machine; apps in containers "
-        "need a local engine (they bind 127.0.0.1 and are sampled through /proc). Unset DOCKER_HOST to use the "
-        "local or private engine (scripts/docker-engine.sh start)."
-    )
 
 
 def new_start() -> str:
@@ -163,7 +154,8 @@ class AppContainers:
         if key not in self.images:
             self.images[key] = ensure_app_image(self.client, jar, jdk, self.settings.base_image, self.log_path)
         return AppContainer(self.images[key], owner_labels(self.run_id), self.mounts, self.docker_host,
-                            cpus if limited else None, self.settings.memory if limited else None, cpuset)
+                            cpus if limited else None, self.settings.memory if limited else None, cpuset,
+                            remote=self.settings.remote is not None)
 
 
 @contextlib.contextmanager
@@ -177,7 +169,7 @@ def app_containers(settings: ContainerSettings, mounts: tuple[Path, ...], logs_d
         raise EnvironmentError_("containers: needs the docker command-line client on PATH (Debian package "
                                 "docker.io, or docker-ce-cli); scripts/docker-engine.sh start installs it")
     client, docker_host = reachable_engine()
-    refuse_remote_engine(docker_host)
+    refuse_remote_engine(docker_host, remote=settings.remote is not None)
     swept = sweep_stale_containers(client)
     if swept:
         logs_dir.mkdir(parents=True, exist_ok=True)

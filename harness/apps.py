@@ -25,9 +25,11 @@ from harness.app_containers import (
     remove_by_name,
 )
 from harness.errors import AppError
+from harness.infra.docker_remote import copy_out, engine_client, stats_reader
 from harness.jdks import Jdk
 from harness.jfr.flags import jfr_flags
 from harness.processes import ManagedProcess, Supervisor, free_port
+from harness.sampling import ProcessSampler
 from harness.scenario import ALL_VARIANTS, Scenario, VariantName
 
 # Variables the JVM reads by itself: inherited silently they would change what we measure.
@@ -47,10 +49,11 @@ class AppLaunch:
     env: Mapping[str, str]
     port: int
     container: AppContainer | None = None  # None: a process of this machine
+    host: str = "127.0.0.1"  # where it listens (ORDERS_SERVER_ADDRESS): a remote engine's host, else loopback
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def on_port(self, port: int) -> AppLaunch:
         """The same launch listening on ``port`` (the port is both ``port`` and ``ORDERS_SERVER_PORT``)."""
@@ -143,12 +146,14 @@ def jvm_flags(
 
 
 def variant_env(
-    scenario: Scenario, variant: VariantName, port: int, db_env: Mapping[str, str], downstream_url: str
+    scenario: Scenario, variant: VariantName, port: int, db_env: Mapping[str, str], downstream_url: str,
+    address: str = "127.0.0.1",
 ) -> dict[str, str]:
     """The ``ORDERS_*`` environment of design.md for one variant: where the app listens and finds its
     database and downstream, then every setting of ``harness.settings.CATALOGUE`` that reaches it (a
     consume scenario's knobs included; the broker's own variables come per segment)."""
     return {
+        "ORDERS_SERVER_ADDRESS": address,
         "ORDERS_SERVER_PORT": str(port),
         **db_env,
         "ORDERS_DOWNSTREAM_URL": downstream_url,
@@ -217,12 +222,30 @@ def _start_once(supervisor: Supervisor, launch: AppLaunch, log_path: Path, timeo
 
 
 def stop_app(supervisor: Supervisor, app: RunningApp) -> int | None:
-    """Stop the app; a container whose client did not outlive the stop is removed too. Returns the exit code."""
+    """Stop the app; a container whose client did not outlive the stop is removed too, and one on a remote engine
+    first hands over the files its JVM wrote (GC log, flight recording). Returns the exit code."""
+    container = app.launch.container
     try:
         return supervisor.stop(app.process)
     finally:
-        if app.launch.container is not None and app.container_name is not None:
-            remove_by_name(app.container_name, app.launch.container.docker_host)
+        if container is not None and app.container_name is not None:
+            try:
+                if container.remote:
+                    client = engine_client(container.docker_host)
+                    for folder in container.mounts:
+                        copy_out(client, app.container_name, folder)
+            finally:
+                remove_by_name(app.container_name, container.docker_host)
+
+
+def watch(sampler: ProcessSampler, name: str, app: RunningApp, *, cgroup: bool) -> None:
+    """Sample ``app`` under ``name``: by its pid on this machine (``cgroup``: its container's cgroup too), or, on a
+    remote engine, through the engine's stats of its container."""
+    container = app.launch.container
+    if container is not None and container.remote and app.container_name is not None:
+        sampler.watch_reader(name, stats_reader(engine_client(container.docker_host), app.container_name, name))
+    elif app.pid is not None:
+        sampler.watch(name, app.pid, include_children=False, cgroup=cgroup)
 
 
 def _wait_healthy(app: RunningApp, timeout_s: float) -> None:

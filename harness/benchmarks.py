@@ -175,9 +175,8 @@ class RequestBenchmark:
                               gc_log=str(ctx.results.logs / f"{name}-gc.log"),
                               jfr_recording=None if jfr is None else str(jfr))
         ctx.manifest.record_app_run(record)
-        if running.pid is not None:
-            # In a container its cgroup is read too: CPU quota and throttled time.
-            ctx.sampler.watch("app", running.pid, include_children=False, cgroup=launch.container is not None)
+        # In a container its cgroup is read too: CPU quota and throttled time.
+        apps.watch(ctx.sampler, "app", running, cgroup=launch.container is not None)
         target = LoadTarget(base_url=launch.base_url, order_id_max=self.scenario.data.orders,
                             seed=self.scenario.data.seed, profile=workload.profile, mix=workload.endpoint_mix(),
                             customer_id_max=self.scenario.data.customers, cpu_rounds=workload.cpu_rounds,

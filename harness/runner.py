@@ -31,6 +31,7 @@ from harness.build import Jars, ensure_jars
 from harness.calibration import cached_for
 from harness.errors import HarnessError, ScenarioError, VerificationError
 from harness.infra import Infrastructure, start_infrastructure
+from harness.infra.docker_remote import engine_client, stats_reader
 from harness.infra.postgres import server_settings
 from harness.jdks import Jdk, find_jdk
 from harness.load.driver import LoadTarget
@@ -42,7 +43,7 @@ from harness.report.summary import write_summary
 from harness.results.layout import ResultsDir, create
 from harness.results.manifest import JdkRecord, ManifestWriter, VariantRecord, Verification
 from harness.sampling import ProcessSampler
-from harness.scenario import Scenario, VariantName
+from harness.scenario import RemoteEngine, Scenario, VariantName
 from harness.verify import compare_bodies, sample_orders, verify_app, verify_settings, verify_write_path
 
 RunStatus = Literal["complete", "failed", "interrupted"]
@@ -112,7 +113,9 @@ class Run:
         """Apps in containers run on the app's CPU set: a quota that set cannot hold is refused before anything
         starts (placement auto depends on this machine's CPUs, so the scenario alone cannot say)."""
         containers = self.scenario.containers
-        refusal = None if containers is None else placement.quota_refusal(self.placement, containers.cpus)
+        # On a remote engine's host this machine's CPU sets do not apply (_container_cpus).
+        refusal = None if containers is None or containers.remote is not None else placement.quota_refusal(
+            self.placement, containers.cpus)
         if refusal is not None:
             raise ScenarioError(str(self.scenario_path), [refusal])
 
@@ -132,14 +135,23 @@ class Run:
             if self.scenario.containers is not None:
                 # Entered first, left last: every app container is gone before the database is.
                 self.containers = stack.enter_context(app_containers(
-                    self.scenario.containers, (self.results.root.resolve(),), self.results.logs))
+                    self.scenario.containers, self._container_mounts(), self.results.logs))
             self._with_infrastructure(supervisor, sampler, jdks, jars)
+
+    def _container_mounts(self) -> tuple[Path, ...]:
+        """The folders a container sees at the same path: the results folder, shared with this machine; on a remote
+        engine, the folders its JVM writes to (GC logs, recordings), each a volume of its own, copied out after."""
+        root = self.results.root.resolve()
+        if self._remote is None:
+            return (root,)
+        return (self.results.logs.resolve(), self.results.jfr.resolve())
 
     def _with_infrastructure(self, supervisor: Supervisor, sampler: ProcessSampler, jdks: dict[int, Jdk],
                              jars: Jars) -> None:
         with tempfile.TemporaryDirectory(prefix="harness-run-") as workdir, start_infrastructure(
             supervisor, Path(workdir), self.results.logs, self.paths.schema_dir, self.scenario.data,
-            kind=self.scenario.infra, images=self.scenario.docker,
+            kind=self.scenario.infra, images=self.scenario.docker, address=self._sut_address,
+            remote=self._remote is not None,
         ) as (infra, seed):
             self.manifest.set("seed", {"customers": seed.customers, "orders": seed.orders,
                                        "seconds": round(seed.seconds, 3)})
@@ -147,24 +159,37 @@ class Run:
             self.manifest.set("infrastructure", infrastructure)
             postgres = next((c for c in supervisor.children if c.name.startswith("postgres")), None)
             postgres_pid = postgres.pid if postgres is not None else infra.postgres_pid
-            if postgres_pid is not None:
+            if self._remote is not None and infra.postgres_container is not None and self.containers is not None:
+                sampler.watch_reader("postgres", stats_reader(engine_client(self.containers.docker_host),
+                                                              infra.postgres_container, "postgres"))
+            elif postgres_pid is not None:
                 sampler.watch("postgres", postgres_pid, include_children=True)
                 infra_cpus = self.placement.cpus("infra")
                 if postgres is None and infra_cpus is not None:  # a container: not forked here, pinned now
                     placement.pin_tree(postgres_pid, infra_cpus)
             downstream = self._start_downstream(supervisor, jdks[max(jdks)], jars)
-            if downstream.pid is not None:
-                sampler.watch("downstream", downstream.pid, include_children=False)
-            launches = self._launches(jdks, jars, infra, downstream.launch.base_url)
-            if self.containers is not None and self.scenario.containers is not None:
-                self.manifest.set("infrastructure", {**infrastructure, "apps": {
-                    **self.scenario.containers.model_dump(mode="json"), "docker_host": self.containers.docker_host,
-                    "downstream": None if downstream.launch.container is None else downstream.launch.container.record(),
-                    "containers": {key: launch.container.record() for key, launch in launches.items()
-                                   if launch.container is not None}}})
-            self._verify(supervisor, launches, infra)
-            self.kind.measure(RunContext(self.scenario, self.results, self.manifest, self.console, supervisor,
-                                         sampler, infra.postgres, Path(workdir)), launches)
+            measured = False
+            try:
+                apps.watch(sampler, "downstream", downstream, cgroup=False)
+                launches = self._launches(jdks, jars, infra, downstream.launch.base_url)
+                if self.containers is not None and self.scenario.containers is not None:
+                    self.manifest.set("infrastructure", {**infrastructure, "apps": {
+                        **self.scenario.containers.model_dump(mode="json"), "docker_host": self.containers.docker_host,
+                        "downstream": None if downstream.launch.container is None else
+                        downstream.launch.container.record(),
+                        "containers": {key: launch.container.record() for key, launch in launches.items()
+                                       if launch.container is not None}}})
+                self._verify(supervisor, launches, infra)
+                self.kind.measure(RunContext(self.scenario, self.results, self.manifest, self.console, supervisor,
+                                             sampler, infra.postgres, Path(workdir)), launches)
+                measured = True
+            finally:
+                # Stopped here, not by the Supervisor at the end: on a remote engine its GC log is copied out now.
+                try:
+                    apps.stop_app(supervisor, downstream)
+                except HarnessError:
+                    if measured:
+                        raise  # otherwise the error that ended the run is the one to report
 
     # -- steps --------------------------------------------------------------------------------
     def _resolve_jdks(self) -> dict[int, Jdk]:
@@ -179,6 +204,23 @@ class Run:
         self.manifest.set("build", {"built_now": built, "jars": {k: str(v) for k, v in vars(jars).items()}})
         return jars
 
+    @property
+    def _remote(self) -> RemoteEngine | None:
+        return None if self.scenario.containers is None else self.scenario.containers.remote
+
+    @property
+    def _sut_address(self) -> str:
+        """Where the apps, the downstream and PostgreSQL listen, and where load goes."""
+        return "127.0.0.1" if self._remote is None else self._remote.address
+
+    @property
+    def _allow_remote(self) -> bool:
+        return self.scenario.load is not None and self.scenario.load.allow_remote
+
+    def _container_cpus(self, role: placement.Role) -> frozenset[int] | None:
+        # Placement names this machine's CPUs: on a remote engine's host they mean nothing.
+        return None if self._remote is not None else self.placement.cpus(role)
+
     def _start_downstream(self, supervisor: Supervisor, jdk: Jdk, jars: Jars) -> RunningApp:
         port = free_port()
         launch = AppLaunch(
@@ -186,11 +228,12 @@ class Run:
             jdk=jdk,
             jar=jars.downstream,
             jvm_flags=apps.downstream_flags(self.results.logs / "downstream-gc.log"),
-            env={"ORDERS_SERVER_PORT": str(port)},
+            env={"ORDERS_SERVER_ADDRESS": self._sut_address, "ORDERS_SERVER_PORT": str(port)},
             port=port,
             # No limit: the downstream must never be what is measured.
             container=None if self.containers is None else self.containers.container(
-                jars.downstream, jdk, None, limited=False, cpuset=self.placement.cpus("infra")),
+                jars.downstream, jdk, None, limited=False, cpuset=self._container_cpus("infra")),
+            host=self._sut_address,
         )
         self.console.print(f"[bold]start[/] downstream on {launch.base_url}")
         running = apps.start_app(supervisor, launch, self.results.logs / "downstream.log")
@@ -214,7 +257,7 @@ class Run:
         settings = self.scenario.workload.downstream_warmup
         target = LoadTarget(base_url=launch.base_url, order_id_max=self.scenario.data.orders,
                             seed=self.scenario.data.seed, profile="downstream-warmup", mix=DOWNSTREAM_MIX,
-                            customer_id_max=self.scenario.data.customers)
+                            customer_id_max=self.scenario.data.customers, allow_remote=self._allow_remote)
         self.console.print("[bold]warm up[/] downstream " + (f"for {settings.seconds:g}s" if settings.mode == "fixed"
                            else f"until steady (at most {settings.max:g}s)"))
         outcome, seconds = warm_up(target, users, settings, self.results.logs / "locust", supervisor,
@@ -242,7 +285,8 @@ class Run:
                     port = free_port()
                     jar: Path = getattr(jars, variants.variant(variant).jar)
                     scenario = apps.launch_scenario(self.scenario, cpus)
-                    env = apps.variant_env(scenario, variant, port, infra.postgres.env(), downstream_url)
+                    env = apps.variant_env(scenario, variant, port, infra.postgres.env(), downstream_url,
+                                           self._sut_address)
                     launches[key] = AppLaunch(
                         name=key,
                         jdk=jdk,
@@ -252,7 +296,8 @@ class Run:
                         env={**env, **self.kind.launch_env()},
                         port=port,
                         container=None if self.containers is None else self.containers.container(
-                            jar, jdk, cpus, cpuset=self.placement.cpus("app")),
+                            jar, jdk, cpus, cpuset=self._container_cpus("app")),
+                        host=self._sut_address,
                     )
                     self.manifest.set_variant(key, variant_record(launches[key], variant,
                                                                   self._requested(launches[key])))

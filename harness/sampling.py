@@ -6,7 +6,7 @@ import contextlib
 import itertools
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import psutil
@@ -46,16 +46,24 @@ def runqueue_seconds(pid: int) -> float | None:
     return total_ns / 1e9 if read else None
 
 
+class SourceGone(LookupError):
+    """Raised by a ``Reader`` once what it reads is gone (a container removed): its watch ends."""
+
+
+Reader = Callable[[], ProcessSample]  # one reading now, of something that is not a process of this machine
+
+
 @dataclass
 class _Watched:
     name: str
-    process: psutil.Process
+    process: psutil.Process | None
     include_children: bool
     cgroup: bool = False
+    reader: Reader | None = None  # instead of the process: e.g. a remote container's stats
 
 
 def _cgroup(watched: _Watched) -> tuple[CpuThrottling | None, int | None]:
-    if not watched.cgroup:
+    if not watched.cgroup or watched.process is None:
         return None, None
     # Either may fail alone: a cgroup gone with its container, or a layout the readers do not document.
     throttling = memory = None
@@ -67,8 +75,11 @@ def _cgroup(watched: _Watched) -> tuple[CpuThrottling | None, int | None]:
 
 
 def _read(watched: _Watched) -> ProcessSample:
-    """Read one watched process now; raises psutil.NoSuchProcess once the root has exited."""
+    """Read one watched process now; raises psutil.NoSuchProcess (SourceGone for a reader) once it is gone."""
+    if watched.reader is not None:
+        return watched.reader()
     root = watched.process
+    assert root is not None
     with root.oneshot():
         if root.status() == psutil.STATUS_ZOMBIE:
             # Exited but not reaped yet: its RSS reads as 0, which is not a measurement of it.
@@ -130,6 +141,19 @@ class ProcessSampler(PeriodicWorker):
             self._watched[name] = watched
             self._samples.setdefault(name, []).append(sample)
 
+    def watch_reader(self, name: str, reader: Reader) -> None:
+        """Sample ``name`` through ``reader`` from now on (replacing any earlier watch of that name): for what
+        this machine cannot read as a process, such as a container on a remote engine. A reader that raises
+        SourceGone at once is ignored, like a pid that does not exist."""
+        watched = _Watched(name, None, include_children=False, reader=reader)
+        try:
+            sample = reader()
+        except SourceGone:
+            return
+        with self._lock:
+            self._watched[name] = watched
+            self._samples.setdefault(name, []).append(sample)
+
     def unwatch(self, name: str) -> None:
         """Stop sampling ``name``; its samples are kept. Unknown names are ignored."""
         with self._lock:
@@ -156,7 +180,7 @@ class ProcessSampler(PeriodicWorker):
     def _sample_one(self, watched: _Watched) -> None:
         try:
             sample = _read(watched)
-        except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+        except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied, SourceGone):
             with self._lock:
                 # Only drop the entry if it was not replaced by a newer watch of the same name.
                 if self._watched.get(watched.name) is watched:

@@ -800,6 +800,18 @@ def memory_bytes(text: str) -> int:
     return int(text[:-1]) * {"k": 1024, "m": 1024**2, "g": 1024**3}[text[-1]]
 
 
+class RemoteEngine(StrictModel):
+    """The system under test on another host: the Docker engine ``DOCKER_HOST`` names runs the apps, the
+    downstream and PostgreSQL, reached only through its API (stats, copies of the JVMs' files), never through
+    this machine's /proc or file system."""
+
+    address: str = Field(
+        ..., min_length=1, description="The engine host's address as this machine reaches it: the apps, the "
+        "downstream and PostgreSQL listen on it and the load is sent to it. Not loopback only with "
+        "load.allow_remote."
+    )
+
+
 class ContainerSettings(StrictModel):
     """The apps and the downstream service in containers of a Docker engine, each order app under a CPU
     quota and a memory limit (the downstream under none: it must never be what is measured)."""
@@ -816,6 +828,10 @@ class ContainerSettings(StrictModel):
         "eclipse-temurin:{jdk}-jre", min_length=1, description="The JDK base the apps' images are built on; {jdk} is "
         "the feature version. The default, when no registry answers, is replaced by a base built here from Debian "
         "packages and the run's own JDK."
+    )
+    remote: RemoteEngine | None = Field(
+        None, description="The apps and the infrastructure on the remote engine DOCKER_HOST names (needs infra: "
+        "docker); absent: the engine must be on this machine."
     )
 
     @field_validator("cpus")
@@ -886,11 +902,19 @@ class Scenario(StrictModel):
         if containers is not None and memory_bytes(containers.memory) <= memory_bytes(self.app.heap):
             problems.append(f"containers.memory: {containers.memory} leaves no room above app.heap {self.app.heap} "
                             "(the JVM needs metaspace, thread stacks and direct buffers besides its heap)")
-        if containers is not None and self.placement.mode == "explicit":
+        if containers is not None and containers.remote is None and self.placement.mode == "explicit":
             # auto depends on the machine's CPUs: the run checks it once resolved (Run._refuse_unusable_quota).
             refusal = quota_refusal(resolve(self.placement.sets()), containers.cpus)
             if refusal is not None:
                 problems.append(refusal)
+        remote = None if containers is None else containers.remote
+        if remote is not None and self.infra != "docker":
+            problems.append("containers.remote: needs infra: docker (PostgreSQL runs on the remote engine, next to "
+                            "the apps)")
+        if remote is not None and self.load is not None and not self.load.allow_remote and not is_loopback(
+                remote.address):
+            problems.append(f"containers.remote.address: {remote.address!r} is not loopback: set load.allow_remote: "
+                            "true to send load to another host")
         if containers is not None and self.consume is not None:
             problems.append("containers: not supported for a consume scenario yet (its faults kill and restart the "
                             "app process), run consume scenarios with the apps as processes")

@@ -11,9 +11,10 @@ import pytest
 from rich.console import Console
 
 from harness import apps, settings
-from harness.app_containers import AppContainer, refuse_remote_engine
+from harness.app_containers import AppContainer
 from harness.errors import EnvironmentError_, ScenarioError
 from harness.infra.docker_app_images import APP_JAR, AppImage
+from harness.infra.docker_engine import refuse_remote_engine
 from harness.infra.docker_images import ImageChoice
 from harness.jdks import Jdk
 from harness.placement import quota_refusal, resolve
@@ -66,7 +67,7 @@ def test_the_launch_records_the_docker_run_with_a_placeholder_for_each_start() -
     assert launch.cpus == 2.0
     assert _option_values(launch.argv, "--name") == ["loom-bench-app-webflux-jdk25-cpus2-{start}"]
     assert launch.record()["container"] == {"image": IMAGE.describe(), "cpus": 2.0, "memory": "1g",
-                                            "memory_bytes": 1024**3, "cpuset": None}
+                                            "memory_bytes": 1024**3, "cpuset": None, "remote": False}
     local = apps.AppLaunch("webflux@jdk25", JDK, Path("/jars/order-webflux.jar"), ("-Xmx512m",), {}, 9000)
     assert local.cpus is None and local.argv[0] == str(JDK.java) and "container" not in local.record()
 
@@ -171,6 +172,48 @@ def test_an_engine_on_this_machine_is_accepted(host: str) -> None:
 def test_an_engine_on_another_host_is_refused_by_name() -> None:
     with pytest.raises(EnvironmentError_, match=r"tcp://10\.0\.0\.7:2376 \(DOCKER_HOST\) is not on this machine"):
         refuse_remote_engine("tcp://10.0.0.7:2376")
+
+
+def test_an_engine_reached_over_the_network_is_accepted_only_when_the_scenario_says_remote() -> None:
+    for host in ("tcp://10.0.0.7:2375", "tcp://127.0.0.1:23750"):
+        refuse_remote_engine(host, remote=True)
+    # A unix socket is this machine's engine: its host's address would be a guess.
+    with pytest.raises(EnvironmentError_, match=r"containers\.remote: .*unix:///run/x\.sock is not reached over"):
+        refuse_remote_engine("unix:///run/x.sock", remote=True)
+
+
+def test_on_a_remote_engine_the_results_folder_is_a_volume_and_the_container_outlives_its_jvm() -> None:
+    container = AppContainer(IMAGE, LABELS, (RESULTS,), "tcp://10.0.0.7:2376", cpus=1.0, memory="1g", remote=True)
+    argv = container.argv("mvc-virtual@jdk25@cpus1", ("-Xmx256m",), {"ORDERS_SERVER_ADDRESS": "10.0.0.7"}, "s1")
+    # No --rm: the harness copies the GC log and the recording out of it before removing it.
+    assert argv[:3] == ("docker", "run", "--name")
+    assert _option_values(argv, "--mount") == [f"type=volume,dst={RESULTS}"]
+    assert "--volume" not in argv  # nothing of this machine's file system is shared
+    assert container.record()["remote"] is True
+
+
+def test_a_remote_launch_is_reached_at_the_engine_hosts_address() -> None:
+    env = apps.variant_env(parse_scenario(SCENARIO), "webflux", 9000, {}, "http://10.0.0.7:9001", "10.0.0.7")
+    assert env["ORDERS_SERVER_ADDRESS"] == "10.0.0.7"
+    launch = apps.AppLaunch("webflux@jdk25", JDK, Path("/jars/order-webflux.jar"), (), env, 9000, host="10.0.0.7")
+    assert launch.base_url == "http://10.0.0.7:9000"
+    local = apps.variant_env(parse_scenario(SCENARIO), "webflux", 9000, {}, "http://127.0.0.1:9001")
+    assert local["ORDERS_SERVER_ADDRESS"] == "127.0.0.1"  # always explicit, recorded in the manifest
+
+
+REMOTE = {**SCENARIO, "infra": "docker", "containers": {"cpus": [1], "remote": {"address": "10.0.0.7"}}}
+
+
+def test_a_remote_system_under_test_needs_docker_infra_and_permission_for_a_non_loopback_address() -> None:
+    assert _problems(REMOTE) == ["containers.remote.address: '10.0.0.7' is not loopback: set load.allow_remote: "
+                                 "true to send load to another host"]
+    allowed = {**REMOTE, "load": {"levels": [4], "allow_remote": True}}
+    assert _problems(allowed) == []
+    assert _problems({**allowed, "infra": "local"}) == [
+        "containers.remote: needs infra: docker (PostgreSQL runs on the remote engine, next to the apps)"]
+    assert _problems({**REMOTE, "containers": {"cpus": [1], "remote": {"address": "127.0.0.1"}}}) == []
+    assert any(p.startswith("containers.remote.port: unknown key") for p in _problems(
+        {**allowed, "containers": {"cpus": [1], "remote": {"address": "10.0.0.7", "port": 1}}}))
 
 
 def test_a_run_whose_auto_placement_cannot_hold_a_quota_fails_before_starting_anything(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from harness.processes import Supervisor
 from harness.sampling import (
     ProcessSample,
     ProcessSampler,
+    SourceGone,
     cpu_percent_series,
     cpu_seconds_between,
     max_rss,
@@ -158,3 +159,32 @@ def test_the_sampler_records_the_run_queue_wait() -> None:
         sampler.sample_now()
     [first, *_] = sampler.samples("me")
     assert first.runqueue_seconds is not None and first.runqueue_seconds >= 0
+
+
+def test_a_reader_is_sampled_like_a_process_until_its_source_is_gone() -> None:
+    readings = iter([1.0, 2.0, 3.5])
+
+    def read() -> ProcessSample:
+        cpu = next(readings, None)
+        if cpu is None:
+            raise SourceGone("container")
+        return ProcessSample(time.time(), "remote", 1024, cpu)
+
+    with ProcessSampler(interval_s=60) as sampler:  # sampled by hand below, not by the thread
+        sampler.watch_reader("remote", read)
+        assert sampler.watching() == ["remote"]
+        sampler.sample_now()
+        sampler.sample_now()
+        assert [s.cpu_seconds for s in sampler.samples("remote")] == [1.0, 2.0, 3.5]
+        sampler.sample_now()  # gone: the watch ends, the samples stay
+        assert sampler.watching() == []
+        assert len(sampler.samples("remote")) == 3
+
+
+def test_a_reader_whose_source_is_already_gone_is_not_watched() -> None:
+    def gone() -> ProcessSample:
+        raise SourceGone("container")
+
+    with ProcessSampler(interval_s=60) as sampler:
+        sampler.watch_reader("remote", gone)
+        assert sampler.watching() == [] and sampler.samples("remote") == []

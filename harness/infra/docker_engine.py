@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import docker
 from docker.errors import DockerException
 
 from harness.errors import EnvironmentError_
+from harness.load.loopback import is_loopback
 
 PRIVATE_SOCKET = Path("/run/loom-bench-docker/docker.sock")
 DEFAULT_SOCKET = Path("/var/run/docker.sock")
@@ -42,6 +44,32 @@ def reachable_engine() -> tuple[docker.DockerClient, str]:
         + "; ".join(tried)
         + "); start one with 'scripts/docker-engine.sh start' (installs docker.io if missing), "
         "or point DOCKER_HOST at a running engine."
+    )
+
+
+def refuse_remote_engine(docker_host: str, remote: bool = False) -> None:
+    """Raise EnvironmentError_ unless the engine is where the scenario says: on this machine (a unix socket or a
+    loopback address), or, with ``containers.remote``, reached over the network (``tcp://``).
+
+    Without ``remote`` the harness samples the JVMs through this host's /proc and shares the results folder with
+    them: on another host that would silently measure nothing. With it, a unix socket is refused too: the
+    engine's host would be this one, and the scenario's address a guess."""
+    url = urlsplit(docker_host)
+    if remote:
+        if url.scheme in ("tcp", "http", "https"):
+            return
+        raise EnvironmentError_(
+            f"containers.remote: the Docker engine {docker_host} is not reached over the network; set DOCKER_HOST "
+            "to the remote engine (tcp://HOST:2375, or an SSH tunnel to it on tcp://127.0.0.1) whose host "
+            "containers.remote.address names."
+        )
+    if url.scheme in ("unix", "npipe") or (url.hostname is not None and is_loopback(url.hostname)):
+        return
+    raise EnvironmentError_(
+        f"the Docker engine {docker_host} (DOCKER_HOST) is not on this machine; apps in containers "
+        "need a local engine (they bind 127.0.0.1 and are sampled through /proc). Unset DOCKER_HOST to use the "
+        "local or private engine (scripts/docker-engine.sh start), or set containers.remote to run the system "
+        "under test on that engine's host."
     )
 
 

@@ -33,6 +33,7 @@ from harness.infra.postgres import (
     create_orders_database,
     server_options,
 )
+from harness.load.loopback import is_loopback
 from harness.processes import free_port
 from harness.scenario import DockerImages
 
@@ -72,8 +73,10 @@ def docker_postgres(
     *,
     image: str = DEFAULT_IMAGE,
     settings: Mapping[str, str] | None = None,
+    address: str = "127.0.0.1",
 ) -> Iterator[tuple[PostgresEndpoint, Container, ImageChoice]]:
-    """A fresh PostgreSQL container with role and database ``orders`` on 127.0.0.1.
+    """A fresh PostgreSQL container with role and database ``orders`` on ``address`` (127.0.0.1 but on a
+    remote engine's host, where it accepts the ``orders`` password from any client that reaches it).
 
     Yields the endpoint, the container and the image it runs from, once ``orders`` exists. The
     container's output goes to ``log_path``; it is removed with its volumes however the block
@@ -86,31 +89,36 @@ def docker_postgres(
     password = secrets.token_hex(16)
     for attempt in range(1, _START_ATTEMPTS + 1):
         port = free_port()
-        spec = _spec(choice, port, password, settings or {})
+        spec = _spec(choice, port, password, settings or {}, address)
         with service_container(client, spec, f"{run_id}-{attempt}", log_path) as container:
             try:
-                wait_for(container, partial(_accepts_superuser, port, password), STARTUP_TIMEOUT_SECONDS, "PostgreSQL")
+                wait_for(container, partial(_accepts_superuser, address, port, password), STARTUP_TIMEOUT_SECONDS,
+                         "PostgreSQL")
             except InfraError as error:
                 if "could not bind" in str(error) and attempt < _START_ATTEMPTS:
                     continue
                 raise
-            version = _create_orders_database(port, password)
-            endpoint = PostgresEndpoint("127.0.0.1", port, ORDERS_DATABASE, ORDERS_ROLE, ORDERS_PASSWORD, version)
+            version = _create_orders_database(address, port, password)
+            endpoint = PostgresEndpoint(address, port, ORDERS_DATABASE, ORDERS_ROLE, ORDERS_PASSWORD, version)
             yield endpoint, container, choice
             return
 
 
-def _spec(choice: ImageChoice, port: int, password: str, settings: Mapping[str, str]) -> ContainerSpec:
-    options = ["-p", str(port), *server_options(settings)]
+def _spec(choice: ImageChoice, port: int, password: str, settings: Mapping[str, str],
+          address: str = "127.0.0.1") -> ContainerSpec:
+    options = ["-p", str(port), *server_options(settings, address)]
     if choice.ref == LOCAL_RECIPE.ref:
         initdb = [
             "initdb", "-D", _PGDATA, "-U", SUPERUSER, "--pwfile=/tmp/pw",
             "--auth-host=scram-sha-256", "--auth-local=trust", "--encoding=UTF8", "--locale=C", "--no-sync",
         ]  # fmt: skip
         server = ["postgres", "-D", _PGDATA, "-k", "/tmp", *options]
+        # initdb lets TCP clients in from loopback only; on a remote host the harness connects from elsewhere
+        # (the official image's entrypoint opens the same line by itself).
+        remote = "" if is_loopback(address) else f"echo 'host all all all scram-sha-256' >> {_PGDATA}/pg_hba.conf && "
         script = (
             'umask 077 && printf %s "$POSTGRES_PASSWORD" > /tmp/pw && '
-            f"{shlex.join(initdb)} && rm /tmp/pw && exec {shlex.join(server)}"
+            f"{shlex.join(initdb)} && rm /tmp/pw && {remote}exec {shlex.join(server)}"
         )
         return ContainerSpec(
             "postgres", choice.ref, ["sh", "-c", script], {"POSTGRES_PASSWORD": password}, "postgres", _FAST_SHUTDOWN
@@ -124,26 +132,26 @@ def _spec(choice: ImageChoice, port: int, password: str, settings: Mapping[str, 
     return ContainerSpec("postgres", choice.ref, ["postgres", *options], environment, stop_signal=_FAST_SHUTDOWN)
 
 
-def _superuser(port: int, password: str) -> psycopg.Connection[psycopg.rows.TupleRow]:
+def _superuser(address: str, port: int, password: str) -> psycopg.Connection[psycopg.rows.TupleRow]:
     return psycopg.connect(
-        host="127.0.0.1", port=port, user=SUPERUSER, password=password, dbname="postgres", autocommit=True,
+        host=address, port=port, user=SUPERUSER, password=password, dbname="postgres", autocommit=True,
         connect_timeout=2,
     )  # fmt: skip
 
 
-def _accepts_superuser(port: int, password: str) -> bool:
+def _accepts_superuser(address: str, port: int, password: str) -> bool:
     # The official entrypoint first runs a server on a socket only, for its init scripts: TCP
     # answers only once the final server is up.
     try:
-        with _superuser(port, password):
+        with _superuser(address, port, password):
             return True
     except psycopg.OperationalError:
         return False
 
 
-def _create_orders_database(port: int, password: str) -> str:
+def _create_orders_database(address: str, port: int, password: str) -> str:
     try:
-        with _superuser(port, password) as conn:
+        with _superuser(address, port, password) as conn:
             return create_orders_database(conn)
     except psycopg.Error as error:
         raise InfraError(f"could not create the '{ORDERS_ROLE}' role and database: {error}") from error

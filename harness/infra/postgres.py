@@ -299,11 +299,12 @@ def _server_argv(bindir: Path, layout: _Layout, port: int, settings: Mapping[str
     return argv + server_options(settings)
 
 
-def server_options(settings: Mapping[str, str]) -> list[str]:
+def server_options(settings: Mapping[str, str], address: str = "127.0.0.1") -> list[str]:
     """The ``-c name=value`` options every server of the harness runs with, local or in a container:
-    the defaults here, overridden by ``settings``, and never listening beyond 127.0.0.1."""
-    merged = {"listen_addresses": "127.0.0.1", "max_connections": "200", **settings}
-    merged["listen_addresses"] = "127.0.0.1"  # never anything else, whatever the caller passes
+    the defaults here, overridden by ``settings``, and listening on ``address`` only (127.0.0.1 but on a
+    remote engine's host, ``containers.remote``)."""
+    merged = {"listen_addresses": address, "max_connections": "200", **settings}
+    merged["listen_addresses"] = address  # never anything else, whatever the caller passes
     options: list[str] = []
     for name, value in merged.items():
         options += ["-c", f"{name}={value}"]

@@ -67,9 +67,13 @@ class ResultsDir:
         """``histograms/consume-jdk<N>-<variant>-<broker>-r<rep>.hlog``: end-to-end lag of one segment."""
         return self.histograms / f"consume-jdk{jdk}-{variant}-{broker}-r{rep}.hlog"
 
+    @property
+    def jfr(self) -> Path:
+        return self.root / "jfr"
+
     def jfr_recording(self, key: str) -> Path:
         """``jfr/<variant>@jdk<N>.jfr``: open it in JDK Mission Control."""
-        return self.root / "jfr" / f"{key}.jfr"
+        return self.jfr / f"{key}.jfr"
 
     @property
     def generator_workers_csv(self) -> Path:
