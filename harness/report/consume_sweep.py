@@ -13,7 +13,7 @@ from pathlib import Path
 
 from harness.codec import Table
 from harness.consume.sweep import PointRecord, SweepRow
-from harness.report.style import color, from_zero, new_figure, png, report_style
+from harness.report.style import color, from_zero, levels_axis, new_figure, png, report_style
 from harness.scenario import Scenario
 from harness.variants import ALL_VARIANTS
 
@@ -87,8 +87,8 @@ def drain_plot(rows: Sequence[SweepRow]) -> bytes:
                          for y_, r in zip(y, line, strict=True)]
                 axes.errorbar(x, y, yerr=[below, above], color=color(r_variant), marker="o", markersize=4,
                               linewidth=1.3, capsize=3, label=f"{r_variant} (JDK {jdk})")
-            axes.set_xscale("log", base=2)
-            axes.set_xlabel("concurrency (listener threads / in flight)")
+            levels_axis(axes, (r.concurrency for r in rows if (r.broker, r.downstream_delay_ms) == (broker, delay)),
+                        "concurrency (listener threads / in flight)")
             axes.set_ylabel("drain events / s")
             axes.set_title(f"{broker}, downstream delay {delay} ms", fontsize=9)
             from_zero(axes)

@@ -66,7 +66,13 @@ def color(variant: str) -> str:
 
 def users_axis(axes: Axes, users: Iterable[Any]) -> None:
     """Users on a log-2 axis when the levels span 4x or more, ticked at exactly the measured levels."""
-    levels = sorted({int(u) for u in users})
+    levels_axis(axes, users, "concurrent users")
+
+
+def levels_axis(axes: Axes, values: Iterable[Any], label: str) -> None:
+    """Whole-number levels (users, concurrency) on a log-2 axis when they span 4x or more, ticked at exactly the
+    measured ones: a reader must not take a tick for a level that was measured."""
+    levels = sorted({int(u) for u in values})
     if not levels:
         return
     if levels[0] > 0 and levels[-1] / levels[0] >= 4:
@@ -76,7 +82,7 @@ def users_axis(axes: Axes, users: Iterable[Any]) -> None:
     axes.xaxis.set_major_locator(FixedLocator(levels))
     axes.xaxis.set_minor_locator(NullLocator())
     axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:g}"))
-    axes.set_xlabel("concurrent users")
+    axes.set_xlabel(label)
 
 
 def log_ms_axis(axes: Axes, label: str = "latency (ms, log scale)") -> None:

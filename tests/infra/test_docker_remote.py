@@ -9,13 +9,14 @@ import time
 from pathlib import Path
 
 import docker
+import psutil
 import pytest
 
 from harness.errors import AppError
 from harness.infra.docker_containers import new_run_id, owner_labels
 from harness.infra.docker_images import ImageChoice
 from harness.infra.docker_remote import copy_out, extract_into, remove_quietly, sample_from_stats, stats_reader
-from harness.sampling import Reader, SourceGone
+from harness.sampling import ProcessSample, Reader, SourceGone
 
 CGROUP_V1 = {
     "cpu_stats": {"cpu_usage": {"total_usage": 2_500_000_000},
@@ -119,3 +120,38 @@ def test_a_real_container_is_sampled_through_the_api_and_its_files_copied_out(
         remove_quietly(docker_engine, name)
     with pytest.raises(AppError, match=f"could not copy {folder} out of container {name}"):
         copy_out(docker_engine, name, folder)  # removed: the run must fail, not look complete
+
+
+def test_the_engines_stats_agree_with_proc_on_the_cpu_of_the_same_container(
+    docker_engine: docker.DockerClient, postgres_image: ImageChoice
+) -> None:
+    """Calibration: on this machine both instruments can read one container, so the API's figure must give the
+    answer /proc gives (a busy loop under a 0.5-CPU quota), within the stats' 1 s granularity."""
+    name = f"loom-bench-remote-test-{new_run_id()}"
+    docker_engine.containers.run(
+        postgres_image.ref, ["sh", "-c", "trap 'exit 0' TERM && while :; do :; done"], name=name, detach=True,
+        labels=owner_labels(new_run_id()), network_mode="host", nano_cpus=500_000_000,
+    )  # fmt: skip
+    try:
+        pid = int(docker_engine.api.inspect_container(name)["State"]["Pid"])
+        process = psutil.Process(pid)
+        read = stats_reader(docker_engine, name, "app")
+
+        def both() -> tuple[ProcessSample, float, float]:
+            # A new stats document arrives once a second: read /proc when one has just arrived.
+            last = read().t
+            deadline = time.monotonic() + 10
+            while (sample := read()).t == last and time.monotonic() < deadline:
+                time.sleep(0.01)
+            times = process.cpu_times()
+            return sample, time.time(), times.user + times.system
+
+        first, proc_t0, proc_cpu0 = both()
+        time.sleep(8)
+        last, proc_t1, proc_cpu1 = both()
+        api_rate = (last.cpu_seconds - first.cpu_seconds) / (last.t - first.t)
+        proc_rate = (proc_cpu1 - proc_cpu0) / (proc_t1 - proc_t0)
+        assert proc_rate > 0.1, proc_rate  # the loop ran
+        assert api_rate == pytest.approx(proc_rate, rel=0.15), (api_rate, proc_rate)
+    finally:
+        remove_quietly(docker_engine, name)
