@@ -663,6 +663,15 @@ class ConsumeSettings(StrictModel):
         "measured ones (no duplicates, no poison, no faults), then removed from every event table: neither "
         "counted nor reconciled. The measured CPU per event is a steady-state figure only with a warm-up batch."
     )
+    warmup_batches: Annotated[int, Field(ge=1, le=100)] | Literal["auto"] = Field(
+        1, description="How many warm-up batches of warmup_events each app consumes; auto: until a batch's JIT "
+        "compiler threads spent at most 5% of the app's CPU (the steady-state bar of consume_cost.csv), for at most "
+        "warmup_max."
+    )
+    warmup_max: Duration = Field(
+        120.0, description="warmup_batches: auto stops after this long even if the JIT is still compiling, with a "
+        "warning (a cold JVM's C2 compiles for about a minute here, whatever the rate)."
+    )
     scrape_interval: Duration = Field(
         2.0, description="How often each segment's app /actuator/prometheus is read (pools, consumer and broker "
         "client meters; each read costs the app CPU)."
@@ -935,6 +944,11 @@ class Scenario(StrictModel):
         if consume is not None and consume.source == "preload" and consume.events > self.data.orders:
             problems.append(f"consume.events: preloading {consume.events} events needs as many seeded orders, "
                             f"but data.orders is {self.data.orders}")
+        if consume is not None and consume.warmup_events == 0 and "warmup_batches" in consume.model_fields_set:
+            problems.append("consume.warmup_batches: needs warmup_events (the size of a batch)")
+        if consume is not None and consume.warmup_batches != "auto" and "warmup_max" in consume.model_fields_set:
+            problems.append("consume.warmup_max: only with warmup_batches: auto (a count of batches has no limit "
+                            "in time)")
         if consume is not None and consume.warmup_events > self.data.orders:
             problems.append(f"consume.warmup_events: {consume.warmup_events} warm-up events need as many seeded "
                             f"orders, but data.orders is {self.data.orders}")

@@ -59,13 +59,33 @@ def test_a_consume_scenario_resolves_every_knob() -> None:
     resolved = scenario.model_dump(mode="json")
     assert resolved["consume"] == {
         "broker": "kafka", "source": "preload", "events": 1000, "rate": None, "repetitions": 1, "timeout": "300s",
-        "sample_interval": "1s", "warmup": "5s", "warmup_events": 0, "scrape_interval": "2s",
+        "sample_interval": "1s", "warmup": "5s", "warmup_events": 0, "warmup_batches": 1, "warmup_max": "120s",
+        "scrape_interval": "2s",
         "partitions": 8, "listener_concurrency": 8, "prefetch": 50,
         "max_in_flight": 256, "downstream_delay_ms": 20, "relay": {"batch_size": 200, "poll_interval_ms": 50},
         "retries": {"max_attempts": 3, "backoff_ms": 100}, "sweep": None,
     }
     assert resolved["faults"] == {"duplicates": 0.05, "poison": 0, "kill_consumer_at": None,
                                   "restart_broker_at": 0.5}
+
+
+def test_warm_up_batches_are_a_count_or_auto_and_need_a_batch_size() -> None:
+    auto = parse_scenario({**CONSUME, "consume": {**CONSUME["consume"], "warmup_events": 100,  # type: ignore[dict-item]
+                                                  "warmup_batches": "auto"}})
+    assert auto.consume is not None and auto.consume.warmup_batches == "auto"
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({**CONSUME, "consume": {**CONSUME["consume"], "warmup_batches": 3}})  # type: ignore[dict-item]
+    assert caught.value.problems == ["consume.warmup_batches: needs warmup_events (the size of a batch)"]
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({**CONSUME, "consume": {**CONSUME["consume"], "warmup_events": 10,  # type: ignore[dict-item]
+                                               "warmup_max": "30s"}})
+    assert caught.value.problems == [
+        "consume.warmup_max: only with warmup_batches: auto (a count of batches has no limit in time)"]
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({**CONSUME, "consume": {**CONSUME["consume"], "warmup_events": 10,  # type: ignore[dict-item]
+                                               "warmup_batches": "forever"}})
+    assert len(caught.value.problems) == 2  # neither a count nor auto: both alternatives named
+    assert all(p.startswith("consume.warmup_batches") for p in caught.value.problems), caught.value.problems
 
 
 def test_load_and_consume_are_exclusive() -> None:

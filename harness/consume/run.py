@@ -46,7 +46,7 @@ from harness.consume.reconcile import (
 from harness.consume.recordings import SegmentRecordings
 from harness.consume.resources import cpu_seconds, rss_mb_max
 from harness.consume.sampler import EventSample, EventSampler
-from harness.consume.threads import cpu_by_group, thread_cpu
+from harness.consume.threads import compiler_share, cpu_by_group, thread_cpu
 from harness.consume.timeseries import segment_rows
 from harness.errors import VerificationError
 from harness.infra.brokers import Broker, start_broker
@@ -60,6 +60,7 @@ from harness.results.consume_explain_tables import (
     CONSUME_POOLS,
     CONSUME_THREADS,
     MEASURED,
+    STEADY_JIT_SHARE,
     WARMUP,
     ConsumeJvmReading,
 )
@@ -81,6 +82,9 @@ from harness.scenario import ConsumeSettings, Scenario
 from harness.verify import verify_settings
 
 POLL_S = 0.2  # how often the processed count is read for the fault thresholds and the drain check
+# warmup_batches: auto is bounded by consume.warmup_max; this only keeps a batch that drains instantly from
+# looping without end.
+AUTO_BATCHES_LIMIT = 10_000
 SETTLE_S = 10.0  # after draining, how long to wait for the broker to report an empty backlog
 
 
@@ -338,23 +342,56 @@ class _Segment:
         return cpu_by_group(before[1], thread_cpu(before[0]))
 
     def _warm_up(self, broker: Broker) -> bool:
-        """Consume ``warmup_events`` well-formed events (no duplicates, poison or faults), wait until every one
-        is processed, published and acknowledged at the broker, then empty every event table: the measured
-        events start on a warm JVM and the reconciliation never sees the warm-up. False if it did not drain
-        within ``consume.timeout``."""
+        """Consume batches of ``warmup_events`` well-formed events (no duplicates, poison or faults): a fixed number,
+        or with ``warmup_batches: auto`` until a batch's JIT compiler threads spent at most STEADY_JIT_SHARE of the
+        app's CPU (the bar the measured window's basis is held to), for at most ``warmup_max``. Each batch waits
+        until every event is processed, published and acknowledged at the broker, then empties every event table:
+        the measured events start on a warm JVM and the reconciliation never sees the warm-up. One warm-up window
+        spans every batch. False if a batch did not drain within ``consume.timeout``."""
         ctx, consume = self.ctx, self.ctx.consume
         if consume.warmup_events == 0:
             return True
+        auto = consume.warmup_batches == "auto"
+        limit = AUTO_BATCHES_LIMIT if consume.warmup_batches == "auto" else consume.warmup_batches
+        threads = self._threads()
+        start = time.time()
+        # Inside the window, at both edges: a warm-up of a few events can end before the sampler's next
+        # tick, and edge samples outside it left its CPU unread (seen: an empty app_cpu_s).
+        ctx.sampler.sample_now()
+        self._scrape_edge()
+        drained, batches, share = True, 0, None
+        while batches < limit:
+            before = self._threads()
+            drained = self._warm_up_batch(broker, batches)
+            batches += 1
+            spent = self._threads_since(before)
+            share = None if spent is None else compiler_share(spent)
+            if not drained or (auto and share is not None and share <= STEADY_JIT_SHARE):
+                break
+            if auto and time.time() - start >= consume.warmup_max:
+                break
+        self._scrape_edge()
+        ctx.sampler.sample_now()
+        end = time.time()
+        self.windows.append(Window(WARMUP, start, end, os.getloadavg()[0], self._threads_since(threads)))
+        jit = "" if share is None else f", JIT {share:.0%} of the last batch's CPU"
+        ctx.console.print(f"  {self.label}: warm-up: {batches} × {consume.warmup_events} events in "
+                          f"{end - start:.1f}s{jit}" + ("" if drained else " [bold red](not drained)[/]"))
+        if auto and drained and (share is None or share > STEADY_JIT_SHARE):
+            ctx.manifest.add_warning(
+                f"{self.label}: the JIT was still compiling after {batches} warm-up batches of "
+                f"{consume.warmup_events} events ({end - start:.0f}s; consume.warmup_max {consume.warmup_max:g}s): "
+                "its measured CPU per event may include compilation (consume_cost.csv basis)")
+        return drained
+
+    def _warm_up_batch(self, broker: Broker, index: int) -> bool:
+        """One warm-up batch, consumed and acknowledged, then every event table emptied; False if it did not drain
+        within ``consume.timeout``."""
+        ctx, consume = self.ctx, self.ctx.consume
         plan = plan_outbox(consume.warmup_events, ctx.scenario.data.orders, 0.0, 0, ctx.scenario.data.seed,
-                           stream="warmup")
+                           stream="warmup" if index == 0 else f"warmup-{index}")
         drained = False
         with database.connect(ctx.postgres) as conn:
-            threads = self._threads()
-            start = time.time()
-            # Inside the window, at both edges: a warm-up of a few events can end before the sampler's next
-            # tick, and edge samples outside it left its CPU unread (seen: an empty app_cpu_s).
-            ctx.sampler.sample_now()
-            self._scrape_edge()
             insert_plan(conn, plan)
             deadline = time.monotonic() + consume.timeout
             while time.monotonic() < deadline:
@@ -365,13 +402,7 @@ class _Segment:
                     drained = True
                     break
                 time.sleep(POLL_S)
-            self._scrape_edge()
-            ctx.sampler.sample_now()
-            end = time.time()
-        self.windows.append(Window(WARMUP, start, end, os.getloadavg()[0], self._threads_since(threads)))
         database.reset_event_tables(ctx.postgres)
-        ctx.console.print(f"  {self.label}: warm-up: {plan.events} events in {end - start:.1f}s"
-                          + ("" if drained else " [bold red](not drained)[/]"))
         return drained
 
     def _injected(self, conn: psycopg.Connection[TupleRow], duplicates: DuplicateInjector,
