@@ -944,11 +944,9 @@ class Scenario(StrictModel):
         if consume is not None and consume.source == "preload" and consume.events > self.data.orders:
             problems.append(f"consume.events: preloading {consume.events} events needs as many seeded orders, "
                             f"but data.orders is {self.data.orders}")
-        if consume is not None and consume.warmup_events == 0 and "warmup_batches" in consume.model_fields_set:
+        # By value, not by what the file set: a manifest records the scenario with every default resolved.
+        if consume is not None and consume.warmup_events == 0 and consume.warmup_batches != 1:
             problems.append("consume.warmup_batches: needs warmup_events (the size of a batch)")
-        if consume is not None and consume.warmup_batches != "auto" and "warmup_max" in consume.model_fields_set:
-            problems.append("consume.warmup_max: only with warmup_batches: auto (a count of batches has no limit "
-                            "in time)")
         if consume is not None and consume.warmup_events > self.data.orders:
             problems.append(f"consume.warmup_events: {consume.warmup_events} warm-up events need as many seeded "
                             f"orders, but data.orders is {self.data.orders}")

@@ -149,6 +149,7 @@ class _Segment:
                                             ctx.scenario.app.jfr.enabled)
         self.metrics: PrometheusSampler | None = None
         self.windows: list[Window] = []
+        self.warmup_events = 0  # every warm-up batch's events, for the warm-up window's cost
 
     # -- the segment ------------------------------------------------------------------------
     def run(self) -> tuple[ConsumeResult, list[str]]:
@@ -374,6 +375,7 @@ class _Segment:
         ctx.sampler.sample_now()
         end = time.time()
         self.windows.append(Window(WARMUP, start, end, os.getloadavg()[0], self._threads_since(threads)))
+        self.warmup_events = batches * consume.warmup_events
         jit = "" if share is None else f", JIT {share:.0%} of the last batch's CPU"
         ctx.console.print(f"  {self.label}: warm-up: {batches} × {consume.warmup_events} events in "
                           f"{end - start:.1f}s{jit}" + ("" if drained else " [bold red](not drained)[/]"))
@@ -509,7 +511,7 @@ class _Segment:
         killed = any(f.name == KILL_CONSUMER for f in faults.fired)
         readings = self.metrics.samples() if self.metrics is not None else []
         for window in self.windows:
-            events = rec.processed if window.name == MEASURED else ctx.consume.warmup_events
+            events = rec.processed if window.name == MEASURED else self.warmup_events
             CONSUME_COST.append(ctx.results.root / CONSUME_COST.file, [
                 cost_row(self.segment, window, basis(window, warmed, killed), events, ctx.sampler)])
             CONSUME_POOLS.append(ctx.results.root / CONSUME_POOLS.file,
