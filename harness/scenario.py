@@ -655,8 +655,9 @@ class ConsumeSettings(StrictModel):
         1.0, description="How often event counts (PostgreSQL) and broker backlog are read into the timeseries."
     )
     warmup: Duration = Field(
-        5.0, description="Downstream service warm-up (JIT) before the first segment; each app itself starts cold "
-        "in every segment, like a consumer restarted in production."
+        5.0, description="Whether the downstream service is warmed up (JIT) before the first segment: 0 skips it; "
+        "how long is workload.downstream_warmup's (by default until steady, at most 90 s). Each app itself starts "
+        "cold in every segment, like a consumer restarted in production (see warmup_events)."
     )
     warmup_events: int = Field(
         0, ge=0, le=1_000_000, description="Well-formed events consumed by each freshly started app before the "
