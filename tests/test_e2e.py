@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -251,11 +252,17 @@ def test_gate_passes_the_same_build(baseline: Path, same: Path, no_orphans: None
     assert code == 0, output
 
 
-def test_gate_fails_a_slowed_build(baseline: Path, slower: Path, no_orphans: None) -> None:
-    code, output = _gate(slower, RULES, "--baseline", str(baseline), "--allow-skip")
+def test_gate_fails_a_slowed_build(baseline: Path, slower: Path, tmp_path: Path, no_orphans: None) -> None:
+    junit = tmp_path / "gate.xml"
+    code, output = _gate(slower, RULES, "--baseline", str(baseline), "--allow-skip", "--junit", str(junit))
     assert code == 1, output
     assert "throughput regression" in output
     assert "FAIL" in output
+    # The rule's own verdict: the two lines above also hold for an INCONCLUSIVE or UNRELIABLE one (both fail the
+    # gate, and its last line says "gate FAILED"), which is what a too-wide interval gives, not a caught slowdown.
+    verdicts = {case.get("name"): prop.get("value") for case in ET.parse(junit).iter("testcase")
+                for prop in case.iter("property") if prop.get("name") == "verdict"}
+    assert verdicts["throughput regression [mvc-virtual jdk25 u16]"] == "FAIL", output
 
 
 def test_validate_reports_every_problem_and_starts_nothing(tmp_path: Path, no_orphans: None) -> None:
