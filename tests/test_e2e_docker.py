@@ -138,6 +138,8 @@ def test_after_kill_9_of_the_harness_the_next_start_sweeps_its_container(
     assert engine.containers.list(all=True, filters={"label": f"{RUN_LABEL}={run_label}"}) == []
 
 
+# The downstream warm-up is fixed at 2 s, as in tests/test_e2e_consume.py: without `workload` the run warmed the
+# downstream until its JIT was quiet (the default, up to 90 s), and nothing here depends on how fast it answers.
 CONSUME = """
 name: e2e-docker-consume
 description: one variant consuming from RabbitMQ in a container, with a broker restart
@@ -145,6 +147,7 @@ variants: [mvc-virtual]
 jdks: [25]
 infra: docker
 app: {heap: 256m, gc: G1, db_pool: 8}
+workload: {downstream_warmup: 2s}
 data: {orders: 400, customers: 40}
 consume: {broker: rabbitmq, source: preload, events: 200, repetitions: 1, timeout: 5m, downstream_delay_ms: 5}
 faults: {duplicates: 0.05, restart_broker_at: 0.4}
