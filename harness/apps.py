@@ -49,11 +49,11 @@ class AppLaunch:
     env: Mapping[str, str]
     port: int
     container: AppContainer | None = None  # None: a process of this machine
-    host: str = "127.0.0.1"  # where it listens (ORDERS_SERVER_ADDRESS): a remote engine's host, else loopback
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        # Where it listens, as its environment tells it: a remote engine's host, else loopback.
+        return f"http://{self.env.get('ORDERS_SERVER_ADDRESS', '127.0.0.1')}:{self.port}"
 
     def on_port(self, port: int) -> AppLaunch:
         """The same launch listening on ``port`` (the port is both ``port`` and ``ORDERS_SERVER_PORT``)."""

@@ -233,7 +233,6 @@ class Run:
             # No limit: the downstream must never be what is measured.
             container=None if self.containers is None else self.containers.container(
                 jars.downstream, jdk, None, limited=False, cpuset=self._container_cpus("infra")),
-            host=self._sut_address,
         )
         self.console.print(f"[bold]start[/] downstream on {launch.base_url}")
         running = apps.start_app(supervisor, launch, self.results.logs / "downstream.log")
@@ -297,7 +296,6 @@ class Run:
                         port=port,
                         container=None if self.containers is None else self.containers.container(
                             jar, jdk, cpus, cpuset=self._container_cpus("app")),
-                        host=self._sut_address,
                     )
                     self.manifest.set_variant(key, variant_record(launches[key], variant,
                                                                   self._requested(launches[key])))

@@ -195,7 +195,7 @@ def test_on_a_remote_engine_the_results_folder_is_a_volume_and_the_container_out
 def test_a_remote_launch_is_reached_at_the_engine_hosts_address() -> None:
     env = apps.variant_env(parse_scenario(SCENARIO), "webflux", 9000, {}, "http://10.0.0.7:9001", "10.0.0.7")
     assert env["ORDERS_SERVER_ADDRESS"] == "10.0.0.7"
-    launch = apps.AppLaunch("webflux@jdk25", JDK, Path("/jars/order-webflux.jar"), (), env, 9000, host="10.0.0.7")
+    launch = apps.AppLaunch("webflux@jdk25", JDK, Path("/jars/order-webflux.jar"), (), env, 9000)
     assert launch.base_url == "http://10.0.0.7:9000"
     local = apps.variant_env(parse_scenario(SCENARIO), "webflux", 9000, {}, "http://127.0.0.1:9001")
     assert local["ORDERS_SERVER_ADDRESS"] == "127.0.0.1"  # always explicit, recorded in the manifest
