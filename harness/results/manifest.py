@@ -40,7 +40,7 @@ from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import psutil
 from pydantic import BaseModel, TypeAdapter
@@ -410,7 +410,11 @@ def _without_defaults(model: type[BaseModel], data: Any) -> Any:
             continue
         if not info.is_required():
             default = info.get_default(call_default_factory=True)
-            if TypeAdapter(info.annotation or Any).dump_python(default, mode="json") == value:
+            # The field's metadata carries its serialiser (a Duration dumps as "60s", not 60.0).
+            annotation: Any = info.annotation if info.annotation is not None else Any
+            if info.metadata:
+                annotation = Annotated[annotation, *info.metadata]
+            if TypeAdapter(annotation).dump_python(default, mode="json") == value:
                 continue
         nested = [a for a in (info.annotation, *typing.get_args(info.annotation))
                   if isinstance(a, type) and issubclass(a, BaseModel)]

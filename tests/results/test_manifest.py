@@ -317,3 +317,14 @@ def test_warm_up_placement_and_calibration_read_back_as_written(results: Results
     assert on_disk.scenario == scenario
     assert on_disk.placement == {"mode": "auto", "app": "1", "generator": "0", "infra": "0"}
     assert on_disk.calibration == {"format": 1, "trust": ["Latency: ..."]}
+
+
+def test_a_stored_scenario_drops_every_default_duration_included(scenario: Scenario) -> None:
+    # A dump spells every default; a Duration default ("20s" for load.duration) must be recognised as one too,
+    # or a rule that rejects a duration knob only when it is set would refuse a valid recorded scenario.
+    from harness.results.manifest import _without_defaults
+
+    stored = _without_defaults(Scenario, scenario.model_dump(mode="json"))
+    assert "duration" not in stored["load"] and "settle" not in stored["load"]
+    set_by_user = parse_scenario({"name": "quick", "load": {"levels": [16], "duration": "7s"}})
+    assert _without_defaults(Scenario, set_by_user.model_dump(mode="json"))["load"]["duration"] == "7s"
