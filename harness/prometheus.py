@@ -259,15 +259,23 @@ _JVM: dict[str, Source] = {
     "vt_submit_failed_total": Source("jvm_threads_virtual_submit_failed_total"),
 }
 
+# The label that tells the app's database pool from the outbox relay's own (``consume.relay.db_pool``,
+# ``harness.consume.app_metrics.RELAY_POOL_SOURCES``): Hikari's pool name, r2dbc-pool's bean name.
+MVC_MAIN_POOL: tuple[tuple[str, str], ...] = (("pool", "orders"),)
+WEBFLUX_MAIN_POOL: tuple[tuple[str, str], ...] = (("name", "connectionFactory"),)
+RELAY_POOL_NAME = "orders-relay"
+
 _MVC: dict[str, Source] = {
     **_JVM,
-    "db_pool_active": Source("hikaricp_connections_active"),
-    "db_pool_idle": Source("hikaricp_connections_idle"),
-    "db_pool_pending": Source("hikaricp_connections_pending"),
-    "db_acquires_total": Source("hikaricp_connections_acquire_seconds_count"),
-    "db_acquire_ms_total": Source("hikaricp_connections_acquire_seconds_sum", scale=1000.0),
-    "db_acquire_ms_max": Source("hikaricp_connections_acquire_seconds_max", reduce="max", scale=1000.0),
-    "db_acquire_timeouts_total": Source("hikaricp_connections_timeout_total"),
+    # The app's pool only: with a broker the outbox relay has a pool of its own (pool="orders-relay").
+    "db_pool_active": Source("hikaricp_connections_active", MVC_MAIN_POOL),
+    "db_pool_idle": Source("hikaricp_connections_idle", MVC_MAIN_POOL),
+    "db_pool_pending": Source("hikaricp_connections_pending", MVC_MAIN_POOL),
+    "db_acquires_total": Source("hikaricp_connections_acquire_seconds_count", MVC_MAIN_POOL),
+    "db_acquire_ms_total": Source("hikaricp_connections_acquire_seconds_sum", MVC_MAIN_POOL, scale=1000.0),
+    "db_acquire_ms_max": Source("hikaricp_connections_acquire_seconds_max", MVC_MAIN_POOL, reduce="max",
+                                scale=1000.0),
+    "db_acquire_timeouts_total": Source("hikaricp_connections_timeout_total", MVC_MAIN_POOL),
     # With virtual threads Tomcat's executor has no pool and reports -1: those readings are dropped.
     "tomcat_busy_threads": Source("tomcat_threads_busy_threads"),
     "tomcat_current_threads": Source("tomcat_threads_current_threads"),
@@ -278,9 +286,10 @@ _MVC: dict[str, Source] = {
 _WEBFLUX: dict[str, Source] = {
     **_JVM,
     # r2dbc-pool publishes gauges only: no acquire timer, no timeout counter.
-    "db_pool_active": Source("r2dbc_pool_acquired_connections"),
-    "db_pool_idle": Source("r2dbc_pool_idle_connections"),
-    "db_pool_pending": Source("r2dbc_pool_pending_connections"),
+    # The app's pool only (Boot names it after its bean): the relay's own is name="orders-relay".
+    "db_pool_active": Source("r2dbc_pool_acquired_connections", WEBFLUX_MAIN_POOL),
+    "db_pool_idle": Source("r2dbc_pool_idle_connections", WEBFLUX_MAIN_POOL),
+    "db_pool_pending": Source("r2dbc_pool_pending_connections", WEBFLUX_MAIN_POOL),
     # One series per remote address, created at the first downstream call.
     "http_client_active": Source("reactor_netty_connection_provider_active_connections", absent_is_zero=True),
     "http_client_pending": Source("reactor_netty_connection_provider_pending_connections", absent_is_zero=True),

@@ -572,6 +572,14 @@ class RelaySettings(StrictModel):
         50, gt=0, le=60000, description="Relay's idle poll interval; a full batch polls again at once "
         "(ORDERS_RELAY_POLL_INTERVAL_MS)."
     )
+    db_pool: int = Field(
+        2, ge=0, le=100, description="Connections of the relay's own database pool, in every variant "
+        "(ORDERS_RELAY_DB_POOL: a second HikariCP pool in mvc, a second R2DBC pool with its own event loop and "
+        "scheduler in webflux, named orders-relay), so its claim-publish-mark transaction never queues behind the "
+        "consumers for a connection; 0 shares the app's pool (app.db_pool) and, in webflux, its threads, as before "
+        "this setting existed. Default 2: the relay runs one transaction at a time, the second connection lets the "
+        "pool replace one (max lifetime, a PostgreSQL restart) without the relay waiting; more would only idle."
+    )
 
 
 class RetrySettings(StrictModel):

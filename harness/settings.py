@@ -212,6 +212,13 @@ def _shown_io_workers(effective: Mapping[str, Any]) -> str | None:
     return f"{workers} (= available processors, as VT carriers)" if workers == processors else str(workers)
 
 
+def _relay_pool(effective: Mapping[str, Any]) -> str:
+    size = dig(effective, "messaging.relayDbPool")
+    if size == 0:
+        return f"shares the app's pool ({dig(effective, 'dbPool.kind') or '?'} {dig(effective, 'dbPool.maxSize')})"
+    return f"own {dig(effective, 'dbPool.kind') or '?'} {size}"
+
+
 CATALOGUE: tuple[Setting, ...] = (
     Setting("JDK", "jdks", lambda s, v: None, reported="jvm.javaVersion", verify=False,
             effective=lambda e: _feature(dig(e, "jvm.javaVersion")), asked=lambda r: r.jdk.feature,
@@ -232,6 +239,11 @@ CATALOGUE: tuple[Setting, ...] = (
             else f"{dig(e, 'dbPool.kind') or '?'} {dig(e, 'dbPool.maxSize')}"),
     Setting("DB acquire timeout ms", "app.db_acquire_timeout_ms", _app(lambda s: s.app.db_acquire_timeout_ms),
             env=("ORDERS_DB_ACQUIRE_TIMEOUT_MS",), reported="dbPool.acquireTimeoutMs"),
+    # Beside the app's pool: the outbox relay's own (consume only; 0 = it shares the one above).
+    Setting("relay DB pool", "consume.relay.db_pool", _consume(lambda c: c.relay.db_pool),
+            env=("ORDERS_RELAY_DB_POOL",), reported="messaging.relayDbPool", effective=_messaging("relayDbPool"),
+            show=lambda e: None if _messaging("relayDbPool")(e) is None else _relay_pool(e),
+            show_asked=lambda want: "shares the app's pool" if want == 0 else f"own, {want}"),
     Setting("Tomcat max threads", "app.tomcat.max_threads", _app(lambda s: s.app.tomcat.max_threads, MVC),
             env=("ORDERS_TOMCAT_MAX_THREADS",), reported="tomcat.maxThreads",
             # Under virtual threads Tomcat has no pool to size.

@@ -101,6 +101,8 @@ def test_drive_mode_with_kill_and_broker_restart_delivers_every_order_and_loses_
     assert manifest["status"] == "complete", manifest["error"]
     for key in ("mvc-platform@jdk25", "mvc-virtual@jdk25", "webflux@jdk25"):
         assert manifest["variants"][key]["effective"]["messaging"]["broker"] == broker
+        # consume.relay.db_pool's default: every relay ran on a pool of its own, through the kill and the restart.
+        assert manifest["variants"][key]["effective"]["messaging"]["relayDbPool"] == 2
     with (run / "consume.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert sorted(r["variant"] for r in rows) == ["mvc-platform", "mvc-virtual", "webflux"]
@@ -164,6 +166,8 @@ def _assert_explained(run: Path) -> None:
     assert len(list((run / "jfr").glob("*-a2.jfr"))) == 3
     pools = _rows(run / "consume_pools.csv")
     assert len(pools) == 6 and all(int(p["scrapes"]) > 0 and p["consumer_attempts"] for p in pools), pools
+    # The relay's own pool is read apart from the app's, in every variant.
+    assert all(p["relay_db_pool_active_max"] and p["db_pool_active_max"] for p in pools), pools
     threads = _rows(run / "consume_threads.csv")
     # The warm-up windows lived in one JVM: their CPU is split by thread; a measured window with a kill is not.
     assert {r["window"] for r in threads} == {"warmup"} and {r["variant"] for r in threads} == set(variants)

@@ -62,11 +62,22 @@ def test_a_consume_scenario_resolves_every_knob() -> None:
         "sample_interval": "1s", "warmup": "5s", "warmup_events": 0, "warmup_batches": 1, "warmup_max": "120s",
         "scrape_interval": "2s",
         "partitions": 8, "listener_concurrency": 8, "prefetch": 50,
-        "max_in_flight": 256, "downstream_delay_ms": 20, "relay": {"batch_size": 200, "poll_interval_ms": 50},
+        "max_in_flight": 256, "downstream_delay_ms": 20,
+        "relay": {"batch_size": 200, "poll_interval_ms": 50, "db_pool": 2},
         "retries": {"max_attempts": 3, "backoff_ms": 100}, "sweep": None,
     }
     assert resolved["faults"] == {"duplicates": 0.05, "poison": 0, "kill_consumer_at": None,
                                   "restart_broker_at": 0.5}
+
+
+def test_the_relay_pool_is_a_size_or_zero_for_the_shared_pool() -> None:
+    shared = parse_scenario({**CONSUME, "consume": {**CONSUME["consume"], "relay": {"db_pool": 0}}})  # type: ignore[dict-item]
+    assert shared.consume is not None and shared.consume.relay.db_pool == 0
+    for bad, problem in ((-1, "Input should be greater than or equal to 0"),
+                         ("two", "Input should be a valid integer")):
+        with pytest.raises(ScenarioError) as caught:
+            parse_scenario({**CONSUME, "consume": {**CONSUME["consume"], "relay": {"db_pool": bad}}})  # type: ignore[dict-item]
+        assert caught.value.problems[0].startswith(f"consume.relay.db_pool: {problem}")
 
 
 def test_warm_up_batches_are_a_count_or_auto_and_need_a_batch_size() -> None:

@@ -18,7 +18,7 @@ from harness.verify import verify_settings
 
 CONSUME = parse_scenario({"name": "c", "consume": {
     "broker": "rabbitmq", "events": 10, "listener_concurrency": 3, "prefetch": 7, "max_in_flight": 64,
-    "downstream_delay_ms": 5, "relay": {"batch_size": 50, "poll_interval_ms": 20},
+    "downstream_delay_ms": 5, "relay": {"batch_size": 50, "poll_interval_ms": 20, "db_pool": 3},
     "retries": {"max_attempts": 4, "backoff_ms": 30},
 }})
 REQUESTS = parse_scenario({"name": "r", "workload": {"downstream_delay_ms": 15, "legacy_stripes": 9},
@@ -37,7 +37,7 @@ def test_every_consume_knob_reaches_the_environment() -> None:
         "ORDERS_RABBIT_LISTENER_CONCURRENCY": "3", "ORDERS_RABBIT_PREFETCH": "7",
         "ORDERS_CONSUMER_DELAY_MS": "5", "ORDERS_CONSUMER_MAX_IN_FLIGHT": "64",
         "ORDERS_CONSUMER_MAX_ATTEMPTS": "4", "ORDERS_CONSUMER_BACKOFF_MS": "30",
-        "ORDERS_RELAY_BATCH_SIZE": "50", "ORDERS_RELAY_POLL_INTERVAL_MS": "20",
+        "ORDERS_RELAY_BATCH_SIZE": "50", "ORDERS_RELAY_POLL_INTERVAL_MS": "20", "ORDERS_RELAY_DB_POOL": "3",
     }
     assert not any(key.startswith("ORDERS_RELAY") for key in settings.app_env(REQUESTS, "mvc-virtual"))
 
@@ -45,18 +45,44 @@ def test_every_consume_knob_reaches_the_environment() -> None:
 def test_what_is_verified_depends_on_broker_variant_and_start() -> None:
     # Without a broker (verification) the app reports the relay and consumer settings, not the broker's.
     assert _messaging(settings.requested(CONSUME, "mvc-virtual", with_broker=False)) == {
-        "messaging.relayBatchSize": 50, "messaging.relayPollIntervalMs": 20, "messaging.consumerDelayMs": 5,
-        "messaging.maxAttempts": 4, "messaging.backoffMs": 30,
+        "messaging.relayBatchSize": 50, "messaging.relayPollIntervalMs": 20, "messaging.relayDbPool": 3,
+        "messaging.consumerDelayMs": 5, "messaging.maxAttempts": 4, "messaging.backoffMs": 30,
     }
     assert _messaging(settings.requested(CONSUME, "webflux", with_broker=True)) == {
         "messaging.broker": "rabbitmq", "messaging.listenerConcurrency": 3, "messaging.relayBatchSize": 50,
-        "messaging.relayPollIntervalMs": 20, "messaging.consumerDelayMs": 5, "messaging.maxAttempts": 4,
+        "messaging.relayPollIntervalMs": 20, "messaging.relayDbPool": 3, "messaging.consumerDelayMs": 5,
+        "messaging.maxAttempts": 4,
         "messaging.backoffMs": 30, "messaging.prefetch": 7, "messaging.maxInFlight": 64,
     }
     kafka = parse_scenario({"name": "k", "consume": {"broker": "kafka", "events": 10}})
     wanted = settings.requested(kafka, "mvc-platform", with_broker=True)
     assert wanted["messaging.partitions"] == 8 and "messaging.prefetch" not in wanted
     assert "messaging.maxInFlight" not in wanted
+
+
+def test_the_relay_pool_is_sent_verified_and_shown_beside_the_app_pool() -> None:
+    shared = parse_scenario({"name": "s", "consume": {"broker": "kafka", "events": 10, "relay": {"db_pool": 0}}})
+    assert settings.app_env(shared, "webflux")["ORDERS_RELAY_DB_POOL"] == "0"
+    for variant in ("mvc-platform", "mvc-virtual", "webflux"):
+        for with_broker in (False, True):
+            assert settings.requested(shared, variant, with_broker=with_broker)["messaging.relayDbPool"] == 0
+    # An app that runs the relay on another pool than asked, or does not say, fails verification before load.
+    wanted = {"messaging.relayDbPool": 3}
+    assert verify_settings("mvc-virtual@jdk25", wanted, {"messaging": {"relayDbPool": 3}}) == []
+    assert verify_settings("mvc-virtual@jdk25", wanted, {"messaging": {"relayDbPool": 0}}) == [
+        "mvc-virtual@jdk25: setting messaging.relayDbPool is 0 in the running app, the scenario asks 3"]
+    assert verify_settings("mvc-virtual@jdk25", wanted, {"messaging": {"relayBatchSize": 50}}) == [
+        "mvc-virtual@jdk25: setting messaging.relayDbPool is None in the running app, the scenario asks 3"]
+    # The configuration table: its row follows the app's pool, and names which pool the relay uses.
+    own = {"dbPool": {"kind": "hikari 7.0.2", "maxSize": 16},
+           "messaging": {"broker": "rabbitmq", "relayDbPool": 3}}
+    table = config_table({"mvc-virtual@jdk25": _record(CONSUME, own)})
+    labels = [line.split(" | ")[0] for line in table]
+    assert labels.index("| relay DB pool") == labels.index("| DB acquire timeout ms") + 1
+    assert "| relay DB pool | own hikari 7.0.2 3 |" in table
+    asked_own = {**own, "messaging": {"broker": "rabbitmq", "relayDbPool": 0}}
+    assert "| relay DB pool | **shares the app's pool (hikari 7.0.2 16)** ⚠ asked own, 3 |" in config_table(
+        {"mvc-virtual@jdk25": _record(CONSUME, asked_own)})
 
 
 def test_the_workload_reaches_the_app_and_is_checked_once_reported() -> None:

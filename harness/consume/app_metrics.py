@@ -1,7 +1,8 @@
 """What a consume segment reads from the app's ``/actuator/prometheus``, and its figures per window.
 
 The request benchmark's columns (``harness.prometheus.COLUMN_SOURCES``: JVM, DB pool, HTTP client) plus the
-consumer's, the relay's and the broker client's own meters (names checked against the running apps,
+consumer's, the relay's (its own DB pool when ``consume.relay.db_pool`` > 0: the ``db_pool_*`` columns are the app's
+pool only) and the broker client's own meters (names checked against the running apps,
 Spring Boot 4, spring-kafka 4 and Spring AMQP 4). A kill -9 restarts the app inside a window, so counters
 are summed over their increases (``increase``), never taken as last minus first.
 """
@@ -11,13 +12,29 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
-from harness.prometheus import MetricSample, Source
+from harness.prometheus import RELAY_POOL_NAME, MetricSample, Source
 from harness.results.consume_explain_tables import ConsumePools
 
 CONSUMER_SOURCES: dict[str, Source] = {
     "consumer_in_flight": Source("orders_consumer_in_flight"),
     "consumer_attempts_total": Source("orders_consumer_events_seconds_count", absent_is_zero=True),
     "relay_published_total": Source("orders_relay_published_total", absent_is_zero=True),
+}
+
+_RELAY_HIKARI = (("pool", RELAY_POOL_NAME),)
+_RELAY_R2DBC = (("name", RELAY_POOL_NAME),)
+_RELAY_MVC = {
+    "relay_db_pool_active": Source("hikaricp_connections_active", _RELAY_HIKARI),
+    "relay_db_pool_pending": Source("hikaricp_connections_pending", _RELAY_HIKARI),
+}
+RELAY_POOL_SOURCES: dict[str, dict[str, Source]] = {
+    # Absent (None) when the relay shares the app's pool: there is no pool of that name.
+    "mvc-platform": _RELAY_MVC,
+    "mvc-virtual": _RELAY_MVC,
+    "webflux": {
+        "relay_db_pool_active": Source("r2dbc_pool_acquired_connections", _RELAY_R2DBC),
+        "relay_db_pool_pending": Source("r2dbc_pool_pending_connections", _RELAY_R2DBC),
+    },
 }
 
 BROKER_SOURCES: dict[str, dict[str, Source]] = {
@@ -37,9 +54,9 @@ BROKER_SOURCES: dict[str, dict[str, Source]] = {
 }
 
 
-def segment_sources(broker: str) -> dict[str, Source]:
-    """The columns a segment on ``broker`` reads on top of the variant's."""
-    return {**CONSUMER_SOURCES, **BROKER_SOURCES[broker]}
+def segment_sources(broker: str, variant: str) -> dict[str, Source]:
+    """The columns a segment of ``variant`` on ``broker`` reads on top of the variant's."""
+    return {**CONSUMER_SOURCES, **RELAY_POOL_SOURCES[variant], **BROKER_SOURCES[broker]}
 
 
 def _series(samples: Sequence[MetricSample], column: str, start: float, end: float) -> list[float]:
@@ -77,6 +94,7 @@ def pools_row(key: tuple[int, str, str, int], window: str, samples: Sequence[Met
         scrape_errors=len(_series(samples, "scrape_error", start, end)),
         db_pool_active_mean=mean("db_pool_active"), db_pool_active_max=peak("db_pool_active"),
         db_pool_pending_max=peak("db_pool_pending"),
+        relay_db_pool_active_max=peak("relay_db_pool_active"), relay_db_pool_pending_max=peak("relay_db_pool_pending"),
         http_client_active_max=peak("http_client_active"), http_client_pending_max=peak("http_client_pending"),
         consumer_in_flight_mean=mean("consumer_in_flight"), consumer_in_flight_max=peak("consumer_in_flight"),
         platform_threads_max=peak("platform_threads"),

@@ -214,7 +214,7 @@ class _Segment:
         # Pools, the consumer's and the broker client's meters, for the segment's whole life (a restarted
         # app answers on the same port; the scrapes while it is down count as scrape errors).
         self.metrics = PrometheusSampler(launch.base_url, self.variant, interval_s=ctx.consume.scrape_interval,
-                                         extra_sources=segment_sources(ctx.consume.broker))
+                                         extra_sources=segment_sources(ctx.consume.broker, self.variant))
         self.metrics.start()
         requested = settings.requested(ctx.scenario, self.variant, with_broker=True)
         problems = verify_settings(self.key, requested, self.app.info)

@@ -90,6 +90,10 @@ class ConsumePools:
     rabbit_channels_max: float | None
     rabbit_consumed: int | None
     rabbit_acknowledged: int | None
+    # The outbox relay's own pool (consume.relay.db_pool > 0); None when it shares the app's, whose figures are
+    # the db_pool_* columns (the app's pool only, in every format).
+    relay_db_pool_active_max: float | None = None
+    relay_db_pool_pending_max: float | None = None
 
 
 @dataclass(frozen=True)
@@ -151,7 +155,8 @@ class ConsumeJvmReading:
 
 
 CONSUME_COST = Table(ConsumeCost, "consume_cost.csv", 1)
-CONSUME_POOLS = Table(ConsumePools, "consume_pools.csv", 1)
+CONSUME_POOLS = Table(ConsumePools, "consume_pools.csv", 2,
+                      added={2: ("relay_db_pool_active_max", "relay_db_pool_pending_max")})
 CONSUME_JFR = Table(ConsumeJfr, "consume_jfr.csv", 1)
 CONSUME_THREADS = Table(ConsumeThreads, "consume_threads.csv", 1)
 CONSUME_JVM_TIMESERIES = Table(ConsumeJvmReading, "consume_jvm_timeseries.csv", 1)

@@ -1,5 +1,10 @@
 package dev.loombench.orders.mvc.messaging;
 
+import java.sql.SQLException;
+
+import javax.sql.DataSource;
+
+import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.core.instrument.MeterRegistry;
 
 import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
@@ -14,6 +19,7 @@ import dev.loombench.orders.mvc.messaging.consumer.DeadLetterRecorder;
 import dev.loombench.orders.mvc.messaging.consumer.OrderEventProcessor;
 import dev.loombench.orders.mvc.messaging.relay.OutboxPublisher;
 import dev.loombench.orders.mvc.messaging.relay.OutboxRelay;
+import dev.loombench.orders.mvc.messaging.relay.RelayDatabase;
 
 /**
  * What both brokers share: the outbox relay (publishing through the broker's {@link OutboxPublisher}), the
@@ -26,10 +32,25 @@ import dev.loombench.orders.mvc.messaging.relay.OutboxRelay;
 @EnableScheduling
 class MessagingConfiguration {
 
+    /**
+     * The relay's connections: its own pool unless {@code ORDERS_RELAY_DB_POOL=0}. Its thread needs no such choice:
+     * {@code @Scheduled} polls run on Spring's scheduling thread ({@code scheduling-1}, or a virtual thread under
+     * {@code ORDERS_VIRTUAL_THREADS=true}), never on a listener thread, which is what order-webflux's own relay
+     * scheduler gives its relay.
+     */
+    @Bean(destroyMethod = "close")
+    RelayDatabase relayDatabase(DataSource dataSource, JdbcClient jdbc, TransactionTemplate transaction,
+            MessagingProperties messaging, MeterRegistry meters) throws SQLException {
+        if (messaging.relayDbPool() == 0) {
+            return RelayDatabase.shared(jdbc, transaction);
+        }
+        return RelayDatabase.ownPool(dataSource.unwrap(HikariDataSource.class), messaging.relayDbPool(), meters);
+    }
+
     @Bean
-    OutboxRelay outboxRelay(JdbcClient jdbc, TransactionTemplate transaction, OutboxPublisher publisher,
-            MessagingProperties messaging, MeterRegistry meters) {
-        return new OutboxRelay(jdbc, transaction, publisher, messaging.relayBatchSize(),
+    OutboxRelay outboxRelay(RelayDatabase database, OutboxPublisher publisher, MessagingProperties messaging,
+            MeterRegistry meters) {
+        return new OutboxRelay(database.jdbc(), database.transaction(), publisher, messaging.relayBatchSize(),
                 messaging.relayPollIntervalMs(), meters);
     }
 

@@ -27,6 +27,7 @@ import dev.loombench.orders.mvc.messaging.kafka.KafkaOrderEventListener;
 import dev.loombench.orders.mvc.messaging.kafka.KafkaTopics;
 import dev.loombench.orders.mvc.messaging.rabbit.RabbitOrderEventListener;
 import dev.loombench.orders.mvc.messaging.relay.OutboxRelay;
+import dev.loombench.orders.mvc.messaging.relay.RelayDatabase;
 
 /**
  * {@code runtime.messaging}: read from the running listener containers, the broker's topic metadata and the relay
@@ -45,6 +46,8 @@ class MessagingInfo {
 
     private final ObjectProvider<OutboxRelay> relay;
 
+    private final ObjectProvider<RelayDatabase> relayDatabase;
+
     private final ObjectProvider<KafkaListenerEndpointRegistry> kafkaListeners;
 
     private final ObjectProvider<KafkaAdmin> kafkaAdmin;
@@ -54,13 +57,15 @@ class MessagingInfo {
     private final ObjectProvider<ProducerFactory<?, ?>> kafkaProducers;
 
     MessagingInfo(MessagingProperties messaging, KafkaTopics topics, ObjectProvider<OrderEventProcessor> processor,
-            ObjectProvider<OutboxRelay> relay, ObjectProvider<KafkaListenerEndpointRegistry> kafkaListeners,
+            ObjectProvider<OutboxRelay> relay, ObjectProvider<RelayDatabase> relayDatabase,
+            ObjectProvider<KafkaListenerEndpointRegistry> kafkaListeners,
             ObjectProvider<KafkaAdmin> kafkaAdmin, ObjectProvider<RabbitListenerEndpointRegistry> rabbitListeners,
             ObjectProvider<ProducerFactory<?, ?>> kafkaProducers) {
         this.messaging = messaging;
         this.topics = topics;
         this.processor = processor;
         this.relay = relay;
+        this.relayDatabase = relayDatabase;
         this.kafkaListeners = kafkaListeners;
         this.kafkaAdmin = kafkaAdmin;
         this.rabbitListeners = rabbitListeners;
@@ -80,10 +85,12 @@ class MessagingInfo {
         int batchSize = (liveRelay != null) ? liveRelay.batchSize() : this.messaging.relayBatchSize();
         long pollIntervalMs = (liveRelay != null) ? liveRelay.pollIntervalMs() : this.messaging.relayPollIntervalMs();
         long ackTimeoutMs = ((liveRelay != null) ? liveRelay.ackTimeout() : RelaySettings.ACK_TIMEOUT).toMillis();
+        RelayDatabase liveRelayDatabase = this.relayDatabase.getIfAvailable();
+        int relayDbPool = (liveRelayDatabase != null) ? liveRelayDatabase.poolSize() : this.messaging.relayDbPool();
         OrderEventProcessor liveProcessor = this.processor.getIfAvailable();
         long delayMs = (liveProcessor != null) ? liveProcessor.delayMs() : this.messaging.consumerDelayMs();
         return new MessagingSettings(broker.wireName(), partitions, concurrency, prefetch, null, batchSize,
-                pollIntervalMs, ackTimeoutMs, delayMs, this.messaging.maxAttempts(), this.messaging.backoffMs(),
+                pollIntervalMs, ackTimeoutMs, relayDbPool, delayMs, this.messaging.maxAttempts(), this.messaging.backoffMs(),
                 kafkaProducer());
     }
 

@@ -217,6 +217,9 @@ public abstract class EventFlowContract {
         assertThat(prometheus).contains("orders_consumer_events_seconds_count{broker=\"" + broker()
                 + "\",outcome=\"processed\"}", "orders_consumer_in_flight", "orders_relay_published_total",
                 "orders_relay_failures_total");
+        // The relay's own pool (ORDERS_RELAY_DB_POOL, 2 by default) is a pool of its own name beside the app's.
+        assertThat(prometheus).contains("hikaricp_connections_max{pool=\"orders-relay\"} 2.0",
+                "hikaricp_connections_max{pool=\"orders\"}");
     }
 
     private long consumerAttempts(String outcome) {

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
+import org.springframework.boot.r2dbc.autoconfigure.R2dbcProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.r2dbc.core.DatabaseClient;
@@ -18,6 +19,7 @@ import dev.loombench.orders.webflux.messaging.consumer.InFlightLimiter;
 import dev.loombench.orders.webflux.messaging.consumer.OrderEventProcessor;
 import dev.loombench.orders.webflux.messaging.relay.OutboxPublisher;
 import dev.loombench.orders.webflux.messaging.relay.OutboxRelay;
+import dev.loombench.orders.webflux.messaging.relay.RelayDatabase;
 
 /**
  * What both brokers share: the outbox relay (publishing through the broker's {@link OutboxPublisher}), the
@@ -28,10 +30,23 @@ import dev.loombench.orders.webflux.messaging.relay.OutboxRelay;
 @ConditionalOnExpression("'${orders.messaging.broker}' != 'none'")
 class MessagingConfiguration {
 
-    @Bean
-    OutboxRelay outboxRelay(DatabaseClient database, TransactionalOperator transaction, OutboxPublisher publisher,
+    /** The relay's connections and threads: its own unless {@code ORDERS_RELAY_DB_POOL=0}. */
+    @Bean(destroyMethod = "close")
+    RelayDatabase relayDatabase(DatabaseClient database, TransactionalOperator transaction, R2dbcProperties r2dbc,
             MessagingProperties properties, MeterRegistry meters) {
-        return new OutboxRelay(database, transaction, publisher, properties.relay(), RelaySettings.ACK_TIMEOUT, meters);
+        int size = properties.relay().dbPool();
+        if (size == 0) {
+            return RelayDatabase.shared(database, transaction);
+        }
+        return RelayDatabase.ownPool(r2dbc.getUrl(), r2dbc.getUsername(), r2dbc.getPassword(), size,
+                r2dbc.getPool().getMaxAcquireTime(), meters);
+    }
+
+    @Bean
+    OutboxRelay outboxRelay(RelayDatabase relayDatabase, OutboxPublisher publisher, MessagingProperties properties,
+            MeterRegistry meters) {
+        return new OutboxRelay(relayDatabase.database(), relayDatabase.transaction(), relayDatabase.scheduler(),
+                publisher, properties.relay(), RelaySettings.ACK_TIMEOUT, meters);
     }
 
     @Bean

@@ -12,12 +12,16 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 @ConfigurationProperties("orders.messaging")
 public record MessagingProperties(Broker broker, Relay relay, Consumer consumer, Kafka kafka, Rabbit rabbit) {
 
-    /** {@code ORDERS_RELAY_BATCH_SIZE}, {@code ORDERS_RELAY_POLL_INTERVAL_MS}. */
-    public record Relay(int batchSize, long pollIntervalMs) {
+    /**
+     * {@code ORDERS_RELAY_BATCH_SIZE}, {@code ORDERS_RELAY_POLL_INTERVAL_MS}, {@code ORDERS_RELAY_DB_POOL} (the
+     * relay's own connection pool, 0 for the app's: {@link dev.loombench.orders.webflux.messaging.relay.RelayDatabase}).
+     */
+    public record Relay(int batchSize, long pollIntervalMs, int dbPool) {
 
         public Relay {
             atLeast("ORDERS_RELAY_BATCH_SIZE", batchSize, 1);
             atLeast("ORDERS_RELAY_POLL_INTERVAL_MS", pollIntervalMs, 1);
+            atLeast("ORDERS_RELAY_DB_POOL", dbPool, 0);
         }
 
         public Duration pollInterval() {

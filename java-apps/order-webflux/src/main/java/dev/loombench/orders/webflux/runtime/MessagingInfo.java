@@ -7,6 +7,7 @@ import dev.loombench.orders.webflux.messaging.MessagingProperties;
 import dev.loombench.orders.webflux.messaging.consumer.InFlightLimiter;
 import dev.loombench.orders.webflux.messaging.consumer.OrderEventProcessor;
 import dev.loombench.orders.webflux.messaging.relay.OutboxRelay;
+import dev.loombench.orders.webflux.messaging.relay.RelayDatabase;
 
 /**
  * {@code runtime.messaging}: read from the live relay, limiter, processor and listener containers. With
@@ -17,8 +18,8 @@ final class MessagingInfo {
     private MessagingInfo() {
     }
 
-    static MessagingSettings of(MessagingProperties properties, OutboxRelay relay, InFlightLimiter limiter,
-            OrderEventProcessor processor, BrokerSettings broker) {
+    static MessagingSettings of(MessagingProperties properties, OutboxRelay relay, RelayDatabase relayDatabase,
+            InFlightLimiter limiter, OrderEventProcessor processor, BrokerSettings broker) {
         MessagingProperties.Consumer consumer = (processor != null) ? processor.settings() : properties.consumer();
         return new MessagingSettings(properties.broker().wireName(),
                 (broker != null) ? broker.partitions() : null,
@@ -28,6 +29,7 @@ final class MessagingInfo {
                 (relay != null) ? relay.batchSize() : properties.relay().batchSize(),
                 (relay != null) ? relay.pollInterval().toMillis() : properties.relay().pollIntervalMs(),
                 ((relay != null) ? relay.ackTimeout() : RelaySettings.ACK_TIMEOUT).toMillis(),
+                (relayDatabase != null) ? relayDatabase.poolSize() : properties.relay().dbPool(),
                 consumer.delayMs(), consumer.maxAttempts(), consumer.backoffMs(),
                 (broker != null) ? broker.kafkaProducer() : null);
     }

@@ -36,6 +36,7 @@ import dev.loombench.orders.webflux.messaging.MessagingProperties;
 import dev.loombench.orders.webflux.messaging.consumer.InFlightLimiter;
 import dev.loombench.orders.webflux.messaging.consumer.OrderEventProcessor;
 import dev.loombench.orders.webflux.messaging.relay.OutboxRelay;
+import dev.loombench.orders.webflux.messaging.relay.RelayDatabase;
 
 /**
  * {@code /actuator/info} → {@code runtime}: what this process really runs with, read from the live server, pools,
@@ -70,6 +71,8 @@ class RuntimeInfoContributor implements InfoContributor {
 
     private final ObjectProvider<OutboxRelay> relay;
 
+    private final ObjectProvider<RelayDatabase> relayDatabase;
+
     private final ObjectProvider<InFlightLimiter> limiter;
 
     private final ObjectProvider<OrderEventProcessor> processor;
@@ -81,7 +84,8 @@ class RuntimeInfoContributor implements InfoContributor {
             ConnectionFactory connectionFactory, ConnectionProvider downstreamConnectionProvider,
             HttpClient downstreamHttpClient, HttpClientProperties httpClientProperties,
             LegacyCustomerClient legacyClient, CustomerClient customerClient, MessagingProperties messagingProperties,
-            ObjectProvider<OutboxRelay> relay, ObjectProvider<InFlightLimiter> limiter,
+            ObjectProvider<OutboxRelay> relay, ObjectProvider<RelayDatabase> relayDatabase,
+            ObjectProvider<InFlightLimiter> limiter,
             ObjectProvider<OrderEventProcessor> processor, ObjectProvider<BrokerSettings> brokerSettings) {
         this.variant = variant;
         this.context = context;
@@ -95,6 +99,7 @@ class RuntimeInfoContributor implements InfoContributor {
         this.customerClient = customerClient;
         this.messagingProperties = messagingProperties;
         this.relay = relay;
+        this.relayDatabase = relayDatabase;
         this.limiter = limiter;
         this.processor = processor;
         this.brokerSettings = brokerSettings;
@@ -113,7 +118,8 @@ class RuntimeInfoContributor implements InfoContributor {
     }
 
     private MessagingSettings messaging() {
-        return MessagingInfo.of(this.messagingProperties, this.relay.getIfAvailable(), this.limiter.getIfAvailable(),
+        return MessagingInfo.of(this.messagingProperties, this.relay.getIfAvailable(),
+                this.relayDatabase.getIfAvailable(), this.limiter.getIfAvailable(),
                 this.processor.getIfAvailable(), this.brokerSettings.getIfAvailable());
     }
 

@@ -142,6 +142,8 @@ public abstract class EventFlowContract {
         assertThat(messaging.path("relayPollIntervalMs").asLong()).isEqualTo(40);
         // order-domain's RelaySettings.ACK_TIMEOUT, the same in every variant (order-mvc's tests expect it too).
         assertThat(messaging.path("relayAckTimeoutMs").asLong()).isEqualTo(15000);
+        // ORDERS_RELAY_DB_POOL's default: the live own pool's size.
+        assertThat(messaging.path("relayDbPool").asInt()).isEqualTo(2);
         assertThat(messaging.path("consumerDelayMs").asLong()).isEqualTo(5);
         assertThat(messaging.path("maxAttempts").asInt()).isEqualTo(2);
         assertThat(messaging.path("backoffMs").asLong()).isEqualTo(30);
@@ -182,7 +184,10 @@ public abstract class EventFlowContract {
         assertThat(this.meters.get(EventMeters.RELAY_PUBLISHED).counter().count()).isGreaterThanOrEqualTo(1);
         assertThat(new String(this.http.get("/actuator/prometheus").body())).contains(
                 "orders_consumer_events_seconds_count{broker=\"" + broker() + "\",outcome=\"processed\"}",
-                "orders_consumer_in_flight", "orders_relay_published_total", "orders_relay_failures_total");
+                "orders_consumer_in_flight", "orders_relay_published_total", "orders_relay_failures_total",
+                // The relay's own pool (ORDERS_RELAY_DB_POOL, 2 by default) beside the app's, by name.
+                "r2dbc_pool_max_allocated_connections{name=\"orders-relay\"} 2.0",
+                "r2dbc_pool_max_allocated_connections{name=\"connectionFactory\"}");
     }
 
     private long consumerAttempts(String outcome) {

@@ -80,6 +80,7 @@ class NoBrokerTests {
         assertThat(messaging.path("maxInFlight").asInt()).isEqualTo(256);
         assertThat(messaging.path("relayBatchSize").asInt()).isEqualTo(200);
         assertThat(messaging.path("relayPollIntervalMs").asLong()).isEqualTo(50);
+        assertThat(messaging.path("relayDbPool").asInt()).isEqualTo(2);
         assertThat(messaging.path("consumerDelayMs").asLong()).isEqualTo(20);
         assertThat(messaging.path("maxAttempts").asInt()).isEqualTo(3);
         assertThat(messaging.path("backoffMs").asLong()).isEqualTo(100);

@@ -86,7 +86,8 @@ class KafkaEventFlowTests extends EventFlowContract {
     @Override
     protected String[] expectedMessagingInfo() {
         return new String[] { "\"messaging\":{\"broker\":\"kafka\",\"partitions\":3,\"listenerConcurrency\":2,",
-                "\"relayBatchSize\":50,\"relayPollIntervalMs\":25,\"relayAckTimeoutMs\":15000,\"consumerDelayMs\":0,"
+                "\"relayBatchSize\":50,\"relayPollIntervalMs\":25,\"relayAckTimeoutMs\":15000,\"relayDbPool\":2,"
+                        + "\"consumerDelayMs\":0,"
                         + "\"maxAttempts\":3,"
                         + "\"backoffMs\":20,",
                 // design.md's one producer set, spelled out: both apps' Kafka tests expect exactly this.

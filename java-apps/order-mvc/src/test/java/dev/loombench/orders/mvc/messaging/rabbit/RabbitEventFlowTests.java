@@ -56,7 +56,8 @@ class RabbitEventFlowTests extends EventFlowContract {
     @Override
     protected String[] expectedMessagingInfo() {
         return new String[] { "\"messaging\":{\"broker\":\"rabbitmq\",\"listenerConcurrency\":3,\"prefetch\":7,",
-                "\"relayBatchSize\":50,\"relayPollIntervalMs\":25,\"relayAckTimeoutMs\":15000,\"consumerDelayMs\":0,"
+                "\"relayBatchSize\":50,\"relayPollIntervalMs\":25,\"relayAckTimeoutMs\":15000,\"relayDbPool\":2,"
+                        + "\"consumerDelayMs\":0,"
                         + "\"maxAttempts\":3,"
                         + "\"backoffMs\":20}" };
     }

@@ -12,6 +12,7 @@ import org.apache.commons.logging.LogFactory;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
 
 import org.springframework.context.SmartLifecycle;
 import org.springframework.r2dbc.core.DatabaseClient;
@@ -28,7 +29,9 @@ import dev.loombench.orders.webflux.messaging.MessagingProperties;
  * round back: the rows stay unpublished and go out on a later round (at worst twice, which the consumers' inbox
  * absorbs). A full batch starts the next round at once; otherwise the relay waits {@code pollInterval}.
  * <p>
- * One loop per app, running on whatever thread completes each step (R2DBC's and the broker client's); nothing here
+ * One loop per app. With a {@code scheduler} (the relay's own pool, {@link RelayDatabase}) its timer and the step
+ * after each claim run on that thread; without one (the shared pool) every step runs on whatever thread completes
+ * the one before (R2DBC's event loops, the broker client's) and the timer on Reactor's {@code parallel}. Nothing here
  * blocks, the publishers keep their blocking calls off the event loops themselves. Counters:
  * {@link EventMeters#RELAY_PUBLISHED} (rows) and {@link EventMeters#RELAY_FAILURES} (rounds rolled back).
  */
@@ -46,6 +49,9 @@ public class OutboxRelay implements SmartLifecycle {
 
     private final Duration pollInterval;
 
+    /** The relay's own thread, or null to run on the threads of the app's pool (see {@link RelayDatabase}). */
+    private final Scheduler scheduler;
+
     /** Upper bound on one batch's acknowledgements; a broker that is away fails the round instead of holding it. */
     private final Duration ackTimeout;
 
@@ -58,10 +64,11 @@ public class OutboxRelay implements SmartLifecycle {
 
     private volatile Disposable loop;
 
-    public OutboxRelay(DatabaseClient database, TransactionalOperator transaction, OutboxPublisher publisher,
-            MessagingProperties.Relay settings, Duration ackTimeout, MeterRegistry meters) {
+    public OutboxRelay(DatabaseClient database, TransactionalOperator transaction, Scheduler scheduler,
+            OutboxPublisher publisher, MessagingProperties.Relay settings, Duration ackTimeout, MeterRegistry meters) {
         this.database = database;
         this.transaction = transaction;
+        this.scheduler = scheduler;
         this.publisher = publisher;
         this.batchSize = settings.batchSize();
         this.pollInterval = settings.pollInterval();
@@ -114,14 +121,21 @@ public class OutboxRelay implements SmartLifecycle {
         return Mono.defer(this::relayBatch)
             .onErrorResume(this::outage)
             .flatMap((published) -> (published < this.batchSize)
-                    ? Mono.delay(this.pollInterval).thenReturn(published) : Mono.just(published))
+                    ? delay().thenReturn(published) : Mono.just(published))
             .repeat();
+    }
+
+    private Mono<Long> delay() {
+        return (this.scheduler != null) ? Mono.delay(this.pollInterval, this.scheduler) : Mono.delay(this.pollInterval);
     }
 
     /** One round; emits how many rows it published. */
     private Mono<Integer> relayBatch() {
-        return this.transaction.transactional(claim().collectList().flatMap(this::publishAndMark))
-            .doOnNext(this::succeeded);
+        Mono<List<OutboxRow>> claimed = claim().collectList();
+        if (this.scheduler != null) {
+            claimed = claimed.publishOn(this.scheduler);
+        }
+        return this.transaction.transactional(claimed.flatMap(this::publishAndMark)).doOnNext(this::succeeded);
     }
 
     private Mono<Integer> publishAndMark(List<OutboxRow> rows) {
