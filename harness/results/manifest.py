@@ -194,6 +194,23 @@ class FiredFaultRecord:
 
 
 @dataclass(frozen=True)
+class ReplayRecord:
+    """The read-model rebuild after a segment (``consume.replay``, consume_replay.csv): the fresh consumer group
+    and the dead-letter group the app derives from it, the offsets the group was preset to (partition →
+    offset: the measured events' first; empty: from offset 0), the replay JVM's flags (the measured JVM's,
+    with its own GC log and recording), whether the app reported the same effective settings as the measured
+    one, its counts and every named problem (empty when the rebuilt read model equals the measured one)."""
+
+    group_id: str
+    dead_letter_group_id: str
+    start_offsets: Mapping[str, int]
+    jvm_flags: tuple[str, ...]
+    same_effective_settings: bool
+    reconciliation: Mapping[str, int]
+    problems: tuple[SegmentProblem, ...]
+
+
+@dataclass(frozen=True)
 class SegmentRecord:
     """One consume segment (manifest key ``"<variant>@jdk<N>-<broker>-r<repetition>"``): its broker, the
     faults that fired and those that did not, what the harness injected, the reconciliation counts
@@ -208,6 +225,7 @@ class SegmentRecord:
     injected: InjectedRecord | None
     reconciliation: Mapping[str, int | None]  # the counts; a timestamp the run did not reach is null (before issue 10)
     problems: tuple[SegmentProblem, ...]
+    replay: ReplayRecord | None = None  # None without consume.replay (and before it existed)
 
     def to_json(self) -> dict[str, Any]:
         return json_row(self)
