@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from statistics import median
 
@@ -44,3 +45,23 @@ def replay_section(replays: Sequence[ConsumeReplay]) -> list[str]:
         "the event determines as the measured segment built. Dead letters added: the poison messages failing again",
         "(each must, or the replay did not read them); the measured segment's are not recorded twice."))]
     return lines
+
+
+def replay_html(replays: Sequence[ConsumeReplay]) -> str:
+    """The same table for report.html; empty without consume_replay.csv."""
+    if not replays:
+        return ""
+    heads = ("variant", "jdk", "rep", "events", "rebuild events/s", "first → last row s", "ready → last row s",
+             "JVM start s", "app CPU ms/event", "projection", "dead letters added", "verdict")
+    body = []
+    for r in replays:
+        cells = (r.variant, str(r.jdk), str(r.repetition), f"{r.replayed}/{r.events}", _num(r.rebuild_eps, 0),
+                 _num(r.first_to_last_s, 2), _num(r.ready_to_last_s, 2), f"{r.jvm_start_s:.1f}",
+                 _num(r.app_cpu_ms_per_event, 3), "equal" if r.projection_matches else "different",
+                 str(r.dead_letters_added), "ok" if r.ok else f"FAILED: {r.problems}")
+        tds = "".join(f"<td>{html.escape(c)}</td>" for c in cells)
+        body.append(f'<tr class="{"" if r.ok else "flagged"}">{tds}</tr>')
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in heads)
+    return ('<h2 id="consume-replay">Read-model rebuild (Kafka replay in a fresh consumer group)</h2>'
+            f'<div class="scroll"><table class="results"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div>')
