@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg.rows import TupleRow
@@ -133,6 +134,14 @@ def run_consume(ctx: ConsumeContext, launches: dict[str, AppLaunch]) -> list[Con
         raise ReconciliationError(failures)
     return results
 
+
+
+def _differing_paths(a: Any, b: Any, prefix: str = "") -> tuple[str, ...]:
+    """Dotted paths where two /actuator/info runtime sections differ (for the replay's record)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return tuple(path for key in sorted(set(a) | set(b), key=str)
+                     for path in _differing_paths(a.get(key), b.get(key), f"{prefix}{key}."))
+    return () if a == b else (prefix.rstrip("."),)
 
 
 class _Segment:
@@ -508,7 +517,10 @@ class _Segment:
         ready_to_last = None
         if ready_db is not None and rec.last_processed_at is not None:
             ready_to_last = (rec.last_processed_at - ready_db[0]).total_seconds()
-        cpu = cpu_seconds(ctx.sampler.samples("app", launched, ended), launched, ended)
+        # Cumulative since the replay JVM's launch: the listener may consume before the app answers healthy
+        # (webflux does, under load), so no sample from before the rebuild began can be taken. Start-up included.
+        samples = ctx.sampler.samples("app", launched, ended)
+        cpu = round(max(s.cpu_seconds for s in samples), 3) if samples else None
         row = ConsumeReplay(
             jdk=result.jdk, variant=self.variant, broker=consume.broker, repetition=self.repetition, group_id=group,
             started_at=datetime.fromtimestamp(launched, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
@@ -530,7 +542,7 @@ class _Segment:
             self.record = replace(self.record, replay=ReplayRecord(
                 group_id=group, dead_letter_group_id=dlt_group,
                 start_offsets={str(p): o for p, o in sorted(self.replay_from.items())}, jvm_flags=flags,
-                same_effective_settings=app.info == measured.info,
+                effective_differs=_differing_paths(measured.info, app.info),
                 reconciliation={k: v for k, v in dataclasses.asdict(rec).items() if isinstance(v, int)},
                 problems=tuple(SegmentProblem(reason=p.reason, detail=p.detail) for p in found)))
             ctx.manifest.set_segment(self.label, self.record)

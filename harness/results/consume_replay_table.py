@@ -20,14 +20,17 @@ class ConsumeReplay:
 
     ``events`` is the distinct well-formed events of the segment's outbox, ``replayed`` the inbox rows the
     replay wrote. ``first_to_last_s`` runs from the first to the last inbox row of the replay (PostgreSQL's
-    clock); ``ready_to_last_s`` from the replay's JVM answering healthy to its last inbox row (the group join
-    and the first fetch included; negative parts of the rebuild before readiness are not subtracted);
+    clock); ``ready_to_last_s`` from the replay JVM answering healthy to its last inbox row (PostgreSQL's
+    clock; the group join and first fetch included when the listener starts after readiness; a listener that
+    consumes during start-up, as webflux does, makes it shorter than first_to_last_s);
     ``jvm_start_s`` from the JVM's launch to healthy (harness clock). ``rebuild_eps`` is events /
     first_to_last_s. ``projection_matches`` is order_projection's row count and checksum of every column but
     ``applied`` and ``updated_at`` equal to the measured segment's. ``dead_letters_added``: dead letters
     the replay wrote (the poison messages failing again; the dead-letter group starts at the DLT's end, so the
-    measured segment's are not recorded twice). ``app_cpu_s`` covers launch to the last row checked; None
-    when not sampled. The replay JVM starts cold: no warm-up batch."""
+    measured segment's are not recorded twice). ``app_cpu_s`` is the replay JVM's CPU from its launch to the
+    rebuild's end, start-up included (its listener may consume before the app answers healthy, so the two
+    cannot be told apart from process samples); None when not sampled. The replay JVM starts cold: no
+    warm-up batch."""
 
     jdk: int
     variant: str

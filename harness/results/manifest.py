@@ -198,14 +198,16 @@ class ReplayRecord:
     """The read-model rebuild after a segment (``consume.replay``, consume_replay.csv): the fresh consumer group
     and the dead-letter group the app derives from it, the offsets the group was preset to (partition →
     offset: the measured events' first; empty: from offset 0), the replay JVM's flags (the measured JVM's,
-    with its own GC log and recording), whether the app reported the same effective settings as the measured
-    one, its counts and every named problem (empty when the rebuilt read model equals the measured one)."""
+    with its own GC log and recording), where the effective settings the replay app reported differ from the
+    measured app's (dotted /actuator/info runtime paths: its own pid, start time and log files are expected
+    there; the checked settings are verified equal to the scenario's as for every app), its counts and every
+    named problem (empty when the rebuilt read model equals the measured one)."""
 
     group_id: str
     dead_letter_group_id: str
     start_offsets: Mapping[str, int]
     jvm_flags: tuple[str, ...]
-    same_effective_settings: bool
+    effective_differs: tuple[str, ...]
     reconciliation: Mapping[str, int]
     problems: tuple[SegmentProblem, ...]
 

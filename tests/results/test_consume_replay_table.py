@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from results.test_consume_results import OK
 
 from harness.errors import ResultsError
 from harness.report import write_report
@@ -30,7 +31,6 @@ from harness.results.manifest import (
     read_manifest,
 )
 from harness.scenario import parse_scenario
-from results.test_consume_results import OK
 
 SCENARIO = parse_scenario({"name": "replay-test", "data": {"orders": 1000},
                            "consume": {"broker": "kafka", "events": 1000, "replay": True}})
@@ -63,7 +63,7 @@ def test_summary_report_and_manifest_show_the_rebuild_per_variant(tmp_path: Path
     manifest.set_consume(ConsumeRecord(broker="kafka", source="preload"))
     replay = ReplayRecord(group_id=REPLAY.group_id, dead_letter_group_id=f"{REPLAY.group_id}-dlt",
                           start_offsets={"0": 250, "1": 250}, jvm_flags=("-Xms256m", "-Xmx256m"),
-                          same_effective_settings=True, reconciliation={"replayed": 1000},
+                          effective_differs=("jvm.pid",), reconciliation={"replayed": 1000},
                           problems=(SegmentProblem("lost", "1 of 1000 events not processed by the replay"),))
     manifest.set_segment("webflux@jdk25-kafka-r1", SegmentRecord(
         label="webflux jdk25 kafka rep 1", broker=SegmentBroker(kind="kafka", version="4.4.0", startup_s=6.5),
