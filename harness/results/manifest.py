@@ -266,8 +266,15 @@ class ConsumeRecord:
     preload: PreloadRecord | None = None
 
     def problems(self) -> dict[str, tuple[SegmentProblem, ...]]:
-        """Each failed segment's named problems, by its consume.csv label (segments recorded with one)."""
-        return {s.label: s.problems for s in self.segments.values() if s.label is not None and s.problems}
+        """Each failed segment's named problems, by its consume.csv label (segments recorded with one); its
+        replay's after its own, each reason prefixed ``replay: `` (a failed replay fails the segment's verdict)."""
+        out = {}
+        for s in self.segments.values():
+            named = s.problems + (() if s.replay is None else tuple(
+                SegmentProblem(reason=f"replay: {p.reason}", detail=p.detail) for p in s.replay.problems))
+            if s.label is not None and named:
+                out[s.label] = named
+        return out
 
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {"broker": self.broker, "source": self.source,

@@ -82,6 +82,9 @@ def test_summary_report_and_manifest_show_the_rebuild_per_variant(tmp_path: Path
     assert "| mvc-virtual | 25 | 1 |" in summary and "**different**" in summary
     assert "**FAILED**: projection differs" in summary
     assert "**webflux** jdk25 400 events/s (1)" in summary
+    # The replay's problems are the segment's: the verdict names them.
+    assert ("FAILED in 1 of 1 segment(s): webflux jdk25 kafka rep 1: replay: lost: 1 of 1000 events not processed "
+            "by the replay.") in summary
     page = (results.root / "report.html").read_text()
     assert 'id="consume-replay"' in page and "FAILED: projection differs" in page
     recorded = read_manifest(results.manifest).consume
