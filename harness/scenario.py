@@ -703,6 +703,14 @@ class ConsumeSettings(StrictModel):
     )
     relay: RelaySettings = Field(default_factory=RelaySettings, description="The outbox relay of every variant.")
     retries: RetrySettings = Field(default_factory=RetrySettings, description="Consumer retries before dead-lettering.")
+    replay: bool = Field(
+        False, description="After each Kafka segment drained and reconciled: stop its app, empty the inbox and "
+        "order_projection (the outbox and dead letters stay), start the same variant with the same settings in a "
+        "fresh consumer group that reads order-events from the measured events' first offset, wait until every "
+        "event is processed again, reconcile the rebuilt read model against the measured one and report the "
+        "rebuild rate (consume_replay.csv). Kafka only: RabbitMQ has no replay (a consumed message is gone); in a "
+        "sweep over both brokers the RabbitMQ points say so instead of a rate."
+    )
     sweep: ConsumeSweep | None = Field(
         None, description="Run this consume benchmark at every combination of these values (a study: each point "
         "is a full run; see scenarios/consume-sweep.yaml)."
@@ -735,6 +743,8 @@ class ConsumeSettings(StrictModel):
             problems.append("partitions: only for broker kafka (RabbitMQ has no partitions, see prefetch)")
         if "rabbitmq" not in brokers and "prefetch" in self.model_fields_set:
             problems.append("prefetch: only for broker rabbitmq (Kafka consumers fetch by partition)")
+        if self.replay and "kafka" not in brokers:
+            problems.append("replay: only for broker kafka (RabbitMQ has no replay: a consumed message is gone)")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -746,8 +756,8 @@ class ConsumeSettings(StrictModel):
 
     def points(self) -> list[tuple[ConsumePoint, ConsumeSettings]]:
         """Every combination of the sweep, broker-major, each with the plain settings of its run (no sweep);
-        one point without a sweep. A knob that does not apply to a point's broker (partitions on RabbitMQ,
-        prefetch on Kafka) is left at its default there, as the broker ignores it."""
+        one point without a sweep. A knob that does not apply to a point's broker (partitions and replay on
+        RabbitMQ, prefetch on Kafka) is left at its default there, as the broker ignores it."""
         sweep = self.sweep or ConsumeSweep()
         concurrencies: tuple[int | None, ...] = sweep.concurrency or (None,)
         out = []
@@ -758,6 +768,9 @@ class ConsumeSettings(StrictModel):
                     data = self.model_dump(exclude_unset=True, exclude={"sweep"})
                     data |= {"broker": broker, "downstream_delay_ms": delay}
                     data.pop("prefetch" if broker == "kafka" else "partitions", None)
+                    if broker != "kafka":
+                        # A sweep point on RabbitMQ runs without it and its reports say it is not available.
+                        data.pop("replay", None)
                     if concurrency is not None:
                         data |= {"listener_concurrency": concurrency, "max_in_flight": concurrency}
                         if broker == "kafka":

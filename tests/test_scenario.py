@@ -64,7 +64,7 @@ def test_a_consume_scenario_resolves_every_knob() -> None:
         "partitions": 8, "listener_concurrency": 8, "prefetch": 50,
         "max_in_flight": 256, "downstream_delay_ms": 20,
         "relay": {"batch_size": 200, "poll_interval_ms": 50, "db_pool": 2},
-        "retries": {"max_attempts": 3, "backoff_ms": 100}, "sweep": None,
+        "retries": {"max_attempts": 3, "backoff_ms": 100}, "replay": False, "sweep": None,
     }
     assert resolved["faults"] == {"duplicates": 0.05, "poison": 0, "kill_consumer_at": None,
                                   "restart_broker_at": 0.5}
@@ -144,6 +144,21 @@ def test_knobs_that_the_broker_or_source_would_ignore_are_rejected() -> None:
         "consume.rate: required when source is drive",
         "consume.partitions: only for broker kafka (RabbitMQ has no partitions, see prefetch)",
     ]
+
+
+def test_replay_is_refused_on_rabbitmq_naming_the_field() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({"name": "c", "consume": {"broker": "rabbitmq", "replay": True}})
+    assert caught.value.problems == [
+        "consume.replay: only for broker kafka (RabbitMQ has no replay: a consumed message is gone)"]
+    # A sweep whose brokers are all RabbitMQ would replay nothing: refused too.
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({"name": "c", "consume": {"broker": "kafka", "replay": True,
+                                                 "sweep": {"broker": ["rabbitmq"]}}})
+    assert caught.value.problems == [
+        "consume.replay: only for broker kafka (RabbitMQ has no replay: a consumed message is gone)"]
+    assert parse_scenario({"name": "c", "consume": {"broker": "kafka", "replay": True}}).consume.replay  # type: ignore[union-attr]
+    assert not parse_scenario({"name": "c", "consume": {"broker": "rabbitmq"}}).consume.replay  # type: ignore[union-attr]
 
 
 def test_preloading_more_events_than_seeded_orders_is_rejected() -> None:

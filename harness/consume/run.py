@@ -3,7 +3,8 @@
     empty the event tables → fresh broker → start the variant (a flight recording per JVM) with the
     broker's environment and check its messaging settings → warm-up batch, consumed then removed from
     every event table → inject the measured events → until drained or timed out: fire due faults,
-    sample → let the broker's backlog settle → reconcile → lag, resources, pools → rows → stop app,
+    sample → let the broker's backlog settle → reconcile → lag, resources, pools → rows → stop app →
+    with ``consume.replay`` (Kafka): rebuild the read model in a fresh consumer group (replay.py) → stop
     broker → read the flight recordings (warm-up and measured windows)
 
 A segment that loses an event, processes one twice or does not drain does not stop the run: every
@@ -19,6 +20,7 @@ import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg.rows import TupleRow
@@ -26,7 +28,7 @@ from rich.console import Console
 
 from harness import apps, settings
 from harness.apps import AppLaunch, RunningApp
-from harness.consume import database, lag
+from harness.consume import database, lag, replay
 from harness.consume.app_metrics import pools_row, segment_sources
 from harness.consume.drive import DuplicateInjector, OrderDriver, add_poison
 from harness.consume.explain import Window, basis, cost_row, thread_rows
@@ -49,7 +51,7 @@ from harness.consume.sampler import EventSample, EventSampler
 from harness.consume.threads import compiler_share, cpu_by_group, thread_cpu
 from harness.consume.timeseries import segment_rows
 from harness.errors import VerificationError
-from harness.infra.brokers import Broker, start_broker
+from harness.infra.brokers import KAFKA_TOPIC, Broker, KafkaBroker, start_broker
 from harness.infra.postgres import PostgresEndpoint
 from harness.processes import Supervisor
 from harness.prometheus import PrometheusSampler
@@ -64,6 +66,7 @@ from harness.results.consume_explain_tables import (
     WARMUP,
     ConsumeJvmReading,
 )
+from harness.results.consume_replay_table import CONSUME_REPLAY, ConsumeReplay, append_consume_replay
 from harness.results.consume_tables import ConsumeResult, append_consume_result, append_consume_timeseries
 from harness.results.layout import ResultsDir
 from harness.results.manifest import (
@@ -73,6 +76,7 @@ from harness.results.manifest import (
     InjectedRecord,
     ManifestWriter,
     PreloadRecord,
+    ReplayRecord,
     SegmentBroker,
     SegmentProblem,
     SegmentRecord,
@@ -132,6 +136,14 @@ def run_consume(ctx: ConsumeContext, launches: dict[str, AppLaunch]) -> list[Con
 
 
 
+def _differing_paths(a: Any, b: Any, prefix: str = "") -> tuple[str, ...]:
+    """Dotted paths where two /actuator/info runtime sections differ (for the replay's record)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return tuple(path for key in sorted(set(a) | set(b), key=str)
+                     for path in _differing_paths(a.get(key), b.get(key), f"{prefix}{key}."))
+    return () if a == b else (prefix.rstrip("."),)
+
+
 class _Segment:
     def __init__(self, ctx: ConsumeContext, key: str, launch: AppLaunch, repetition: int,
                  plan: OutboxPlan | None) -> None:
@@ -150,6 +162,10 @@ class _Segment:
         self.metrics: PrometheusSampler | None = None
         self.windows: list[Window] = []
         self.warmup_events = 0  # every warm-up batch's events, for the warm-up window's cost
+        # consume.replay: order-events' end offsets just before the measured events (replay.py), and what
+        # was recorded of the segment, completed with the replay.
+        self.replay_from: dict[int, int] = {}
+        self.record: SegmentRecord | None = None
 
     # -- the segment ------------------------------------------------------------------------
     def run(self) -> tuple[ConsumeResult, list[str]]:
@@ -169,10 +185,13 @@ class _Segment:
                 if self.metrics is not None:
                     self.metrics.stop()
                 ctx.sampler.unwatch("app")
-                ctx.sampler.unwatch("broker")
                 if self.app is not None:
                     # SIGTERM: the JVM writes its flight recording on the way out.
                     ctx.supervisor.stop(self.app.process)
+            if ctx.consume.replay:
+                assert self.app is not None
+                outcome = self._replay(self.app, broker, outcome)
+            ctx.sampler.unwatch("broker")
         self._read_recordings()
         return outcome
 
@@ -276,6 +295,9 @@ class _Segment:
             ctx.postgres, broker.backlog, consume.sample_interval
         ) as sampler:
             threads = self._threads()
+            if ctx.consume.replay and isinstance(broker, KafkaBroker):
+                # The warm-up batches are in the topic too, before this: the replay starts here.
+                self.replay_from = replay.end_offsets(broker.node.endpoint.bootstrap, KAFKA_TOPIC)
             origin = time.time()
             ctx.sampler.sample_now()  # inside the window: its CPU is read from the samples within it
             self._scrape_edge()
@@ -433,6 +455,117 @@ class _Segment:
                 return
             time.sleep(POLL_S)
 
+    # -- the replay (consume.replay) ----------------------------------------------------------
+    def _replay(self, measured: RunningApp, broker: Broker,
+                outcome: tuple[ConsumeResult, list[str]]) -> tuple[ConsumeResult, list[str]]:
+        """Rebuild the read model the measured segment built by replaying its events in a fresh consumer group
+        (replay.py); its problems join the segment's. Not run after a segment that failed: there is no good read
+        model to rebuild, and the segment's failure already fails the run."""
+        ctx, consume = self.ctx, self.ctx.consume
+        result, problems = outcome
+        if problems:
+            ctx.console.print(f"  {self.label}: replay not run: the measured segment failed")
+            return outcome
+        assert isinstance(broker, KafkaBroker)  # the scenario refuses replay on RabbitMQ
+        bootstrap = broker.node.endpoint.bootstrap
+        group = replay.replay_group(broker.group_id, self.label)
+        with database.connect(ctx.postgres) as conn:
+            before = replay.before_replay(conn)
+            replay.reset_read_side(conn)
+        replay.commit_offsets(bootstrap, group, KAFKA_TOPIC, self.replay_from)
+        # The dead-letter listener's group is derived from the group id: without this it would record
+        # every dead letter of the measured segment again.
+        dlt_group = f"{group}-dlt"
+        replay.commit_offsets(bootstrap, dlt_group, replay.DEAD_LETTER_TOPIC,
+                              replay.end_offsets(bootstrap, replay.DEAD_LETTER_TOPIC))
+        name = f"{self.label}-replay"
+        jfr = ctx.results.root / "jfr" / f"{name}.jfr" if ctx.scenario.app.jfr.enabled else None
+        if jfr is not None:
+            jfr.parent.mkdir(parents=True, exist_ok=True)
+        flags = apps.jvm_flags(ctx.scenario, self.variant, ctx.results.logs / f"{name}-gc.log", jfr)
+        launch = replace(measured.launch, env={**measured.launch.env, "ORDERS_KAFKA_GROUP_ID": group},
+                         jvm_flags=flags)
+        ctx.console.print(f"  {self.label}: replay: inbox and projection emptied, {self.variant} in group {group}")
+        launched = time.time()
+        app = apps.start_app(ctx.supervisor, launch, ctx.results.log_path(name))
+        ready = time.time()
+        deadline = time.monotonic() + consume.timeout
+        try:
+            ctx.sampler.watch("app", app.process.pid, include_children=False)
+            ctx.sampler.sample_now()
+            settings_problems = verify_settings(self.key, settings.requested(ctx.scenario, self.variant,
+                                                                             with_broker=True), app.info)
+            if settings_problems:
+                raise VerificationError(settings_problems)
+            with database.connect(ctx.postgres) as conn:
+                ready_db = conn.execute("SELECT clock_timestamp()").fetchone()
+                drained = False
+                while time.monotonic() < deadline:
+                    if replay.outstanding(conn, before) == (0, 0):
+                        drained = True
+                        break
+                    time.sleep(POLL_S)
+                ctx.sampler.sample_now()
+                ended = time.time()
+                self._settle_group(broker, group)
+                rec = replay.reconcile_replay(conn, before)
+        finally:
+            ctx.sampler.unwatch("app")
+            ctx.supervisor.stop(app.process)
+        found = replay.replay_problems(rec, before, drained, consume.timeout)
+        first_to_last = rec.first_to_last_s
+        ready_to_last = None
+        if ready_db is not None and rec.last_processed_at is not None:
+            ready_to_last = (rec.last_processed_at - ready_db[0]).total_seconds()
+        # Cumulative since the replay JVM's launch: the listener may consume before the app answers healthy
+        # (webflux does, under load), so no sample from before the rebuild began can be taken. Start-up included.
+        samples = ctx.sampler.samples("app", launched, ended)
+        cpu = round(max(s.cpu_seconds for s in samples), 3) if samples else None
+        row = ConsumeReplay(
+            jdk=result.jdk, variant=self.variant, broker=consume.broker, repetition=self.repetition, group_id=group,
+            started_at=datetime.fromtimestamp(launched, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            ok=not found, events=rec.created, replayed=rec.replayed, lost=rec.lost,
+            processed_twice=rec.processed_twice, strays=rec.strays, duplicates_suppressed=rec.duplicates_suppressed,
+            poison_dead_lettered=rec.poison_dead_lettered, dead_letters_added=rec.dead_letters_added,
+            projection_rows=rec.projection_rows,
+            projection_matches=(rec.projection_rows, rec.projection_checksum) == (before.projection_rows,
+                                                                                  before.projection_checksum),
+            jvm_start_s=round(ready - launched, 3),
+            first_to_last_s=None if first_to_last is None else round(first_to_last, 3),
+            ready_to_last_s=None if ready_to_last is None else round(ready_to_last, 3),
+            rebuild_eps=round(rec.created / first_to_last, 1) if first_to_last else None,
+            app_cpu_s=cpu, app_cpu_ms_per_event=round(cpu * 1000 / rec.replayed, 4) if cpu and rec.replayed else None,
+            load_avg_1m=round(os.getloadavg()[0], 2), problems="; ".join(map(str, found)),
+        )  # fmt: skip
+        append_consume_replay(ctx.results.root / CONSUME_REPLAY.file, row)
+        if self.record is not None:
+            self.record = replace(self.record, replay=ReplayRecord(
+                group_id=group, dead_letter_group_id=dlt_group,
+                start_offsets={str(p): o for p, o in sorted(self.replay_from.items())}, jvm_flags=flags,
+                effective_differs=_differing_paths(measured.info, app.info),
+                reconciliation={k: v for k, v in dataclasses.asdict(rec).items() if isinstance(v, int)},
+                problems=tuple(SegmentProblem(reason=p.reason, detail=p.detail) for p in found)))
+            ctx.manifest.set_segment(self.label, self.record)
+        rate = f"{row.rebuild_eps:.0f} events/s" if row.rebuild_eps is not None else "no rate"
+        verdict = "[green]ok[/]" if not found else "[bold red]FAILED[/]: " + "; ".join(map(str, found))
+        ctx.console.print(f"  {self.label}: replay: {rec.replayed}/{rec.created} rebuilt in "
+                          f"{row.first_to_last_s if row.first_to_last_s is not None else '—'}s first to last row "
+                          f"({rate}), {row.ready_to_last_s}s from ready, projection "
+                          f"{'equal' if row.projection_matches else 'DIFFERENT'} — {verdict}")
+        return result, problems + [f"replay: {p}" for p in found]
+
+    def _settle_group(self, broker: KafkaBroker, group: str) -> None:
+        """Like _settle, for the replay's group: a duplicate still on its way belongs to its reconciliation."""
+        deadline = time.monotonic() + SETTLE_S
+        while time.monotonic() < deadline:
+            try:
+                backlog = broker.backlog_of(group)
+            except Exception:  # unreadable is the same as unknown here
+                backlog = None
+            if not backlog:
+                return
+            time.sleep(POLL_S)
+
     # -- results ----------------------------------------------------------------------------
     def _write(self, rec: Reconciliation, injected: Injected, lags: list[tuple[int, float]],
                events: list[EventSample], faults: Faults,
@@ -489,7 +622,7 @@ class _Segment:
     def _record_segment(self, result: ConsumeResult, rec: Reconciliation, faults: Faults, injected: Injected,
                         problems: list[Problem]) -> None:
         drive = injected.drive
-        self.ctx.manifest.set_segment(self.label, SegmentRecord(
+        self.record = SegmentRecord(
             label=result.label(),
             broker=SegmentBroker(kind=result.broker, version=result.broker_version,
                                  startup_s=result.broker_startup_s),
@@ -502,7 +635,8 @@ class _Segment:
             injected=InjectedRecord(events=injected.events, duplicate_rows=injected.duplicate_rows),
             reconciliation={k: v for k, v in dataclasses.asdict(rec).items() if isinstance(v, int)},
             problems=tuple(SegmentProblem(reason=p.reason, detail=p.detail) for p in problems),
-        ))
+        )
+        self.ctx.manifest.set_segment(self.label, self.record)
 
     def _explain(self, rec: Reconciliation, faults: Faults, origin: float) -> None:
         """consume_cost.csv and consume_pools.csv rows per window, every app reading in consume_jvm_timeseries.csv."""

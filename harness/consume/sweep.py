@@ -8,7 +8,8 @@ folder adds what only the whole can say:
 - ``sweep.json``: the points, each with its folder, status and error; the sweep's own status is
   ``complete`` only when every point completed (``interrupted`` after Ctrl-C, ``failed`` otherwise);
 - ``consume_sweep.csv``: per point × JDK × variant, the drain rate and the measured window's app CPU
-  per event over the repetitions (mean and 95% interval), its basis, and the end-to-end lag p99;
+  per event over the repetitions (mean and 95% interval), its basis, and the end-to-end lag p99; with
+  ``consume.replay`` the mean read-model rebuild rate, or on a RabbitMQ point ``not available on RabbitMQ``;
 - ``sweep.md`` and ``drain-vs-concurrency.png``: the table and the plot drain rate against concurrency,
   one panel per broker and delay, one line per variant.
 
@@ -31,6 +32,7 @@ from rich.console import Console
 from harness.compare.stats import mean_interval
 from harness.errors import HarnessError, ResultsError
 from harness.results.consume_explain_tables import MEASURED, read_consume_cost
+from harness.results.consume_replay_table import CONSUME_REPLAY, read_consume_replay
 from harness.results.consume_tables import read_consume
 from harness.results.layout import new_folder
 from harness.scenario import ConsumePoint, ConsumeSettings, Scenario
@@ -76,6 +78,10 @@ class SweepRow:
     lag_p99_ms: float | None
     ok: bool
     run: str
+    # consume.replay (format 2): the mean rebuild rate over the repetitions, and what it is: "ok", "failed",
+    # NO_REPLAY_RABBITMQ (no number: RabbitMQ keeps no consumed message to replay), or "" when not asked for.
+    replay_eps: float | None = None
+    replay: str = ""
 
 
 def point_scenario(scenario: Scenario, point: ConsumePoint, settings: ConsumeSettings | None = None) -> Scenario:
@@ -97,9 +103,14 @@ def _mean(values: Sequence[float]) -> tuple[float | None, float | None, float | 
     return mean_interval(values) if values else (None, None, None)
 
 
-def point_rows(point: PointRecord, run_root: Path, relative: str) -> list[SweepRow]:
-    """The consume_sweep.csv rows of one point's run folder (none when it measured nothing)."""
+NO_REPLAY_RABBITMQ = "not available on RabbitMQ"
+
+
+def point_rows(point: PointRecord, run_root: Path, relative: str, replay: bool = False) -> list[SweepRow]:
+    """The consume_sweep.csv rows of one point's run folder (none when it measured nothing); ``replay``: the
+    sweep asked for consume.replay."""
     results = read_consume(run_root / "consume.csv")
+    replays = read_consume_replay(run_root / CONSUME_REPLAY.file)
     costs = [c for c in read_consume_cost(run_root / "consume_cost.csv") if c.window == MEASURED]
     manifest = json.loads((run_root / "manifest.json").read_text(encoding="utf-8"))
     concurrency = int(manifest["scenario"]["consume"]["listener_concurrency"])
@@ -113,12 +124,21 @@ def point_rows(point: PointRecord, run_root: Path, relative: str) -> list[SweepR
         cpu = [c.app_cpu_ms_per_event for c in cost if c.app_cpu_ms_per_event is not None]
         drain, drain_low, drain_high = _mean(drains)
         cpu_mean, cpu_low, cpu_high = _mean(cpu)
+        rebuilt = [r for r in replays if (r.jdk, r.variant) == (jdk, variant)]
+        rates = [r.rebuild_eps for r in rebuilt if r.rebuild_eps is not None]
+        if not replay:
+            replay_state = ""
+        elif point.broker == "rabbitmq":
+            replay_state = NO_REPLAY_RABBITMQ
+        else:
+            replay_state = "ok" if rebuilt and all(r.ok for r in rebuilt) else "failed"
         rows.append(SweepRow(
             broker=point.broker, concurrency=concurrency, downstream_delay_ms=point.downstream_delay_ms, jdk=jdk,
             variant=variant, repetitions=len(found), drain_eps=drain, drain_eps_low=drain_low,
             drain_eps_high=drain_high, app_cpu_ms_per_event=cpu_mean, app_cpu_ms_per_event_low=cpu_low,
             app_cpu_ms_per_event_high=cpu_high, cpu_basis=", ".join(sorted({c.basis for c in cost})) or "not measured",
             lag_p99_ms=_mean([r.lag_p99_ms for r in found])[0], ok=all(r.ok for r in found), run=relative,
+            replay_eps=_mean(rates)[0] if replay_state == "ok" else None, replay=replay_state,
         ))
     return rows
 
@@ -138,6 +158,10 @@ class Sweep:
         self._write()
 
     @property
+    def _replay(self) -> bool:
+        return self.scenario.consume is not None and self.scenario.consume.replay
+
+    @property
     def points_root(self) -> Path:
         return self.root / "points"
 
@@ -153,7 +177,7 @@ class Sweep:
 
         self.status = status
         self._write()
-        rows = sweep_rows(self.root, self.points)
+        rows = sweep_rows(self.root, self.points, self._replay)
         write_sweep_report(self.root, self.scenario, self.points, rows, status)
         return rows
 
@@ -178,12 +202,12 @@ def read_sweep(root: Path) -> dict[str, Any]:
     return document
 
 
-def sweep_rows(root: Path, points: Sequence[PointRecord]) -> list[SweepRow]:
+def sweep_rows(root: Path, points: Sequence[PointRecord], replay: bool = False) -> list[SweepRow]:
     """consume_sweep.csv's rows from every point that has a run folder."""
     rows = []
     for point in points:
         if point.results is not None and (root / point.results / "manifest.json").is_file():
-            rows += point_rows(point, root / point.results, point.results)
+            rows += point_rows(point, root / point.results, point.results, replay)
     return rows
 
 
@@ -194,8 +218,9 @@ def rewrite_sweep_report(root: Path) -> None:
 
     document = read_sweep(root)
     points = [PointRecord(**p) for p in document["points"]]
-    write_sweep_report(root, parse_scenario(document["scenario"], str(root / "sweep.json")), points,
-                       sweep_rows(root, points), document["status"])
+    scenario = parse_scenario(document["scenario"], str(root / "sweep.json"))
+    replay = scenario.consume is not None and scenario.consume.replay
+    write_sweep_report(root, scenario, points, sweep_rows(root, points, replay), document["status"])
 
 
 def run_sweep(scenario: Scenario, results_root: Path, console: Console,

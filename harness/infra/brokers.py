@@ -140,6 +140,16 @@ class KafkaBroker:
             self._renew_admin(admin)  # the same hang as after a restart, whatever caused it
             return None
 
+    def backlog_of(self, group_id: str) -> int | None:
+        """``backlog`` of another consumer group on order-events (a replay's)."""
+        admin = self._admin
+        if admin is None or self._restarting.is_set():
+            return None
+        try:
+            return _kafka_lag(admin, self.node.endpoint.bootstrap, group_id)
+        except (KafkaException, TimeoutError):
+            return None
+
     def close(self) -> None:
         # librdkafka's handle has no close(): it is destroyed with the last reference.
         with self._lock:

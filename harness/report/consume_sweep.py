@@ -17,7 +17,7 @@ from harness.report.style import color, from_zero, levels_axis, new_figure, png,
 from harness.scenario import Scenario
 from harness.variants import ALL_VARIANTS
 
-CONSUME_SWEEP = Table(SweepRow, "consume_sweep.csv", 1)
+CONSUME_SWEEP = Table(SweepRow, "consume_sweep.csv", 2, added={2: ("replay_eps", "replay")})
 PLOT_FILE = "drain-vs-concurrency.png"
 
 
@@ -39,6 +39,14 @@ def _ordered(rows: Sequence[SweepRow]) -> list[SweepRow]:
                                        rank.get(r.variant, len(rank)), r.variant))
 
 
+def _replay_cell(row: SweepRow) -> str:
+    if row.replay == "ok":
+        return _num(row.replay_eps, 0)
+    if row.replay == "failed":
+        return "**failed**"
+    return f"replay: {row.replay}" if row.replay else "–"
+
+
 def sweep_markdown(scenario: Scenario, points: Sequence[PointRecord], rows: Sequence[SweepRow],
                    status: str) -> str:
     done = sum(p.status == "complete" for p in points)
@@ -51,14 +59,17 @@ def sweep_markdown(scenario: Scenario, points: Sequence[PointRecord], rows: Sequ
         lines += [f"- {p.slug}: {p.status}" + (f" ({p.error.splitlines()[0]})" if p.error else "")
                   for p in points if p.status != "complete"]
         lines.append("")
+    replay = scenario.consume is not None and scenario.consume.replay
     lines += ["| broker | delay ms | concurrency | variant | JDK | drain events/s | app CPU ms/event | CPU basis | "
-              "lag p99 ms | reconciled |", "|---|---:|---:|---|---:|---:|---:|---|---:|---|"]
+              "lag p99 ms | reconciled |" + (" replay (rebuild events/s) |" if replay else ""),
+              "|---|---:|---:|---|---:|---:|---:|---|---:|---|" + ("---|" if replay else "")]
     for r in _ordered(rows):
         lines.append(
             f"| {r.broker} | {r.downstream_delay_ms} | {r.concurrency} | {r.variant} | {r.jdk} | "
             f"{_with_interval(r.drain_eps, r.drain_eps_low, r.drain_eps_high, 0)} | "
             f"{_with_interval(r.app_cpu_ms_per_event, r.app_cpu_ms_per_event_low, r.app_cpu_ms_per_event_high, 2)} | "
-            f"{r.cpu_basis} | {_num(r.lag_p99_ms, 0)} | {'yes' if r.ok else '**NO**'} |")
+            f"{r.cpu_basis} | {_num(r.lag_p99_ms, 0)} | {'yes' if r.ok else '**NO**'} |"
+            + (f" {_replay_cell(r)} |" if replay else ""))
     if not rows:
         lines.append("| (no point measured anything) |||||||||")
     lines += ["", f"![drain rate against concurrency]({PLOT_FILE})", ""]

@@ -17,6 +17,7 @@ from harness.analysis import variant_color
 from harness.metrics import LevelResult
 from harness.report.capacity import capacity_html
 from harness.report.consume import consume_html
+from harness.report.consume_replay import replay_html
 from harness.report.consume_summary import recorded_problems
 from harness.report.plots import Plot
 from harness.report.summary import (
@@ -31,6 +32,7 @@ from harness.report.summary import (
     run_warnings,
 )
 from harness.results.capacity_table import CapacityResult
+from harness.results.consume_replay_table import ConsumeReplay
 from harness.results.consume_tables import ConsumeResult
 from harness.results.manifest import Manifest, VariantRecord
 
@@ -187,6 +189,7 @@ def _figure(plot: Plot) -> str:
 def render_report(
     manifest: Manifest, levels: Sequence[LevelResult], plots: Sequence[Plot], missing: Sequence[str] = (),
     consume: Sequence[ConsumeResult] = (), capacity: Sequence[CapacityResult] = (),
+    replays: Sequence[ConsumeReplay] = (),
 ) -> str:
     """The report page as one HTML document.
 
@@ -231,6 +234,7 @@ def render_report(
 <h2>Configuration <span class="muted">(effective, read back from each running app)</span></h2>
 {_config(manifest.variants, manifest.placement)}
 {results}
+{replay_html(replays)}
 <h2 id="plots">Plots</h2>
 {figures}
 {not_drawn}

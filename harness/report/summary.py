@@ -17,6 +17,7 @@ from harness.level_id import HasLevelId, LevelPoint
 from harness.metrics import LevelResult, open_flags, warnings_for
 from harness.report.capacity import capacity_markdown
 from harness.report.consume_explain import Explained, explain_section
+from harness.report.consume_replay import replay_section
 from harness.report.consume_summary import (
     CONSUME_HOW_TO_READ,
     consume_facts,
@@ -25,6 +26,7 @@ from harness.report.consume_summary import (
 )
 from harness.report.warmup import warmup_table
 from harness.results.capacity_table import CapacityResult, read_capacity
+from harness.results.consume_replay_table import CONSUME_REPLAY, ConsumeReplay, read_consume_replay
 from harness.results.consume_tables import ConsumeResult, read_consume
 from harness.results.jfr_table import JfrLevel, read_jfr
 from harness.results.layout import ResultsDir
@@ -661,6 +663,7 @@ def render_summary(
     manifest: Manifest, levels: Sequence[LevelResult], jfr: Sequence[JfrLevel] = (),
     consume: Sequence[ConsumeResult] = (), *, warmup: Sequence[WarmupReading] = (),
     explained: Explained | None = None, capacity: Sequence[CapacityResult] = (),
+    replays: Sequence[ConsumeReplay] = (),
 ) -> str:
     """The summary page as markdown.
 
@@ -700,6 +703,7 @@ def render_summary(
     lines += config_table(variants, placement=manifest.placement) if variants else ["No variant was started."]
     if manifest.is_consume:
         lines += consume_section(consume, recorded_problems(manifest))
+        lines += replay_section(replays)
         lines += explain_section(explained) if explained is not None else []
     else:
         lines += _results_tables(levels) if levels else ["", "## Results", "", "No level was measured."]
@@ -729,7 +733,8 @@ def write_summary(results: ResultsDir) -> Path:
     tmp = path.with_name(f".{path.name}.tmp")
     page = render_summary(manifest, levels, read_jfr(results.jfr_csv), read_consume(results.consume_csv),
                           warmup=WARMUP.read(results.warmup_csv, missing_ok=True),
-                          explained=Explained.read(results.root), capacity=read_capacity(results.capacity_csv))
+                          explained=Explained.read(results.root), capacity=read_capacity(results.capacity_csv),
+                          replays=read_consume_replay(results.root / CONSUME_REPLAY.file))
     tmp.write_text(page, encoding="utf-8")
     tmp.replace(path)
     return path

@@ -13,6 +13,7 @@ from harness.report.plots import Plot, draw_plots
 from harness.report.summary import write_summary
 from harness.report.warmup import warmup_figure
 from harness.results.capacity_table import read_capacity
+from harness.results.consume_replay_table import CONSUME_REPLAY, read_consume_replay
 from harness.results.consume_tables import read_consume
 from harness.results.layout import ResultsDir
 from harness.results.manifest import read_manifest
@@ -52,7 +53,8 @@ def write_report(results_dir: Path, *, summary: bool = True) -> Path:
                               "Each fresh JVM's auto warm-up at the top level, window by window: it ends when the last "
                               "windows agree and the JIT has quietened; a dashed line reached its maximum first "
                               "(its levels are flagged 'not steady').", curve))
-    page = render_report(manifest, levels, plots, missing, consume, capacity)
+    page = render_report(manifest, levels, plots, missing, consume, capacity,
+                         read_consume_replay(results.root / CONSUME_REPLAY.file))
     path = results.root / REPORT_NAME
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(page, encoding="utf-8")

@@ -194,6 +194,25 @@ class FiredFaultRecord:
 
 
 @dataclass(frozen=True)
+class ReplayRecord:
+    """The read-model rebuild after a segment (``consume.replay``, consume_replay.csv): the fresh consumer group
+    and the dead-letter group the app derives from it, the offsets the group was preset to (partition →
+    offset: the measured events' first; empty: from offset 0), the replay JVM's flags (the measured JVM's,
+    with its own GC log and recording), where the effective settings the replay app reported differ from the
+    measured app's (dotted /actuator/info runtime paths: its own pid, start time and log files are expected
+    there; the checked settings are verified equal to the scenario's as for every app), its counts and every
+    named problem (empty when the rebuilt read model equals the measured one)."""
+
+    group_id: str
+    dead_letter_group_id: str
+    start_offsets: Mapping[str, int]
+    jvm_flags: tuple[str, ...]
+    effective_differs: tuple[str, ...]
+    reconciliation: Mapping[str, int]
+    problems: tuple[SegmentProblem, ...]
+
+
+@dataclass(frozen=True)
 class SegmentRecord:
     """One consume segment (manifest key ``"<variant>@jdk<N>-<broker>-r<repetition>"``): its broker, the
     faults that fired and those that did not, what the harness injected, the reconciliation counts
@@ -208,6 +227,7 @@ class SegmentRecord:
     injected: InjectedRecord | None
     reconciliation: Mapping[str, int | None]  # the counts; a timestamp the run did not reach is null (before issue 10)
     problems: tuple[SegmentProblem, ...]
+    replay: ReplayRecord | None = None  # None without consume.replay (and before it existed)
 
     def to_json(self) -> dict[str, Any]:
         return json_row(self)
@@ -246,8 +266,15 @@ class ConsumeRecord:
     preload: PreloadRecord | None = None
 
     def problems(self) -> dict[str, tuple[SegmentProblem, ...]]:
-        """Each failed segment's named problems, by its consume.csv label (segments recorded with one)."""
-        return {s.label: s.problems for s in self.segments.values() if s.label is not None and s.problems}
+        """Each failed segment's named problems, by its consume.csv label (segments recorded with one); its
+        replay's after its own, each reason prefixed ``replay: `` (a failed replay fails the segment's verdict)."""
+        out = {}
+        for s in self.segments.values():
+            named = s.problems + (() if s.replay is None else tuple(
+                SegmentProblem(reason=f"replay: {p.reason}", detail=p.detail) for p in s.replay.problems))
+            if s.label is not None and named:
+                out[s.label] = named
+        return out
 
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {"broker": self.broker, "source": self.source,

@@ -16,10 +16,18 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from harness.consume.sweep import SweepError, point_scenario, read_sweep, rewrite_sweep_report, run_sweep
+from harness.consume.sweep import (
+    NO_REPLAY_RABBITMQ,
+    SweepError,
+    point_scenario,
+    read_sweep,
+    rewrite_sweep_report,
+    run_sweep,
+)
 from harness.errors import AppError, ScenarioError
 from harness.report.consume_sweep import CONSUME_SWEEP
 from harness.results.consume_explain_tables import CONSUME_COST, MEASURED, STEADY, WARMUP, ConsumeCost
+from harness.results.consume_replay_table import CONSUME_REPLAY, ConsumeReplay, append_consume_replay
 from harness.results.consume_tables import ConsumeResult, append_consume_result
 from harness.results.layout import ResultsDir, create
 from harness.scenario import ConsumePoint, Scenario, parse_scenario
@@ -51,6 +59,15 @@ def test_every_combination_is_a_point_broker_first() -> None:
     rabbit = settings[ConsumePoint("rabbitmq", 2, 0)]
     assert (rabbit.broker, rabbit.prefetch, rabbit.listener_concurrency) == ("rabbitmq", 20, 2)
     assert rabbit.events == 500 and rabbit.repetitions == 3
+
+
+def test_a_replay_sweep_over_both_brokers_replays_only_on_kafka_points() -> None:
+    points = dict(_scenario(replay=True).consume.points())  # type: ignore[union-attr]
+    assert points[ConsumePoint("kafka", 2, 0)].replay
+    # Each point is parsed as a plain scenario: a RabbitMQ point asking for a replay would be refused.
+    assert not points[ConsumePoint("rabbitmq", 2, 0)].replay
+    rabbit = point_scenario(_scenario(replay=True), ConsumePoint("rabbitmq", 2, 0))
+    assert rabbit.consume is not None and not rabbit.consume.replay
 
 
 def test_a_dimension_left_out_keeps_the_sections_own_value() -> None:
@@ -193,3 +210,50 @@ def test_the_report_is_drawn_again_from_the_folder(tmp_path: Path) -> None:
     rewrite_sweep_report(root)
     assert CONSUME_SWEEP.read(root / CONSUME_SWEEP.file) == written
     assert (root / "sweep.md").is_file() and (root / "drain-vs-concurrency.png").is_file()
+
+
+def _replay(variant: str, rep: int, eps: float, ok: bool = True) -> ConsumeReplay:
+    return ConsumeReplay(
+        jdk=25, variant=variant, broker="kafka", repetition=rep, group_id=f"order-consumer-replay-{rep}",
+        started_at="2026-01-01T00:00:00.000Z", ok=ok, events=500, replayed=500, lost=0, processed_twice=0, strays=0,
+        duplicates_suppressed=0, poison_dead_lettered=0, dead_letters_added=0, projection_rows=500,
+        projection_matches=ok, jvm_start_s=4.0, first_to_last_s=500 / eps, ready_to_last_s=500 / eps + 1,
+        rebuild_eps=eps, app_cpu_s=1.0, app_cpu_ms_per_event=2.0, load_avg_1m=1.0,
+        problems="" if ok else "projection differs: ...")
+
+
+class ReplayStandIn(StandIn):
+    """A run of a point with consume.replay also writes consume_replay.csv (only then: the point's own setting)."""
+
+    def __call__(self, point: Scenario, root: Path) -> tuple[ResultsDir, str]:
+        results, status = super().__call__(point, root)
+        assert point.consume is not None
+        if point.consume.replay:
+            for rep in (1, 2, 3):
+                append_consume_replay(results.root / CONSUME_REPLAY.file, _replay("mvc-virtual", rep, 1000.0 + rep))
+                append_consume_replay(results.root / CONSUME_REPLAY.file, _replay("webflux", rep, 900.0, ok=rep != 3))
+        return results, status
+
+
+def test_a_replay_sweep_says_rabbitmq_has_no_replay_instead_of_a_number(tmp_path: Path) -> None:
+    scenario = _scenario(replay=True, sweep={"broker": ["kafka", "rabbitmq"], "concurrency": [2]})
+    root, status = run_sweep(scenario, tmp_path, Console(quiet=True), ReplayStandIn())
+    assert status == "complete"
+    rows = {(r.broker, r.variant): r for r in CONSUME_SWEEP.read(root / CONSUME_SWEEP.file)}
+    assert (rows[("kafka", "mvc-virtual")].replay, rows[("kafka", "mvc-virtual")].replay_eps) == ("ok", 1002.0)
+    # One failed replay: no rate is reported for the variant, the row says it failed.
+    assert (rows[("kafka", "webflux")].replay, rows[("kafka", "webflux")].replay_eps) == ("failed", None)
+    for variant in ("mvc-virtual", "webflux"):
+        rabbit = rows[("rabbitmq", variant)]
+        assert (rabbit.replay, rabbit.replay_eps) == (NO_REPLAY_RABBITMQ, None)
+    markdown = (root / "sweep.md").read_text()
+    assert "replay (rebuild events/s)" in markdown and "| 1,002 |" in markdown
+    assert markdown.count("replay: not available on RabbitMQ") == 2 and "**failed**" in markdown
+    rewrite_sweep_report(root)
+    assert (root / "sweep.md").read_text() == markdown
+
+
+def test_a_sweep_without_replay_has_no_replay_column(tmp_path: Path) -> None:
+    root, _ = run_sweep(_scenario(**SMALL), tmp_path, Console(quiet=True), StandIn())
+    assert all(r.replay == "" and r.replay_eps is None for r in CONSUME_SWEEP.read(root / CONSUME_SWEEP.file))
+    assert "replay" not in (root / "sweep.md").read_text()
