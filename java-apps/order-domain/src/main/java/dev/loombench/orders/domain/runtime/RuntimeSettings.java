@@ -58,14 +58,16 @@ public record RuntimeSettings(String variant, String server, boolean virtualThre
      * {@code none}), {@code maxInFlight} to WebFlux only; a key that does not apply is null. The relay and consumer
      * settings are reported for every broker, {@code none} included ({@code relayAckTimeoutMs} is
      * {@link dev.loombench.orders.domain.event.RelaySettings#ACK_TIMEOUT} as the live relay holds it).
-     * {@code kafkaProducer} is the live producer factory's value of every key of {@link KafkaProducerSettings#PROPERTIES} (Kafka only).
+     * {@code ordering} is {@link dev.loombench.orders.domain.event.ConsumerOrdering}'s {@code per-key} or
+     * {@code none}, as the consumer holds it. {@code kafkaProducer} is the live producer factory's value of every key of {@link KafkaProducerSettings#PROPERTIES} (Kafka only).
      */
     @JsonPropertyOrder({"broker", "partitions", "listenerConcurrency", "prefetch", "maxInFlight", "relayBatchSize",
             "relayPollIntervalMs", "relayAckTimeoutMs", "consumerDelayMs", "maxAttempts", "backoffMs",
-            "kafkaProducer"})
+            "ordering", "kafkaProducer"})
     public record MessagingSettings(String broker, Integer partitions, Integer listenerConcurrency, Integer prefetch,
             Integer maxInFlight, int relayBatchSize, long relayPollIntervalMs, long relayAckTimeoutMs,
-            long consumerDelayMs, int maxAttempts, long backoffMs, Map<String, Object> kafkaProducer) {
+            long consumerDelayMs, int maxAttempts, long backoffMs, String ordering,
+            Map<String, Object> kafkaProducer) {
     }
 
     /**

@@ -28,7 +28,7 @@ final class MessagingInfo {
                 (relay != null) ? relay.batchSize() : properties.relay().batchSize(),
                 (relay != null) ? relay.pollInterval().toMillis() : properties.relay().pollIntervalMs(),
                 ((relay != null) ? relay.ackTimeout() : RelaySettings.ACK_TIMEOUT).toMillis(),
-                consumer.delayMs(), consumer.maxAttempts(), consumer.backoffMs(),
+                consumer.delayMs(), consumer.maxAttempts(), consumer.backoffMs(), consumer.consumerOrdering().wireName(),
                 (broker != null) ? broker.kafkaProducer() : null);
     }
 }
