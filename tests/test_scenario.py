@@ -58,7 +58,8 @@ def test_a_consume_scenario_resolves_every_knob() -> None:
     assert scenario.load is None
     resolved = scenario.model_dump(mode="json")
     assert resolved["consume"] == {
-        "broker": "kafka", "source": "preload", "events": 1000, "rate": None, "repetitions": 1, "timeout": "300s",
+        "broker": "kafka", "source": "preload", "events": 1000, "lifecycle": False, "ordering": "observed",
+        "rate": None, "repetitions": 1, "timeout": "300s",
         "sample_interval": "1s", "warmup": "5s", "warmup_events": 0, "warmup_batches": 1, "warmup_max": "120s",
         "scrape_interval": "2s",
         "partitions": 8, "listener_concurrency": 8, "prefetch": 50,
@@ -133,6 +134,30 @@ def test_knobs_that_the_broker_or_source_would_ignore_are_rejected() -> None:
         "consume.rate: required when source is drive",
         "consume.partitions: only for broker kafka (RabbitMQ has no partitions, see prefetch)",
     ]
+
+
+def test_a_lifecycle_is_preload_only_in_whole_orders_and_ordering_is_required_or_observed() -> None:
+    lifecycle = parse_scenario({"name": "c", "data": {"orders": 500},
+                                "consume": {"broker": "kafka", "events": 1500, "lifecycle": True,
+                                            "ordering": "required"}})
+    assert lifecycle.consume is not None and lifecycle.consume.lifecycle
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({"name": "c", "consume": {"broker": "kafka", "source": "drive", "rate": 10, "events": 30,
+                                                 "lifecycle": True}})
+    assert caught.value.problems == [
+        "consume.lifecycle: only for source preload (drive makes only OrderCreated, through POST /orders)"]
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({"name": "c", "consume": {"broker": "kafka", "events": 1000, "lifecycle": True}})
+    assert caught.value.problems == [
+        "consume.events: must be a multiple of 3 with lifecycle (three events per order), was 1000"]
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({"name": "c", "data": {"orders": 400},
+                        "consume": {"broker": "kafka", "events": 1500, "lifecycle": True}})
+    assert caught.value.problems == [
+        "consume.events: a lifecycle of 1500 events needs 500 seeded orders, but data.orders is 400"]
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({"name": "c", "consume": {"broker": "kafka", "events": 30, "ordering": "strict"}})
+    assert [p.split(":")[0] for p in caught.value.problems] == ["consume.ordering"]
 
 
 def test_preloading_more_events_than_seeded_orders_is_rejected() -> None:

@@ -76,6 +76,8 @@ class SweepRow:
     lag_p99_ms: float | None
     ok: bool
     run: str
+    # Format 2 (a format-1 point had one event per order: nothing could be out of order).
+    ordering_violations: int | None = None  # summed over repetitions; None: no lifecycle stream
 
 
 def point_scenario(scenario: Scenario, point: ConsumePoint, settings: ConsumeSettings | None = None) -> Scenario:
@@ -119,6 +121,8 @@ def point_rows(point: PointRecord, run_root: Path, relative: str) -> list[SweepR
             drain_eps_high=drain_high, app_cpu_ms_per_event=cpu_mean, app_cpu_ms_per_event_low=cpu_low,
             app_cpu_ms_per_event_high=cpu_high, cpu_basis=", ".join(sorted({c.basis for c in cost})) or "not measured",
             lag_p99_ms=_mean([r.lag_p99_ms for r in found])[0], ok=all(r.ok for r in found), run=relative,
+            ordering_violations=sum(r.ordering_violations for r in found) if all(r.lifecycle for r in found)
+            else None,
         ))
     return rows
 

@@ -234,6 +234,7 @@ class PreloadRecord:
     events: int
     duplicate_rows: int
     poison_rows: int
+    orders: int | None = None  # distinct orders of the events (events / 3 with a lifecycle); None: written before
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ class RabbitEventFlowTests extends EventFlowContract {
         return new String[] { "\"messaging\":{\"broker\":\"rabbitmq\",\"listenerConcurrency\":3,\"prefetch\":7,",
                 "\"relayBatchSize\":50,\"relayPollIntervalMs\":25,\"relayAckTimeoutMs\":15000,\"consumerDelayMs\":0,"
                         + "\"maxAttempts\":3,"
-                        + "\"backoffMs\":20}" };
+                        + "\"backoffMs\":20,\"ordering\":\"per-key\"}" };
     }
 
     @Override
