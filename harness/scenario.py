@@ -794,6 +794,12 @@ class FaultSettings(StrictModel):
         None, gt=0, lt=1, description="Restart the broker gracefully (same ports and data) once this share of the "
         "events is processed."
     )
+    inverted_orders: int = Field(
+        0, ge=0, le=100_000, description="consume.lifecycle only: orders whose OrderPaid is written to the outbox "
+        "before their OrderCreated (a producer that published out of order). A consumer that keeps the broker's "
+        "order applies each as 2 ordering violations (Paid ahead of its predecessor, then the older Created): a "
+        "known answer for the projection's count, and with consume.ordering: required a segment that must fail."
+    )
 
     def phrases(self) -> list[str]:
         """The configured faults in words, for the summary and the console (empty: none)."""
@@ -806,6 +812,8 @@ class FaultSettings(StrictModel):
             said.append(f"broker restart at {self.restart_broker_at:.0%}")
         if self.kill_consumer_at is not None:
             said.append(f"kill -9 of the consumer at {self.kill_consumer_at:.0%}")
+        if self.inverted_orders:
+            said.append(f"{self.inverted_orders} orders with Paid before Created in the outbox")
         return said
 
 
@@ -963,6 +971,12 @@ class Scenario(StrictModel):
                 and consume.events > self.data.orders):
             problems.append(f"consume.events: preloading {consume.events} events needs as many seeded orders, "
                             f"but data.orders is {self.data.orders}")
+        if self.faults.inverted_orders and (consume is None or not consume.lifecycle):
+            problems.append("faults.inverted_orders: only with consume.lifecycle (one event per order has no order "
+                            "to invert)")
+        if consume is not None and consume.lifecycle and self.faults.inverted_orders > consume.events // 3:
+            problems.append(f"faults.inverted_orders: {self.faults.inverted_orders} orders to invert, the lifecycle "
+                            f"has {consume.events // 3}")
         if consume is not None and consume.lifecycle and consume.events // 3 > self.data.orders:
             problems.append(f"consume.events: a lifecycle of {consume.events} events needs {consume.events // 3} "
                             f"seeded orders, but data.orders is {self.data.orders}")

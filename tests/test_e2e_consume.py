@@ -79,6 +79,31 @@ faults: {{duplicates: 0.05}}
 """
 
 
+# The order lifecycle with a known answer: 30 orders × Created → Paid → Shipped, two of them written to the outbox
+# with Paid before Created. Ordering is required, so every variant runs per-key and applies a partition's events in
+# the broker's order: exactly 2 violations per inverted order, and the run must fail naming them. Two variants, no
+# warm-up batch, few events: the point is the count and the verdict, not a rate.
+LIFECYCLE = """
+name: e2e-consume-lifecycle
+variants: [mvc-virtual, webflux]
+jdks: [25]
+app: {heap: 256m, gc: G1, db_pool: 8}
+workload: {downstream_warmup: 1s}
+data: {orders: 1000, customers: 100}
+consume:
+  broker: kafka
+  events: 90
+  lifecycle: true
+  ordering: required
+  timeout: 1m
+  warmup: 1s
+  partitions: 2
+  listener_concurrency: 2
+  downstream_delay_ms: 5
+faults: {duplicates: 0.1, inverted_orders: 2}
+"""
+
+
 def _harness_run(scenario: Path, results: Path) -> tuple[int, str, Path]:
     proc = subprocess.run(
         [sys.executable, "-m", "harness", "run", str(scenario), "--results-dir", str(results)], cwd=REPO, text=True,
@@ -248,3 +273,30 @@ def test_a_sweep_runs_each_point_as_its_own_run_with_the_points_settings_in_the_
         assert float(row["drain_eps_low"]) <= float(row["drain_eps"]) <= float(row["drain_eps_high"]), row
     assert "2 of 2 points complete" in (root / "sweep.md").read_text()
     assert (root / "drain-vs-concurrency.png").stat().st_size > 0
+
+
+def test_a_lifecycle_with_inverted_orders_counts_its_violations_and_fails_when_order_is_required(
+    tmp_path: Path, no_orphans: None  # noqa: F811 - the fixture imported above
+) -> None:
+    scenario = tmp_path / "lifecycle.yaml"
+    scenario.write_text(LIFECYCLE)
+    code, output, run = _harness_run(scenario, tmp_path / "results")
+    assert code == 1, output
+    assert "events applied out of order: 4 events were not the next stage of their order" in output, output
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["status"] == "failed"
+    for key in ("mvc-virtual@jdk25", "webflux@jdk25"):
+        # What the running apps reported: the harness asked both for per-key and checked it.
+        assert manifest["variants"][key]["effective"]["messaging"]["ordering"] == "per-key", key
+    for label, segment in manifest["consume"]["segments"].items():
+        # Nothing else went wrong: only the order, and duplicates were turned away without counting as violations.
+        assert [p["reason"] for p in segment["problems"]] == ["events applied out of order"], (label, segment)
+    assert manifest["consume"]["preload"]["orders"] == 30
+    rows = _rows(run / "consume.csv")
+    assert sorted(r["variant"] for r in rows) == ["mvc-virtual", "webflux"]
+    for row in rows:
+        assert (row["lifecycle"], row["ordering"], row["ordering_violations"]) == ("true", "required", "4"), row
+        assert (row["ok"], row["drained"], row["lost"], row["processed_twice"]) == ("false", "true", "0", "0"), row
+        assert int(row["events_processed"]) == 90 and int(row["duplicates_suppressed"]) >= 9, row
+    summary = (run / "summary.md").read_text()
+    assert "| out of order |" in summary and "| 4 (required) |" in summary

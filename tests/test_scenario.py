@@ -67,7 +67,7 @@ def test_a_consume_scenario_resolves_every_knob() -> None:
         "retries": {"max_attempts": 3, "backoff_ms": 100}, "sweep": None,
     }
     assert resolved["faults"] == {"duplicates": 0.05, "poison": 0, "kill_consumer_at": None,
-                                  "restart_broker_at": 0.5}
+                                  "restart_broker_at": 0.5, "inverted_orders": 0}
 
 
 def test_warm_up_batches_are_a_count_or_auto_and_need_a_batch_size() -> None:
@@ -158,6 +158,14 @@ def test_a_lifecycle_is_preload_only_in_whole_orders_and_ordering_is_required_or
     with pytest.raises(ScenarioError) as caught:
         parse_scenario({"name": "c", "consume": {"broker": "kafka", "events": 30, "ordering": "strict"}})
     assert [p.split(":")[0] for p in caught.value.problems] == ["consume.ordering"]
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({"name": "c", "consume": {"broker": "kafka", "events": 30}, "faults": {"inverted_orders": 1}})
+    assert caught.value.problems == [
+        "faults.inverted_orders: only with consume.lifecycle (one event per order has no order to invert)"]
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({"name": "c", "consume": {"broker": "kafka", "events": 30, "lifecycle": True},
+                        "faults": {"inverted_orders": 11}})
+    assert caught.value.problems == ["faults.inverted_orders: 11 orders to invert, the lifecycle has 10"]
 
 
 def test_preloading_more_events_than_seeded_orders_is_rejected() -> None:

@@ -61,14 +61,17 @@ def _event_id(rng: random.Random) -> uuid.UUID:
 
 
 def plan_outbox(events: int, orders: int, duplicates: float, poison: int, seed: int,
-                stream: str = "preload", lifecycle: bool = False) -> OutboxPlan:
+                stream: str = "preload", lifecycle: bool = False, inverted: int = 0) -> OutboxPlan:
     """``events`` distinct events, ``round(events × duplicates)`` duplicate rows and ``poison`` poison
     rows, deterministically from ``seed``. One OrderCreated per distinct order of 1..``orders``; with
     ``lifecycle``, ``events / 3`` distinct orders with their three events each, every order's in stage
-    order while the orders interleave."""
+    order while the orders interleave, except for the first ``inverted`` orders chosen, whose OrderPaid
+    comes before their OrderCreated (faults.inverted_orders)."""
     if lifecycle and events % len(EVENT_TYPES):
         raise ValueError(f"a lifecycle has {len(EVENT_TYPES)} events per order, {events} events is no multiple")
     distinct = events // len(EVENT_TYPES) if lifecycle else events
+    if inverted and (not lifecycle or inverted > distinct):
+        raise ValueError(f"{inverted} orders to invert need a lifecycle of at least as many orders")
     if distinct > orders:
         raise ValueError(f"{events} events need {distinct} seeded orders, there are {orders}")
     rng = random.Random(f"consume-{stream}-{seed}")
@@ -80,11 +83,14 @@ def plan_outbox(events: int, orders: int, duplicates: float, poison: int, seed: 
         rng.shuffle(slots)
         next_stage: dict[int, int] = {}
         order_ids, types = [], []
+        stages = {order: list(EVENT_TYPES) for order in chosen}
+        for order in chosen[:inverted]:
+            stages[order][0], stages[order][1] = stages[order][1], stages[order][0]
         for order in slots:
             stage = next_stage.get(order, 0)
             next_stage[order] = stage + 1
             order_ids.append(order)
-            types.append(EVENT_TYPES[stage])
+            types.append(stages[order][stage])
     else:
         order_ids, types = chosen, [CREATED] * events
     event_ids = [_event_id(rng) for _ in range(events)]

@@ -109,7 +109,8 @@ def run_consume(ctx: ConsumeContext, launches: dict[str, AppLaunch]) -> list[Con
     plan = None
     if consume.source == "preload":
         plan = plan_outbox(consume.events, ctx.scenario.data.orders, ctx.scenario.faults.duplicates,
-                           ctx.scenario.faults.poison, ctx.scenario.data.seed, lifecycle=consume.lifecycle)
+                           ctx.scenario.faults.poison, ctx.scenario.data.seed, lifecycle=consume.lifecycle,
+                           inverted=ctx.scenario.faults.inverted_orders)
     ctx.manifest.set_consume(ConsumeRecord(
         broker=consume.broker, source=consume.source,
         preload=None if plan is None else PreloadRecord(rows=plan.rows, events=plan.events,

@@ -102,3 +102,18 @@ def test_insert_writes_each_type_into_column_and_payload(conn: psycopg.Connectio
         if not poison:
             assert payload == wire_json(event_id, order_id, customer, product, quantity, total, created, event_type)
             assert json.loads(payload)["type"] == event_type
+
+
+def test_inverted_orders_have_paid_before_created_and_nothing_else_changes() -> None:
+    plain = plan_outbox(300, DATA.orders, 0.05, 2, seed=4, lifecycle=True)
+    inverted = plan_outbox(300, DATA.orders, 0.05, 2, seed=4, lifecycle=True, inverted=3)
+    assert (inverted.event_ids, inverted.order_ids, inverted.poison) == (plain.event_ids, plain.order_ids,
+                                                                         plain.poison)
+    changed = {o for o, a, b in zip(plain.order_ids, plain.types, inverted.types, strict=True) if a != b}
+    assert len(changed) == 3
+    for order in changed:
+        seen = list(dict.fromkeys((e, t) for e, o, t in zip(inverted.event_ids, inverted.order_ids, inverted.types,
+                                                               strict=True) if o == order))
+        assert [t for _, t in seen] == ["OrderPaid", "OrderCreated", "OrderShipped"]
+    with pytest.raises(ValueError, match="invert"):
+        plan_outbox(30, DATA.orders, 0.0, 0, seed=4, inverted=1)

@@ -289,3 +289,13 @@ def test_violations_are_counted_always_and_fail_the_segment_only_when_ordering_i
     assert [str(p) for p in segment_problems(rec, _injected(plan, ordering_required=True))] == [
         f"{OUT_OF_ORDER}: 6 events were not the next stage of their order when applied "
         "(order_projection.out_of_order; consume.ordering: required)"]
+
+
+def test_an_outbox_with_inverted_orders_consumed_in_outbox_order_counts_two_violations_each(
+        conn: psycopg.Connection[TupleRow]) -> None:
+    plan = plan_outbox(90, DATA.orders, 0.1, 0, seed=10, lifecycle=True, inverted=2)
+    insert_plan(conn, plan)
+    _consume(conn, plan)
+    rec = reconcile(conn)
+    assert (rec.ordering_violations, rec.processed_twice, rec.lost) == (4, 0, 0)
+    assert [p.reason for p in segment_problems(rec, _injected(plan, ordering_required=True))] == [OUT_OF_ORDER]
