@@ -415,7 +415,13 @@ def _without_defaults(model: type[BaseModel], data: Any) -> Any:
                 continue
         nested = [a for a in (info.annotation, *typing.get_args(info.annotation))
                   if isinstance(a, type) and issubclass(a, BaseModel)]
-        out[name] = _without_defaults(nested[0], value) if nested else value
+        if nested:
+            value = _without_defaults(nested[0], value)
+            # Every value of a section at its default: the section is, even when a field added since the dump
+            # (faults.inverted_orders) made the stored dict differ from today's default dict.
+            if value == {}:
+                continue
+        out[name] = value
     return out
 
 
