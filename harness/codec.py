@@ -29,6 +29,8 @@ column. History:
 - levels.csv 3: the generator's run-queue wait, whether it starved, and whether the JVM's warm-up became
   steady (issue 15). Before the merge of the open model, main wrote these beside format 1's columns
   (format 3 without format 2's), which reads as such. warmup.csv 1.
+- consume.csv 2: the order lifecycle's ``lifecycle``, ``ordering`` and ``ordering_violations`` (a format-1
+  segment had one event per order and asked for no ordering: false, observed, 0).
 """
 
 from __future__ import annotations

@@ -652,7 +652,19 @@ class ConsumeSettings(StrictModel):
         "until `events` orders were sent (lag at a steady rate)."
     )
     events: int = Field(10000, gt=0, le=1_000_000, description="Distinct events per segment (duplicates and "
-                        "poison come on top).")
+                        "poison come on top). One per order, or with lifecycle three per order: events / 3 orders.")
+    lifecycle: bool = Field(
+        False, description="preload only: each order gets three events keyed by its id, OrderCreated → OrderPaid → "
+        "OrderShipped, in that order in the outbox, the orders interleaved (events must be a multiple of 3); the "
+        "projection counts every event applied out of order (consume.csv ordering_violations). false: one "
+        "OrderCreated per order, where order cannot be broken."
+    )
+    ordering: Literal["required", "observed"] = Field(
+        "observed", description="required: every variant keeps one order's events in order "
+        "(ORDERS_CONSUMER_ORDERING=per-key) and a segment with any ordering violation fails; observed: "
+        "ORDERS_CONSUMER_ORDERING=none and violations are only counted. RabbitMQ with listener_concurrency above 1 "
+        "(competing consumers) is ordered by no variant."
+    )
     rate: int | None = Field(None, gt=0, le=100_000, description="POST /orders per second; source drive only.")
     repetitions: int = Field(1, gt=0, le=100, description="Segments per JDK × variant.")
     timeout: Duration = Field(
@@ -738,6 +750,11 @@ class ConsumeSettings(StrictModel):
             problems.append("rate: required when source is drive")
         if self.source == "preload" and self.rate is not None:
             problems.append("rate: only for source drive (preload inserts every event at once)")
+        if self.lifecycle and self.source == "drive":
+            problems.append("lifecycle: only for source preload (drive makes only OrderCreated, through POST /orders)")
+        if self.lifecycle and self.events % 3:
+            problems.append(f"events: must be a multiple of 3 with lifecycle (three events per order), was "
+                            f"{self.events}")
         brokers = self.brokers()
         if "kafka" not in brokers and "partitions" in self.model_fields_set:
             problems.append("partitions: only for broker kafka (RabbitMQ has no partitions, see prefetch)")
@@ -798,6 +815,12 @@ class FaultSettings(StrictModel):
         None, gt=0, lt=1, description="Restart the broker gracefully (same ports and data) once this share of the "
         "events is processed."
     )
+    inverted_orders: int = Field(
+        0, ge=0, le=100_000, description="consume.lifecycle only: orders whose OrderPaid is written to the outbox "
+        "before their OrderCreated (a producer that published out of order). A consumer that keeps the broker's "
+        "order applies each as 2 ordering violations (Paid ahead of its predecessor, then the older Created): a "
+        "known answer for the projection's count, and with consume.ordering: required a segment that must fail."
+    )
 
     def phrases(self) -> list[str]:
         """The configured faults in words, for the summary and the console (empty: none)."""
@@ -810,6 +833,8 @@ class FaultSettings(StrictModel):
             said.append(f"broker restart at {self.restart_broker_at:.0%}")
         if self.kill_consumer_at is not None:
             said.append(f"kill -9 of the consumer at {self.kill_consumer_at:.0%}")
+        if self.inverted_orders:
+            said.append(f"{self.inverted_orders} orders with Paid before Created in the outbox")
         return said
 
 
@@ -963,9 +988,19 @@ class Scenario(StrictModel):
         if self.consume is None and "faults" in self.model_fields_set:
             problems.append("faults: only for a consume scenario")
         consume = self.consume
-        if consume is not None and consume.source == "preload" and consume.events > self.data.orders:
+        if (consume is not None and consume.source == "preload" and not consume.lifecycle
+                and consume.events > self.data.orders):
             problems.append(f"consume.events: preloading {consume.events} events needs as many seeded orders, "
                             f"but data.orders is {self.data.orders}")
+        if self.faults.inverted_orders and (consume is None or not consume.lifecycle):
+            problems.append("faults.inverted_orders: only with consume.lifecycle (one event per order has no order "
+                            "to invert)")
+        if consume is not None and consume.lifecycle and self.faults.inverted_orders > consume.events // 3:
+            problems.append(f"faults.inverted_orders: {self.faults.inverted_orders} orders to invert, the lifecycle "
+                            f"has {consume.events // 3}")
+        if consume is not None and consume.lifecycle and consume.events // 3 > self.data.orders:
+            problems.append(f"consume.events: a lifecycle of {consume.events} events needs {consume.events // 3} "
+                            f"seeded orders, but data.orders is {self.data.orders}")
         # By value, not by what the file set: a manifest records the scenario with every default resolved.
         if consume is not None and consume.warmup_events == 0 and consume.warmup_batches != 1:
             problems.append("consume.warmup_batches: needs warmup_events (the size of a batch)")

@@ -309,6 +309,11 @@ CATALOGUE: tuple[Setting, ...] = (
             effective=_messaging("maxAttempts")),
     Setting("retry backoff ms", "consume.retries.backoff_ms", _consume(lambda c: c.retries.backoff_ms),
             env=("ORDERS_CONSUMER_BACKOFF_MS",), reported="messaging.backoffMs", effective=_messaging("backoffMs")),
+    # required → per-key in every variant; only webflux acts on it (mvc's listener threads are sequential per
+    # partition and per consumer already), but every variant reports what it holds and is checked.
+    Setting("consumer ordering", "consume.ordering",
+            _consume(lambda c: "per-key" if c.ordering == "required" else "none"),
+            env=("ORDERS_CONSUMER_ORDERING",), reported="messaging.ordering", effective=_messaging("ordering")),
 )
 """Every setting, in the order of the configuration table."""
 

@@ -83,6 +83,31 @@ faults: {{duplicates: 0.05}}
 """
 
 
+# The order lifecycle with a known answer: 30 orders × Created → Paid → Shipped, two of them written to the outbox
+# with Paid before Created. Ordering is required, so every variant runs per-key and applies a partition's events in
+# the broker's order: exactly 2 violations per inverted order, and the run must fail naming them. webflux only (the
+# variant per-key changes; the sweep below counts mvc's), no warm-up batch, few events: the count and the verdict.
+LIFECYCLE = """
+name: e2e-consume-lifecycle
+variants: [webflux]
+jdks: [25]
+app: {heap: 256m, gc: G1, db_pool: 8}
+workload: {downstream_warmup: 1s}
+data: {orders: 1000, customers: 100}
+consume:
+  broker: kafka
+  events: 90
+  lifecycle: true
+  ordering: required
+  timeout: 1m
+  warmup: 1s
+  partitions: 2
+  listener_concurrency: 2
+  downstream_delay_ms: 5
+faults: {duplicates: 0.1, inverted_orders: 2}
+"""
+
+
 def _harness_run(scenario: Path, results: Path) -> tuple[int, str, Path]:
     proc = subprocess.run(
         [sys.executable, "-m", "harness", "run", str(scenario), "--results-dir", str(results)], cwd=REPO, text=True,
@@ -246,13 +271,15 @@ workload: {downstream_warmup: 1s}
 data: {orders: 1000, customers: 100}
 consume:
   broker: kafka
-  events: 200
+  events: 198
+  lifecycle: true
   repetitions: 2
   timeout: 2m
   warmup: 1s
   partitions: 2
   downstream_delay_ms: 5
   sweep: {concurrency: [1, 4]}
+faults: {inverted_orders: 1}
 """
 
 
@@ -278,17 +305,47 @@ def test_a_sweep_runs_each_point_as_its_own_run_with_the_points_settings_in_the_
             assert messaging["partitions"] == max(2, n), key
             if key.startswith("webflux"):
                 assert messaging["maxInFlight"] == n, key
+            assert messaging["ordering"] == "none", key  # ordering observed
         # Segments in rounds, each variant's repetition 1 before any repetition 2: never one variant's stretch.
         with (root / point["results"] / "consume.csv").open() as handle:
             segments = sorted(csv.DictReader(handle), key=lambda row: row["started_at"])
         assert [(row["variant"], row["repetition"]) for row in segments] == [
             ("mvc-virtual", "1"), ("webflux", "1"), ("mvc-virtual", "2"), ("webflux", "2")]
+        # One record in flight per partition (max in flight = listener threads = n): every variant applies the
+        # broker's order, so the one inverted order is exactly its 2 violations, counted and (observed) not failed.
+        assert {row["ordering_violations"] for row in segments} == {"2"}, segments
     with (root / "consume_sweep.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert [(r["concurrency"], r["variant"]) for r in rows] == [
         ("1", "mvc-virtual"), ("1", "webflux"), ("4", "mvc-virtual"), ("4", "webflux")]
     for row in rows:
         assert row["ok"] == "true" and row["repetitions"] == "2", row
+        assert row["ordering_violations"] == "4", row  # over both repetitions
         assert float(row["drain_eps_low"]) <= float(row["drain_eps"]) <= float(row["drain_eps_high"]), row
     assert "2 of 2 points complete" in (root / "sweep.md").read_text()
+    assert "| out of order |" in (root / "sweep.md").read_text()
     assert (root / "drain-vs-concurrency.png").stat().st_size > 0
+
+
+def test_a_lifecycle_with_inverted_orders_counts_its_violations_and_fails_when_order_is_required(
+    tmp_path: Path, no_orphans: None  # noqa: F811 - the fixture imported above
+) -> None:
+    scenario = tmp_path / "lifecycle.yaml"
+    scenario.write_text(LIFECYCLE)
+    code, output, run = _harness_run(scenario, tmp_path / "results")
+    assert code == 1, output
+    assert "events applied out of order: 4 events were not the next stage of their order" in output, output
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["status"] == "failed"
+    # What the running app reported: the harness asked for per-key and checked it.
+    assert manifest["variants"]["webflux@jdk25"]["effective"]["messaging"]["ordering"] == "per-key"
+    [segment] = manifest["consume"]["segments"].values()
+    # Nothing else went wrong: only the order, and duplicates were turned away without counting as violations.
+    assert [p["reason"] for p in segment["problems"]] == ["events applied out of order"], segment
+    assert manifest["consume"]["preload"]["orders"] == 30
+    [row] = _rows(run / "consume.csv")
+    assert (row["lifecycle"], row["ordering"], row["ordering_violations"]) == ("true", "required", "4"), row
+    assert (row["ok"], row["drained"], row["lost"], row["processed_twice"]) == ("false", "true", "0", "0"), row
+    assert int(row["events_processed"]) == 90 and int(row["duplicates_suppressed"]) >= 9, row
+    summary = (run / "summary.md").read_text()
+    assert "| out of order |" in summary and "| 4 (required) |" in summary

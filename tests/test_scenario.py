@@ -58,7 +58,8 @@ def test_a_consume_scenario_resolves_every_knob() -> None:
     assert scenario.load is None
     resolved = scenario.model_dump(mode="json")
     assert resolved["consume"] == {
-        "broker": "kafka", "source": "preload", "events": 1000, "rate": None, "repetitions": 1, "timeout": "300s",
+        "broker": "kafka", "source": "preload", "events": 1000, "lifecycle": False, "ordering": "observed",
+        "rate": None, "repetitions": 1, "timeout": "300s",
         "sample_interval": "1s", "warmup": "5s", "warmup_events": 0, "warmup_batches": 1, "warmup_max": "120s",
         "scrape_interval": "2s",
         "partitions": 8, "listener_concurrency": 8, "prefetch": 50,
@@ -67,7 +68,7 @@ def test_a_consume_scenario_resolves_every_knob() -> None:
         "retries": {"max_attempts": 3, "backoff_ms": 100}, "replay": False, "sweep": None,
     }
     assert resolved["faults"] == {"duplicates": 0.05, "poison": 0, "kill_consumer_at": None,
-                                  "restart_broker_at": 0.5}
+                                  "restart_broker_at": 0.5, "inverted_orders": 0}
 
 
 def test_the_relay_pool_is_a_size_or_zero_for_the_shared_pool() -> None:
@@ -159,6 +160,38 @@ def test_replay_is_refused_on_rabbitmq_naming_the_field() -> None:
         "consume.replay: only for broker kafka (RabbitMQ has no replay: a consumed message is gone)"]
     assert parse_scenario({"name": "c", "consume": {"broker": "kafka", "replay": True}}).consume.replay  # type: ignore[union-attr]
     assert not parse_scenario({"name": "c", "consume": {"broker": "rabbitmq"}}).consume.replay  # type: ignore[union-attr]
+
+
+def test_a_lifecycle_is_preload_only_in_whole_orders_and_ordering_is_required_or_observed() -> None:
+    lifecycle = parse_scenario({"name": "c", "data": {"orders": 500},
+                                "consume": {"broker": "kafka", "events": 1500, "lifecycle": True,
+                                            "ordering": "required"}})
+    assert lifecycle.consume is not None and lifecycle.consume.lifecycle
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({"name": "c", "consume": {"broker": "kafka", "source": "drive", "rate": 10, "events": 30,
+                                                 "lifecycle": True}})
+    assert caught.value.problems == [
+        "consume.lifecycle: only for source preload (drive makes only OrderCreated, through POST /orders)"]
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({"name": "c", "consume": {"broker": "kafka", "events": 1000, "lifecycle": True}})
+    assert caught.value.problems == [
+        "consume.events: must be a multiple of 3 with lifecycle (three events per order), was 1000"]
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({"name": "c", "data": {"orders": 400},
+                        "consume": {"broker": "kafka", "events": 1500, "lifecycle": True}})
+    assert caught.value.problems == [
+        "consume.events: a lifecycle of 1500 events needs 500 seeded orders, but data.orders is 400"]
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({"name": "c", "consume": {"broker": "kafka", "events": 30, "ordering": "strict"}})
+    assert [p.split(":")[0] for p in caught.value.problems] == ["consume.ordering"]
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({"name": "c", "consume": {"broker": "kafka", "events": 30}, "faults": {"inverted_orders": 1}})
+    assert caught.value.problems == [
+        "faults.inverted_orders: only with consume.lifecycle (one event per order has no order to invert)"]
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario({"name": "c", "consume": {"broker": "kafka", "events": 30, "lifecycle": True},
+                        "faults": {"inverted_orders": 11}})
+    assert caught.value.problems == ["faults.inverted_orders: 11 orders to invert, the lifecycle has 10"]
 
 
 def test_preloading_more_events_than_seeded_orders_is_rejected() -> None:

@@ -37,6 +37,7 @@ def test_every_consume_knob_reaches_the_environment() -> None:
         "ORDERS_RABBIT_LISTENER_CONCURRENCY": "3", "ORDERS_RABBIT_PREFETCH": "7",
         "ORDERS_CONSUMER_DELAY_MS": "5", "ORDERS_CONSUMER_MAX_IN_FLIGHT": "64",
         "ORDERS_CONSUMER_MAX_ATTEMPTS": "4", "ORDERS_CONSUMER_BACKOFF_MS": "30",
+        "ORDERS_CONSUMER_ORDERING": "none",
         "ORDERS_RELAY_BATCH_SIZE": "50", "ORDERS_RELAY_POLL_INTERVAL_MS": "20", "ORDERS_RELAY_DB_POOL": "3",
     }
     assert not any(key.startswith("ORDERS_RELAY") for key in settings.app_env(REQUESTS, "mvc-virtual"))
@@ -47,12 +48,14 @@ def test_what_is_verified_depends_on_broker_variant_and_start() -> None:
     assert _messaging(settings.requested(CONSUME, "mvc-virtual", with_broker=False)) == {
         "messaging.relayBatchSize": 50, "messaging.relayPollIntervalMs": 20, "messaging.relayDbPool": 3,
         "messaging.consumerDelayMs": 5, "messaging.maxAttempts": 4, "messaging.backoffMs": 30,
+        "messaging.ordering": "none",
     }
     assert _messaging(settings.requested(CONSUME, "webflux", with_broker=True)) == {
         "messaging.broker": "rabbitmq", "messaging.listenerConcurrency": 3, "messaging.relayBatchSize": 50,
         "messaging.relayPollIntervalMs": 20, "messaging.relayDbPool": 3, "messaging.consumerDelayMs": 5,
         "messaging.maxAttempts": 4,
         "messaging.backoffMs": 30, "messaging.prefetch": 7, "messaging.maxInFlight": 64,
+        "messaging.ordering": "none",
     }
     kafka = parse_scenario({"name": "k", "consume": {"broker": "kafka", "events": 10}})
     wanted = settings.requested(kafka, "mvc-platform", with_broker=True)
@@ -83,6 +86,18 @@ def test_the_relay_pool_is_sent_verified_and_shown_beside_the_app_pool() -> None
     asked_own = {**own, "messaging": {"broker": "rabbitmq", "relayDbPool": 0}}
     assert "| relay DB pool | **shares the app's pool (hikari 7.0.2 16)** ⚠ asked own, 3 |" in config_table(
         {"mvc-virtual@jdk25": _record(CONSUME, asked_own)})
+
+
+def test_ordering_required_asks_every_variant_for_per_key_and_checks_what_it_reports() -> None:
+    required = parse_scenario({"name": "k", "consume": {"broker": "kafka", "events": 30, "lifecycle": True,
+                                                        "ordering": "required"}})
+    for variant in ("mvc-platform", "mvc-virtual", "webflux"):
+        assert settings.app_env(required, variant)["ORDERS_CONSUMER_ORDERING"] == "per-key"  # type: ignore[arg-type]
+        assert settings.requested(required, variant, with_broker=True)["messaging.ordering"] == "per-key"  # type: ignore[arg-type]
+    wanted = {"messaging.ordering": "per-key"}
+    assert verify_settings("webflux@jdk25", wanted, {"messaging": {"broker": "kafka", "ordering": "per-key"}}) == []
+    assert verify_settings("webflux@jdk25", wanted, {"messaging": {"broker": "kafka", "ordering": "none"}}) == [
+        "webflux@jdk25: setting messaging.ordering is 'none' in the running app, the scenario asks 'per-key'"]
 
 
 def test_the_workload_reaches_the_app_and_is_checked_once_reported() -> None:

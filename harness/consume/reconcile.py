@@ -1,14 +1,17 @@
 """After every segment: what happened to every event (design.md, "Reconciliation").
 
 created = distinct well-formed event ids in the outbox; published = those published at least once;
-processed = inbox rows; duplicates suppressed = sum(inbox.duplicates); processed twice = projection
-rows applied more than once; dead-lettered = dead_letters rows; lost = well-formed events with no
-inbox row; strays = inbox rows of events the outbox does not hold (a warm-up event delivered again
-after the warm-up batch was removed: it would inflate processed).
+processed = inbox rows; duplicates suppressed = sum(inbox.duplicates); processed twice = events a
+projection row applied more than once (per stage: with a lifecycle an order takes three events, each
+once); ordering violations = sum(order_projection.out_of_order), events the projection applied that
+were not the next stage of their order (only a lifecycle stream can have any); dead-lettered =
+dead_letters rows; lost = well-formed events with no inbox row; strays = inbox rows of events the
+outbox does not hold (a warm-up event delivered again after the warm-up batch was removed: it would
+inflate processed).
 
 The counts are checked against what the harness injected (``Injected``), so a segment cannot pass
 on nothing: ``segment_problems`` gives one ``Problem`` per broken check, each with its own reason.
-Any problem fails the run.
+Any problem fails the run. Ordering violations are a problem only where the scenario requires order.
 """
 
 from __future__ import annotations
@@ -31,13 +34,15 @@ SELECT (SELECT count(*) FROM well),
        (SELECT count(*) - count(DISTINCT event_id) FROM outbox),
        (SELECT count(*) FROM inbox),
        (SELECT coalesce(sum(duplicates), 0) FROM inbox),
-       (SELECT count(*) FROM order_projection WHERE applied > 1),
+       (SELECT coalesce(sum((created_applied > 1)::int + (paid_applied > 1)::int + (shipped_applied > 1)::int), 0)
+          FROM order_projection),
        (SELECT count(*) FROM well w WHERE NOT EXISTS (SELECT 1 FROM inbox i WHERE i.event_id = w.event_id)),
        (SELECT count(*) FROM dead_letters),
        (SELECT count(*) FROM well w WHERE EXISTS (SELECT 1 FROM dead_letters d WHERE d.event_id = w.event_id::text)),
        (SELECT count(*) FROM poison),
        (SELECT count(*) FROM poison p WHERE EXISTS (SELECT 1 FROM dead_letters d WHERE d.payload = p.payload)),
        (SELECT count(*) FROM inbox i WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = i.event_id)),
+       (SELECT coalesce(sum(out_of_order), 0) FROM order_projection),
        (SELECT min(created_at) FROM outbox),
        (SELECT greatest(max(processed_at), (SELECT max(dead_at) FROM dead_letters)) FROM inbox)
 """
@@ -59,6 +64,7 @@ class Reconciliation:
     poison_injected: int
     poison_dead_lettered: int
     strays: int  # inbox rows whose event the outbox does not hold
+    ordering_violations: int  # events applied out of their order's stage order (order_projection.out_of_order)
     first_created_at: datetime | None
     last_done_at: datetime | None  # last inbox row or dead letter
 
@@ -92,6 +98,7 @@ class Injected:
     duplicate_rows: int  # outbox copies the harness added
     drive: Drive | None  # None for a preload
     faults_not_fired: tuple[str, ...]  # configured faults whose threshold was never reached
+    ordering_required: bool = False  # consume.ordering: required: any ordering violation fails the segment
 
 
 @dataclass(frozen=True)
@@ -118,6 +125,7 @@ DUPLICATES_UNSEEN = "duplicates not seen by the consumer"
 FAULT_NOT_FIRED = "fault did not fire"
 STRAYS = "processed events never injected"
 WARMUP_NOT_DRAINED = "warm-up not drained"
+OUT_OF_ORDER = "events applied out of order"
 
 
 def segment_problems(rec: Reconciliation, injected: Injected) -> list[Problem]:
@@ -145,8 +153,11 @@ def segment_problems(rec: Reconciliation, injected: Injected) -> list[Problem]:
                "dead_letters.reason)" if rec.well_formed_dead_lettered else "")
         out.append(Problem(LOST, f"{rec.lost} of {rec.created} events never processed{why}"))
     if rec.processed_twice:
-        out.append(Problem(PROCESSED_TWICE, f"{rec.processed_twice} events applied more than once "
-                                            "(order_projection.applied > 1)"))
+        out.append(Problem(PROCESSED_TWICE, f"{rec.processed_twice} events applied more than once (an "
+                                            "order_projection stage count above 1)"))
+    if injected.ordering_required and rec.ordering_violations:
+        out.append(Problem(OUT_OF_ORDER, f"{rec.ordering_violations} events were not the next stage of their order "
+                                         "when applied (order_projection.out_of_order; consume.ordering: required)"))
     if injected.duplicate_rows and rec.duplicates_suppressed < injected.duplicate_rows:
         # "Processed twice = 0" proves idempotence only if the duplicates reached the inbox.
         out.append(Problem(DUPLICATES_UNSEEN, f"{injected.duplicate_rows} duplicate rows injected, the inbox "

@@ -113,12 +113,13 @@ def run_consume(ctx: ConsumeContext, launches: dict[str, AppLaunch]) -> list[Con
     plan = None
     if consume.source == "preload":
         plan = plan_outbox(consume.events, ctx.scenario.data.orders, ctx.scenario.faults.duplicates,
-                           ctx.scenario.faults.poison, ctx.scenario.data.seed)
+                           ctx.scenario.faults.poison, ctx.scenario.data.seed, lifecycle=consume.lifecycle,
+                           inverted=ctx.scenario.faults.inverted_orders)
     ctx.manifest.set_consume(ConsumeRecord(
         broker=consume.broker, source=consume.source,
         preload=None if plan is None else PreloadRecord(rows=plan.rows, events=plan.events,
                                                         duplicate_rows=plan.duplicate_rows,
-                                                        poison_rows=plan.poison_rows),
+                                                        poison_rows=plan.poison_rows, orders=plan.orders),
     ))
     results, failures = [], []
     # In rounds, like the request benchmark's run order: every variant's repetition 1, then every repetition 2.
@@ -224,7 +225,10 @@ class _Segment:
         consume, faults = self.ctx.consume, self.ctx.scenario.faults
         events = f"{consume.events} events " + ("preloaded" if consume.source == "preload"
                                                  else f"driven at {consume.rate}/s")
-        return ", ".join([events, *faults.phrases()])
+        if consume.lifecycle:
+            events += f" (lifecycle: {consume.events // 3} orders × Created → Paid → Shipped)"
+        ordering = f"ordering {consume.ordering}"
+        return ", ".join([events, ordering, *faults.phrases()])
 
     def _start(self, launch: AppLaunch) -> None:
         ctx = self.ctx
@@ -433,14 +437,15 @@ class _Segment:
                   faults: Faults) -> Injected:
         """What the harness put in, for ``segment_problems`` to hold the counts against."""
         pending = tuple(faults.pending())
+        ordering_required = self.ctx.consume.ordering == "required"
         if self.plan is not None:
-            return Injected(self.plan.events, self.plan.duplicate_rows, None, pending)
+            return Injected(self.plan.events, self.plan.duplicate_rows, None, pending, ordering_required)
         assert self.driver is not None
         stats = self.driver.stats
         drive = Drive(planned=self.ctx.consume.events, accepted=stats.created, failed=stats.failed,
                       retries=stats.retries, failure_kinds=dict(stats.failure_kinds),
                       new_orders=database.new_orders(conn))
-        return Injected(stats.created, duplicates.copied, drive, pending)
+        return Injected(stats.created, duplicates.copied, drive, pending, ordering_required)
 
     def _settle(self, broker: Broker) -> None:
         # Drained by the database's count, a redelivered duplicate may still be on its way; it
@@ -609,6 +614,7 @@ class _Segment:
             broker_version=broker.version, broker_startup_s=round(broker_startup_s, 3),
             broker_restart_s=faults.seconds(RESTART_BROKER), kill_restart_s=faults.seconds(KILL_CONSUMER),
             orders_failed=driver.stats.failed if driver is not None else None,
+            lifecycle=consume.lifecycle, ordering=consume.ordering, ordering_violations=rec.ordering_violations,
         )  # fmt: skip
         append_consume_result(ctx.results.consume_csv, result)
         around = ctx.sampler.samples("app", events[0].t - 2, events[-1].t + 2) if events else []
@@ -663,5 +669,6 @@ class _Segment:
         self.ctx.console.print(
             f"  {r.label()}: {r.events_processed}/{r.events_created} processed in {drain} ({rate}), lag p50 "
             f"{r.lag_p50_ms:.0f} ms p99 {r.lag_p99_ms:.0f} ms, duplicates suppressed {r.duplicates_suppressed}, "
-            f"dead-lettered {r.dead_lettered}, lost {r.lost}, processed twice {r.processed_twice} — {verdict}"
+            f"dead-lettered {r.dead_lettered}, lost {r.lost}, processed twice {r.processed_twice}"
+            + (f", out of order {r.ordering_violations}" if r.lifecycle else "") + f" — {verdict}"
         )

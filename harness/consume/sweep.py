@@ -82,6 +82,8 @@ class SweepRow:
     # NO_REPLAY_RABBITMQ (no number: RabbitMQ keeps no consumed message to replay), or "" when not asked for.
     replay_eps: float | None = None
     replay: str = ""
+    # Also format 2 (a format-1 point had one event per order: nothing could be out of order).
+    ordering_violations: int | None = None  # summed over repetitions; None: no lifecycle stream
 
 
 def point_scenario(scenario: Scenario, point: ConsumePoint, settings: ConsumeSettings | None = None) -> Scenario:
@@ -139,6 +141,8 @@ def point_rows(point: PointRecord, run_root: Path, relative: str, replay: bool =
             app_cpu_ms_per_event_high=cpu_high, cpu_basis=", ".join(sorted({c.basis for c in cost})) or "not measured",
             lag_p99_ms=_mean([r.lag_p99_ms for r in found])[0], ok=all(r.ok for r in found), run=relative,
             replay_eps=_mean(rates)[0] if replay_state == "ok" else None, replay=replay_state,
+            ordering_violations=sum(r.ordering_violations for r in found) if all(r.lifecycle for r in found)
+            else None,
         ))
     return rows
 

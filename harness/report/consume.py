@@ -10,7 +10,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from harness.analysis import variants_in_order
-from harness.report.consume_summary import COLUMNS, consume_rows, verdict
+from harness.report.consume_summary import consume_columns, consume_rows, verdict
 from harness.report.plots import Plot
 from harness.report.style import color, from_zero, new_figure, png, report_style
 from harness.results.consume_tables import ConsumeResult
@@ -104,11 +104,12 @@ def consume_html(results: Sequence[ConsumeResult],
               else f'<div class="status bad" id="consume-verdict" role="alert">{html.escape(line)}</div>')
     if not results:
         return f'<h2 id="consume">Consume results</h2>{banner}'
-    head = "".join(f'<th class="{"num" if c.numeric else ""}">{html.escape(c.title)}</th>' for c in COLUMNS)
+    columns = consume_columns(results)
+    head = "".join(f'<th class="{"num" if c.numeric else ""}">{html.escape(c.title)}</th>' for c in columns)
     body = []
     for result, cells in consume_rows(results):
         tds = "".join(f'<td class="{"num" if c.numeric else ""}">{html.escape(v)}</td>'
-                      for c, v in zip(COLUMNS, cells, strict=True))
+                      for c, v in zip(columns, cells, strict=True))
         body.append(f'<tr class="{"" if result.ok else "flagged"}">{tds}</tr>')
     return (f'<h2 id="consume">Consume results</h2>{banner}<div class="scroll"><table class="results">'
             f'<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>')

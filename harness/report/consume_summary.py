@@ -30,7 +30,9 @@ def consume_facts(consume: ConsumeSettings, faults: FaultSettings) -> str:
     injected = faults.phrases()
     # Said only when there is one: folders from before the warm-up batch read as they always did.
     warm = f"warm-up batch: {consume.warmup_events} events; " if consume.warmup_events else ""
-    return (f"{consume.events} events {source}, on {broker} ({', '.join(knobs)}); {warm}"
+    lifecycle = (f" as {consume.events // 3} order lifecycles (Created → Paid → Shipped, ordering "
+                 f"{consume.ordering})" if consume.lifecycle else "")
+    return (f"{consume.events} events{lifecycle} {source}, on {broker} ({', '.join(knobs)}); {warm}"
             f"faults: {', '.join(injected) or 'none'}; {consume.repetitions} segment(s) per variant, "
             f"timeout {format_duration(consume.timeout)}")
 
@@ -48,7 +50,8 @@ def verdict(results: Sequence[ConsumeResult],
     problems = problems or {}
     failed = [r for r in results if not r.ok or problems.get(r.label())]
     if not failed:
-        return True, f"Every segment ({len(results)}): lost = 0, processed twice = 0."
+        ordered = ", out of order = 0" if all(r.ordering == "required" for r in results) else ""
+        return True, f"Every segment ({len(results)}): lost = 0, processed twice = 0{ordered}."
 
     def why(r: ConsumeResult) -> str:
         named = problems.get(r.label())
@@ -62,6 +65,9 @@ def verdict(results: Sequence[ConsumeResult],
 
 def _num(value: float | None, digits: int = 0) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
+
+
+OUT_OF_ORDER_TITLE = "out of order"
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,8 @@ COLUMNS: tuple[_Column, ...] = (
     _Column("duplicates injected", lambda r: str(r.duplicate_rows)),
     _Column("duplicates suppressed", lambda r: str(r.duplicates_suppressed)),
     _Column("processed twice", lambda r: str(r.processed_twice)),
+    # Only a lifecycle stream can be out of order: a one-event stream shows a dash, not a reassuring 0.
+    _Column(OUT_OF_ORDER_TITLE, lambda r: f"{r.ordering_violations} ({r.ordering})" if r.lifecycle else "—"),
     _Column("lost", lambda r: str(r.lost)),
     _Column("dead-lettered", lambda r: str(r.dead_lettered)),
     _Column("drain s", lambda r: _num(r.drain_s, 1)),
@@ -100,18 +108,31 @@ COLUMNS: tuple[_Column, ...] = (
 """The consume results table, in order; every renderer builds its table from these."""
 
 
+def consume_columns(results: Sequence[ConsumeResult]) -> tuple[_Column, ...]:
+    """``COLUMNS``, without "out of order" unless a segment consumed a lifecycle stream: a run of one event per
+    order (every run before the lifecycle) reads as it always did."""
+    if any(r.lifecycle for r in results):
+        return COLUMNS
+    return tuple(c for c in COLUMNS if c.title != OUT_OF_ORDER_TITLE)
+
+
 def consume_rows(results: Sequence[ConsumeResult]) -> list[tuple[ConsumeResult, tuple[str, ...]]]:
-    """Each segment with its cells (in ``COLUMNS`` order), by JDK, then in the order measured."""
+    """Each segment with its cells (in ``consume_columns(results)`` order), by JDK, then in the order measured."""
     ordered = sorted(results, key=lambda r: r.jdk)  # stable: variants keep their measured order
-    return [(r, tuple(c.cell(r) for c in COLUMNS)) for r in ordered]
+    columns = consume_columns(results)
+    return [(r, tuple(c.cell(r) for c in columns)) for r in ordered]
 
 
 CONSUME_HOW_TO_READ: tuple[str, ...] = (
     "created = distinct well-formed events in the outbox; processed = inbox rows; lost = created events with no "
-    "inbox row; processed twice = projection rows applied more than once; duplicates suppressed = redeliveries "
-    "the inbox turned away. **A segment fails the run when an event is lost or processed twice, when created "
-    "differs from what the harness injected (or is 0), when a POST /orders was never accepted, when injected "
-    "duplicates did not all reach the inbox, or when a configured fault did not fire.**",
+    "inbox row; processed twice = events the projection applied more than once; duplicates suppressed = "
+    "redeliveries the inbox turned away; out of order (lifecycle streams only) = events the projection applied "
+    "that were not the next stage of their order (Created → Paid → Shipped): a swapped pair counts both events; "
+    "observed = counted only (ORDERS_CONSUMER_ORDERING=none), required = every variant asked to keep each "
+    "order's events in order (per-key). **A segment fails the run when an event is lost or processed twice, "
+    "when created differs from what the harness injected (or is 0), when a POST /orders was never accepted, when "
+    "injected duplicates did not all reach the inbox, when a configured fault did not fire, or, with ordering "
+    "required, when any event was applied out of order.**",
     "Lag is end to end: inbox processed_at − the event's first outbox created_at, both from PostgreSQL's clock, "
     "so it includes relay polling, broker and consumer. With a preload every event is created at once, so the "
     "lag of the last events is close to the drain time.",
@@ -134,8 +155,9 @@ def consume_section(results: Sequence[ConsumeResult],
                                                for p in reasons)]
     if not results:
         return lines
-    lines += ["", "| " + " | ".join(c.title for c in COLUMNS) + " |",
-              "|" + "".join("---:|" if c.numeric else "---|" for c in COLUMNS)]
+    columns = consume_columns(results)
+    lines += ["", "| " + " | ".join(c.title for c in columns) + " |",
+              "|" + "".join("---:|" if c.numeric else "---|" for c in columns)]
     for result, cells in consume_rows(results):
         shown = list(cells)
         if not result.ok:

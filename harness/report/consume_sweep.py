@@ -17,7 +17,8 @@ from harness.report.style import color, from_zero, levels_axis, new_figure, png,
 from harness.scenario import Scenario
 from harness.variants import ALL_VARIANTS
 
-CONSUME_SWEEP = Table(SweepRow, "consume_sweep.csv", 2, added={2: ("replay_eps", "replay")})
+CONSUME_SWEEP = Table(SweepRow, "consume_sweep.csv", 2,
+                      added={2: ("replay_eps", "replay", "ordering_violations")})
 PLOT_FILE = "drain-vs-concurrency.png"
 
 
@@ -53,7 +54,9 @@ def sweep_markdown(scenario: Scenario, points: Sequence[PointRecord], rows: Sequ
     lines = [f"# Consume sweep {scenario.name}: {status}", "",
              f"{done} of {len(points)} points complete. Each point is a full run under `points/` (its own "
              "summary.md explains every segment); drain rate and app CPU per event are the mean over repetitions "
-             "with the 95% Student-t interval; CPU per event is the measured window's, of the basis named.", ""]
+             "with the 95% Student-t interval; CPU per event is the measured window's, of the basis named; out of "
+             "order (lifecycle streams only) is the events applied out of their order's stage order, over every "
+             "repetition.", ""]
     if status != "complete":
         lines += [f"**This sweep is {status}.** Points not complete:", ""]
         lines += [f"- {p.slug}: {p.status}" + (f" ({p.error.splitlines()[0]})" if p.error else "")
@@ -61,17 +64,18 @@ def sweep_markdown(scenario: Scenario, points: Sequence[PointRecord], rows: Sequ
         lines.append("")
     replay = scenario.consume is not None and scenario.consume.replay
     lines += ["| broker | delay ms | concurrency | variant | JDK | drain events/s | app CPU ms/event | CPU basis | "
-              "lag p99 ms | reconciled |" + (" replay (rebuild events/s) |" if replay else ""),
-              "|---|---:|---:|---|---:|---:|---:|---|---:|---|" + ("---|" if replay else "")]
+              "lag p99 ms | out of order | reconciled |" + (" replay (rebuild events/s) |" if replay else ""),
+              "|---|---:|---:|---|---:|---:|---:|---|---:|---:|---|" + ("---|" if replay else "")]
     for r in _ordered(rows):
         lines.append(
             f"| {r.broker} | {r.downstream_delay_ms} | {r.concurrency} | {r.variant} | {r.jdk} | "
             f"{_with_interval(r.drain_eps, r.drain_eps_low, r.drain_eps_high, 0)} | "
             f"{_with_interval(r.app_cpu_ms_per_event, r.app_cpu_ms_per_event_low, r.app_cpu_ms_per_event_high, 2)} | "
-            f"{r.cpu_basis} | {_num(r.lag_p99_ms, 0)} | {'yes' if r.ok else '**NO**'} |"
+            f"{r.cpu_basis} | {_num(r.lag_p99_ms, 0)} | "
+            f"{'–' if r.ordering_violations is None else r.ordering_violations} | {'yes' if r.ok else '**NO**'} |"
             + (f" {_replay_cell(r)} |" if replay else ""))
     if not rows:
-        lines.append("| (no point measured anything) |||||||||")
+        lines.append("| (no point measured anything) ||||||||||")
     lines += ["", f"![drain rate against concurrency]({PLOT_FILE})", ""]
     return "\n".join(lines)
 

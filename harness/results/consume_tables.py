@@ -13,7 +13,8 @@ from harness.codec import Table
 class ConsumeResult:
     """One segment: jdk × variant × broker × repetition, reconciled.
 
-    ``ok`` is lost = 0 and processed twice = 0 and drained before the timeout. Lag is inbox
+    ``ok`` is lost = 0 and processed twice = 0 and drained before the timeout (and, with ordering
+    required, no ordering violation). Lag is inbox
     processed_at − first outbox created_at (PostgreSQL's clock), in ms at µs resolution. Drain time
     runs from the first event created to the last one processed or dead-lettered; drain rate is
     processed / drain time. Resource figures cover injection to drained; None when not sampled.
@@ -53,6 +54,11 @@ class ConsumeResult:
     broker_restart_s: float | None
     kill_restart_s: float | None  # kill -9 until the restarted app was healthy
     orders_failed: int | None  # drive: POST /orders that did not answer 201
+    # Format 2 (format-1 files read with these defaults, which is what they measured: one OrderCreated per order,
+    # nothing to put out of order, no ordering asked of the consumer).
+    lifecycle: bool = False  # three events per order (consume.lifecycle)
+    ordering: str = "observed"  # consume.ordering: required (ORDERS_CONSUMER_ORDERING=per-key) | observed (none)
+    ordering_violations: int = 0  # events applied out of their order's stage order (order_projection.out_of_order)
 
     def label(self) -> str:
         return f"{self.variant} jdk{self.jdk} {self.broker} rep {self.repetition}"
@@ -84,7 +90,7 @@ class ConsumeSample:
     fault: str
 
 
-CONSUME = Table(ConsumeResult, "consume.csv", 1)
+CONSUME = Table(ConsumeResult, "consume.csv", 2, added={2: ("lifecycle", "ordering", "ordering_violations")})
 CONSUME_TIMESERIES = Table(ConsumeSample, "consume_timeseries.csv", 1)
 CONSUME_COLUMNS: tuple[str, ...] = CONSUME.columns
 CONSUME_TIMESERIES_COLUMNS: tuple[str, ...] = CONSUME_TIMESERIES.columns

@@ -15,7 +15,9 @@ from harness.consume.reconcile import (
     LOST,
     NOTHING_CREATED,
     ORDERS_MISMATCH,
+    OUT_OF_ORDER,
     POSTS_FAILED,
+    PROCESSED_TWICE,
     STRAYS,
     UNDELIVERED,
     Drive,
@@ -23,35 +25,61 @@ from harness.consume.reconcile import (
     reconcile,
     segment_problems,
 )
+from harness.consume.wire import stage
 
 
-def _injected(plan: OutboxPlan, faults_not_fired: tuple[str, ...] = ()) -> Injected:
-    return Injected(plan.events, plan.duplicate_rows, None, faults_not_fired)
+def _injected(plan: OutboxPlan, faults_not_fired: tuple[str, ...] = (), ordering_required: bool = False) -> Injected:
+    return Injected(plan.events, plan.duplicate_rows, None, faults_not_fired, ordering_required)
+
+
+# The consumer's projection statement (order-domain's EventSql.PROJECTION_UPSERT), in psycopg's placeholders.
+PROJECTION_UPSERT = """
+INSERT INTO order_projection (order_id, event_id, customer_id, total_cents, stock, applied, stage, out_of_order,
+                              created_applied, paid_applied, shipped_applied)
+VALUES (%(order)s, %(event)s, 1, 1, 1, 1, %(stage)s, CASE WHEN %(stage)s = 1 THEN 0 ELSE 1 END,
+        CASE WHEN %(stage)s = 1 THEN 1 ELSE 0 END, CASE WHEN %(stage)s = 2 THEN 1 ELSE 0 END,
+        CASE WHEN %(stage)s = 3 THEN 1 ELSE 0 END)
+ON CONFLICT (order_id) DO UPDATE SET applied = order_projection.applied + 1,
+    out_of_order = order_projection.out_of_order
+        + CASE WHEN EXCLUDED.stage = order_projection.stage + 1 THEN 0 ELSE 1 END,
+    event_id = CASE WHEN EXCLUDED.stage > order_projection.stage THEN EXCLUDED.event_id
+               ELSE order_projection.event_id END,
+    stage = greatest(order_projection.stage, EXCLUDED.stage),
+    created_applied = order_projection.created_applied + EXCLUDED.created_applied,
+    paid_applied = order_projection.paid_applied + EXCLUDED.paid_applied,
+    shipped_applied = order_projection.shipped_applied + EXCLUDED.shipped_applied
+"""
 
 
 def _consume(conn: psycopg.Connection[TupleRow], plan: OutboxPlan, skip: int = 0, twice: int = 0,
-             duplicates_arrive: bool = True) -> None:
+             duplicates_arrive: bool = True, swap: int = 0) -> None:
     """Publish everything; process every event but the last ``skip`` the way the app does (inbox + projection,
     a redelivery bumps duplicates); apply ``twice`` events a second time; dead-letter every poison message.
-    With ``duplicates_arrive`` False the consumer sees each event once, as if the copies were never delivered."""
+    With ``duplicates_arrive`` False the consumer sees each event once, as if the copies were never delivered.
+    ``swap``: the first ``swap`` orders' first two events are consumed the other way round (Paid overtakes Created)."""
     conn.execute("UPDATE outbox SET published_at = clock_timestamp()")
     seen: set[object] = set()
-    events = [(e, o) for e, o, p in zip(plan.event_ids, plan.order_ids, plan.poison, strict=True) if not p]
+    events = [(e, o, t) for e, o, p, t in zip(plan.event_ids, plan.order_ids, plan.poison, plan.types, strict=True)
+              if not p]
     if not duplicates_arrive:
         events = list(dict.fromkeys(events))
-    distinct = list(dict.fromkeys(e for e, _ in events))
+    for order in list(dict.fromkeys(o for _, o, _ in events))[:swap]:
+        first, second = (next(i for i, (_, o, t) in enumerate(events) if o == order and t == wanted)
+                         for wanted in ("OrderCreated", "OrderPaid"))
+        events[first], events[second] = events[second], events[first]
+    distinct = list(dict.fromkeys(e for e, _, _ in events))
     skipped = set(distinct[len(distinct) - skip:]) if skip else set()
-    for event_id, order_id in events:
+    for event_id, order_id, event_type in events:
         if event_id in skipped:
             continue
         conn.execute("INSERT INTO inbox (event_id, broker) VALUES (%s, 'kafka') ON CONFLICT (event_id) "
                      "DO UPDATE SET duplicates = inbox.duplicates + 1", (event_id,))
         if event_id not in seen:
             seen.add(event_id)
-            conn.execute("INSERT INTO order_projection (order_id, event_id, customer_id, total_cents, stock, applied) "
-                         "VALUES (%s, %s, 1, 1, 1, 1)", (order_id, event_id))
-    for _, order_id in events[:twice]:
-        conn.execute("UPDATE order_projection SET applied = applied + 1 WHERE order_id = %s", (order_id,))
+            conn.execute(PROJECTION_UPSERT, {"order": order_id, "event": event_id, "stage": stage(event_type)})
+    # Bypassing the inbox: the projection applies the same event again.
+    for event_id, order_id, event_type in events[:twice]:
+        conn.execute(PROJECTION_UPSERT, {"order": order_id, "event": event_id, "stage": stage(event_type)})
     conn.execute("INSERT INTO dead_letters (broker, event_id, reason, payload) "
                  "SELECT 'kafka', NULL, 'payload is not JSON', payload FROM outbox "
                  "WHERE starts_with(payload, 'POISON ')")
@@ -84,7 +112,7 @@ def test_lost_and_doubly_processed_events_fail_loudly(conn: psycopg.Connection[T
     assert (rec.lost, rec.processed_twice) == (2, 1)
     assert [str(p) for p in segment_problems(rec, _injected(plan))] == [
         "lost: 2 of 100 events never processed",
-        "processed twice: 1 events applied more than once (order_projection.applied > 1)",
+        "processed twice: 1 events applied more than once (an order_projection stage count above 1)",
     ]
 
 
@@ -224,3 +252,56 @@ def test_a_warm_up_event_delivered_again_after_the_reset_is_a_stray_not_a_proces
     rec = reconcile(conn)
     assert rec.strays == 1 and rec.processed == 101 and rec.lost == 0
     assert [p.reason for p in segment_problems(rec, _injected(measured))] == [STRAYS]
+
+
+def test_a_lifecycle_in_order_reconciles_with_no_violation_and_duplicates_are_no_violation(
+        conn: psycopg.Connection[TupleRow]) -> None:
+    plan = plan_outbox(300, DATA.orders, 0.1, 2, seed=7, lifecycle=True)
+    insert_plan(conn, plan)
+    _consume(conn, plan)
+    rec = reconcile(conn)
+    assert (rec.created, rec.processed, rec.lost, rec.processed_twice, rec.ordering_violations) == (300, 300, 0, 0, 0)
+    assert rec.duplicates_suppressed == 30
+    # Three events per order are no double processing: the check is per stage.
+    assert conn.execute("SELECT count(*), min(applied), max(stage) FROM order_projection").fetchone() == (100, 3, 3)
+    assert segment_problems(rec, _injected(plan, ordering_required=True)) == []
+
+
+def test_processed_twice_is_per_stage_with_a_lifecycle(conn: psycopg.Connection[TupleRow]) -> None:
+    plan = plan_outbox(30, DATA.orders, 0.0, 0, seed=8, lifecycle=True)
+    insert_plan(conn, plan)
+    _consume(conn, plan)
+    assert reconcile(conn).processed_twice == 0
+    # Bypassing the inbox, a Paid and a Shipped event are applied once more: each is an event processed twice.
+    for again in ("OrderPaid", "OrderShipped"):
+        event_id, order_id = next((e, o) for e, o, t in zip(plan.event_ids, plan.order_ids, plan.types, strict=True)
+                                  if t == again)
+        conn.execute(PROJECTION_UPSERT, {"order": order_id, "event": event_id, "stage": stage(again)})
+    rec = reconcile(conn)
+    assert rec.processed_twice == 2
+    [problem] = [p for p in segment_problems(rec, _injected(plan)) if p.reason == PROCESSED_TWICE]
+    assert problem.detail.startswith("2 events applied more than once")
+
+
+def test_violations_are_counted_always_and_fail_the_segment_only_when_ordering_is_required(
+        conn: psycopg.Connection[TupleRow]) -> None:
+    plan = plan_outbox(60, DATA.orders, 0.0, 0, seed=9, lifecycle=True)
+    insert_plan(conn, plan)
+    _consume(conn, plan, swap=3)
+    rec = reconcile(conn)
+    # Each swapped pair: Paid ahead of its predecessor, then Created older than the stage held.
+    assert (rec.ordering_violations, rec.lost, rec.processed_twice) == (6, 0, 0)
+    assert segment_problems(rec, _injected(plan)) == []
+    assert [str(p) for p in segment_problems(rec, _injected(plan, ordering_required=True))] == [
+        f"{OUT_OF_ORDER}: 6 events were not the next stage of their order when applied "
+        "(order_projection.out_of_order; consume.ordering: required)"]
+
+
+def test_an_outbox_with_inverted_orders_consumed_in_outbox_order_counts_two_violations_each(
+        conn: psycopg.Connection[TupleRow]) -> None:
+    plan = plan_outbox(90, DATA.orders, 0.1, 0, seed=10, lifecycle=True, inverted=2)
+    insert_plan(conn, plan)
+    _consume(conn, plan)
+    rec = reconcile(conn)
+    assert (rec.ordering_violations, rec.processed_twice, rec.lost) == (4, 0, 0)
+    assert [p.reason for p in segment_problems(rec, _injected(plan, ordering_required=True))] == [OUT_OF_ORDER]

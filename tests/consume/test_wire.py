@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from psycopg.rows import TupleRow
 
-from harness.consume.wire import instant_text, payload_sql, wire_json
+from harness.consume.wire import EVENT_TYPES, instant_text, payload_sql, stage, wire_json
 
 CONTRACT = (Path(__file__).resolve().parents[2] / "java-apps" / "order-domain" / "src" / "test" / "resources"
             / "contract" / "order-created-event.json")
@@ -52,3 +52,29 @@ def test_sql_rendering_equals_python_rendering(conn: psycopg.Connection[TupleRow
     assert row is not None
     sql_payload, stored = row
     assert sql_payload == wire_json(event_id, 1000000042, 7, 31, 4, 1234, stored)
+
+
+def test_the_lifecycle_types_and_their_stages() -> None:
+    assert [stage(t) for t in EVENT_TYPES] == [1, 2, 3]
+    assert EVENT_TYPES == ("OrderCreated", "OrderPaid", "OrderShipped")
+    # Any other type is poison to the consumer; the harness refuses to write one as a well-formed event.
+    for unknown in ("OrderCancelled", "orderPaid", ""):
+        with pytest.raises(ValueError, match="type must be one of"):
+            stage(unknown)
+        with pytest.raises(ValueError):
+            wire_json(uuid.uuid4(), 1, 1, 1, 1, 1, datetime(2026, 1, 1, tzinfo=UTC), unknown)
+
+
+@pytest.mark.parametrize("event_type", EVENT_TYPES)
+def test_every_type_renders_alike_in_sql_and_python_differing_only_in_type(
+        conn: psycopg.Connection[TupleRow], event_type: str) -> None:
+    event_id = uuid.uuid4()
+    row = conn.execute(
+        f"SELECT {payload_sql('%(event)s::uuid', 'o', '%(type)s::text')}, o.id, o.customer_id, o.product_id, "
+        "o.quantity, o.total_cents, o.created_at FROM orders o WHERE o.id = 1",
+        {"event": event_id, "type": event_type},
+    ).fetchone()
+    assert row is not None
+    payload, *order = row
+    assert payload == wire_json(event_id, *order, event_type)
+    assert payload == wire_json(event_id, *order).replace('"type":"OrderCreated"', f'"type":"{event_type}"')

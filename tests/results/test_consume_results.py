@@ -138,3 +138,29 @@ def test_analysis_loads_the_consume_frames(tmp_path: Path) -> None:
     assert len(frames.consume_timeseries) == 5
     assert frames.levels.empty
     assert frames.runs.loc[0, "repetitions"] == 1
+
+
+def test_a_lifecycle_run_shows_who_kept_order_per_variant_and_broker(tmp_path: Path) -> None:
+    lifecycle = dataclasses.replace(OK, lifecycle=True, ordering="observed")
+    rows = [dataclasses.replace(lifecycle, variant="webflux", ordering_violations=41),
+            dataclasses.replace(lifecycle, variant="mvc-virtual", ordering_violations=0),
+            dataclasses.replace(lifecycle, variant="webflux", broker="rabbitmq", ordering_violations=7)]
+    results = _run(tmp_path, rows)
+    assert read_consume(results.consume_csv) == rows
+    write_report(results.root)
+    summary = results.summary_md.read_text()
+    assert "| processed twice | out of order | lost |" in summary
+    assert "| webflux | kafka | 1 | 1000 | 1000 | 1000 | 50 | 50 | 0 | 41 (observed) | 0 |" in summary
+    assert "| mvc-virtual | kafka | 1 | 1000 | 1000 | 1000 | 50 | 50 | 0 | 0 (observed) | 0 |" in summary
+    assert "| webflux | rabbitmq | 1 | 1000 | 1000 | 1000 | 50 | 50 | 0 | 7 (observed) | 0 |" in summary
+    assert "41 (observed)" in (results.root / "report.html").read_text()
+
+
+def test_a_format_1_consume_csv_reads_as_one_event_per_order(tmp_path: Path) -> None:
+    results = _run(tmp_path, [OK])
+    lines = results.consume_csv.read_text().splitlines()
+    width = len(lines[0].split(",")) - 3  # format 1: without lifecycle, ordering, ordering_violations
+    results.consume_csv.write_text("\n".join(",".join(line.split(",")[:width]) for line in lines) + "\n")
+    [row] = read_consume(results.consume_csv)
+    assert (row.lifecycle, row.ordering, row.ordering_violations) == (False, "observed", 0)
+    assert row == OK

@@ -33,11 +33,28 @@ public final class EventSql {
             + "ON CONFLICT (event_id) DO UPDATE SET duplicates = inbox.duplicates + 1 "
             + "RETURNING (xmax = 0) AS inserted";
 
-    /** Run only when {@link #INBOX_INSERT} inserted; {@code applied} above 1 is the mark of double processing. */
+    /**
+     * Run only when {@link #INBOX_INSERT} inserted; {@code :stage} is {@link OrderEventType#stage()}. The row keeps
+     * the newest stage (and that event's id); an event whose stage is not exactly the held stage + 1 (0 before the
+     * row exists) bumps {@code out_of_order}: an older state arriving after a newer one, or a stage arriving before
+     * its predecessor. Each stage's own count above 1 is the mark of double processing (V3__lifecycle.sql).
+     */
     public static final String PROJECTION_UPSERT = "INSERT INTO order_projection "
-            + "(order_id, event_id, customer_id, total_cents, stock, applied) "
-            + "VALUES (:orderId, :eventId, :customerId, :totalCents, :stock, 1) "
+            + "(order_id, event_id, customer_id, total_cents, stock, applied, stage, out_of_order, "
+            + "created_applied, paid_applied, shipped_applied) "
+            + "VALUES (:orderId, :eventId, :customerId, :totalCents, :stock, 1, :stage, "
+            + "CASE WHEN :stage = 1 THEN 0 ELSE 1 END, "
+            + "CASE WHEN :stage = 1 THEN 1 ELSE 0 END, CASE WHEN :stage = 2 THEN 1 ELSE 0 END, "
+            + "CASE WHEN :stage = 3 THEN 1 ELSE 0 END) "
             + "ON CONFLICT (order_id) DO UPDATE SET applied = order_projection.applied + 1, "
+            + "out_of_order = order_projection.out_of_order "
+            + "+ CASE WHEN EXCLUDED.stage = order_projection.stage + 1 THEN 0 ELSE 1 END, "
+            + "event_id = CASE WHEN EXCLUDED.stage > order_projection.stage THEN EXCLUDED.event_id "
+            + "ELSE order_projection.event_id END, "
+            + "stage = greatest(order_projection.stage, EXCLUDED.stage), "
+            + "created_applied = order_projection.created_applied + EXCLUDED.created_applied, "
+            + "paid_applied = order_projection.paid_applied + EXCLUDED.paid_applied, "
+            + "shipped_applied = order_projection.shipped_applied + EXCLUDED.shipped_applied, "
             + "updated_at = clock_timestamp()";
 
     public static final String INSERT_DEAD_LETTER = "INSERT INTO dead_letters (broker, event_id, reason, payload) "

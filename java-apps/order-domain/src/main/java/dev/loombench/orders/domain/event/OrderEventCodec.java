@@ -11,7 +11,8 @@ import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * The wire form of {@link OrderCreated}, written and read by hand so the field order and the instant format are
+ * The wire form of the lifecycle's events ({@link OrderEventType}; {@link OrderCreated} is the one the service
+ * writes itself), written and read by hand so the field order and the instant format are
  * fixed whatever the framework's Jackson settings: the relay forwards these bytes and every consumer reads them.
  */
 public final class OrderEventCodec {
@@ -22,9 +23,13 @@ public final class OrderEventCodec {
     }
 
     public static String toJson(OrderCreated event) {
+        return toJson(event.toEvent());
+    }
+
+    public static String toJson(OrderEvent event) {
         ObjectNode node = JSON.createObjectNode();
         node.put("eventId", event.eventId().toString());
-        node.put("type", OrderCreated.TYPE);
+        node.put("type", event.type().wireName());
         node.put("orderId", event.orderId());
         node.put("customerId", event.customerId());
         node.put("productId", event.productId());
@@ -34,7 +39,7 @@ public final class OrderEventCodec {
         return JSON.writeValueAsString(node);
     }
 
-    public static OrderCreated parse(byte[] payload) {
+    public static OrderEvent parse(byte[] payload) {
         if (payload == null) {
             throw new PoisonMessageException("empty message");
         }
@@ -42,7 +47,7 @@ public final class OrderEventCodec {
     }
 
     /** @throws PoisonMessageException naming what is wrong; never retried */
-    public static OrderCreated parse(String payload) {
+    public static OrderEvent parse(String payload) {
         if (payload == null) {
             throw new PoisonMessageException("empty message");
         }
@@ -56,9 +61,10 @@ public final class OrderEventCodec {
         if (root == null || !root.isObject()) {
             throw new PoisonMessageException("payload is not a JSON object");
         }
-        String type = text(root, "type");
-        if (!OrderCreated.TYPE.equals(type)) {
-            throw new PoisonMessageException("type must be " + OrderCreated.TYPE + ", was " + type);
+        String typeName = text(root, "type");
+        OrderEventType type = OrderEventType.fromWireName(typeName);
+        if (type == null) {
+            throw new PoisonMessageException("type must be OrderCreated, OrderPaid or OrderShipped, was " + typeName);
         }
         UUID eventId;
         Instant createdAt;
@@ -78,7 +84,7 @@ public final class OrderEventCodec {
         if (quantity > Integer.MAX_VALUE) {
             throw new PoisonMessageException("quantity is out of range");
         }
-        return new OrderCreated(eventId, number(root, "orderId"), number(root, "customerId"),
+        return new OrderEvent(eventId, type, number(root, "orderId"), number(root, "customerId"),
                 number(root, "productId"), (int) quantity, number(root, "totalCents"), createdAt);
     }
 

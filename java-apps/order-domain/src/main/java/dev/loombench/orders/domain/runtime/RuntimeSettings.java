@@ -60,14 +60,16 @@ public record RuntimeSettings(String variant, String server, boolean virtualThre
      * {@link dev.loombench.orders.domain.event.RelaySettings#ACK_TIMEOUT} as the live relay holds it).
      * {@code relayDbPool} is the size of the relay's own database pool as the live pool reports it, 0 when the relay
      * shares the app's pool ({@code ORDERS_RELAY_DB_POOL}).
-     * {@code kafkaProducer} is the live producer factory's value of every key of {@link KafkaProducerSettings#PROPERTIES} (Kafka only).
+     * {@code ordering} is {@link dev.loombench.orders.domain.event.ConsumerOrdering}'s {@code per-key} or
+     * {@code none}, as the consumer holds it. {@code kafkaProducer} is the live producer factory's value of every key of {@link KafkaProducerSettings#PROPERTIES} (Kafka only).
      */
     @JsonPropertyOrder({"broker", "partitions", "listenerConcurrency", "prefetch", "maxInFlight", "relayBatchSize",
             "relayPollIntervalMs", "relayAckTimeoutMs", "relayDbPool", "consumerDelayMs", "maxAttempts", "backoffMs",
-            "kafkaProducer"})
+            "ordering", "kafkaProducer"})
     public record MessagingSettings(String broker, Integer partitions, Integer listenerConcurrency, Integer prefetch,
             Integer maxInFlight, int relayBatchSize, long relayPollIntervalMs, long relayAckTimeoutMs,
-            int relayDbPool, long consumerDelayMs, int maxAttempts, long backoffMs, Map<String, Object> kafkaProducer) {
+            int relayDbPool, long consumerDelayMs, int maxAttempts, long backoffMs, String ordering,
+            Map<String, Object> kafkaProducer) {
     }
 
     /**

@@ -39,8 +39,8 @@ class OrderEventCodecTest {
 
     @Test
     void roundTrips() {
-        assertThat(OrderEventCodec.parse(OrderEventCodec.toJson(EVENT))).isEqualTo(EVENT);
-        assertThat(OrderEventCodec.parse(WIRE.getBytes(StandardCharsets.UTF_8))).isEqualTo(EVENT);
+        assertThat(OrderEventCodec.parse(OrderEventCodec.toJson(EVENT))).isEqualTo(EVENT.toEvent());
+        assertThat(OrderEventCodec.parse(WIRE.getBytes(StandardCharsets.UTF_8))).isEqualTo(EVENT.toEvent());
     }
 
     @Test
@@ -48,7 +48,20 @@ class OrderEventCodecTest {
         String reordered = "{\"createdAt\":\"2026-11-27T01:02:03.456789Z\",\"totalCents\":4497,\"quantity\":3,"
                 + "\"productId\":342,\"customerId\":17,\"orderId\":1000000001,\"type\":\"OrderCreated\","
                 + "\"eventId\":\"6f1c2a3b-4d5e-4f60-8172-839405a6b7c8\",\"schema\":2}";
-        assertThat(OrderEventCodec.parse(reordered)).isEqualTo(EVENT);
+        assertThat(OrderEventCodec.parse(reordered)).isEqualTo(EVENT.toEvent());
+    }
+
+    /** The lifecycle's later stages: the same bytes but {@code type}, read back with their stage. */
+    @ParameterizedTest
+    @CsvSource({ "OrderCreated, ORDER_CREATED, 1", "OrderPaid, ORDER_PAID, 2", "OrderShipped, ORDER_SHIPPED, 3" })
+    void everyLifecycleTypeRoundTripsWithItsStage(String wireName, OrderEventType type, int stage) {
+        String wire = WIRE.replace("\"type\":\"OrderCreated\"", "\"type\":\"" + wireName + "\"");
+        OrderEvent event = OrderEventCodec.parse(wire);
+        assertThat(event.type()).isEqualTo(type);
+        assertThat(event.stage()).isEqualTo(stage);
+        assertThat(event).isEqualTo(new OrderEvent(EVENT.eventId(), type, EVENT.orderId(), EVENT.customerId(),
+                EVENT.productId(), EVENT.quantity(), EVENT.totalCents(), EVENT.createdAt()));
+        assertThat(OrderEventCodec.toJson(event)).isEqualTo(wire);
     }
 
     @ParameterizedTest
@@ -66,7 +79,8 @@ class OrderEventCodecTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-            "\"type\":\"OrderCreated\"      | \"type\":\"OrderShipped\"       | type must be OrderCreated, was OrderShipped",
+            "\"type\":\"OrderCreated\"      | \"type\":\"OrderCancelled\"     | type must be OrderCreated, OrderPaid or OrderShipped, was OrderCancelled",
+            "\"type\":\"OrderCreated\"      | \"type\":\"orderPaid\"          | type must be OrderCreated, OrderPaid or OrderShipped, was orderPaid",
             "\"type\":\"OrderCreated\",     | ''                              | type is missing or not a string",
             "\"eventId\":\"6f1c2a3b-4d5e-4f60-8172-839405a6b7c8\" | \"eventId\":\"nope\" | eventId is not a UUID",
             "\"eventId\":\"6f1c2a3b-4d5e-4f60-8172-839405a6b7c8\" | \"eventId\":7    | eventId is missing or not a string",

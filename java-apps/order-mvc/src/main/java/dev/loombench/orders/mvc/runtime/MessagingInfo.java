@@ -91,7 +91,7 @@ class MessagingInfo {
         long delayMs = (liveProcessor != null) ? liveProcessor.delayMs() : this.messaging.consumerDelayMs();
         return new MessagingSettings(broker.wireName(), partitions, concurrency, prefetch, null, batchSize,
                 pollIntervalMs, ackTimeoutMs, relayDbPool, delayMs, this.messaging.maxAttempts(), this.messaging.backoffMs(),
-                kafkaProducer());
+                this.messaging.consumerOrdering().wireName(), kafkaProducer());
     }
 
     /**

@@ -80,6 +80,9 @@ public abstract class EventFlowContract {
         registry.add("ORDERS_VIRTUAL_THREADS", () -> "true");
         registry.add("ORDERS_CONSUMER_MAX_ATTEMPTS", () -> Integer.toString(MAX_ATTEMPTS));
         registry.add("ORDERS_CONSUMER_BACKOFF_MS", () -> "20");
+        // Not the default: /actuator/info shows it reached the app (which needs it for nothing, see
+        // MessagingProperties.consumerOrdering).
+        registry.add("ORDERS_CONSUMER_ORDERING", () -> "per-key");
         registry.add("ORDERS_CONSUMER_DELAY_MS", () -> "0");
         registry.add("ORDERS_RELAY_POLL_INTERVAL_MS", () -> "25");
         registry.add("ORDERS_RELAY_BATCH_SIZE", () -> "50");

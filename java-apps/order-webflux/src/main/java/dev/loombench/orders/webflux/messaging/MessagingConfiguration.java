@@ -17,13 +17,14 @@ import dev.loombench.orders.webflux.messaging.consumer.ConsumerDrain;
 import dev.loombench.orders.webflux.messaging.consumer.DeadLetterRecorder;
 import dev.loombench.orders.webflux.messaging.consumer.InFlightLimiter;
 import dev.loombench.orders.webflux.messaging.consumer.OrderEventProcessor;
+import dev.loombench.orders.webflux.messaging.consumer.PerKeyOrder;
 import dev.loombench.orders.webflux.messaging.relay.OutboxPublisher;
 import dev.loombench.orders.webflux.messaging.relay.OutboxRelay;
 import dev.loombench.orders.webflux.messaging.relay.RelayDatabase;
 
 /**
  * What both brokers share: the outbox relay (publishing through the broker's {@link OutboxPublisher}), the
- * consumer's work, its in-flight limit and shutdown drain, and the dead-letter recorder. Absent with
+ * consumer's work, its in-flight limit, per-key order and shutdown drain, and the dead-letter recorder. Absent with
  * {@code ORDERS_BROKER=none}.
  */
 @Configuration(proxyBeanMethods = false)
@@ -63,6 +64,11 @@ class MessagingConfiguration {
             .description("Consumed events being processed right now (at most ORDERS_CONSUMER_MAX_IN_FLIGHT)")
             .register(meters);
         return limiter;
+    }
+
+    @Bean
+    PerKeyOrder perKeyOrder(MessagingProperties properties) {
+        return new PerKeyOrder(properties.consumer().consumerOrdering());
     }
 
     @Bean

@@ -4,6 +4,8 @@ import java.time.Duration;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
+import dev.loombench.orders.domain.event.ConsumerOrdering;
+
 /**
  * The event-driven half's {@code ORDERS_*} settings (application.properties maps each variable). Broker connection
  * settings, listener concurrency and prefetch go straight to Boot's {@code spring.kafka.*} / {@code spring.rabbitmq.*}
@@ -29,14 +31,23 @@ public record MessagingProperties(Broker broker, Relay relay, Consumer consumer,
         }
     }
 
-    /** {@code ORDERS_CONSUMER_*}: attempts count the first one, so 1 means no retry. */
-    public record Consumer(long delayMs, int maxInFlight, int maxAttempts, long backoffMs) {
+    /**
+     * {@code ORDERS_CONSUMER_*}: attempts count the first one, so 1 means no retry. {@code ordering} is
+     * {@code ORDERS_CONSUMER_ORDERING} (per-key or none): the listeners complete several records at once, so only
+     * with per-key does a record wait for the previous one of its key ({@code PerKeyOrder}).
+     */
+    public record Consumer(long delayMs, int maxInFlight, int maxAttempts, long backoffMs, String ordering) {
 
         public Consumer {
             atLeast("ORDERS_CONSUMER_DELAY_MS", delayMs, 0);
             atLeast("ORDERS_CONSUMER_MAX_IN_FLIGHT", maxInFlight, 1);
             atLeast("ORDERS_CONSUMER_MAX_ATTEMPTS", maxAttempts, 1);
             atLeast("ORDERS_CONSUMER_BACKOFF_MS", backoffMs, 0);
+            ConsumerOrdering.of(ordering);
+        }
+
+        public ConsumerOrdering consumerOrdering() {
+            return ConsumerOrdering.of(this.ordering);
         }
 
         public Duration backoff() {

@@ -30,7 +30,7 @@ final class MessagingInfo {
                 (relay != null) ? relay.pollInterval().toMillis() : properties.relay().pollIntervalMs(),
                 ((relay != null) ? relay.ackTimeout() : RelaySettings.ACK_TIMEOUT).toMillis(),
                 (relayDatabase != null) ? relayDatabase.poolSize() : properties.relay().dbPool(),
-                consumer.delayMs(), consumer.maxAttempts(), consumer.backoffMs(),
+                consumer.delayMs(), consumer.maxAttempts(), consumer.backoffMs(), consumer.consumerOrdering().wireName(),
                 (broker != null) ? broker.kafkaProducer() : null);
     }
 }

@@ -55,6 +55,9 @@ public abstract class EventFlowContract {
 
     public static final String BACKOFF = "ORDERS_CONSUMER_BACKOFF_MS=30";
 
+    /** Not the default: the flow runs through PerKeyOrder, and info shows it reached the live beans. */
+    public static final String ORDERING = "ORDERS_CONSUMER_ORDERING=per-key";
+
     /** Stock the real inventory service reports for the product of ContractFixtures.NEW_ORDER_BODY (342). */
     private static final int STOCK_OF_PRODUCT_342 = (int) ((342L * 7919) % 100);
 
@@ -147,6 +150,7 @@ public abstract class EventFlowContract {
         assertThat(messaging.path("consumerDelayMs").asLong()).isEqualTo(5);
         assertThat(messaging.path("maxAttempts").asInt()).isEqualTo(2);
         assertThat(messaging.path("backoffMs").asLong()).isEqualTo(30);
+        assertThat(messaging.path("ordering").asString()).isEqualTo("per-key");
         assertBrokerSettings(messaging);
     }
 

@@ -84,5 +84,6 @@ class NoBrokerTests {
         assertThat(messaging.path("consumerDelayMs").asLong()).isEqualTo(20);
         assertThat(messaging.path("maxAttempts").asInt()).isEqualTo(3);
         assertThat(messaging.path("backoffMs").asLong()).isEqualTo(100);
+        assertThat(messaging.path("ordering").asString()).isEqualTo("none");
     }
 }

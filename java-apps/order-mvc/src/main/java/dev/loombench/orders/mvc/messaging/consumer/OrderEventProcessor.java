@@ -12,7 +12,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 import dev.loombench.orders.domain.event.EventMeters;
 import dev.loombench.orders.domain.event.EventSql;
-import dev.loombench.orders.domain.event.OrderCreated;
+import dev.loombench.orders.domain.event.OrderEvent;
 import dev.loombench.orders.domain.event.OrderEventCodec;
 import dev.loombench.orders.domain.event.PoisonMessageException;
 import dev.loombench.orders.domain.inventory.Inventory;
@@ -70,14 +70,15 @@ public class OrderEventProcessor {
 
     /**
      * @return true when the event was applied, false when the inbox already held it (a redelivery)
-     * @throws PoisonMessageException when the payload is no {@code OrderCreated}: retrying cannot help
+     * @throws PoisonMessageException when the payload is no event of the lifecycle ({@code OrderEventType}):
+     *         retrying cannot help
      */
     public boolean process(String payload) {
         this.inFlight.incrementAndGet();
         long start = System.nanoTime();
         Timer outcome = this.failed;
         try {
-            OrderCreated event = OrderEventCodec.parse(payload);
+            OrderEvent event = OrderEventCodec.parse(payload);
             Inventory stock = this.inventory.check(event.productId(), this.delayMs);
             boolean applied = Boolean.TRUE.equals(this.transaction.execute((status) -> apply(event, stock)));
             outcome = applied ? this.processed : this.duplicate;
@@ -89,7 +90,7 @@ public class OrderEventProcessor {
         }
     }
 
-    private boolean apply(OrderCreated event, Inventory stock) {
+    private boolean apply(OrderEvent event, Inventory stock) {
         boolean inserted = this.jdbc.sql(EventSql.INBOX_INSERT)
             .param("eventId", event.eventId())
             .param("broker", this.broker.wireName())
@@ -102,6 +103,7 @@ public class OrderEventProcessor {
                 .param("customerId", event.customerId())
                 .param("totalCents", event.totalCents())
                 .param("stock", stock.stock())
+                .param("stage", event.stage())
                 .update();
         }
         return inserted;

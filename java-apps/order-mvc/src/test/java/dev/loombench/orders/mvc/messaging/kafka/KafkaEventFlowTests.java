@@ -89,7 +89,7 @@ class KafkaEventFlowTests extends EventFlowContract {
                 "\"relayBatchSize\":50,\"relayPollIntervalMs\":25,\"relayAckTimeoutMs\":15000,\"relayDbPool\":2,"
                         + "\"consumerDelayMs\":0,"
                         + "\"maxAttempts\":3,"
-                        + "\"backoffMs\":20,",
+                        + "\"backoffMs\":20,\"ordering\":\"per-key\",",
                 // design.md's one producer set, spelled out: both apps' Kafka tests expect exactly this.
                 "\"kafkaProducer\":{\"acks\":\"all\",\"enable.idempotence\":true,\"max.block.ms\":5000,"
                         + "\"request.timeout.ms\":5000,\"delivery.timeout.ms\":10000,\"linger.ms\":5,"

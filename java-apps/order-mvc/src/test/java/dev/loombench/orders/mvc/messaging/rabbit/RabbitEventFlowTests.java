@@ -59,7 +59,7 @@ class RabbitEventFlowTests extends EventFlowContract {
                 "\"relayBatchSize\":50,\"relayPollIntervalMs\":25,\"relayAckTimeoutMs\":15000,\"relayDbPool\":2,"
                         + "\"consumerDelayMs\":0,"
                         + "\"maxAttempts\":3,"
-                        + "\"backoffMs\":20}" };
+                        + "\"backoffMs\":20,\"ordering\":\"per-key\"}" };
     }
 
     @Override

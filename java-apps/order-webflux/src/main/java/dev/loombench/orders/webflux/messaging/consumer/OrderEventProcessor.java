@@ -12,7 +12,7 @@ import org.springframework.transaction.reactive.TransactionalOperator;
 
 import dev.loombench.orders.domain.event.EventMeters;
 import dev.loombench.orders.domain.event.EventSql;
-import dev.loombench.orders.domain.event.OrderCreated;
+import dev.loombench.orders.domain.event.OrderEvent;
 import dev.loombench.orders.domain.event.OrderEventCodec;
 import dev.loombench.orders.domain.event.PoisonMessageException;
 import dev.loombench.orders.domain.inventory.Inventory;
@@ -89,14 +89,14 @@ public class OrderEventProcessor {
     }
 
     /** Emits true when the event was new and applied, false for a duplicate. */
-    private Mono<Boolean> apply(OrderCreated event) {
+    private Mono<Boolean> apply(OrderEvent event) {
         return this.inventory.check(event.productId(), this.settings.delayMs())
             .flatMap((stock) -> this.transaction.transactional(
                     insertIntoInbox(event).flatMap((inserted) -> inserted
                             ? upsertProjection(event, stock).thenReturn(true) : Mono.just(false))));
     }
 
-    private Mono<Boolean> insertIntoInbox(OrderCreated event) {
+    private Mono<Boolean> insertIntoInbox(OrderEvent event) {
         return this.database.sql(EventSql.INBOX_INSERT)
             .bind("eventId", event.eventId())
             .bind("broker", this.broker.wireName())
@@ -104,13 +104,14 @@ public class OrderEventProcessor {
             .one();
     }
 
-    private Mono<Long> upsertProjection(OrderCreated event, Inventory stock) {
+    private Mono<Long> upsertProjection(OrderEvent event, Inventory stock) {
         return this.database.sql(EventSql.PROJECTION_UPSERT)
             .bind("orderId", event.orderId())
             .bind("eventId", event.eventId())
             .bind("customerId", event.customerId())
             .bind("totalCents", event.totalCents())
             .bind("stock", stock.stock())
+            .bind("stage", event.stage())
             .fetch()
             .rowsUpdated();
     }

@@ -23,6 +23,7 @@ import dev.loombench.orders.webflux.messaging.MessagingProperties;
 import dev.loombench.orders.webflux.messaging.consumer.DeadLetterRecorder;
 import dev.loombench.orders.webflux.messaging.consumer.InFlightLimiter;
 import dev.loombench.orders.webflux.messaging.consumer.OrderEventProcessor;
+import dev.loombench.orders.webflux.messaging.consumer.PerKeyOrder;
 
 /**
  * {@code ORDERS_BROKER=kafka}: on top of Boot's auto-configured producer, consumer factory and listener container
@@ -83,8 +84,8 @@ class KafkaMessagingConfiguration {
 
     @Bean
     KafkaOrderEventListener kafkaOrderEventListener(OrderEventProcessor processor, InFlightLimiter limiter,
-            KafkaDeadLetterPublisher deadLetterTopic, DeadLetterRecorder deadLetters) {
-        return new KafkaOrderEventListener(processor, limiter, deadLetterTopic, deadLetters);
+            PerKeyOrder order, KafkaDeadLetterPublisher deadLetterTopic, DeadLetterRecorder deadLetters) {
+        return new KafkaOrderEventListener(processor, limiter, order, deadLetterTopic, deadLetters);
     }
 
     @Bean

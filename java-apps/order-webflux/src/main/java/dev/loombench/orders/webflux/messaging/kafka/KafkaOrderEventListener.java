@@ -8,6 +8,7 @@ import org.springframework.kafka.annotation.KafkaListener;
 import dev.loombench.orders.webflux.messaging.consumer.DeadLetterRecorder;
 import dev.loombench.orders.webflux.messaging.consumer.InFlightLimiter;
 import dev.loombench.orders.webflux.messaging.consumer.OrderEventProcessor;
+import dev.loombench.orders.webflux.messaging.consumer.PerKeyOrder;
 
 /**
  * The Kafka consumers, in the style spring-kafka 4 supports for reactive code (reactor-kafka is discontinued): the
@@ -15,7 +16,8 @@ import dev.loombench.orders.webflux.messaging.consumer.OrderEventProcessor;
  * commits and acknowledges each record when its Mono completes. The container pauses its consumer until every record
  * of the previous poll is acknowledged, so a container never has more than {@code max.poll.records} records in
  * flight (KafkaMessagingConfiguration sizes that from ORDERS_CONSUMER_MAX_IN_FLIGHT); the {@link InFlightLimiter}
- * makes the app-wide bound exact.
+ * makes the app-wide bound exact. Records of one poll complete in any order unless ORDERS_CONSUMER_ORDERING is
+ * per-key ({@link PerKeyOrder}): a partition's records are in order, but nothing else keeps them so here.
  * <p>
  * A message that fails (poison at once, other failures after the processor's own retries) is published to
  * {@code order-events.DLT} before its Mono completes, so it too is acknowledged only once it is safe somewhere.
@@ -31,14 +33,17 @@ public class KafkaOrderEventListener {
 
     private final InFlightLimiter limiter;
 
+    private final PerKeyOrder order;
+
     private final KafkaDeadLetterPublisher deadLetterTopic;
 
     private final DeadLetterRecorder deadLetters;
 
-    public KafkaOrderEventListener(OrderEventProcessor processor, InFlightLimiter limiter,
+    public KafkaOrderEventListener(OrderEventProcessor processor, InFlightLimiter limiter, PerKeyOrder order,
             KafkaDeadLetterPublisher deadLetterTopic, DeadLetterRecorder deadLetters) {
         this.processor = processor;
         this.limiter = limiter;
+        this.order = order;
         this.deadLetterTopic = deadLetterTopic;
         this.deadLetters = deadLetters;
     }
@@ -46,8 +51,10 @@ public class KafkaOrderEventListener {
     /** Group and concurrency: ORDERS_KAFKA_GROUP_ID and ORDERS_KAFKA_LISTENER_CONCURRENCY via spring.kafka.*. */
     @KafkaListener(id = CONSUMER_ID, idIsGroup = false, topics = "${orders.messaging.kafka.topic}")
     public Mono<Void> onEvent(ConsumerRecord<String, String> record) {
-        return this.limiter.limit(this.processor.process(record.value())
-            .onErrorResume((failure) -> this.deadLetterTopic.publish(record, failure)));
+        // The key is the order id (the relay's): per-key, a record waits for its order's previous one, dead-lettering
+        // included, so a failed event is out of the way before the next stage of its order is tried.
+        return this.limiter.limit(this.order.after(record.key(), this.processor.process(record.value())
+            .onErrorResume((failure) -> this.deadLetterTopic.publish(record, failure))));
     }
 
     /** Its own group, one thread: dead letters are rare, and the recorder retries until the row is stored. */

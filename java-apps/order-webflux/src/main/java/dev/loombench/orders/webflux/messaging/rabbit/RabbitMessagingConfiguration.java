@@ -17,6 +17,7 @@ import dev.loombench.orders.webflux.messaging.MessagingProperties;
 import dev.loombench.orders.webflux.messaging.consumer.DeadLetterRecorder;
 import dev.loombench.orders.webflux.messaging.consumer.InFlightLimiter;
 import dev.loombench.orders.webflux.messaging.consumer.OrderEventProcessor;
+import dev.loombench.orders.webflux.messaging.consumer.PerKeyOrder;
 
 /**
  * {@code ORDERS_BROKER=rabbitmq}: on top of Boot's auto-configured connection factory, template (confirms, returns,
@@ -57,8 +58,8 @@ class RabbitMessagingConfiguration {
 
     @Bean
     RabbitOrderEventListener rabbitOrderEventListener(OrderEventProcessor processor, InFlightLimiter limiter,
-            DeadLetterRecorder deadLetters) {
-        return new RabbitOrderEventListener(processor, limiter, deadLetters);
+            PerKeyOrder order, DeadLetterRecorder deadLetters) {
+        return new RabbitOrderEventListener(processor, limiter, order, deadLetters);
     }
 
     @Bean

@@ -8,9 +8,11 @@ import org.springframework.amqp.AmqpRejectAndDontRequeueException;
 import org.springframework.amqp.core.Message;
 import org.springframework.amqp.rabbit.annotation.RabbitListener;
 
+import dev.loombench.orders.domain.event.RabbitHeaders;
 import dev.loombench.orders.webflux.messaging.consumer.DeadLetterRecorder;
 import dev.loombench.orders.webflux.messaging.consumer.InFlightLimiter;
 import dev.loombench.orders.webflux.messaging.consumer.OrderEventProcessor;
+import dev.loombench.orders.webflux.messaging.consumer.PerKeyOrder;
 
 /**
  * The RabbitMQ consumers in Spring AMQP 4's reactive style (reactor-rabbitmq is dormant): the listener returns a
@@ -21,6 +23,10 @@ import dev.loombench.orders.webflux.messaging.consumer.OrderEventProcessor;
  * Consumers and prefetch: ORDERS_RABBIT_LISTENER_CONCURRENCY and ORDERS_RABBIT_PREFETCH (spring.rabbitmq.listener.*):
  * at most consumers × prefetch unacknowledged messages reach the app; of those, the {@link InFlightLimiter} lets at
  * most ORDERS_CONSUMER_MAX_IN_FLIGHT be processed at once.
+ * <p>
+ * Messages of one consumer complete in any order unless ORDERS_CONSUMER_ORDERING is per-key ({@link PerKeyOrder},
+ * keyed by the relay's order-id header): then one consumer applies an order's events in queue order. With competing
+ * consumers (concurrency above 1) two of them may hold events of one order at once and nothing here orders them.
  */
 public class RabbitOrderEventListener {
 
@@ -33,18 +39,21 @@ public class RabbitOrderEventListener {
 
     private final InFlightLimiter limiter;
 
+    private final PerKeyOrder order;
+
     private final DeadLetterRecorder deadLetters;
 
-    public RabbitOrderEventListener(OrderEventProcessor processor, InFlightLimiter limiter,
+    public RabbitOrderEventListener(OrderEventProcessor processor, InFlightLimiter limiter, PerKeyOrder order,
             DeadLetterRecorder deadLetters) {
         this.processor = processor;
         this.limiter = limiter;
+        this.order = order;
         this.deadLetters = deadLetters;
     }
 
     @RabbitListener(id = CONSUMER_ID, queues = "${orders.messaging.rabbit.queue}")
     public Mono<Void> onEvent(Message message) {
-        return this.limiter.limit(this.processor.process(body(message)))
+        return this.limiter.limit(this.order.after(orderKey(message), this.processor.process(body(message))))
             .onErrorMap((ex) -> new AmqpRejectAndDontRequeueException(ex.getMessage(), ex));
     }
 
@@ -53,6 +62,12 @@ public class RabbitOrderEventListener {
             concurrency = "1")
     public Mono<Void> onDeadLetter(Message message) {
         return this.deadLetters.record(body(message));
+    }
+
+    /** The relay's {@link RabbitHeaders#ORDER_ID} header; null (unchained) for a message without one. */
+    private static String orderKey(Message message) {
+        Object key = message.getMessageProperties().getHeader(RabbitHeaders.ORDER_ID);
+        return (key != null) ? key.toString() : null;
     }
 
     private static String body(Message message) {

@@ -15,6 +15,7 @@ import org.springframework.amqp.rabbit.connection.CorrelationData;
 import org.springframework.amqp.rabbit.core.RabbitTemplate;
 
 import dev.loombench.orders.domain.event.OrderCreated;
+import dev.loombench.orders.domain.event.RabbitHeaders;
 import dev.loombench.orders.webflux.messaging.relay.OutboxPublisher;
 import dev.loombench.orders.webflux.messaging.relay.OutboxRow;
 
@@ -57,6 +58,7 @@ public class RabbitOutboxPublisher implements OutboxPublisher {
             .setContentEncoding(StandardCharsets.UTF_8.name())
             .setDeliveryMode(MessageDeliveryMode.PERSISTENT)
             .setMessageId(row.eventId().toString())
+            .setHeader(RabbitHeaders.ORDER_ID, Long.toString(row.aggregateId()))
             .setType(OrderCreated.TYPE)
             .build();
         CorrelationData correlation = new CorrelationData(Long.toString(row.id()));

@@ -28,7 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
         properties = { "ORDERS_BROKER=kafka", "ORDERS_KAFKA_PARTITIONS=3", "ORDERS_KAFKA_LISTENER_CONCURRENCY=2",
                 EventFlowContract.MAX_IN_FLIGHT, EventFlowContract.RELAY_BATCH_SIZE,
                 EventFlowContract.RELAY_POLL_INTERVAL, EventFlowContract.CONSUMER_DELAY, EventFlowContract.MAX_ATTEMPTS,
-                EventFlowContract.BACKOFF })
+                EventFlowContract.BACKOFF, EventFlowContract.ORDERING })
 @DirtiesContext
 class KafkaEventFlowTests extends EventFlowContract {
 

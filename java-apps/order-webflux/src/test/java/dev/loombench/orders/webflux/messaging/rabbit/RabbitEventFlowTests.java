@@ -21,7 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
         properties = { "ORDERS_BROKER=rabbitmq", "ORDERS_RABBIT_LISTENER_CONCURRENCY=2", "ORDERS_RABBIT_PREFETCH=7",
                 EventFlowContract.MAX_IN_FLIGHT, EventFlowContract.RELAY_BATCH_SIZE,
                 EventFlowContract.RELAY_POLL_INTERVAL, EventFlowContract.CONSUMER_DELAY, EventFlowContract.MAX_ATTEMPTS,
-                EventFlowContract.BACKOFF })
+                EventFlowContract.BACKOFF, EventFlowContract.ORDERING })
 @DirtiesContext
 class RabbitEventFlowTests extends EventFlowContract {
 
