@@ -34,6 +34,21 @@ def _with_interval(mean: float | None, low: float | None, high: float | None, di
     return f"{_num(mean, digits)} [{_num(low, digits)}–{_num(high, digits)}]"
 
 
+WIDE_INTERVAL = 0.25
+"""A drain-rate interval whose half-width exceeds this share of its mean is too wide to rank variants on:
+repetitions that far apart measured the machine as much as the variant (three values on a loaded 2-core
+machine gave ±50-150%). The row is marked and listed; nothing hides it."""
+
+
+def too_wide(row: SweepRow) -> bool:
+    """The row's drain-rate interval is too wide to call (or it has none to judge: one repetition)."""
+    if row.drain_eps is None or row.drain_eps <= 0:
+        return False  # nothing drained: the reconciliation column already says why
+    if row.drain_eps_low is None or row.drain_eps_high is None:
+        return True
+    return (row.drain_eps_high - row.drain_eps_low) / 2 > WIDE_INTERVAL * row.drain_eps
+
+
 def _ordered(rows: Sequence[SweepRow]) -> list[SweepRow]:
     rank: dict[str, int] = {name: index for index, name in enumerate(ALL_VARIANTS)}
     return sorted(rows, key=lambda r: (r.broker, r.downstream_delay_ms, r.concurrency, r.jdk,
@@ -62,6 +77,14 @@ def sweep_markdown(scenario: Scenario, points: Sequence[PointRecord], rows: Sequ
         lines += [f"- {p.slug}: {p.status}" + (f" ({p.error.splitlines()[0]})" if p.error else "")
                   for p in points if p.status != "complete"]
         lines.append("")
+    wide = [r for r in _ordered(rows) if too_wide(r)]
+    if wide:
+        lines += [f"**{len(wide)} of {len(rows)} rows are too wide to call** (⚠: the drain rate's 95% interval is "
+                  f"wider than ±{WIDE_INTERVAL:.0%} of its mean, or there is one repetition). Do not rank variants "
+                  "on them: rerun with more repetitions or on a quieter machine.", ""]
+        lines += [f"- {r.broker} delay {r.downstream_delay_ms} ms, concurrency {r.concurrency}, {r.variant} "
+                  f"(JDK {r.jdk})" for r in wide]
+        lines.append("")
     replay = scenario.consume is not None and scenario.consume.replay
     lines += ["| broker | delay ms | concurrency | variant | JDK | drain events/s | app CPU ms/event | CPU basis | "
               "lag p99 ms | out of order | reconciled |" + (" replay (rebuild events/s) |" if replay else ""),
@@ -69,7 +92,7 @@ def sweep_markdown(scenario: Scenario, points: Sequence[PointRecord], rows: Sequ
     for r in _ordered(rows):
         lines.append(
             f"| {r.broker} | {r.downstream_delay_ms} | {r.concurrency} | {r.variant} | {r.jdk} | "
-            f"{_with_interval(r.drain_eps, r.drain_eps_low, r.drain_eps_high, 0)} | "
+            f"{_with_interval(r.drain_eps, r.drain_eps_low, r.drain_eps_high, 0)}{' ⚠' if too_wide(r) else ''} | "
             f"{_with_interval(r.app_cpu_ms_per_event, r.app_cpu_ms_per_event_low, r.app_cpu_ms_per_event_high, 2)} | "
             f"{r.cpu_basis} | {_num(r.lag_p99_ms, 0)} | "
             f"{'–' if r.ordering_violations is None else r.ordering_violations} | {'yes' if r.ok else '**NO**'} |"
