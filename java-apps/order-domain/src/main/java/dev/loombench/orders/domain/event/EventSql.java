@@ -19,8 +19,11 @@ public final class EventSql {
     public static final String INSERT_OUTBOX = "INSERT INTO outbox (event_id, event_type, aggregate_id, payload) "
             + "VALUES (:eventId, :eventType, :aggregateId, :payload)";
 
-    /** Rows another relay instance holds are skipped, not waited for. Columns: id, event_id, aggregate_id, payload. */
-    public static final String CLAIM_BATCH = "SELECT id, event_id, aggregate_id, payload FROM outbox "
+    /**
+     * Rows another relay instance holds are skipped, not waited for. Columns: id, event_id, event_type, aggregate_id,
+     * payload.
+     */
+    public static final String CLAIM_BATCH = "SELECT id, event_id, event_type, aggregate_id, payload FROM outbox "
             + "WHERE published_at IS NULL ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED";
 
     public static final String MARK_PUBLISHED = "UPDATE outbox SET published_at = clock_timestamp() WHERE id IN (:ids)";

@@ -13,7 +13,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.springframework.kafka.KafkaException;
 import org.springframework.kafka.core.KafkaTemplate;
 
-import dev.loombench.orders.domain.event.OrderCreated;
 import dev.loombench.orders.mvc.messaging.relay.OutboxPublisher;
 import dev.loombench.orders.mvc.messaging.relay.OutboxRow;
 
@@ -74,7 +73,7 @@ public class KafkaOutboxPublisher implements OutboxPublisher {
         ProducerRecord<String, String> record = new ProducerRecord<>(this.topic, Long.toString(row.aggregateId()),
                 row.payload());
         record.headers().add(EVENT_ID_HEADER, row.eventId().toString().getBytes(StandardCharsets.UTF_8));
-        record.headers().add(EVENT_TYPE_HEADER, OrderCreated.TYPE.getBytes(StandardCharsets.UTF_8));
+        record.headers().add(EVENT_TYPE_HEADER, row.eventType().getBytes(StandardCharsets.UTF_8));
         return record;
     }
 }

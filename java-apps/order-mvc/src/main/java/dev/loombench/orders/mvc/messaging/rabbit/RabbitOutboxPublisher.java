@@ -17,7 +17,6 @@ import org.springframework.amqp.core.ReturnedMessage;
 import org.springframework.amqp.rabbit.connection.CorrelationData;
 import org.springframework.amqp.rabbit.core.RabbitTemplate;
 
-import dev.loombench.orders.domain.event.OrderCreated;
 import dev.loombench.orders.domain.event.RabbitHeaders;
 import dev.loombench.orders.mvc.messaging.relay.OutboxPublisher;
 import dev.loombench.orders.mvc.messaging.relay.OutboxRow;
@@ -104,7 +103,7 @@ public class RabbitOutboxPublisher implements OutboxPublisher {
             .setDeliveryMode(MessageDeliveryMode.PERSISTENT)
             .setMessageId(row.eventId().toString())
             .setHeader(RabbitHeaders.ORDER_ID, Long.toString(row.aggregateId()))
-            .setType(OrderCreated.TYPE)
+            .setType(row.eventType())
             .build();
     }
 }

@@ -117,7 +117,7 @@ public class OutboxRelay {
         List<OutboxRow> rows = this.jdbc.sql(EventSql.CLAIM_BATCH)
             .param("limit", this.batchSize)
             .query((rs, rowNum) -> new OutboxRow(rs.getLong("id"), rs.getObject("event_id", UUID.class),
-                    rs.getLong("aggregate_id"), rs.getString("payload")))
+                    rs.getString("event_type"), rs.getLong("aggregate_id"), rs.getString("payload")))
             .list();
         if (rows.isEmpty()) {
             return 0;

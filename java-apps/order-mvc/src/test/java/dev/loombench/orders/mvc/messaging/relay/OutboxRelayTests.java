@@ -3,7 +3,9 @@ package dev.loombench.orders.mvc.messaging.relay;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -79,6 +81,23 @@ class OutboxRelayTests {
         assertThat(broker.batchSizes.size()).isGreaterThanOrEqualTo(3);
     }
 
+    @Test
+    void eachRowIsOfferedWithItsStoredEventTypeForTheWireLabel() {
+        // A lifecycle stores OrderPaid and OrderShipped rows; the publishers label the message with the row's type
+        // (Kafka header eventType, AMQP type), so a row must arrive carrying what the outbox holds, not a constant.
+        UUID paid = UUID.randomUUID();
+        this.jdbc.sql("INSERT INTO outbox (event_id, event_type, aggregate_id, payload) "
+                + "VALUES (:eventId, 'OrderPaid', 0, :payload)")
+            .param("eventId", paid)
+            .param("payload", "relay test " + paid)
+            .update();
+        UUID created = insertRows(1).get(0);
+        SwitchablePublisher broker = new SwitchablePublisher();
+        new OutboxRelay(this.jdbc, this.transaction, broker, 10_000, 60_000, new SimpleMeterRegistry()).poll();
+        assertThat(broker.types.get(paid)).isEqualTo("OrderPaid");
+        assertThat(broker.types.get(created)).isEqualTo("OrderCreated");
+    }
+
     private List<UUID> insertRows(int count) {
         List<UUID> ids = new ArrayList<>();
         for (int i = 0; i < count; i++) {
@@ -102,6 +121,8 @@ class OutboxRelayTests {
 
         final List<Integer> batchSizes = new CopyOnWriteArrayList<>();
 
+        final Map<UUID, String> types = new ConcurrentHashMap<>();
+
         @Override
         public Duration ackTimeout() {
             return Duration.ofSeconds(1);
@@ -110,6 +131,7 @@ class OutboxRelayTests {
         @Override
         public void publish(List<OutboxRow> rows) {
             rows.forEach((row) -> this.offered.add(row.eventId()));
+            rows.forEach((row) -> this.types.put(row.eventId(), row.eventType()));
             this.batchSizes.add(rows.size());
             if (this.down) {
                 throw new IllegalStateException("broker unreachable");

@@ -10,7 +10,6 @@ import reactor.core.scheduler.Schedulers;
 
 import org.springframework.kafka.core.KafkaTemplate;
 
-import dev.loombench.orders.domain.event.OrderCreated;
 import dev.loombench.orders.webflux.messaging.relay.OutboxPublisher;
 import dev.loombench.orders.webflux.messaging.relay.OutboxRow;
 
@@ -52,7 +51,7 @@ public class KafkaOutboxPublisher implements OutboxPublisher {
                 row.payload());
         record.headers()
             .add(EVENT_ID_HEADER, row.eventId().toString().getBytes(StandardCharsets.UTF_8))
-            .add(EVENT_TYPE_HEADER, OrderCreated.TYPE.getBytes(StandardCharsets.UTF_8));
+            .add(EVENT_TYPE_HEADER, row.eventType().getBytes(StandardCharsets.UTF_8));
         return this.template.send(record);
     }
 }

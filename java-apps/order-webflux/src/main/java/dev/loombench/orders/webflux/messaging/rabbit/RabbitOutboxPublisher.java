@@ -14,14 +14,13 @@ import org.springframework.amqp.core.MessageProperties;
 import org.springframework.amqp.rabbit.connection.CorrelationData;
 import org.springframework.amqp.rabbit.core.RabbitTemplate;
 
-import dev.loombench.orders.domain.event.OrderCreated;
 import dev.loombench.orders.domain.event.RabbitHeaders;
 import dev.loombench.orders.webflux.messaging.relay.OutboxPublisher;
 import dev.loombench.orders.webflux.messaging.relay.OutboxRow;
 
 /**
  * Publishes a batch to {@code order.exchange} / {@code order.created}: persistent, {@code messageId} = event id,
- * {@code type} = OrderCreated, body = the payload as stored. The batch completes when the broker confirmed every
+ * {@code type} = the row's event type, body = the payload as stored. The batch completes when the broker confirmed every
  * message (publisher confirms, correlated) and none came back unroutable (mandatory).
  * <p>
  * RabbitTemplate is a blocking API (it checks a channel out of the cache, may open the connection, and blocks under
@@ -59,7 +58,7 @@ public class RabbitOutboxPublisher implements OutboxPublisher {
             .setDeliveryMode(MessageDeliveryMode.PERSISTENT)
             .setMessageId(row.eventId().toString())
             .setHeader(RabbitHeaders.ORDER_ID, Long.toString(row.aggregateId()))
-            .setType(OrderCreated.TYPE)
+            .setType(row.eventType())
             .build();
         CorrelationData correlation = new CorrelationData(Long.toString(row.id()));
         this.template.send(this.exchange, this.routingKey, message, correlation);

@@ -152,7 +152,8 @@ public class OutboxRelay implements SmartLifecycle {
         return this.database.sql(EventSql.CLAIM_BATCH)
             .bind("limit", this.batchSize)
             .map((row) -> new OutboxRow(row.get("id", Long.class), row.get("event_id", UUID.class),
-                    row.get("aggregate_id", Long.class), row.get("payload", String.class)))
+                    row.get("event_type", String.class), row.get("aggregate_id", Long.class),
+                    row.get("payload", String.class)))
             .all();
     }
 

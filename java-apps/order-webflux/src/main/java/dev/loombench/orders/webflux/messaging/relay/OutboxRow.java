@@ -2,6 +2,10 @@ package dev.loombench.orders.webflux.messaging.relay;
 
 import java.util.UUID;
 
-/** One claimed outbox row; {@code payload} is forwarded as it is, never parsed (a poison row reaches the consumer). */
-public record OutboxRow(long id, UUID eventId, long aggregateId, String payload) {
+/**
+ * One claimed outbox row; {@code payload} is forwarded as it is, never parsed (a poison row reaches the consumer), and
+ * {@code eventType} (the stored column) labels it on the wire, so a lifecycle's OrderPaid is not announced as an
+ * OrderCreated.
+ */
+public record OutboxRow(long id, UUID eventId, String eventType, long aggregateId, String payload) {
 }
