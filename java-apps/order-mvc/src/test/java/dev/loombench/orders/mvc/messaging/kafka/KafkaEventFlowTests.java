@@ -1,5 +1,6 @@
 package dev.loombench.orders.mvc.messaging.kafka;
 
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -9,6 +10,7 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.context.annotation.Import;
 import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
+import org.springframework.kafka.core.ConsumerFactory;
 import org.springframework.kafka.core.ProducerFactory;
 import org.springframework.kafka.listener.ContainerProperties.AckMode;
 import org.springframework.test.annotation.DirtiesContext;
@@ -52,6 +54,20 @@ class KafkaEventFlowTests extends EventFlowContract {
     void relayProducerRunsWithTheSharedSettings() {
         assertThat(KafkaProducerSettings.effective(this.producers.getConfigurationProperties()))
             .isEqualTo(KafkaProducerSettings.PROPERTIES);
+    }
+
+    @Autowired
+    private ConsumerFactory<?, ?> consumers;
+
+    /**
+     * Every variant polls up to 500 records and commits a poll's offsets together; the poll size is not derived from
+     * the in-flight limit (here 16 over 2 listener threads), which at in flight = threads made it 1 in order-webflux:
+     * a commit per event.
+     */
+    @Test
+    void everyVariantPollsTheSameNumberOfRecords() {
+        assertThat(this.consumers.getConfigurationProperties().get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG))
+            .hasToString("500");
     }
 
     @Autowired

@@ -1,15 +1,10 @@
 package dev.loombench.orders.webflux.messaging.kafka;
 
-import java.util.Map;
-
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.TopicPartition;
 
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
-import org.springframework.boot.kafka.autoconfigure.DefaultKafkaConsumerFactoryCustomizer;
 import org.springframework.boot.kafka.autoconfigure.DefaultKafkaProducerFactoryCustomizer;
-import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
@@ -67,19 +62,6 @@ class KafkaMessagingConfiguration {
         String deadLetterTopic = properties.kafka().deadLetterTopic();
         return new KafkaDeadLetterPublisher(new DeadLetterPublishingRecoverer(template,
                 (record, failure) -> new TopicPartition(deadLetterTopic, record.partition())));
-    }
-
-    /**
-     * With async acknowledgement a container polls again only once every record of its last poll is acknowledged, so
-     * max.poll.records bounds what one container has in flight. Sized so that all containers together stay within
-     * ORDERS_CONSUMER_MAX_IN_FLIGHT (at least 1 per poll; the InFlightLimiter keeps the bound exact when the
-     * concurrency exceeds the limit).
-     */
-    @Bean
-    DefaultKafkaConsumerFactoryCustomizer maxPollRecords(MessagingProperties properties, KafkaProperties kafka) {
-        Integer concurrency = kafka.getListener().getConcurrency();
-        int records = Math.max(1, properties.consumer().maxInFlight() / ((concurrency != null) ? concurrency : 1));
-        return (factory) -> factory.updateConfigs(Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, records));
     }
 
     @Bean

@@ -14,9 +14,10 @@ import dev.loombench.orders.webflux.messaging.consumer.PerKeyOrder;
  * The Kafka consumers, in the style spring-kafka 4 supports for reactive code (reactor-kafka is discontinued): the
  * listener returns a {@code Mono<Void>}, so the container switches to manual acknowledgement with out-of-order
  * commits and acknowledges each record when its Mono completes. The container pauses its consumer until every record
- * of the previous poll is acknowledged, so a container never has more than {@code max.poll.records} records in
- * flight (KafkaMessagingConfiguration sizes that from ORDERS_CONSUMER_MAX_IN_FLIGHT); the {@link InFlightLimiter}
- * makes the app-wide bound exact. Records of one poll complete in any order unless ORDERS_CONSUMER_ORDERING is
+ * of the previous poll is acknowledged, and the acknowledgements are committed together (MANUAL ack mode), as
+ * order-mvc commits once per poll. Only the {@link InFlightLimiter} bounds how many records run at once
+ * (ORDERS_CONSUMER_MAX_IN_FLIGHT); {@code max.poll.records} is every variant's 500 and not derived from that limit,
+ * because a poll of one record is a commit per event. Records of one poll complete in any order unless ORDERS_CONSUMER_ORDERING is
  * per-key ({@link PerKeyOrder}): a partition's records are in order, but nothing else keeps them so here.
  * <p>
  * A message that fails (poison at once, other failures after the processor's own retries) is published to

@@ -3,11 +3,13 @@ package dev.loombench.orders.webflux.messaging.kafka;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.kafka.core.ConsumerFactory;
 import org.springframework.kafka.core.ProducerFactory;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -46,6 +48,20 @@ class KafkaEventFlowTests extends EventFlowContract {
     void relayProducerRunsWithTheSharedSettings() {
         assertThat(KafkaProducerSettings.effective(this.producers.getConfigurationProperties()))
             .isEqualTo(KafkaProducerSettings.PROPERTIES);
+    }
+
+    @Autowired
+    private ConsumerFactory<?, ?> consumers;
+
+    /**
+     * Every variant polls up to 500 records and commits a poll's offsets together; the poll size is not derived from
+     * the in-flight limit (here 16 over 2 listener threads), which at in flight = threads made it 1 in order-webflux:
+     * a commit per event.
+     */
+    @Test
+    void everyVariantPollsTheSameNumberOfRecords() {
+        assertThat(this.consumers.getConfigurationProperties().get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG))
+            .hasToString("500");
     }
 
     @Override

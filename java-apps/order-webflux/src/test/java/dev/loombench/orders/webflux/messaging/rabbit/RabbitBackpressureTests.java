@@ -31,7 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * ORDERS_CONSUMER_MAX_IN_FLIGHT is the app's bound even where the broker would deliver more: 2 consumers × prefetch
  * 10 let up to 20 unacknowledged messages reach the app, yet the inventory service (the consumer's I/O) never sees
  * more than 3 calls at once, and does see 3, so the events do run concurrently. RabbitMQ, because there nothing but
- * the limiter bounds it (Kafka's max.poll.records is derived from the same limit).
+ * the limiter bounds it (on Kafka too: a container's poll of up to 500 records waits on the same limiter).
  */
 @SpringBootTest(properties = { "ORDERS_BROKER=rabbitmq", "ORDERS_RABBIT_LISTENER_CONCURRENCY=2",
         "ORDERS_RABBIT_PREFETCH=10", "ORDERS_CONSUMER_MAX_IN_FLIGHT=3", "ORDERS_CONSUMER_DELAY_MS=300" })
