@@ -59,6 +59,9 @@ class KafkaEventFlowTests extends EventFlowContract {
     @Autowired
     private ConsumerFactory<?, ?> consumers;
 
+    @Autowired
+    private KafkaListenerEndpointRegistry registry;
+
     /**
      * Every variant polls up to 500 records and commits a poll's offsets together; the poll size is not derived from
      * the in-flight limit (here 16 over 2 listener threads), which at in flight = threads made it 1 in order-webflux:
@@ -68,6 +71,14 @@ class KafkaEventFlowTests extends EventFlowContract {
     void everyVariantPollsTheSameNumberOfRecords() {
         assertThat(this.consumers.getConfigurationProperties().get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG))
             .hasToString("500");
+    }
+
+    /** A poll waits at most 100 ms, so acknowledgements made on other threads are committed within that. */
+    @Test
+    void everyVariantCommitsAcknowledgedOffsetsWithinAPollWait() {
+        assertThat(this.registry.getListenerContainer(KafkaOrderEventListener.CONSUMER_ID)
+            .getContainerProperties()
+            .getPollTimeout()).isEqualTo(100L);
     }
 
     @Autowired
