@@ -212,6 +212,21 @@ def _shown_io_workers(effective: Mapping[str, Any]) -> str | None:
     return f"{workers} (= available processors, as VT carriers)" if workers == processors else str(workers)
 
 
+def _kafka_consumer(key: str) -> Callable[[Mapping[str, Any]], Any]:
+    # Its keys are Kafka's dotted config names, so they are looked up, not dug.
+    def read(effective: Mapping[str, Any]) -> Any:
+        consumer = _messaging("kafkaConsumer")(effective)
+        return consumer.get(key) if isinstance(consumer, Mapping) else None
+    return read
+
+
+def _shown_commit(effective: Mapping[str, Any]) -> str | None:
+    mode = _kafka_consumer("ackMode")(effective)
+    if mode is None:
+        return None
+    return f"ack {mode}, async acks" if _kafka_consumer("asyncAcks")(effective) else f"ack {mode}"
+
+
 def _relay_pool(effective: Mapping[str, Any]) -> str:
     size = dig(effective, "messaging.relayDbPool")
     if size == 0:
@@ -309,6 +324,14 @@ CATALOGUE: tuple[Setting, ...] = (
             effective=_messaging("maxAttempts")),
     Setting("retry backoff ms", "consume.retries.backoff_ms", _consume(lambda c: c.retries.backoff_ms),
             env=("ORDERS_CONSUMER_BACKOFF_MS",), reported="messaging.backoffMs", effective=_messaging("backoffMs")),
+    # Not scenario knobs: each app's application.properties sets them, so nothing else would show a variant
+    # committing per record while the others commit per poll (webflux once polled 1 record: a commit per event).
+    Setting("Kafka records per poll", "(app)", lambda s, v: None, reported="messaging.kafkaConsumer", verify=False,
+            effective=_kafka_consumer("max.poll.records")),
+    Setting("Kafka commit", "(app)", lambda s, v: None, reported="messaging.kafkaConsumer", verify=False,
+            effective=_kafka_consumer("ackMode"), show=_shown_commit),
+    Setting("Kafka poll wait ms", "(app)", lambda s, v: None, reported="messaging.kafkaConsumer", verify=False,
+            effective=_kafka_consumer("pollTimeoutMs")),
     # required → per-key in every variant; only webflux acts on it (mvc's listener threads are sequential per
     # partition and per consumer already), but every variant reports what it holds and is checked.
     Setting("consumer ordering", "consume.ordering",

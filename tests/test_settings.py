@@ -151,6 +151,28 @@ def _record(scenario: Scenario, effective: dict[str, object],
                          effective=effective)
 
 
+def test_the_kafka_consumers_poll_and_commit_settings_are_shown_side_by_side_and_not_asked() -> None:
+    kafka = parse_scenario({"name": "k", "consume": {"broker": "kafka", "events": 10}})
+    mvc = {"messaging": {"broker": "kafka", "kafkaConsumer": {
+        "group.id": "order-consumer", "max.poll.records": 500, "enable.auto.commit": False, "ackMode": "BATCH",
+        "asyncAcks": False, "pollTimeoutMs": 100}}}
+    # The webflux of before the fix: one record per poll, committed per record, a 5 s poll wait.
+    webflux = {"messaging": {"broker": "kafka", "kafkaConsumer": {
+        "group.id": "order-consumer", "max.poll.records": 1, "enable.auto.commit": None, "ackMode": "MANUAL",
+        "asyncAcks": True, "pollTimeoutMs": 5000}}}
+    variants = {"mvc-virtual@jdk25": _record(kafka, mvc), "webflux@jdk25": _record(kafka, webflux)}
+    table = config_table(variants)
+    assert "| Kafka records per poll | 500 | 1 |" in table
+    assert "| Kafka commit | ack BATCH | ack MANUAL, async acks |" in table
+    assert "| Kafka poll wait ms | 100 | 5000 |" in table
+    # Set by each app, not by the scenario: nothing is requested, so a difference is shown, not a mismatch.
+    assert not any("messaging.kafkaConsumer" in key for key in settings.requested(kafka, "webflux", with_broker=True))
+    assert config_mismatches(variants) == []
+    # RabbitMQ and request runs have no Kafka consumer: no rows.
+    rabbit = {"messaging": {"broker": "rabbitmq", "prefetch": 7}}
+    assert not any("Kafka" in line for line in config_table({"webflux@jdk25": _record(CONSUME, rabbit)}))
+
+
 def test_one_new_row_reaches_env_verification_and_the_summary() -> None:
     row = Setting("compiler threads", "workload.cpu_rounds", lambda s, v: s.workload.cpu_rounds,
                   env=("ORDERS_COMPILER_THREADS",), reported="jvm.compilerThreads")

@@ -5,6 +5,7 @@ import java.util.Map;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 
 import dev.loombench.orders.domain.customer.LegacyCustomerClient;
+import dev.loombench.orders.domain.event.KafkaConsumerSettings;
 import dev.loombench.orders.domain.event.KafkaProducerSettings;
 
 /**
@@ -62,14 +63,16 @@ public record RuntimeSettings(String variant, String server, boolean virtualThre
      * shares the app's pool ({@code ORDERS_RELAY_DB_POOL}).
      * {@code ordering} is {@link dev.loombench.orders.domain.event.ConsumerOrdering}'s {@code per-key} or
      * {@code none}, as the consumer holds it. {@code kafkaProducer} is the live producer factory's value of every key of {@link KafkaProducerSettings#PROPERTIES} (Kafka only).
+     * {@code kafkaConsumer} is the order listener's {@link KafkaConsumerSettings} as its live container and consumer
+     * factory hold them (Kafka only).
      */
     @JsonPropertyOrder({"broker", "partitions", "listenerConcurrency", "prefetch", "maxInFlight", "relayBatchSize",
             "relayPollIntervalMs", "relayAckTimeoutMs", "relayDbPool", "consumerDelayMs", "maxAttempts", "backoffMs",
-            "ordering", "kafkaProducer"})
+            "ordering", "kafkaProducer", "kafkaConsumer"})
     public record MessagingSettings(String broker, Integer partitions, Integer listenerConcurrency, Integer prefetch,
             Integer maxInFlight, int relayBatchSize, long relayPollIntervalMs, long relayAckTimeoutMs,
             int relayDbPool, long consumerDelayMs, int maxAttempts, long backoffMs, String ordering,
-            Map<String, Object> kafkaProducer) {
+            Map<String, Object> kafkaProducer, Map<String, Object> kafkaConsumer) {
     }
 
     /**

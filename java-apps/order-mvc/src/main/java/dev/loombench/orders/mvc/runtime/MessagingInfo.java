@@ -10,12 +10,15 @@ import org.springframework.amqp.rabbit.listener.RabbitListenerEndpointRegistry;
 import org.springframework.beans.DirectFieldAccessor;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
+import org.springframework.kafka.core.ConsumerFactory;
 import org.springframework.kafka.core.KafkaAdmin;
 import org.springframework.kafka.core.ProducerFactory;
 import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
+import org.springframework.kafka.listener.ContainerProperties;
 import org.springframework.kafka.listener.MessageListenerContainer;
 import org.springframework.stereotype.Component;
 
+import dev.loombench.orders.domain.event.KafkaConsumerSettings;
 import dev.loombench.orders.domain.event.KafkaProducerSettings;
 import dev.loombench.orders.domain.event.RelaySettings;
 import dev.loombench.orders.domain.runtime.LiveThreads;
@@ -31,7 +34,7 @@ import dev.loombench.orders.mvc.messaging.relay.RelayDatabase;
 
 /**
  * {@code runtime.messaging}: read from the running listener containers, the broker's topic metadata and the relay
- * and consumer beans and the Kafka producer factory. Attempts and backoff live inside the error handler / retry
+ * and consumer beans and the Kafka producer and consumer factories. Attempts and backoff live inside the error handler / retry
  * interceptor, which expose neither: they are the values those were built from. With {@code ORDERS_BROKER=none}
  * no relay or consumer exists, and their settings are the configured ones.
  */
@@ -56,11 +59,13 @@ class MessagingInfo {
 
     private final ObjectProvider<ProducerFactory<?, ?>> kafkaProducers;
 
+    private final ObjectProvider<ConsumerFactory<?, ?>> kafkaConsumers;
+
     MessagingInfo(MessagingProperties messaging, KafkaTopics topics, ObjectProvider<OrderEventProcessor> processor,
             ObjectProvider<OutboxRelay> relay, ObjectProvider<RelayDatabase> relayDatabase,
             ObjectProvider<KafkaListenerEndpointRegistry> kafkaListeners,
             ObjectProvider<KafkaAdmin> kafkaAdmin, ObjectProvider<RabbitListenerEndpointRegistry> rabbitListeners,
-            ObjectProvider<ProducerFactory<?, ?>> kafkaProducers) {
+            ObjectProvider<ProducerFactory<?, ?>> kafkaProducers, ObjectProvider<ConsumerFactory<?, ?>> kafkaConsumers) {
         this.messaging = messaging;
         this.topics = topics;
         this.processor = processor;
@@ -70,6 +75,7 @@ class MessagingInfo {
         this.kafkaAdmin = kafkaAdmin;
         this.rabbitListeners = rabbitListeners;
         this.kafkaProducers = kafkaProducers;
+        this.kafkaConsumers = kafkaConsumers;
     }
 
     MessagingSettings read() {
@@ -91,7 +97,8 @@ class MessagingInfo {
         long delayMs = (liveProcessor != null) ? liveProcessor.delayMs() : this.messaging.consumerDelayMs();
         return new MessagingSettings(broker.wireName(), partitions, concurrency, prefetch, null, batchSize,
                 pollIntervalMs, ackTimeoutMs, relayDbPool, delayMs, this.messaging.maxAttempts(), this.messaging.backoffMs(),
-                this.messaging.consumerOrdering().wireName(), kafkaProducer());
+                this.messaging.consumerOrdering().wireName(), kafkaProducer(),
+                kafkaConsumer());
     }
 
     /**
@@ -127,6 +134,22 @@ class MessagingInfo {
         ProducerFactory<?, ?> producers = (this.messaging.broker() == Broker.KAFKA)
                 ? this.kafkaProducers.getIfAvailable() : null;
         return (producers != null) ? KafkaProducerSettings.effective(producers.getConfigurationProperties()) : null;
+    }
+
+    /** The order listener's commit and poll settings from its live container and the consumer factory (Kafka only). */
+    private Map<String, Object> kafkaConsumer() {
+        KafkaListenerEndpointRegistry registry = (this.messaging.broker() == Broker.KAFKA)
+                ? this.kafkaListeners.getIfAvailable() : null;
+        MessageListenerContainer container = (registry != null)
+                ? registry.getListenerContainer(KafkaOrderEventListener.CONSUMER_ID) : null;
+        ConsumerFactory<?, ?> consumers = this.kafkaConsumers.getIfAvailable();
+        if (container == null || consumers == null) {
+            return null;
+        }
+        ContainerProperties properties = container.getContainerProperties();
+        return KafkaConsumerSettings.of(container.getGroupId(), consumers.getConfigurationProperties(),
+                String.valueOf(properties.getAckMode()), Boolean.TRUE.equals(properties.isAsyncAcks()),
+                properties.getPollTimeout());
     }
 
     /** What the broker reports for the topic; -1 when it cannot be asked (down). */

@@ -16,4 +16,7 @@ public interface BrokerSettings {
 
     /** The live producer's values of the shared producer settings; null for a broker without a Kafka producer. */
     Map<String, Object> kafkaProducer();
+
+    /** The order listener's commit and poll settings ({@code KafkaConsumerSettings}); null for another broker. */
+    Map<String, Object> kafkaConsumer();
 }

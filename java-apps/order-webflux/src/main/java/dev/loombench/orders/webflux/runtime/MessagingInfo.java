@@ -31,6 +31,6 @@ final class MessagingInfo {
                 ((relay != null) ? relay.ackTimeout() : RelaySettings.ACK_TIMEOUT).toMillis(),
                 (relayDatabase != null) ? relayDatabase.poolSize() : properties.relay().dbPool(),
                 consumer.delayMs(), consumer.maxAttempts(), consumer.backoffMs(), consumer.consumerOrdering().wireName(),
-                (broker != null) ? broker.kafkaProducer() : null);
+                (broker != null) ? broker.kafkaProducer() : null, (broker != null) ? broker.kafkaConsumer() : null);
     }
 }

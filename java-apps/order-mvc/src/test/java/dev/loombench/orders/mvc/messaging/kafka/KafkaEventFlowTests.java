@@ -120,7 +120,10 @@ class KafkaEventFlowTests extends EventFlowContract {
                 // design.md's one producer set, spelled out: both apps' Kafka tests expect exactly this.
                 "\"kafkaProducer\":{\"acks\":\"all\",\"enable.idempotence\":true,\"max.block.ms\":5000,"
                         + "\"request.timeout.ms\":5000,\"delivery.timeout.ms\":10000,\"linger.ms\":5,"
-                        + "\"batch.size\":16384}}" };
+                        + "\"batch.size\":16384},\"kafkaConsumer\":{\"group.id\":\"",
+                // A poll's offsets committed together once its records are done, a poll waiting at most 100 ms.
+                "\",\"max.poll.records\":500,\"enable.auto.commit\":false,\"ackMode\":\"BATCH\","
+                        + "\"asyncAcks\":false,\"pollTimeoutMs\":100}}" };
     }
 
     @Override

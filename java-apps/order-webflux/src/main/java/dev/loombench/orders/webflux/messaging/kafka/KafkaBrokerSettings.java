@@ -5,16 +5,20 @@ import java.util.Map;
 import org.apache.kafka.clients.admin.NewTopic;
 
 import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
+import org.springframework.kafka.core.ConsumerFactory;
 import org.springframework.kafka.core.ProducerFactory;
 import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
+import org.springframework.kafka.listener.ContainerProperties;
 import org.springframework.kafka.listener.MessageListenerContainer;
 
+import dev.loombench.orders.domain.event.KafkaConsumerSettings;
 import dev.loombench.orders.domain.event.KafkaProducerSettings;
 import dev.loombench.orders.webflux.messaging.BrokerSettings;
 
 /**
  * Partitions from the topic the app declares; concurrency from the running listener container; the producer
- * settings from the producer factory the relay's template sends through.
+ * settings from the producer factory the relay's template sends through; the listener's commit and poll settings
+ * from its container and the consumer factory.
  */
 class KafkaBrokerSettings implements BrokerSettings {
 
@@ -24,10 +28,14 @@ class KafkaBrokerSettings implements BrokerSettings {
 
     private final ProducerFactory<?, ?> producers;
 
-    KafkaBrokerSettings(NewTopic topic, KafkaListenerEndpointRegistry registry, ProducerFactory<?, ?> producers) {
+    private final ConsumerFactory<?, ?> consumers;
+
+    KafkaBrokerSettings(NewTopic topic, KafkaListenerEndpointRegistry registry, ProducerFactory<?, ?> producers,
+            ConsumerFactory<?, ?> consumers) {
         this.topic = topic;
         this.registry = registry;
         this.producers = producers;
+        this.consumers = consumers;
     }
 
     @Override
@@ -50,5 +58,17 @@ class KafkaBrokerSettings implements BrokerSettings {
     @Override
     public Map<String, Object> kafkaProducer() {
         return KafkaProducerSettings.effective(this.producers.getConfigurationProperties());
+    }
+
+    @Override
+    public Map<String, Object> kafkaConsumer() {
+        MessageListenerContainer container = this.registry.getListenerContainer(KafkaOrderEventListener.CONSUMER_ID);
+        if (container == null) {
+            return null;
+        }
+        ContainerProperties properties = container.getContainerProperties();
+        return KafkaConsumerSettings.of(container.getGroupId(), this.consumers.getConfigurationProperties(),
+                String.valueOf(properties.getAckMode()), Boolean.TRUE.equals(properties.isAsyncAcks()),
+                properties.getPollTimeout());
     }
 }

@@ -9,6 +9,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.kafka.config.TopicBuilder;
+import org.springframework.kafka.core.ConsumerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.core.ProducerFactory;
 import org.springframework.kafka.listener.DeadLetterPublishingRecoverer;
@@ -72,7 +73,7 @@ class KafkaMessagingConfiguration {
 
     @Bean
     KafkaBrokerSettings kafkaBrokerSettings(NewTopic orderEventsTopic, KafkaListenerEndpointRegistry registry,
-            ProducerFactory<?, ?> producers) {
-        return new KafkaBrokerSettings(orderEventsTopic, registry, producers);
+            ProducerFactory<?, ?> producers, ConsumerFactory<?, ?> consumers) {
+        return new KafkaBrokerSettings(orderEventsTopic, registry, producers, consumers);
     }
 }

@@ -41,6 +41,11 @@ class RabbitBrokerSettings implements BrokerSettings {
         return null;
     }
 
+    @Override
+    public Map<String, Object> kafkaConsumer() {
+        return null;
+    }
+
     private Integer field(String name) {
         MessageListenerContainer container = this.registry.getListenerContainer(RabbitOrderEventListener.CONSUMER_ID);
         if (!(container instanceof SimpleMessageListenerContainer simple)) {

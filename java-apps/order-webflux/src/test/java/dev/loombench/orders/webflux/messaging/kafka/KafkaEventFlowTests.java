@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.kafka.core.ConsumerFactory;
@@ -57,6 +58,9 @@ class KafkaEventFlowTests extends EventFlowContract {
     @Autowired
     private KafkaListenerEndpointRegistry registry;
 
+    @Value("${spring.kafka.consumer.group-id}")
+    private String groupId;
+
     /**
      * Every variant polls up to 500 records and commits a poll's offsets together; the poll size is not derived from
      * the in-flight limit (here 16 over 2 listener threads), which at in flight = threads made it 1 in order-webflux:
@@ -95,6 +99,16 @@ class KafkaEventFlowTests extends EventFlowContract {
         assertThat(producer).containsExactly(Map.entry("acks", "all"), Map.entry("enable.idempotence", true),
                 Map.entry("max.block.ms", 5000), Map.entry("request.timeout.ms", 5000),
                 Map.entry("delivery.timeout.ms", 10000), Map.entry("linger.ms", 5), Map.entry("batch.size", 16384));
+        // What the container runs for a Mono listener, stated in application.properties and read back from it: per-poll
+        // commits of out-of-order acks (order-mvc: BATCH), the same poll size and poll wait as order-mvc.
+        Map<String, Object> consumer = new LinkedHashMap<>();
+        messaging.path("kafkaConsumer").properties().forEach((entry) -> consumer.put(entry.getKey(),
+                entry.getValue().isString() ? entry.getValue().asString()
+                        : entry.getValue().isBoolean() ? (Object) entry.getValue().asBoolean()
+                                : (Object) entry.getValue().asLong()));
+        assertThat(consumer).containsExactly(Map.entry("group.id", this.groupId), Map.entry("max.poll.records", 500L),
+                Map.entry("enable.auto.commit", false), Map.entry("ackMode", "MANUAL"), Map.entry("asyncAcks", true),
+                Map.entry("pollTimeoutMs", 100L));
     }
 
     /** Kafka client metrics (consumer lag) and spring-kafka's listener timer. */

@@ -40,6 +40,7 @@ class RabbitEventFlowTests extends EventFlowContract {
     protected void assertBrokerSettings(JsonNode messaging) {
         assertThat(messaging.has("partitions")).isFalse();
         assertThat(messaging.has("kafkaProducer")).isFalse();
+        assertThat(messaging.has("kafkaConsumer")).isFalse();
         assertThat(messaging.path("listenerConcurrency").asInt()).isEqualTo(2);
         assertThat(messaging.path("prefetch").asInt()).isEqualTo(7);
     }
