@@ -194,10 +194,12 @@ def _assert_replayed(run: Path, manifest: dict[str, Any]) -> None:
         assert replay["problems"] == [] and replay["group_id"].startswith("order-consumer-replay-"), (label, replay)
         # Preset past the warm-up batches, which are in the topic before the measured events.
         assert sum(replay["start_offsets"].values()) >= WARMUP, (label, replay)
-        # Same JVM, pools and messaging settings as the measured app: only its flags' log file names and its live
-        # thread counts may differ.
-        assert [p for p in replay["effective_differs"]
-                if p != "jvm.inputArguments" and not p.startswith("liveThreads.")] == [], (label, replay)
+        # Same JVM, pools and messaging settings as the measured app: only its flags' log file names, its live
+        # thread counts and its consumer group may differ, and the group must (the app reports the one it joined).
+        differs = replay["effective_differs"]
+        assert "messaging.kafkaConsumer.group.id" in differs, (label, replay)
+        assert [p for p in differs if p not in ("jvm.inputArguments", "messaging.kafkaConsumer.group.id")
+                and not p.startswith("liveThreads.")] == [], (label, replay)
     summary = (run / "summary.md").read_text()
     assert "## Read-model rebuild (Kafka replay in a fresh consumer group)" in summary
 
