@@ -33,10 +33,10 @@ import dev.loombench.orders.mvc.messaging.relay.OutboxRelay;
 import dev.loombench.orders.mvc.messaging.relay.RelayDatabase;
 
 /**
- * {@code runtime.messaging}: read from the running listener containers, the broker's topic metadata and the relay
- * and consumer beans and the Kafka producer and consumer factories. Attempts and backoff live inside the error handler / retry
- * interceptor, which expose neither: they are the values those were built from. With {@code ORDERS_BROKER=none}
- * no relay or consumer exists, and their settings are the configured ones.
+ * {@code runtime.messaging}: read from the running listener containers, the broker's topic metadata, the relay
+ * and consumer beans and the Kafka producer and consumer factories. Attempts and backoff live inside the error
+ * handler / retry interceptor, which expose neither: they are the values those were built from. With
+ * {@code ORDERS_BROKER=none} no relay or consumer exists, and their settings are the configured ones.
  */
 @Component
 class MessagingInfo {
@@ -148,7 +148,7 @@ class MessagingInfo {
         }
         ContainerProperties properties = container.getContainerProperties();
         return KafkaConsumerSettings.of(container.getGroupId(), consumers.getConfigurationProperties(),
-                String.valueOf(properties.getAckMode()), Boolean.TRUE.equals(properties.isAsyncAcks()),
+                String.valueOf(properties.getAckMode()), properties.isAsyncAcks(),
                 properties.getPollTimeout());
     }
 

@@ -68,7 +68,7 @@ class KafkaBrokerSettings implements BrokerSettings {
         }
         ContainerProperties properties = container.getContainerProperties();
         return KafkaConsumerSettings.of(container.getGroupId(), this.consumers.getConfigurationProperties(),
-                String.valueOf(properties.getAckMode()), Boolean.TRUE.equals(properties.isAsyncAcks()),
+                String.valueOf(properties.getAckMode()), properties.isAsyncAcks(),
                 properties.getPollTimeout());
     }
 }
