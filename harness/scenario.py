@@ -244,6 +244,16 @@ def _warmup(value: Any) -> Any:
     return value
 
 
+def _downstream_warmup(value: Any) -> Any:
+    # An auto warm-up the scenario writes out starts from the downstream's own defaults: `downstream_warmup: auto`
+    # must mean what leaving it out means, not the app's stricter 3% and 60 s.
+    value = _warmup(value)
+    if isinstance(value, dict) and value.get("mode", "auto") == "auto":
+        defaults = downstream_warmup_default()
+        return {"max": defaults.max, "tolerance": defaults.tolerance, **value}
+    return value
+
+
 class WorkloadSettings(StrictModel):
     profile: Literal["io-bound", "cpu-bound", "pinning", "mixed"] = Field(
         "io-bound",
@@ -261,7 +271,7 @@ class WorkloadSettings(StrictModel):
     legacy_stripes: int = Field(
         64, ge=1, description="Monitors of the legacy client (a striped lock): pinning shows once users > carriers."
     )
-    downstream_warmup: Annotated[WarmupSettings, BeforeValidator(_warmup)] = Field(
+    downstream_warmup: Annotated[WarmupSettings, BeforeValidator(_downstream_warmup)] = Field(
         default_factory=lambda: downstream_warmup_default(),
         description="The downstream's warm-up, once per run before anything is measured. auto (the default): until "
         "its JIT is quiet and its throughput flat within 10%, at most 90s (its throughput is never measured, hence "

@@ -359,3 +359,20 @@ def test_the_open_model_warms_up_for_a_fixed_time_and_refuses_auto_naming_the_fi
         [problem] = _problems({"model": "open", "rates": [100], "warmup": auto})
         assert problem.startswith("load.warmup: auto (until steady) is for the closed model")
     assert parse_scenario({"name": "closed", "load": {"levels": [4]}}).require_load().warmup.mode == "auto"
+
+
+LOAD = {"load": {"levels": [4]}}
+
+
+def test_downstream_warmup_auto_written_out_is_the_default_and_a_mapping_overrides_only_what_it_names() -> None:
+    default = parse_scenario({"name": "d", **LOAD}).workload.downstream_warmup
+    assert (default.mode, default.max, default.tolerance) == ("auto", 90.0, 0.10)
+    written = parse_scenario({"name": "d", **LOAD, "workload": {"downstream_warmup": "auto"}})
+    assert written.workload.downstream_warmup == default
+    capped = parse_scenario({"name": "d", **LOAD, "workload": {"downstream_warmup": {"mode": "auto", "max": "30s"}}})
+    assert (capped.workload.downstream_warmup.max, capped.workload.downstream_warmup.tolerance) == (30.0, 0.10)
+    fixed = parse_scenario({"name": "d", **LOAD, "workload": {"downstream_warmup": "2s"}}).workload.downstream_warmup
+    assert (fixed.mode, fixed.seconds) == ("fixed", 2.0)
+    # The app's own warm-up keeps its stricter defaults.
+    app = parse_scenario({"name": "d", "load": {"levels": [4], "warmup": "auto"}}).require_load().warmup
+    assert (app.max, app.tolerance) == (60.0, 0.03)
