@@ -103,7 +103,8 @@ def test_a_different_projection_row_or_a_second_application_fails(conn: psycopg.
     _consume(conn, plan)
     conn.execute("UPDATE order_projection SET total_cents = total_cents + 1 WHERE order_id = %s", (plan.order_ids[0],))
     assert _reasons(conn, before) == [PROJECTION_DIFFERS]
-    conn.execute("UPDATE order_projection SET total_cents = total_cents - 1, applied = 2 WHERE order_id = %s",
+    conn.execute("UPDATE order_projection SET total_cents = total_cents - 1, applied = 2, created_applied = 2 "
+                 "WHERE order_id = %s",
                  (plan.order_ids[0],))
     # applied is not part of the checksum: a second application is its own reason.
     assert _reasons(conn, before) == [PROCESSED_TWICE]
@@ -121,3 +122,13 @@ def test_strays_unreplayed_poison_new_dead_letters_and_a_busy_relay_are_named(
                  "'{}')", (str(plan.event_ids[1]),))
     conn.execute("UPDATE outbox SET published_at = clock_timestamp() WHERE id = 1")
     assert _reasons(conn, before) == [STRAYS, POISON_NOT_REPLAYED, DEAD_LETTERED_IN_REPLAY, RELAY_NOT_IDLE]
+
+
+def test_a_lifecycle_order_applied_once_per_stage_is_not_processed_twice(conn: psycopg.Connection[TupleRow]) -> None:
+    # A lifecycle order legitimately takes three events (Created, Paid, Shipped), each applied once: the
+    # replay counted applied > 1 per order and failed every lifecycle replay as processed twice.
+    plan, before = _measured(conn)
+    _consume(conn, plan)
+    conn.execute("UPDATE order_projection SET applied = 3, created_applied = 1, paid_applied = 1, shipped_applied = 1 "
+                 "WHERE order_id = %s", (plan.order_ids[0],))
+    assert _reasons(conn, before) == []
