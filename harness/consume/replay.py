@@ -35,7 +35,7 @@ from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from psycopg.rows import TupleRow
 
-from harness.consume.reconcile import LOST, NOT_DRAINED, PROCESSED_TWICE, STRAYS, Problem
+from harness.consume.reconcile import APPLIED_TWICE_SQL, LOST, NOT_DRAINED, PROCESSED_TWICE, STRAYS, Problem
 from harness.consume.wire import POISON_SQL, WELL_FORMED_SQL
 from harness.errors import InfraError
 from harness.infra.brokers import KAFKA_TOPIC
@@ -151,8 +151,7 @@ WITH well AS (SELECT DISTINCT event_id FROM outbox WHERE {WELL_FORMED_SQL}),
 SELECT (SELECT count(*) FROM well),
        (SELECT count(*) FROM inbox),
        (SELECT count(*) FROM well w WHERE NOT EXISTS (SELECT 1 FROM inbox i WHERE i.event_id = w.event_id)),
-       (SELECT coalesce(sum((created_applied > 1)::int + (paid_applied > 1)::int + (shipped_applied > 1)::int), 0)
-          FROM order_projection),
+       ({APPLIED_TWICE_SQL}),
        (SELECT count(*) FROM inbox i WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = i.event_id)),
        (SELECT coalesce(sum(duplicates), 0) FROM inbox),
        (SELECT count(*) FROM poison),
