@@ -93,6 +93,9 @@ class Results:
     - containerised apps only (NaN otherwise): ``app_throttled_s`` (seconds the app's cgroup was throttled
       in the window), ``app_throttled_pct`` (share of its CFS periods throttled); ``app_throttled`` (bool);
       ``app_cgroup_memory_mb_max`` (MiB, the container's memory as its limit counts it, page cache included)
+    - the machine (empty, and ``machine_busy`` False, in results of format 4 and before): ``foreign_cpu_cores``
+      (mean CPU of processes outside the run, cores), ``steal_pct`` (the hypervisor's steal, % of all CPUs'
+      time); ``machine_busy`` (bool: foreign CPU above ``machine_load.FOREIGN_CPU_LIMIT_CORES``)
 
     ``timeseries``: one row per second of measured load: ``run``, ``jdk``, ``variant``, ``users``,
     ``rate``, ``repetition``, ``cpus``, ``t`` (seconds since the level's first measured second), ``requests``,
@@ -368,6 +371,8 @@ def _flagged(levels: pd.DataFrame) -> pd.Series:
         flagged |= levels["generator_starved"].fillna(False).astype(bool)
     if "warmup_steady" in levels:
         flagged |= ~levels["warmup_steady"].fillna(True).astype(bool)
+    if "machine_busy" in levels:
+        flagged |= levels["machine_busy"].fillna(False).astype(bool)
     for check in ("rate_ok", "trend_ok"):  # open model only; empty (closed model) is not a flag
         if check in levels:
             flagged |= levels[check].map(lambda ok: ok is False or ok == "false")

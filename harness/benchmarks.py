@@ -38,6 +38,7 @@ from harness.load.recording import LevelRecording, WindowStats
 from harness.load.vegeta import VEGETA_MODULE, VEGETA_VERSION, OpenLevelRecording, ensure_vegeta, run_open_level
 from harness.load.warmup import warm_up_until_steady
 from harness.load.workers import Distribution, worker_warnings
+from harness.machine_load import FOREIGN, STEAL
 from harness.metrics import LevelResult, open_flags, summarise_level, summarise_open_level, warnings_for
 from harness.probes import JfrProbe, Probe, PrometheusProbe
 from harness.processes import Supervisor
@@ -57,7 +58,7 @@ from harness.run_order import draw_seed, run_order
 from harness.sampling import ProcessSample, ProcessSampler
 from harness.scenario import LoadSettings, Scenario, SloSettings
 
-SAMPLED = ("app", "downstream", "postgres", "generator")
+SAMPLED = ("app", "downstream", "postgres", "generator", FOREIGN, STEAL)
 DOWNSTREAM_AUTO_WARMUP_S = 10.0
 DOWNSTREAM_WARMUP_USERS_MAX = 64
 

@@ -29,6 +29,9 @@ column. History:
 - levels.csv 3: the generator's run-queue wait, whether it starved, and whether the JVM's warm-up became
   steady (issue 15). Before the merge of the open model, main wrote these beside format 1's columns
   (format 3 without format 2's), which reads as such. warmup.csv 1.
+- levels.csv 4: the app container's CPU quota ``cpus`` in the level identity, and its throttling and memory.
+- levels.csv 5: what else the machine did in the window: other processes' CPU, the hypervisor's steal, and
+  whether that makes the level one of a busy machine (``machine_load.py``).
 - consume.csv 2: the order lifecycle's ``lifecycle``, ``ordering`` and ``ordering_violations`` (a format-1
   segment had one event per order and asked for no ordering: false, observed, 0).
 """

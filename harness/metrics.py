@@ -2,14 +2,15 @@
 
 A ``LevelResult`` is the unit every later step works with (levels.csv, the summary, gates): it
 carries the level's identity, what the load generator saw, what the watched processes spent, and
-two self-checks that say whether the number can be trusted at all: generator saturation and
-Little's law.
+self-checks that say whether the number can be trusted at all: generator saturation, Little's law, and
+whether other processes shared the machine.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
+import os
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from harness.level_id import LevelId
 from harness.load.recording import LevelRecording, WindowStats
+from harness.machine_load import FOREIGN, FOREIGN_CPU_LIMIT_CORES, STEAL
 from harness.sampling import ProcessSample
 
 if TYPE_CHECKING:
@@ -149,6 +151,11 @@ class LevelResult:
     app_throttled_pct: float | None = None
     app_throttled: bool = False
     app_cgroup_memory_mb_max: float | None = None  # the container's memory as its limit counts it (page cache too)
+    # What else the machine did in the window (machine_load.py): mean CPU of processes outside the run, in cores;
+    # the hypervisor's steal, % of all CPUs' time; busy: foreign CPU above FOREIGN_CPU_LIMIT_CORES.
+    foreign_cpu_cores: float | None = None
+    steal_pct: float | None = None
+    machine_busy: bool = False
 
     @property
     def id(self) -> LevelId:
@@ -288,6 +295,10 @@ def summarise_level(
         saturated = any(w.saturated for w in recording.workers)
     # Distributed, the sampled master sends nothing: its wait says nothing about the load.
     runqueue = None if recording.workers else _runqueue_share(samples.get("generator", ()), start, end)
+    foreign = _cpu_seconds(samples.get(FOREIGN, ()), start, end)
+    foreign_cores = foreign / seconds if foreign is not None and seconds > 0 else None
+    steal = _cpu_seconds(samples.get(STEAL, ()), start, end)
+    steal_pct = 100.0 * steal / (seconds * (os.cpu_count() or 1)) if steal is not None and seconds > 0 else None
 
     return LevelResult(
         jdk=level.jdk,
@@ -330,14 +341,20 @@ def summarise_level(
         app_throttled_pct=None if throttling is None else round(throttling[1], 1),
         app_throttled=throttling is not None and throttling[1] >= THROTTLED_PERIODS_PCT,
         app_cgroup_memory_mb_max=None if not cgroup_memory else round(max(cgroup_memory) / _MIB, 1),
+        foreign_cpu_cores=_round(foreign_cores, 3),
+        steal_pct=_round(steal_pct, 1),
+        # Distributed, workers started by hand on this machine are outside the run's tree but are its load.
+        machine_busy=not recording.workers and foreign_cores is not None and foreign_cores > FOREIGN_CPU_LIMIT_CORES,
     )
 
 
 _FIELDS = [f.name for f in dataclasses.fields(LevelResult)]
 OPEN_MODEL_COLUMNS: tuple[str, ...] = tuple(_FIELDS[_FIELDS.index("achieved_rps"):_FIELDS.index("app_throttled_s")])
 """The columns levels.csv format 2 added for the open model (besides the level's ``rate``)."""
-CONTAINER_COLUMNS: tuple[str, ...] = tuple(_FIELDS[_FIELDS.index("app_throttled_s"):])
+CONTAINER_COLUMNS: tuple[str, ...] = tuple(_FIELDS[_FIELDS.index("app_throttled_s"):_FIELDS.index("foreign_cpu_cores")])
 """The columns levels.csv format 4 added for containerised apps (besides the level's ``cpus``)."""
+MACHINE_COLUMNS: tuple[str, ...] = tuple(_FIELDS[_FIELDS.index("foreign_cpu_cores"):])
+"""The columns levels.csv format 5 added: what else the machine did in the window (machine_load.py)."""
 TRUST_COLUMNS: tuple[str, ...] = tuple(_FIELDS[_FIELDS.index("generator_runqueue_pct"):_FIELDS.index("achieved_rps")])
 """The columns levels.csv format 3 added: the generator's run-queue wait and starvation, the warm-up's outcome."""
 
@@ -419,6 +436,12 @@ def warnings_for(result: LevelResult, repetitions: int = 1) -> list[str]:
             f"{label}: load generator waited for a CPU {result.generator_runqueue_pct:.0f}% of the window "
             f"(run queue; limit {GENERATOR_RUNQUEUE_LIMIT:.0%}) — requests went out late, this level measured "
             "the machine's contention as much as the server"
+        )
+    if result.machine_busy and result.foreign_cpu_cores is not None:
+        out.append(
+            f"{label}: processes outside the run used {result.foreign_cpu_cores:.2f} cores of this machine in the "
+            f"window (limit {FOREIGN_CPU_LIMIT_CORES:g}) — this level measured a shared machine; run again on a "
+            "quiet one (another benchmark, build or test run was here)"
         )
     if not result.warmup_steady:
         out.append(f"{label}: the JVM never became steady during its warm-up (it reached its maximum); "

@@ -37,6 +37,7 @@ from harness.jdks import Jdk, find_jdk
 from harness.load.driver import LoadTarget
 from harness.load.endpoints import DOWNSTREAM_MIX
 from harness.load.warmup import warm_up
+from harness.machine_load import FOREIGN, STEAL, ForeignCpu, steal_cpu
 from harness.processes import Supervisor, free_port, sigterm_as_interrupt
 from harness.report import write_report
 from harness.report.summary import write_summary
@@ -129,6 +130,9 @@ class Run:
             self.console.print(f"[yellow]report.html could not be drawn: {type(failure).__name__}: {failure}[/]")
 
     def _execute(self, supervisor: Supervisor, sampler: ProcessSampler) -> None:
+        sampler.watch_reader(FOREIGN, ForeignCpu(lambda: [*sampler.watched_pids(),
+                                                          *(child.pid for child in supervisor.children)]))
+        sampler.watch_reader(STEAL, steal_cpu)
         jdks = self._resolve_jdks()
         jars = self._build()
         with contextlib.ExitStack() as stack:

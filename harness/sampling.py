@@ -164,6 +164,11 @@ class ProcessSampler(PeriodicWorker):
         with self._lock:
             return sorted(self._watched)
 
+    def watched_pids(self) -> list[int]:
+        """The pids of the processes watched now (readers have none)."""
+        with self._lock:
+            return [w.process.pid for w in self._watched.values() if w.process is not None]
+
     def samples(self, name: str, start: float | None = None, end: float | None = None) -> list[ProcessSample]:
         """Samples of ``name`` in time order, those with ``start <= t <= end`` when given (a copy)."""
         with self._lock:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -288,3 +289,24 @@ def test_a_container_rarely_throttled_is_not_flagged_and_a_process_has_no_figure
     process = summarise(recording(), {"app": cpu_samples("app", 90)})
     assert process.app_throttled_s is None and process.app_throttled_pct is None and not process.app_throttled
     assert process.app_cgroup_memory_mb_max is None
+
+
+def test_other_processes_using_the_machine_mark_the_level_busy() -> None:
+    # 0.9 cores of other processes and 4% of two CPUs stolen over the 10 s window.
+    busy = summarise(recording(), {"foreign": cpu_samples("foreign", 90.0), "steal": cpu_samples("steal", 8.0)})
+    assert (busy.foreign_cpu_cores, busy.machine_busy) == (pytest.approx(0.9), True)
+    assert busy.steal_pct == pytest.approx(8.0 / 2 if os.cpu_count() == 2 else 8.0 / (os.cpu_count() or 1))
+    assert any("processes outside the run used 0.90 cores" in w for w in warnings_for(busy))
+    assert level_flags("here", [busy]) == ["here: machine shared with other processes (r1)"]
+    quiet = summarise(recording(), {"foreign": cpu_samples("foreign", 1.0)})
+    assert (quiet.foreign_cpu_cores, quiet.machine_busy) == (pytest.approx(0.01), False)
+    assert not any("outside the run" in w for w in warnings_for(quiet))
+    unread = summarise(recording())
+    assert (unread.foreign_cpu_cores, unread.steal_pct, unread.machine_busy) == (None, None, False)
+
+
+def test_a_distributed_level_records_other_processes_but_is_not_judged_on_them() -> None:
+    # Workers started by hand on this machine are outside the run's tree, and are its load.
+    rec = dataclasses.replace(recording(), workers=(_worker_load("w1", 40.0, 55.0),))
+    result = summarise(rec, {"foreign": cpu_samples("foreign", 90.0)})
+    assert result.foreign_cpu_cores == pytest.approx(0.9) and not result.machine_busy

@@ -5,7 +5,8 @@ CPU quota (``metrics.THROTTLED_PERIODS_PCT``), or whose throughput × latency do
 give back its users (Little's law), measured the load generator or a queue outside the request
 path. A generator that waited on the run queue sent late; a JVM whose warm-up never became steady was
 still changing. An open-model level that did not send its rate, or whose latency grew across the window,
-did not sustain the rate it names. A rule judged on it is UNRELIABLE, not PASS or FAIL. This is the only
+did not sustain the rate it names. A level during which processes outside the run used the machine
+measured that contention too. A rule judged on it is UNRELIABLE, not PASS or FAIL. This is the only
 place the gate reads the flags of a level.
 """
 
@@ -30,6 +31,7 @@ _CHECKS: tuple[tuple[str, Callable[[LevelResult], bool]], ...] = (
     ("not steady after warm-up", lambda row: not row.warmup_steady),
     ("achieved rate below 98% of the target", lambda row: row.rate_ok is False),
     ("latency trending upward", lambda row: row.trend_ok is False),
+    ("machine shared with other processes", lambda row: row.machine_busy),
 )
 
 

@@ -303,3 +303,11 @@ def test_the_downstream_warm_up_says_how_it_ended() -> None:
     assert "**not steady** (reached max) after 90s" in text
     # A run from before the downstream's warm-up was recorded says nothing rather than something made up.
     assert "Downstream warm-up" not in render_summary(manifest(), three_reps())
+
+
+def test_a_level_measured_on_a_shared_machine_is_flagged_in_its_row_and_warned_about() -> None:
+    shared = dataclasses.replace(BASE, variant="webflux", repetition=2, foreign_cpu_cores=0.9, machine_busy=True)
+    levels = [dataclasses.replace(BASE, variant="webflux", repetition=r) for r in (1, 3)] + [shared]
+    text = render_summary(manifest(warnings=warnings_for(shared, 3)), levels)
+    assert "machine shared (1/3)" in table_row(text, "## Results", "webflux")
+    assert "processes outside the run used 0.90 cores" in text.split("## Warnings", 1)[1]
