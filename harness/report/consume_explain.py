@@ -60,9 +60,9 @@ def explain_section(explained: Explained) -> list[str]:
         return []
     lines = ["", "## Where the consumer's CPU went", "",
              "| variant | broker | rep | window | CPU figure | events | events/s | app CPU ms/event | "
-             "broker CPU ms/event | load avg | JIT ms | GC pauses | Kafka commits / RabbitMQ acks per event | "
-             "top JFR CPU packages | top threads (CPU) |",
-             "|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+             "broker CPU ms/event | load avg | other processes CPU s | JIT ms | GC pauses | "
+             "Kafka commits / RabbitMQ acks per event | top JFR CPU packages | top threads (CPU) |",
+             "|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
     for cost in explained.costs:
         jfr = [j for j in explained.jfr if _same(cost, j)]
         packages: Counter[str] = Counter()
@@ -78,7 +78,7 @@ def explain_section(explained: Explained) -> list[str]:
         lines.append(
             f"| {cost.variant} | {cost.broker} | {cost.repetition} | {cost.window} | {cost.basis} | {cost.events} | "
             f"{_num(cost.events_per_s, 0)} | {_num(cost.app_cpu_ms_per_event)} | "
-            f"{_num(cost.broker_cpu_ms_per_event)} | {cost.load_avg_1m:.1f} | "
+            f"{_num(cost.broker_cpu_ms_per_event)} | {cost.load_avg_1m:.1f} | {_num(cost.foreign_cpu_s)} | "
             f"{_num(sum(j.jit_compile_ms for j in jfr) if jfr else None, 0)} | "
             f"{sum(j.gc_pauses for j in jfr) if jfr else '—'} | {_num(acks)} | {_shares(packages)} | "
             f"{_shares(threads)} |")
@@ -89,7 +89,8 @@ def explain_section(explained: Explained) -> list[str]:
         "warm-up batch, no JVM started inside it, the JIT's compiler threads under 5% of the app's CPU); *JIT still",
         "compiling* means the warm-up batch was too small for this machine's load; a *cold start included* figure",
         "carries the JIT and class loading, a *restart included* one a JVM started by a kill -9. Load avg is the",
-        "machine's 1-minute load average at the window's end: figures compare only under similar load. JIT ms is",
+        "machine's 1-minute load average at the window's end: figures compare only under similar load; other",
+        "processes CPU s is what processes outside the run spent in the window (another job on the machine). JIT ms is",
         "the compiler's time in the window (wall, per jdk.CompilerStatistics); threads are the kernel's per-thread",
         "CPU, compiler and GC threads included, which JFR's samples do not see."))]
     lines += _top_frames(explained.jfr)

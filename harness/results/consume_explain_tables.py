@@ -36,7 +36,8 @@ class ConsumeCost:
     ``app_cpu_ms_per_event`` is the app's CPU time over the window per event processed in it;
     ``broker_cpu_ms_per_event`` the same for the broker (its process and children; None for a broker
     in a container). ``load_avg_1m`` is the machine's 1-minute load average at the window's end: on a
-    shared machine the figures only compare with others measured under a similar load.
+    shared machine the figures only compare with others measured under a similar load. ``foreign_cpu_s``
+    is what processes outside the run spent in the window (machine_load.py; format 2): a shared machine.
     """
 
     jdk: int
@@ -56,6 +57,7 @@ class ConsumeCost:
     postgres_cpu_s: float | None
     downstream_cpu_s: float | None
     load_avg_1m: float
+    foreign_cpu_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,7 @@ class ConsumeJvmReading:
     value: float
 
 
-CONSUME_COST = Table(ConsumeCost, "consume_cost.csv", 1)
+CONSUME_COST = Table(ConsumeCost, "consume_cost.csv", 2, added={2: ("foreign_cpu_s",)})
 CONSUME_POOLS = Table(ConsumePools, "consume_pools.csv", 2,
                       added={2: ("relay_db_pool_active_max", "relay_db_pool_pending_max")})
 CONSUME_JFR = Table(ConsumeJfr, "consume_jfr.csv", 1)

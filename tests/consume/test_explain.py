@@ -7,7 +7,8 @@ import os
 import time
 
 from harness.consume.explain import Window, basis, cost_row, thread_rows
-from harness.sampling import ProcessSampler
+from harness.machine_load import FOREIGN
+from harness.sampling import ProcessSample, ProcessSampler
 
 SEGMENT = (25, "mvc-virtual", "kafka", 1)
 WARM = {"orderEvents-#-C": 9.0, "C# CompilerThre#": 0.4}  # compiler threads 4% of the window's CPU
@@ -48,4 +49,17 @@ def test_cost_row_divides_the_app_s_cpu_in_the_window_by_its_events() -> None:
     assert row.app_cpu_ms_per_event == round(row.app_cpu_s * 1000.0 / 1000, 4)
     # Nothing watched under these names: unknown, not zero.
     assert row.broker_cpu_s is None and row.broker_cpu_ms_per_event is None and row.postgres_cpu_s is None
+    assert row.foreign_cpu_s is None
     assert (row.window, row.basis, row.events, row.load_avg_1m) == ("measured", "steady state", 1000, 2.0)
+
+
+def test_cost_row_carries_what_processes_outside_the_run_spent_in_the_window() -> None:
+    with ProcessSampler(interval_s=0.05) as sampler:
+        sampler.watch_reader(FOREIGN, lambda: ProcessSample(time.time(), FOREIGN, 0, 3.0 * time.time()))
+        sampler.sample_now()
+        start = time.time()
+        time.sleep(0.3)
+        sampler.sample_now()
+        end = time.time()
+        row = cost_row(SEGMENT, Window("measured", start, end, 2.0, None), "steady state", 1000, sampler)
+    assert row.foreign_cpu_s is not None and 0.5 < row.foreign_cpu_s < 1.5  # three cores for 0.3 s
