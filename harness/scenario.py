@@ -691,7 +691,8 @@ class ConsumeSettings(StrictModel):
     )
     warmup_events: int = Field(
         0, ge=0, le=1_000_000, description="Well-formed events consumed by each freshly started app before the "
-        "measured ones (no duplicates, no poison, no faults), then removed from every event table: neither "
+        "measured ones (duplicates at faults.duplicates' rate; no poison, no faults), then removed from every "
+        "event table: neither "
         "counted nor reconciled. The measured CPU per event is a steady-state figure only with a warm-up batch."
     )
     warmup_batches: Annotated[int, Field(ge=1, le=100)] | Literal["auto"] = Field(

@@ -137,6 +137,15 @@ def run_consume(ctx: ConsumeContext, launches: dict[str, AppLaunch]) -> list[Con
 
 
 
+def warmup_plan(scenario: Scenario, consume: ConsumeSettings, index: int) -> OutboxPlan:
+    """Warm-up batch ``index``: ``consume.warmup_events`` fresh OrderCreated events of their own stream, with
+    duplicates at the measured rate: the inbox's turning one away is code the measured events run, and a
+    warm-up without it left the JIT compiling that path inside the measured window. No poison: a dead letter
+    is the measured events' to count."""
+    return plan_outbox(consume.warmup_events, scenario.data.orders, scenario.faults.duplicates, 0, scenario.data.seed,
+                       stream="warmup" if index == 0 else f"warmup-{index}")
+
+
 def _differing_paths(a: Any, b: Any, prefix: str = "") -> tuple[str, ...]:
     """Dotted paths where two /actuator/info runtime sections differ (for the replay's record)."""
     if isinstance(a, dict) and isinstance(b, dict):
@@ -369,12 +378,13 @@ class _Segment:
         return cpu_by_group(before[1], thread_cpu(before[0]))
 
     def _warm_up(self, broker: Broker) -> bool:
-        """Consume batches of ``warmup_events`` well-formed events (no duplicates, poison or faults): a fixed number,
-        or with ``warmup_batches: auto`` until a batch's JIT compiler threads spent at most STEADY_JIT_SHARE of the
-        app's CPU (the bar the measured window's basis is held to), for at most ``warmup_max``. Each batch waits
-        until every event is processed, published and acknowledged at the broker, then empties every event table:
-        the measured events start on a warm JVM and the reconciliation never sees the warm-up. One warm-up window
-        spans every batch. False if a batch did not drain within ``consume.timeout``."""
+        """Consume batches of ``warmup_events`` well-formed events (duplicates at the measured rate; no poison or
+        faults): a fixed number, or with ``warmup_batches: auto`` until a batch's JIT compiler threads spent at
+        most STEADY_JIT_SHARE of the app's CPU (the bar the measured window's basis is held to), for at most
+        ``warmup_max``. Each batch waits until every event is processed, published and acknowledged at the
+        broker, then empties every event table: the measured events start on a warm JVM and the reconciliation
+        never sees the warm-up. One warm-up window spans every batch. False if a batch did not drain within
+        ``consume.timeout``."""
         ctx, consume = self.ctx, self.ctx.consume
         if consume.warmup_events == 0:
             return True
@@ -416,8 +426,7 @@ class _Segment:
         """One warm-up batch, consumed and acknowledged, then every event table emptied; False if it did not drain
         within ``consume.timeout``."""
         ctx, consume = self.ctx, self.ctx.consume
-        plan = plan_outbox(consume.warmup_events, ctx.scenario.data.orders, 0.0, 0, ctx.scenario.data.seed,
-                           stream="warmup" if index == 0 else f"warmup-{index}")
+        plan = warmup_plan(ctx.scenario, consume, index)
         drained = False
         with database.connect(ctx.postgres) as conn:
             insert_plan(conn, plan)
