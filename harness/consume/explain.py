@@ -69,6 +69,8 @@ def cost_row(segment: Segment, window: Window, basis: str, events: int, sampler:
         broker_rss_mb_max=rss_mb_max(sampler.samples("broker", window.start, window.end), window.start, window.end),
         postgres_cpu_s=cpu("postgres"), downstream_cpu_s=cpu("downstream"), load_avg_1m=round(window.load_avg_1m, 2),
         foreign_cpu_s=cpu(FOREIGN),
+        app_cpu_ms_per_event_without_jit=None if app_cpu is None or window.threads is None else per_event(
+            app_cpu * (1.0 - compiler_share(window.threads))),
     )  # fmt: skip
 
 

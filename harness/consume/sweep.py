@@ -84,6 +84,10 @@ class SweepRow:
     replay: str = ""
     # Also format 2 (a format-1 point had one event per order: nothing could be out of order).
     ordering_violations: int | None = None  # summed over repetitions; None: no lifecycle stream
+    # Format 3: the app's CPU per event less its JIT compiler threads' share (consume_cost.csv), mean and interval.
+    app_cpu_ms_per_event_without_jit: float | None = None
+    app_cpu_ms_per_event_without_jit_low: float | None = None
+    app_cpu_ms_per_event_without_jit_high: float | None = None
 
 
 def point_scenario(scenario: Scenario, point: ConsumePoint, settings: ConsumeSettings | None = None) -> Scenario:
@@ -126,6 +130,8 @@ def point_rows(point: PointRecord, run_root: Path, relative: str, replay: bool =
         cpu = [c.app_cpu_ms_per_event for c in cost if c.app_cpu_ms_per_event is not None]
         drain, drain_low, drain_high = _mean(drains)
         cpu_mean, cpu_low, cpu_high = _mean(cpu)
+        no_jit = _mean([c.app_cpu_ms_per_event_without_jit for c in cost
+                        if c.app_cpu_ms_per_event_without_jit is not None])
         rebuilt = [r for r in replays if (r.jdk, r.variant) == (jdk, variant)]
         rates = [r.rebuild_eps for r in rebuilt if r.rebuild_eps is not None]
         if not replay:
@@ -143,6 +149,8 @@ def point_rows(point: PointRecord, run_root: Path, relative: str, replay: bool =
             replay_eps=_mean(rates)[0] if replay_state == "ok" else None, replay=replay_state,
             ordering_violations=sum(r.ordering_violations for r in found) if all(r.lifecycle for r in found)
             else None,
+            app_cpu_ms_per_event_without_jit=no_jit[0], app_cpu_ms_per_event_without_jit_low=no_jit[1],
+            app_cpu_ms_per_event_without_jit_high=no_jit[2],
         ))
     return rows
 

@@ -59,10 +59,10 @@ def explain_section(explained: Explained) -> list[str]:
     if not explained.costs:
         return []
     lines = ["", "## Where the consumer's CPU went", "",
-             "| variant | broker | rep | window | CPU figure | events | events/s | app CPU ms/event | "
+             "| variant | broker | rep | window | CPU figure | events | events/s | app CPU ms/event | without JIT | "
              "broker CPU ms/event | load avg | other processes CPU s | JIT ms | GC pauses | "
              "Kafka commits / RabbitMQ acks per event | top JFR CPU packages | top threads (CPU) |",
-             "|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+             "|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
     for cost in explained.costs:
         jfr = [j for j in explained.jfr if _same(cost, j)]
         packages: Counter[str] = Counter()
@@ -78,6 +78,7 @@ def explain_section(explained: Explained) -> list[str]:
         lines.append(
             f"| {cost.variant} | {cost.broker} | {cost.repetition} | {cost.window} | {cost.basis} | {cost.events} | "
             f"{_num(cost.events_per_s, 0)} | {_num(cost.app_cpu_ms_per_event)} | "
+            f"{_num(cost.app_cpu_ms_per_event_without_jit)} | "
             f"{_num(cost.broker_cpu_ms_per_event)} | {cost.load_avg_1m:.1f} | {_num(cost.foreign_cpu_s)} | "
             f"{_num(sum(j.jit_compile_ms for j in jfr) if jfr else None, 0)} | "
             f"{sum(j.gc_pauses for j in jfr) if jfr else '—'} | {_num(acks)} | {_shares(packages)} | "
@@ -87,7 +88,8 @@ def explain_section(explained: Explained) -> list[str]:
         "table: every count of the results table above is of the measured events only.",
         "The per-event CPU figure to compare is the measured window's when it says **steady state** (after a",
         "warm-up batch, no JVM started inside it, the JIT's compiler threads under 5% of the app's CPU); *JIT still",
-        "compiling* means the warm-up batch was too small for this machine's load; a *cold start included* figure",
+        "compiling* means the warm-up batch was too small for this machine's load (*without JIT* then leaves the",
+        "compiler threads' share out: an upper bound of the steady figure); a *cold start included* figure",
         "carries the JIT and class loading, a *restart included* one a JVM started by a kill -9. Load avg is the",
         "machine's 1-minute load average at the window's end: figures compare only under similar load; other",
         "processes CPU s is what processes outside the run spent in the window (another job on the machine). JIT ms is",

@@ -38,6 +38,7 @@ class ConsumeCost:
     in a container). ``load_avg_1m`` is the machine's 1-minute load average at the window's end: on a
     shared machine the figures only compare with others measured under a similar load. ``foreign_cpu_s``
     is what processes outside the run spent in the window (machine_load.py; format 2): a shared machine.
+    ``app_cpu_ms_per_event_without_jit`` (format 2) leaves the compiler threads' share out.
     """
 
     jdk: int
@@ -58,6 +59,9 @@ class ConsumeCost:
     downstream_cpu_s: float | None
     load_avg_1m: float
     foreign_cpu_s: float | None = None
+    # app_cpu_ms_per_event less the JIT compiler threads' share of the window (None: threads unread): an upper
+    # bound of the steady-state figure while the JIT still compiles (the code it runs is not all optimised yet).
+    app_cpu_ms_per_event_without_jit: float | None = None
 
 
 @dataclass(frozen=True)
@@ -156,7 +160,8 @@ class ConsumeJvmReading:
     value: float
 
 
-CONSUME_COST = Table(ConsumeCost, "consume_cost.csv", 2, added={2: ("foreign_cpu_s",)})
+CONSUME_COST = Table(ConsumeCost, "consume_cost.csv", 2,
+                     added={2: ("foreign_cpu_s", "app_cpu_ms_per_event_without_jit")})
 CONSUME_POOLS = Table(ConsumePools, "consume_pools.csv", 2,
                       added={2: ("relay_db_pool_active_max", "relay_db_pool_pending_max")})
 CONSUME_JFR = Table(ConsumeJfr, "consume_jfr.csv", 1)

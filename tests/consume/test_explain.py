@@ -50,6 +50,9 @@ def test_cost_row_divides_the_app_s_cpu_in_the_window_by_its_events() -> None:
     # Nothing watched under these names: unknown, not zero.
     assert row.broker_cpu_s is None and row.broker_cpu_ms_per_event is None and row.postgres_cpu_s is None
     assert row.foreign_cpu_s is None
+    assert row.app_cpu_ms_per_event_without_jit is None  # no thread readings: nothing to take the JIT out of
+    compiling = cost_row(SEGMENT, Window("measured", start, end, 2.0, COMPILING), "JIT still compiling", 1000, sampler)
+    assert compiling.app_cpu_ms_per_event_without_jit == round(row.app_cpu_s * 0.75, 4)  # compiler threads 25%
     assert (row.window, row.basis, row.events, row.load_avg_1m) == ("measured", "steady state", 1000, 2.0)
 
 

@@ -117,7 +117,7 @@ def _cost(variant: str, rep: int, window: str, cpu_ms: float) -> ConsumeCost:
     return ConsumeCost(jdk=25, variant=variant, broker="kafka", repetition=rep, window=window, basis=STEADY,
                        events=500, seconds=2.0, events_per_s=250.0, app_cpu_s=cpu_ms / 2, app_cpu_ms_per_event=cpu_ms,
                        broker_cpu_s=None, broker_cpu_ms_per_event=None, broker_rss_mb_max=None, postgres_cpu_s=None,
-                       downstream_cpu_s=None, load_avg_1m=1.0)
+                       downstream_cpu_s=None, load_avg_1m=1.0, app_cpu_ms_per_event_without_jit=cpu_ms * 0.9)
 
 
 class StandIn:
@@ -165,6 +165,9 @@ def test_a_complete_sweep_has_a_row_per_point_and_variant_over_its_repetitions(t
     half = 4.302652729911275 * 10.0 / math.sqrt(3)  # t(0.975, 2) × s / √n, s = 10
     assert mvc4.drain_eps_low == pytest.approx(400.0 - half) and mvc4.drain_eps_high == pytest.approx(400.0 + half)
     assert mvc4.app_cpu_ms_per_event == pytest.approx(1.2)  # the measured windows only, never the warm-up's 9 ms
+    assert mvc4.app_cpu_ms_per_event_without_jit == pytest.approx(1.08)
+    no_jit_half = 4.302652729911275 * 0.09 / math.sqrt(3)
+    assert mvc4.app_cpu_ms_per_event_without_jit_low == pytest.approx(1.08 - no_jit_half)
     assert mvc4.cpu_basis == STEADY and mvc4.lag_p99_ms == pytest.approx(32.0)
     webflux4 = rows[3]
     assert webflux4.ok is False  # one repetition lost events: the point's row says so
@@ -173,6 +176,7 @@ def test_a_complete_sweep_has_a_row_per_point_and_variant_over_its_repetitions(t
     markdown = (root / "sweep.md").read_text()
     assert "complete" in markdown.splitlines()[0] and "2 of 2 points complete" in markdown
     assert "| kafka | 20 | 4 | mvc-virtual | 25 | 400 [375–425] |" in markdown
+    assert "| steady state | 1.08 [0.86–1.30] |" in markdown
     assert "**NO**" in markdown
     assert (root / "drain-vs-concurrency.png").read_bytes().startswith(b"\x89PNG")
 
