@@ -20,6 +20,7 @@ Two cumulative counters, each read as a ``sampling.Reader`` by the run's process
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable
 
@@ -70,8 +71,14 @@ class ForeignCpu:
         self._last: dict[ProcessKey, float] = {}
         self._last_t: float | None = None
         self._total = 0.0
+        # The sampler's thread and a window edge's sample_now may read at once: each delta must be added once.
+        self._lock = threading.Lock()
 
     def __call__(self) -> ProcessSample:
+        with self._lock:
+            return self._read()
+
+    def _read(self) -> ProcessSample:
         t = time.time()
         seen = _processes()
         parents = {pid: ppid for pid, (ppid, _, _, _) in seen.items()}
