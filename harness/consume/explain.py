@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from harness.consume.resources import cpu_seconds, rss_mb_max
 from harness.consume.threads import compiler_share
-from harness.machine_load import FOREIGN
+from harness.machine_load import FOREIGN, STEAL
 from harness.results.consume_explain_tables import (
     COLD,
     COMPILING,
@@ -68,7 +68,7 @@ def cost_row(segment: Segment, window: Window, basis: str, events: int, sampler:
         broker_cpu_s=broker_cpu, broker_cpu_ms_per_event=per_event(broker_cpu),
         broker_rss_mb_max=rss_mb_max(sampler.samples("broker", window.start, window.end), window.start, window.end),
         postgres_cpu_s=cpu("postgres"), downstream_cpu_s=cpu("downstream"), load_avg_1m=round(window.load_avg_1m, 2),
-        foreign_cpu_s=cpu(FOREIGN),
+        foreign_cpu_s=cpu(FOREIGN), steal_cpu_s=cpu(STEAL),
         app_cpu_ms_per_event_without_jit=None if app_cpu is None or window.threads is None else per_event(
             app_cpu * (1.0 - compiler_share(window.threads))),
     )  # fmt: skip

@@ -60,9 +60,9 @@ def explain_section(explained: Explained) -> list[str]:
         return []
     lines = ["", "## Where the consumer's CPU went", "",
              "| variant | broker | rep | window | CPU figure | events | events/s | app CPU ms/event | without JIT | "
-             "broker CPU ms/event | load avg | other processes CPU s | JIT ms | GC pauses | "
+             "broker CPU ms/event | load avg | other processes CPU s | steal s | JIT ms | GC pauses | "
              "Kafka commits / RabbitMQ acks per event | top JFR CPU packages | top threads (CPU) |",
-             "|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+             "|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
     for cost in explained.costs:
         jfr = [j for j in explained.jfr if _same(cost, j)]
         packages: Counter[str] = Counter()
@@ -80,6 +80,7 @@ def explain_section(explained: Explained) -> list[str]:
             f"{_num(cost.events_per_s, 0)} | {_num(cost.app_cpu_ms_per_event)} | "
             f"{_num(cost.app_cpu_ms_per_event_without_jit)} | "
             f"{_num(cost.broker_cpu_ms_per_event)} | {cost.load_avg_1m:.1f} | {_num(cost.foreign_cpu_s)} | "
+            f"{_num(cost.steal_cpu_s)} | "
             f"{_num(sum(j.jit_compile_ms for j in jfr) if jfr else None, 0)} | "
             f"{sum(j.gc_pauses for j in jfr) if jfr else '—'} | {_num(acks)} | {_shares(packages)} | "
             f"{_shares(threads)} |")
@@ -92,7 +93,8 @@ def explain_section(explained: Explained) -> list[str]:
         "compiler threads' share out: an upper bound of the steady figure); a *cold start included* figure",
         "carries the JIT and class loading, a *restart included* one a JVM started by a kill -9. Load avg is the",
         "machine's 1-minute load average at the window's end: figures compare only under similar load; other",
-        "processes CPU s is what processes outside the run spent in the window (another job on the machine). JIT ms is",
+        "processes CPU s is what processes outside the run spent in the window (another job on the machine), steal s",
+        "what the hypervisor gave other guests of the host (a slower machine for the window). JIT ms is",
         "the compiler's time in the window (wall, per jdk.CompilerStatistics); threads are the kernel's per-thread",
         "CPU, compiler and GC threads included, which JFR's samples do not see."))]
     lines += _top_frames(explained.jfr)

@@ -37,7 +37,8 @@ class ConsumeCost:
     ``broker_cpu_ms_per_event`` the same for the broker (its process and children; None for a broker
     in a container). ``load_avg_1m`` is the machine's 1-minute load average at the window's end: on a
     shared machine the figures only compare with others measured under a similar load. ``foreign_cpu_s``
-    is what processes outside the run spent in the window (machine_load.py; format 2): a shared machine.
+    is what processes outside the run spent in the window and ``steal_cpu_s`` the CPU time the hypervisor
+    gave to other guests (machine_load.py; format 2): a shared machine.
     ``app_cpu_ms_per_event_without_jit`` (format 2) leaves the compiler threads' share out.
     """
 
@@ -59,6 +60,7 @@ class ConsumeCost:
     downstream_cpu_s: float | None
     load_avg_1m: float
     foreign_cpu_s: float | None = None
+    steal_cpu_s: float | None = None  # the hypervisor's steal in the window, summed over the machine's CPUs
     # app_cpu_ms_per_event less the JIT compiler threads' share of the window (None: threads unread): an upper
     # bound of the steady-state figure while the JIT still compiles (the code it runs is not all optimised yet).
     app_cpu_ms_per_event_without_jit: float | None = None
@@ -161,7 +163,7 @@ class ConsumeJvmReading:
 
 
 CONSUME_COST = Table(ConsumeCost, "consume_cost.csv", 2,
-                     added={2: ("foreign_cpu_s", "app_cpu_ms_per_event_without_jit")})
+                     added={2: ("foreign_cpu_s", "steal_cpu_s", "app_cpu_ms_per_event_without_jit")})
 CONSUME_POOLS = Table(ConsumePools, "consume_pools.csv", 2,
                       added={2: ("relay_db_pool_active_max", "relay_db_pool_pending_max")})
 CONSUME_JFR = Table(ConsumeJfr, "consume_jfr.csv", 1)

@@ -7,7 +7,7 @@ import os
 import time
 
 from harness.consume.explain import Window, basis, cost_row, thread_rows
-from harness.machine_load import FOREIGN
+from harness.machine_load import FOREIGN, STEAL
 from harness.sampling import ProcessSample, ProcessSampler
 
 SEGMENT = (25, "mvc-virtual", "kafka", 1)
@@ -49,16 +49,17 @@ def test_cost_row_divides_the_app_s_cpu_in_the_window_by_its_events() -> None:
     assert row.app_cpu_ms_per_event == round(row.app_cpu_s * 1000.0 / 1000, 4)
     # Nothing watched under these names: unknown, not zero.
     assert row.broker_cpu_s is None and row.broker_cpu_ms_per_event is None and row.postgres_cpu_s is None
-    assert row.foreign_cpu_s is None
+    assert row.foreign_cpu_s is None and row.steal_cpu_s is None
     assert row.app_cpu_ms_per_event_without_jit is None  # no thread readings: nothing to take the JIT out of
     compiling = cost_row(SEGMENT, Window("measured", start, end, 2.0, COMPILING), "JIT still compiling", 1000, sampler)
     assert compiling.app_cpu_ms_per_event_without_jit == round(row.app_cpu_s * 0.75, 4)  # compiler threads 25%
     assert (row.window, row.basis, row.events, row.load_avg_1m) == ("measured", "steady state", 1000, 2.0)
 
 
-def test_cost_row_carries_what_processes_outside_the_run_spent_in_the_window() -> None:
+def test_cost_row_carries_what_other_processes_and_the_hypervisor_took_in_the_window() -> None:
     with ProcessSampler(interval_s=0.05) as sampler:
         sampler.watch_reader(FOREIGN, lambda: ProcessSample(time.time(), FOREIGN, 0, 3.0 * time.time()))
+        sampler.watch_reader(STEAL, lambda: ProcessSample(time.time(), STEAL, 0, 0.5 * time.time()))
         sampler.sample_now()
         start = time.time()
         time.sleep(0.3)
@@ -66,3 +67,4 @@ def test_cost_row_carries_what_processes_outside_the_run_spent_in_the_window() -
         end = time.time()
         row = cost_row(SEGMENT, Window("measured", start, end, 2.0, None), "steady state", 1000, sampler)
     assert row.foreign_cpu_s is not None and 0.5 < row.foreign_cpu_s < 1.5  # three cores for 0.3 s
+    assert row.steal_cpu_s is not None and 0.08 < row.steal_cpu_s < 0.25  # half a core for 0.3 s
