@@ -92,6 +92,7 @@ class Drive:
     retries: int  # attempts repeated after a refused connection or a 503
     failure_kinds: dict[str, int]
     new_orders: int  # orders rows POST /orders created (ids from database.FIRST_NEW_ORDER_ID)
+    sent_per_s: float | None = None  # the rate the orders left at (drive.DriveStats.sent_per_s)
 
 
 @dataclass(frozen=True)

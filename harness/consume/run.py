@@ -30,7 +30,7 @@ from harness import apps, settings
 from harness.apps import AppLaunch, RunningApp
 from harness.consume import database, lag, replay
 from harness.consume.app_metrics import pools_row, segment_sources
-from harness.consume.drive import DuplicateInjector, OrderDriver, add_poison
+from harness.consume.drive import DuplicateInjector, OrderDriver, add_poison, drive_rate_warning
 from harness.consume.explain import Window, basis, cost_row, thread_rows
 from harness.consume.faults import KILL_CONSUMER, RESTART_BROKER, Faults
 from harness.consume.preload import OutboxPlan, insert_plan, plan_outbox
@@ -453,7 +453,12 @@ class _Segment:
         stats = self.driver.stats
         drive = Drive(planned=self.ctx.consume.events, accepted=stats.created, failed=stats.failed,
                       retries=stats.retries, failure_kinds=dict(stats.failure_kinds),
-                      new_orders=database.new_orders(conn))
+                      new_orders=database.new_orders(conn),
+                      sent_per_s=None if stats.sent_per_s is None else round(stats.sent_per_s, 1))
+        slow = drive_rate_warning(self.label, stats.sent_per_s, self.driver.rate)
+        if slow is not None:
+            self.ctx.manifest.add_warning(slow)
+            self.ctx.console.print(f"  [yellow]{slow}[/]")
         return Injected(stats.created, duplicates.copied, drive, pending, ordering_required)
 
     def _settle(self, broker: Broker) -> None:
@@ -646,7 +651,7 @@ class _Segment:
             faults_not_fired=tuple(faults.pending()),
             drive=None if drive is None else DriveRecord(
                 planned=drive.planned, accepted=drive.accepted, failed=drive.failed, retries=drive.retries,
-                failure_kinds=dict(drive.failure_kinds), new_orders=drive.new_orders),
+                failure_kinds=dict(drive.failure_kinds), new_orders=drive.new_orders, sent_per_s=drive.sent_per_s),
             injected=InjectedRecord(events=injected.events, duplicate_rows=injected.duplicate_rows),
             reconciliation={k: v for k, v in dataclasses.asdict(rec).items() if isinstance(v, int)},
             problems=tuple(SegmentProblem(reason=p.reason, detail=p.detail) for p in problems),

@@ -169,6 +169,7 @@ class DriveRecord:
     retries: int  # attempts repeated after a POST that certainly wrote nothing (refused, connect timeout, 503)
     failure_kinds: Mapping[str, int]
     new_orders: int | None  # orders rows POST /orders created; None in a segment recorded before issue 10
+    sent_per_s: float | None = None  # the rate the orders left at; None before it was recorded (2026-12-02)
 
 
 @dataclass(frozen=True)

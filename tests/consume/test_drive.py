@@ -16,7 +16,7 @@ import pytest
 from psycopg.rows import TupleRow
 
 from harness.consume import drive
-from harness.consume.drive import DuplicateInjector, OrderDriver, add_poison
+from harness.consume.drive import DuplicateInjector, OrderDriver, add_poison, drive_rate_warning
 from harness.consume.wire import POISON_PREFIX
 from harness.scenario import DataSettings
 
@@ -172,3 +172,16 @@ def test_duplicates_are_copies_of_new_rows_only(conn: psycopg.Connection[TupleRo
         "SELECT count(*) FROM outbox WHERE starts_with(payload, %s) GROUP BY event_id HAVING count(*) > 1",
         (POISON_PREFIX,)).fetchall()
     assert poisoned_twice == []
+
+
+def test_the_orders_never_leave_faster_than_the_rate_and_a_slower_rate_is_said(server: str) -> None:
+    driver = OrderDriver(server, events=30, rate=200, data=DATA)
+    driver.start()
+    _finish(driver)
+    sent = driver.stats.sent_per_s
+    # The schedule waits for each order's time: whatever the machine, never above the rate asked for.
+    assert sent is not None and 0 < sent <= 200 * 1.001
+    assert drive_rate_warning("x", 99.0, 100) is None
+    warning = drive_rate_warning("webflux@jdk25-kafka-r1", 58.8, 100)
+    assert warning is not None and "the orders left at 58.8/s, below 98% of consume.rate 100/s" in warning
+    assert drive_rate_warning("x", None, 100) is None  # fewer than two orders: no rate to judge
