@@ -156,6 +156,8 @@ def test_drive_mode_with_kill_and_broker_restart_delivers_every_order_and_loses_
         assert (drive["planned"], drive["accepted"], drive["failed"], drive["new_orders"]) == (
             EVENTS, EVENTS, 0, EVENTS), (label, drive)
         assert segment["problems"] == [], (label, segment["problems"])
+        # The rate the orders left at is recorded, and the schedule never sends faster than asked (10/s).
+        assert 0 < drive["sent_per_s"] <= 10 * 1.001, (label, drive)
         assert any(w.startswith(f"{label}: the JIT was still compiling after ") for w in manifest["warnings"]), (
             label, manifest["warnings"])
         assert [f["name"] for f in segment["faults"]] == ["restart-broker", "kill-consumer"], (label, segment)

@@ -224,7 +224,7 @@ SEGMENT = SegmentRecord(
     faults=(FiredFaultRecord(name="kill-consumer", at_processed=600, seconds=9.5),),
     faults_not_fired=("restart-broker",),
     drive=DriveRecord(planned=1000, accepted=998, failed=2, retries=41, failure_kinds={"ReadError": 2},
-                      new_orders=998),
+                      new_orders=998, sent_per_s=9.8),
     injected=InjectedRecord(events=998, duplicate_rows=50),
     reconciliation={"created": 998, "lost": 0},
     problems=(SegmentProblem("POST /orders failed", "2 POST /orders never accepted"),
@@ -247,7 +247,7 @@ def test_the_consume_section_is_typed_and_round_trips(results: ResultsDir) -> No
     segment = doc["consume"]["segments"]["webflux@jdk25-rabbitmq-r1"]
     assert segment["problems"][0] == {"reason": "POST /orders failed", "detail": "2 POST /orders never accepted"}
     assert segment["drive"] == {"planned": 1000, "accepted": 998, "failed": 2, "retries": 41,
-                                "failure_kinds": {"ReadError": 2}, "new_orders": 998}
+                                "failure_kinds": {"ReadError": 2}, "new_orders": 998, "sent_per_s": 9.8}
     assert segment["injected"] == {"events": 998, "duplicate_rows": 50} and "preload" not in doc["consume"]
     segment["drive"]["retries"] = "many"
     results.manifest.write_text(json.dumps(doc), encoding="utf-8")
