@@ -14,7 +14,7 @@ Two cumulative counters, each read as a ``sampling.Reader`` by the run's process
   traffic) and container engines with everything under them (``CONTAINER_ENGINES``: a run's containers live
   there, and the engine does the run's work when it serves their stats). A process that starts and exits
   between two readings is not seen: a build of many short compiler processes is undercounted.
-- ``StealCpu``: the kernel's steal time summed over all CPUs (``/proc/stat``), zero on bare metal.
+- ``steal_cpu``: the kernel's steal time summed over all CPUs (``/proc/stat``), zero on bare metal.
 """
 
 from __future__ import annotations

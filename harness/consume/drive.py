@@ -30,6 +30,7 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from harness.consume.wire import POISON_PREFIX, WELL_FORMED_SQL
+from harness.metrics import ACHIEVED_RATE_MIN
 from harness.scenario import DataSettings
 
 MAX_IN_FLIGHT = 512  # requests open at once; beyond it the app is not keeping up at all
@@ -62,17 +63,12 @@ class DriveStats:
         return (self.sent - 1) / spent if spent > 0 else None
 
 
-DRIVE_RATE_MIN = 0.98
-"""Share of ``consume.rate`` below which a drive segment's orders are said to have left too slowly (the open model's
-achieved-rate bar, metrics.ACHIEVED_RATE_MIN)."""
-
-
 def drive_rate_warning(label: str, sent_per_s: float | None, rate: int) -> str | None:
-    """A sentence when the orders left below ``DRIVE_RATE_MIN`` of ``rate``: the segment's lag is at the rate they
-    did leave at, not the one the scenario names."""
-    if sent_per_s is None or sent_per_s >= DRIVE_RATE_MIN * rate:
+    """A sentence when the orders left below ``ACHIEVED_RATE_MIN`` of ``rate`` (the open model's bar): the
+    segment's lag is at the rate they did leave at, not the one the scenario names."""
+    if sent_per_s is None or sent_per_s >= ACHIEVED_RATE_MIN * rate:
         return None
-    return (f"{label}: the orders left at {sent_per_s:.1f}/s, below {DRIVE_RATE_MIN:.0%} of consume.rate {rate}/s: "
+    return (f"{label}: the orders left at {sent_per_s:.1f}/s, below {ACHIEVED_RATE_MIN:.0%} of consume.rate {rate}/s: "
             "its lag and drain are of that rate, not of the one asked for (the harness's driver or the app's POST "
             "/orders could not keep up)")
 
