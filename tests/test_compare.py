@@ -12,7 +12,14 @@ from gate.gate_runs import level, recorded_level, series, write_run
 from harness.cli import main
 from harness.compare import MEASURES, LevelPoint, compare_runs, compare_values, load_run, setup_differences
 from harness.compare.render import CSV_COLUMNS, interval_text
-from harness.compare.stats import WelchInterval, repetitions_to_resolve, t_cdf, t_quantile, welch_interval
+from harness.compare.stats import (
+    WelchInterval,
+    ratio_interval,
+    repetitions_to_resolve,
+    t_cdf,
+    t_quantile,
+    welch_interval,
+)
 from harness.errors import ResultsError
 
 KEY = LevelPoint(jdk=25, variant="mvc-virtual", users=32)
@@ -52,11 +59,49 @@ def test_identical_values_are_no_change_and_not_significant() -> None:
     assert change.change == 0 and change.significant is False and change.direction == "same"
 
 
+def _geomean(values: list[float]) -> float:
+    return math.exp(statistics.fmean(math.log(v) for v in values))
+
+
 def test_a_large_drop_is_significant_and_worse() -> None:
-    change = compare_values(KEY, MEASURES["throughput"], [1000.0, 1010.0, 990.0], [700.0, 710.0, 690.0])
-    assert change.change == pytest.approx(-0.3)
+    base, new = [1000.0, 1010.0, 990.0], [700.0, 710.0, 690.0]
+    change = compare_values(KEY, MEASURES["throughput"], base, new)
+    assert change.on_log_scale
+    assert change.change == pytest.approx(_geomean(new) / _geomean(base) - 1) and change.change == pytest.approx(
+        -0.3, abs=1e-4)
     assert change.significant is True and change.direction == "worse"
     assert change.ci_low is not None and change.ci_high is not None and change.ci_low < -0.3 < change.ci_high < 0
+    assert change.difference == pytest.approx(-300.0)  # the plain difference stays in the measure's unit
+
+
+def test_ratio_interval_is_welchs_interval_of_the_logarithms() -> None:
+    base, new = [100.0, 110.0, 95.0], [80.0, 85.0, 70.0]
+    ratio = ratio_interval(base, new)
+    logs = welch_interval([math.log(v) for v in base], [math.log(v) for v in new])
+    assert ratio is not None and logs is not None
+    assert ratio.ratio == pytest.approx(_geomean(new) / _geomean(base))
+    assert (ratio.low, ratio.high) == (pytest.approx(math.exp(logs.low)), pytest.approx(math.exp(logs.high)))
+    assert ratio.df == pytest.approx(logs.df) and ratio.excludes_one == logs.excludes_zero
+    assert ratio_interval([1.0, 2.0], [0.0, 1.0]) is None and ratio_interval([1.0], [1.0, 2.0]) is None
+
+
+def test_a_collapse_measured_against_a_noisy_baseline_is_significant_and_never_below_minus_100() -> None:
+    # One baseline repetition far above the others (416 against 231 and 248 rps, seen on this project's CI runner)
+    # and a 5x slower build. The plain difference over the base mean reaches below -100% (a throughput below 0)
+    # and includes 0; the log scale's interval of the ratio stays inside (-100%, 0) and calls the collapse.
+    base, new = [416.0, 231.0, 248.0], [53.0, 52.0, 54.0]
+    linear = welch_interval(base, new)
+    assert linear is not None and not linear.excludes_zero and linear.low / statistics.fmean(base) < -1
+    change = compare_values(KEY, MEASURES["throughput"], base, new)
+    assert change.significant is True and change.direction == "worse"
+    assert change.ci_low is not None and change.ci_high is not None and -1 < change.ci_low < change.ci_high < 0
+
+
+def test_a_zero_among_the_values_falls_back_to_the_linear_interval() -> None:
+    change = compare_values(KEY, MEASURES["error_rate"], [0.0, 0.02], [0.01, 0.03])
+    assert not change.on_log_scale and "a value is 0: linear interval" in change.note
+    assert change.change == pytest.approx(0.01 / 0.01)
+    assert change.ci_low == pytest.approx((change.diff_low or 0) / 0.01)
 
 
 def test_noise_is_not_significant() -> None:

@@ -1,11 +1,14 @@
-"""The change of one measure from a base run to a new run, with Welch's 95% interval.
+"""The change of one measure from a base run to a new run, with a 95% interval.
 
-The change is reported relative to the base mean: ``+12%`` means the new mean is 12% above the
-base mean, and the interval is Welch's interval of the difference divided by the base mean. The
-denominator is treated as exact; that is what makes "significant" equal Welch's test of equal
-means (the interval excludes 0 exactly when the test rejects), which is the decision the gate
-needs. When the base mean is 0 (typically an error rate) a percentage is meaningless, so the
-absolute change is reported instead.
+The change is relative: ``+12%`` means the new run is 12% above the base. Where every repetition of
+both runs is positive (throughput, latency, CPU, memory), it is the ratio of the geometric means, and
+its interval and significance come from Welch's interval on the log scale (``stats.ratio_interval``):
+noise in these measures is multiplicative, and the interval of a ratio cannot reach below -100%. Where
+a repetition is 0 (an error rate, typically), the change is the difference of the means relative to
+the base mean, judged by Welch's interval of the plain difference, with the base mean treated as exact;
+and when the base mean itself is 0 a percentage is meaningless, so the absolute change is reported.
+``difference`` and ``diff_low``/``diff_high`` are always the plain difference of the means and its
+Welch interval, in the measure's unit.
 """
 
 from __future__ import annotations
@@ -17,19 +20,21 @@ from dataclasses import dataclass
 
 from harness.compare.measures import COMPARED, Measure
 from harness.compare.runs import Run
-from harness.compare.stats import welch_interval
+from harness.compare.stats import ratio_interval, welch_interval
 from harness.level_id import LevelPoint
 
 CONFIDENCE = 0.95
-METHOD = "Welch's t interval of the difference of means, relative to the base mean (95%)"
+METHOD = ("Welch's t interval (95%) on the log scale: the ratio of geometric means; where a value is 0, of the "
+          "difference of means, relative to the base mean")
 
 
 @dataclass(frozen=True)
 class Change:
     """One measure of one level, base vs new.
 
-    ``change``, ``ci_low`` and ``ci_high`` are fractions of the base mean (0.12 = +12%); they are
-    ``None`` when the base mean is 0 (then ``difference`` and ``diff_low``/``diff_high`` carry the
+    ``change``, ``ci_low`` and ``ci_high`` are relative (0.12 = +12%): on the log scale (``on_log_scale``) the
+    ratio of the geometric means minus 1, otherwise fractions of the base mean; they are ``None`` when the
+    base mean is 0 (then ``difference`` and ``diff_low``/``diff_high`` carry the
     absolute change). The interval and ``significant`` are ``None`` when either side has a single
     repetition: ``note`` then says "n=1: no interval".
     """
@@ -54,6 +59,13 @@ class Change:
     @property
     def new_mean(self) -> float | None:
         return statistics.fmean(self.new_values) if self.new_values else None
+
+    @property
+    def on_log_scale(self) -> bool:
+        """Whether the relative change and its interval are the log scale's (every value positive, two or more
+        per side), so that a sizing of repetitions must be done on the logarithms too."""
+        values = (*self.base_values, *self.new_values)
+        return min(len(self.base_values), len(self.new_values)) >= 2 and all(v > 0 for v in values)
 
     @property
     def has_interval(self) -> bool:
@@ -89,6 +101,12 @@ def compare_values(
         notes.append("base is 0: absolute change")
     if math.isinf(interval.df):
         notes.append("no variation within either run")
+    ratio = ratio_interval(base_t, new_t, confidence)
+    if ratio is not None:
+        return Change(key, measure, base_t, new_t, difference, interval.low, interval.high, ratio.ratio - 1.0,
+                      ratio.low - 1.0, ratio.high - 1.0, ratio.excludes_one, "; ".join(notes))
+    if relative is not None:
+        notes.append("a value is 0: linear interval")
     return Change(
         key, measure, base_t, new_t, difference, interval.low, interval.high, change,
         relative(interval.low) if relative else None, relative(interval.high) if relative else None,

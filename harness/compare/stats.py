@@ -9,6 +9,13 @@ Welch-Satterthwaite degrees of freedom) and does not assume both runs are equall
 The t quantile comes from the regularized incomplete beta function (continued fraction, as in
 Numerical Recipes) inverted by bisection: accurate to ~1e-10, which is far more than a gate
 needs, and it spares the project a scipy dependency for one function.
+
+Why a relative change is judged on the log scale (``ratio_interval``): throughput and latency are
+positive and their noise is multiplicative (a machine 20% slower scales a run, it does not subtract
+from it). On a noisy baseline the interval of the plain difference divided by the base mean can
+reach below -100%, a throughput below zero: measured here, a 6x slowdown came out
+-83.8% [-168.8%, +1.1%], INCONCLUSIVE. The same repetitions on the log scale give an interval of
+ratios, asymmetric as the noise is, and never below -100%.
 """
 
 from __future__ import annotations
@@ -144,6 +151,36 @@ def welch_interval(base: Sequence[float], new: Sequence[float], confidence: floa
     df = se2 * se2 / (share_base**2 / (len(base) - 1) + share_new**2 / (len(new) - 1))
     half_width = t_quantile(1.0 - (1.0 - confidence) / 2.0, df) * math.sqrt(se2)
     return WelchInterval(difference, difference - half_width, difference + half_width, df, confidence)
+
+
+@dataclass(frozen=True)
+class RatioInterval:
+    """``new / base``: the ratio of the geometric means and its two-sided confidence interval, from Welch's
+    interval of the difference of the means of the logarithms. Its bounds are ratios (0.7 = 30% lower), so
+    the change they imply can never fall below -100%, however noisy the runs."""
+
+    ratio: float
+    low: float
+    high: float
+    df: float
+    confidence: float
+
+    @property
+    def excludes_one(self) -> bool:
+        """True when the interval lies entirely above or entirely below 1 (a significant change)."""
+        return self.low > 1.0 or self.high < 1.0
+
+
+def ratio_interval(base: Sequence[float], new: Sequence[float], confidence: float = 0.95) -> RatioInterval | None:
+    """Welch's interval on the log scale; ``None`` when either side has fewer than 2 values or any value is not
+    positive (a logarithm needs a positive number: an error rate of 0 has none)."""
+    if any(v <= 0.0 for v in (*base, *new)):
+        return None
+    interval = welch_interval([math.log(v) for v in base], [math.log(v) for v in new], confidence)
+    if interval is None:
+        return None
+    return RatioInterval(math.exp(interval.difference), math.exp(interval.low), math.exp(interval.high),
+                         interval.df, confidence)
 
 
 def repetitions_to_resolve(

@@ -13,6 +13,7 @@ load generator's, cannot be trusted to catch anything.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -201,7 +202,10 @@ def _tolerance_text(measure: Measure, tolerance: float) -> str:
 
 def _inconclusive_reason(change: Change, tolerance: float) -> str:
     """How many repetitions would settle it, from the spread this pair of runs showed."""
-    n = repetitions_to_resolve(change.base_values, change.new_values, CONFIDENCE)
+    base, new = change.base_values, change.new_values
+    if change.on_log_scale:  # the verdict's own scale: sized there, the advice matches what the gate will judge
+        base, new = tuple(math.log(v) for v in base), tuple(math.log(v) for v in new)
+    n = repetitions_to_resolve(base, new, CONFIDENCE)
     have = f"{len(change.base_values)} base and {len(change.new_values)} new repetitions"
     base_sd = change.measure.format(statistics.stdev(change.base_values))
     new_sd = change.measure.format(statistics.stdev(change.new_values))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -87,7 +88,8 @@ def test_beyond_tolerance_but_too_wide_to_call_is_inconclusive_and_fails(
     new = write_run(tmp_path / "new", _three_variants([610.0, 1000.0 - 400.0 * 0.9]))
     [evaluation] = evaluate(parse_rules(REGRESSION, "r"), load_run(new), load_run(base))
     assert evaluation.verdict == "INCONCLUSIVE"
-    expected_n = repetitions_to_resolve([1000.0, 600.0], [610.0, 640.0])
+    # Sized on the scale the verdict is judged on: the logarithms of the repetitions.
+    expected_n = repetitions_to_resolve([math.log(1000.0), math.log(600.0)], [math.log(610.0), math.log(640.0)])
     assert expected_n is not None and expected_n > 2
     assert evaluation.reason.startswith("worse than the 10% tolerance, but the 95% interval includes 0 with 2 base "
                                         "and 2 new repetitions")
