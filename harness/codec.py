@@ -34,6 +34,8 @@ column. History:
   whether that makes the level one of a busy machine (``machine_load.py``).
 - consume.csv 2: the order lifecycle's ``lifecycle``, ``ordering`` and ``ordering_violations`` (a format-1
   segment had one event per order and asked for no ordering: false, observed, 0).
+- consume_sweep.csv 2: replay and ordering violations; 3: app CPU per event without the JIT; 4: the lag's p50 and
+  p99 with their intervals over the repetitions, and the rate driven orders left at (None: preloaded, or older).
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ folder adds what only the whole can say:
 - ``sweep.json``: the points, each with its folder, status and error; the sweep's own status is
   ``complete`` only when every point completed (``interrupted`` after Ctrl-C, ``failed`` otherwise);
 - ``consume_sweep.csv``: per point × JDK × variant, the drain rate and the measured window's app CPU
-  per event over the repetitions (mean and 95% interval), its basis, and the end-to-end lag p99; with
+  per event over the repetitions (mean and 95% interval), its basis, the end-to-end lag p50 and p99 (mean
+  and interval) and, where orders were driven, the rate they left at; with
   ``consume.replay`` the mean read-model rebuild rate, or on a RabbitMQ point ``not available on RabbitMQ``;
 - ``sweep.md`` and ``drain-vs-concurrency.png``: the table and the plot drain rate against concurrency,
   one panel per broker and delay, one line per variant.
@@ -88,6 +89,15 @@ class SweepRow:
     app_cpu_ms_per_event_without_jit: float | None = None
     app_cpu_ms_per_event_without_jit_low: float | None = None
     app_cpu_ms_per_event_without_jit_high: float | None = None
+    # Format 4: the lag's median and p99 as means over the repetitions with their intervals (the true end-to-end lag
+    # where the orders were driven), and the rate the driven orders left at (manifest drive.sent_per_s; None for a
+    # preload): a lag is of that rate, which may fall short of consume.rate.
+    lag_p50_ms: float | None = None
+    lag_p50_ms_low: float | None = None
+    lag_p50_ms_high: float | None = None
+    lag_p99_ms_low: float | None = None
+    lag_p99_ms_high: float | None = None
+    orders_per_s: float | None = None
 
 
 def point_scenario(scenario: Scenario, point: ConsumePoint, settings: ConsumeSettings | None = None) -> Scenario:
@@ -120,6 +130,7 @@ def point_rows(point: PointRecord, run_root: Path, relative: str, replay: bool =
     costs = [c for c in read_consume_cost(run_root / "consume_cost.csv") if c.window == MEASURED]
     manifest = json.loads((run_root / "manifest.json").read_text(encoding="utf-8"))
     concurrency = int(manifest["scenario"]["consume"]["listener_concurrency"])
+    segments: dict[str, Any] = (manifest.get("consume") or {}).get("segments") or {}
     rows = []
     groups: dict[tuple[int, str], list[Any]] = defaultdict(list)
     for result in results:
@@ -132,6 +143,8 @@ def point_rows(point: PointRecord, run_root: Path, relative: str, replay: bool =
         cpu_mean, cpu_low, cpu_high = _mean(cpu)
         no_jit = _mean([c.app_cpu_ms_per_event_without_jit for c in cost
                         if c.app_cpu_ms_per_event_without_jit is not None])
+        lag_p50, lag_p99 = _mean([r.lag_p50_ms for r in found]), _mean([r.lag_p99_ms for r in found])
+        sent = [rate for r in found if (rate := _sent_per_s(segments, r)) is not None]
         rebuilt = [r for r in replays if (r.jdk, r.variant) == (jdk, variant)]
         rates = [r.rebuild_eps for r in rebuilt if r.rebuild_eps is not None]
         if not replay:
@@ -145,14 +158,23 @@ def point_rows(point: PointRecord, run_root: Path, relative: str, replay: bool =
             variant=variant, repetitions=len(found), drain_eps=drain, drain_eps_low=drain_low,
             drain_eps_high=drain_high, app_cpu_ms_per_event=cpu_mean, app_cpu_ms_per_event_low=cpu_low,
             app_cpu_ms_per_event_high=cpu_high, cpu_basis=", ".join(sorted({c.basis for c in cost})) or "not measured",
-            lag_p99_ms=_mean([r.lag_p99_ms for r in found])[0], ok=all(r.ok for r in found), run=relative,
+            lag_p99_ms=lag_p99[0], ok=all(r.ok for r in found), run=relative,
             replay_eps=_mean(rates)[0] if replay_state == "ok" else None, replay=replay_state,
             ordering_violations=sum(r.ordering_violations for r in found) if all(r.lifecycle for r in found)
             else None,
             app_cpu_ms_per_event_without_jit=no_jit[0], app_cpu_ms_per_event_without_jit_low=no_jit[1],
             app_cpu_ms_per_event_without_jit_high=no_jit[2],
+            lag_p50_ms=lag_p50[0], lag_p50_ms_low=lag_p50[1], lag_p50_ms_high=lag_p50[2],
+            lag_p99_ms_low=lag_p99[1], lag_p99_ms_high=lag_p99[2], orders_per_s=_mean(sent)[0],
         ))
     return rows
+
+
+def _sent_per_s(segments: dict[str, Any], result: Any) -> float | None:
+    """The rate a driven segment's orders left at, from its manifest record (keyed as the segment names itself)."""
+    record = segments.get(f"{result.variant}@jdk{result.jdk}-{result.broker}-r{result.repetition}") or {}
+    rate = (record.get("drive") or {}).get("sent_per_s")
+    return None if rate is None else float(rate)
 
 
 class Sweep:

@@ -181,6 +181,34 @@ def test_a_complete_sweep_has_a_row_per_point_and_variant_over_its_repetitions(t
     assert (root / "drain-vs-concurrency.png").read_bytes().startswith(b"\x89PNG")
 
 
+class Driven(StandIn):
+    """A point whose orders were driven: its manifest records each segment's sent rate, as a drive run's does."""
+
+    def __call__(self, point: Scenario, root: Path) -> tuple[ResultsDir, str]:
+        results, status = super().__call__(point, root)
+        manifest = json.loads((results.root / "manifest.json").read_text())
+        manifest["consume"] = {"segments": {f"{variant}@jdk25-kafka-r{rep}": {"drive": {"sent_per_s": 96.0 + rep}}
+                                            for variant in ("mvc-virtual", "webflux") for rep in (1, 2, 3)}}
+        (results.root / "manifest.json").write_text(json.dumps(manifest))
+        return results, status
+
+
+def test_a_driven_sweep_reports_the_rate_the_orders_left_at_and_the_lag_with_its_spread(tmp_path: Path) -> None:
+    root, _ = run_sweep(_scenario(source="drive", rate=100, **SMALL), tmp_path, Console(quiet=True), Driven())
+    mvc = CONSUME_SWEEP.read(root / CONSUME_SWEEP.file)[2]
+    assert mvc.orders_per_s == pytest.approx(98.0)  # the mean of 97, 98 and 99 per second
+    assert (mvc.lag_p50_ms, mvc.lag_p50_ms_low, mvc.lag_p50_ms_high) == (10.0, 10.0, 10.0)  # no spread
+    half = 4.302652729911275 * 1.0 / math.sqrt(3)  # p99 31, 32, 33 ms
+    assert mvc.lag_p99_ms == pytest.approx(32.0) and mvc.lag_p99_ms_low == pytest.approx(32.0 - half)
+    markdown = (root / "sweep.md").read_text()
+    assert "| orders/s | lag p50 ms | lag p99 ms |" in markdown
+    assert "| 98.0 | 10 [10–10] | 32 [30–34] |" in markdown
+    # A preloaded sweep has no orders column: nothing was driven.
+    preloaded, _ = run_sweep(_scenario(**SMALL), tmp_path / "preloaded", Console(quiet=True), StandIn())
+    assert "orders/s" not in (preloaded / "sweep.md").read_text()
+    assert CONSUME_SWEEP.read(preloaded / CONSUME_SWEEP.file)[0].orders_per_s is None
+
+
 def test_a_failed_point_is_named_the_others_still_run_and_the_sweep_fails(tmp_path: Path) -> None:
     stand_in = StandIn(fail="kafka-c1-d20")
     with pytest.raises(SweepError) as failed:
