@@ -55,10 +55,9 @@ class MessagingConfiguration {
     }
 
     @Bean
-    OrderEventProcessor orderEventProcessor(InventoryClient inventory, JdbcClient jdbc,
-            TransactionTemplate transaction, MessagingProperties messaging, MeterRegistry meters) {
-        return new OrderEventProcessor(inventory, jdbc, transaction, messaging.broker(), messaging.consumerDelayMs(),
-                meters);
+    OrderEventProcessor orderEventProcessor(InventoryClient inventory, JdbcClient jdbc, MessagingProperties messaging,
+            MeterRegistry meters) {
+        return new OrderEventProcessor(inventory, jdbc, messaging.broker(), messaging.consumerDelayMs(), meters);
     }
 
     @Bean

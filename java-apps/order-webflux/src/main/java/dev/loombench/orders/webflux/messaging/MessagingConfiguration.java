@@ -52,9 +52,8 @@ class MessagingConfiguration {
 
     @Bean
     OrderEventProcessor orderEventProcessor(InventoryClient inventory, DatabaseClient database,
-            TransactionalOperator transaction, MessagingProperties properties, MeterRegistry meters) {
-        return new OrderEventProcessor(inventory, database, transaction, properties.broker(), properties.consumer(),
-                meters);
+            MessagingProperties properties, MeterRegistry meters) {
+        return new OrderEventProcessor(inventory, database, properties.broker(), properties.consumer(), meters);
     }
 
     @Bean

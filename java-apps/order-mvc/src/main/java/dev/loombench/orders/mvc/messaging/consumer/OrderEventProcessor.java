@@ -8,7 +8,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.transaction.support.TransactionTemplate;
 
 import dev.loombench.orders.domain.event.EventMeters;
 import dev.loombench.orders.domain.event.EventSql;
@@ -22,8 +21,9 @@ import dev.loombench.orders.mvc.messaging.Broker;
 /**
  * The consumer's work for one message, the same for both brokers: parse, ask the inventory service (outside any
  * transaction: no connection is held while it waits), then record the event in the inbox and, the first time
- * only, apply it to the projection, in one transaction. The listener acknowledges after this returns, i.e. after
- * the commit, so a crash in between redelivers an event the inbox then recognises.
+ * only, apply it to the projection, in one statement ({@link EventSql#APPLY_EVENT}, its own transaction). The
+ * listener acknowledges after this returns, i.e. after the commit, so a crash in between redelivers an event the
+ * inbox then recognises.
  * <p>
  * Each call is one attempt (the listener containers retry by calling again): {@link EventMeters#CONSUMER_EVENTS}
  * times it with its outcome, and {@link EventMeters#CONSUMER_IN_FLIGHT} counts the calls in progress, as in
@@ -34,8 +34,6 @@ public class OrderEventProcessor {
     private final InventoryClient inventory;
 
     private final JdbcClient jdbc;
-
-    private final TransactionTemplate transaction;
 
     private final Broker broker;
 
@@ -49,11 +47,10 @@ public class OrderEventProcessor {
 
     private final Timer failed;
 
-    public OrderEventProcessor(InventoryClient inventory, JdbcClient jdbc, TransactionTemplate transaction,
-            Broker broker, long delayMs, MeterRegistry meters) {
+    public OrderEventProcessor(InventoryClient inventory, JdbcClient jdbc, Broker broker, long delayMs,
+            MeterRegistry meters) {
         this.inventory = inventory;
         this.jdbc = jdbc;
-        this.transaction = transaction;
         this.broker = broker;
         this.delayMs = delayMs;
         this.processed = timer(meters, EventMeters.PROCESSED);
@@ -80,7 +77,7 @@ public class OrderEventProcessor {
         try {
             OrderEvent event = OrderEventCodec.parse(payload);
             Inventory stock = this.inventory.check(event.productId(), this.delayMs);
-            boolean applied = Boolean.TRUE.equals(this.transaction.execute((status) -> apply(event, stock)));
+            boolean applied = apply(event, stock);
             outcome = applied ? this.processed : this.duplicate;
             return applied;
         }
@@ -91,22 +88,16 @@ public class OrderEventProcessor {
     }
 
     private boolean apply(OrderEvent event, Inventory stock) {
-        boolean inserted = this.jdbc.sql(EventSql.INBOX_INSERT)
+        return this.jdbc.sql(EventSql.APPLY_EVENT)
             .param("eventId", event.eventId())
             .param("broker", this.broker.wireName())
+            .param("orderId", event.orderId())
+            .param("customerId", event.customerId())
+            .param("totalCents", event.totalCents())
+            .param("stock", stock.stock())
+            .param("stage", event.stage())
             .query(Boolean.class)
             .single();
-        if (inserted) {
-            this.jdbc.sql(EventSql.PROJECTION_UPSERT)
-                .param("orderId", event.orderId())
-                .param("eventId", event.eventId())
-                .param("customerId", event.customerId())
-                .param("totalCents", event.totalCents())
-                .param("stock", stock.stock())
-                .param("stage", event.stage())
-                .update();
-        }
-        return inserted;
     }
 
     private Timer timer(MeterRegistry meters, String outcome) {

@@ -4,6 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 
 import org.junit.jupiter.api.AfterEach;
@@ -11,9 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.postgresql.Driver;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.datasource.SimpleDriverDataSource;
-import org.springframework.transaction.support.TransactionTemplate;
 
 import dev.loombench.orders.domain.event.EventSql;
 import dev.loombench.orders.domain.event.OrderEventType;
@@ -22,17 +23,15 @@ import dev.loombench.orders.domain.testing.TestDatabase;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The shared inbox and projection statements (EventSql, the same text order-webflux runs over R2DBC) against the real
- * PostgreSQL and schema of {@code harness infra exec}: applied the way both consumers apply an event, one
- * transaction, projection only when the inbox took the event.
+ * The shared inbox and projection statement (EventSql, the same text order-webflux runs over R2DBC) against the real
+ * PostgreSQL and schema of {@code harness infra exec}: applied the way both consumers apply an event, one statement,
+ * projection only when the inbox took the event.
  */
 class ProjectionOrderingTests {
 
     private static final TestDatabase DATABASE = TestDatabase.fromEnvironment();
 
     private final JdbcClient jdbc;
-
-    private final TransactionTemplate transaction;
 
     /** Far from seeded (1..) and POSTed (1e9..) ids; the projection has no foreign key to orders. */
     private final long orderId = 700_000_000L + ThreadLocalRandom.current().nextLong(100_000_000L);
@@ -43,7 +42,6 @@ class ProjectionOrderingTests {
         SimpleDriverDataSource dataSource = new SimpleDriverDataSource(new Driver(), DATABASE.jdbcUrl(),
                 DATABASE.user(), DATABASE.password());
         this.jdbc = JdbcClient.create(dataSource);
-        this.transaction = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
     }
 
     @AfterEach
@@ -118,19 +116,42 @@ class ProjectionOrderingTests {
         return id;
     }
 
-    /** What OrderEventProcessor does after the downstream call; true when the event was new. */
+    /** What both OrderEventProcessors do after the downstream call; true when the event was new. */
     private boolean apply(UUID eventId, OrderEventType type) {
-        return Boolean.TRUE.equals(this.transaction.execute((status) -> {
-            boolean inserted = this.jdbc.sql(EventSql.INBOX_INSERT)
-                .param("eventId", eventId)
-                .param("broker", "kafka")
-                .query(Boolean.class)
-                .single();
-            if (inserted) {
-                upsertProjection(eventId, type);
+        return this.jdbc.sql(EventSql.APPLY_EVENT)
+            .param("eventId", eventId)
+            .param("broker", "kafka")
+            .param("orderId", this.orderId)
+            .param("customerId", 17L)
+            .param("totalCents", 4497L)
+            .param("stock", 42)
+            .param("stage", type.stage())
+            .query(Boolean.class)
+            .single();
+    }
+
+    /** Concurrent redeliveries of one event: the inbox lets exactly one through, and the projection counts it once. */
+    @Test
+    void concurrentRedeliveriesApplyTheEventOnce() throws Exception {
+        UUID created = event();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<Boolean>> tries = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                tries.add(pool.submit(() -> apply(created, OrderEventType.ORDER_CREATED)));
             }
-            return inserted;
-        }));
+            int applied = 0;
+            for (Future<Boolean> attempt : tries) {
+                applied += attempt.get() ? 1 : 0;
+            }
+            assertThat(applied).isEqualTo(1);
+        }
+        finally {
+            pool.shutdownNow();
+        }
+        assertThat(row()).containsEntry("applied", 1).containsEntry("created_applied", 1);
+        assertThat(this.jdbc.sql("SELECT duplicates FROM inbox WHERE event_id = :id").param("id", created)
+            .query(Integer.class).single()).isEqualTo(7);
     }
 
     private void upsertProjection(UUID eventId, OrderEventType type) {

@@ -8,22 +8,21 @@ import reactor.core.publisher.Mono;
 import reactor.util.retry.Retry;
 
 import org.springframework.r2dbc.core.DatabaseClient;
-import org.springframework.transaction.reactive.TransactionalOperator;
 
 import dev.loombench.orders.domain.event.EventMeters;
 import dev.loombench.orders.domain.event.EventSql;
 import dev.loombench.orders.domain.event.OrderEvent;
 import dev.loombench.orders.domain.event.OrderEventCodec;
 import dev.loombench.orders.domain.event.PoisonMessageException;
-import dev.loombench.orders.domain.inventory.Inventory;
 import dev.loombench.orders.webflux.downstream.InventoryClient;
 import dev.loombench.orders.webflux.messaging.Broker;
 import dev.loombench.orders.webflux.messaging.MessagingProperties;
 
 /**
  * The consumer's work for one message, the same for both brokers: parse it, ask the inventory service (the I/O
- * part, outside any transaction), then in one transaction record the event id in the inbox and, only when it is
- * new, apply it to the projection. A redelivered event therefore changes nothing but {@code inbox.duplicates}.
+ * part, outside any transaction), then in one statement ({@link EventSql#APPLY_EVENT}, its own transaction) record
+ * the event id in the inbox and, only when it is new, apply it to the projection. A redelivered event therefore
+ * changes nothing but {@code inbox.duplicates}.
  * <p>
  * Completes when the event is applied or recognised as a duplicate: that is when the listener acknowledges it.
  * Fails with {@link PoisonMessageException} at once for an unreadable message, or with
@@ -39,8 +38,6 @@ public class OrderEventProcessor {
 
     private final DatabaseClient database;
 
-    private final TransactionalOperator transaction;
-
     private final Broker broker;
 
     private final MessagingProperties.Consumer settings;
@@ -53,11 +50,10 @@ public class OrderEventProcessor {
 
     private final Timer failed;
 
-    public OrderEventProcessor(InventoryClient inventory, DatabaseClient database, TransactionalOperator transaction,
-            Broker broker, MessagingProperties.Consumer settings, MeterRegistry meters) {
+    public OrderEventProcessor(InventoryClient inventory, DatabaseClient database, Broker broker,
+            MessagingProperties.Consumer settings, MeterRegistry meters) {
         this.inventory = inventory;
         this.database = database;
-        this.transaction = transaction;
         this.broker = broker;
         this.settings = settings;
         this.retry = Retry.fixedDelay(settings.maxAttempts() - 1L, settings.backoff())
@@ -91,29 +87,16 @@ public class OrderEventProcessor {
     /** Emits true when the event was new and applied, false for a duplicate. */
     private Mono<Boolean> apply(OrderEvent event) {
         return this.inventory.check(event.productId(), this.settings.delayMs())
-            .flatMap((stock) -> this.transaction.transactional(
-                    insertIntoInbox(event).flatMap((inserted) -> inserted
-                            ? upsertProjection(event, stock).thenReturn(true) : Mono.just(false))));
-    }
-
-    private Mono<Boolean> insertIntoInbox(OrderEvent event) {
-        return this.database.sql(EventSql.INBOX_INSERT)
-            .bind("eventId", event.eventId())
-            .bind("broker", this.broker.wireName())
-            .map((row) -> row.get("inserted", Boolean.class))
-            .one();
-    }
-
-    private Mono<Long> upsertProjection(OrderEvent event, Inventory stock) {
-        return this.database.sql(EventSql.PROJECTION_UPSERT)
-            .bind("orderId", event.orderId())
-            .bind("eventId", event.eventId())
-            .bind("customerId", event.customerId())
-            .bind("totalCents", event.totalCents())
-            .bind("stock", stock.stock())
-            .bind("stage", event.stage())
-            .fetch()
-            .rowsUpdated();
+            .flatMap((stock) -> this.database.sql(EventSql.APPLY_EVENT)
+                .bind("eventId", event.eventId())
+                .bind("broker", this.broker.wireName())
+                .bind("orderId", event.orderId())
+                .bind("customerId", event.customerId())
+                .bind("totalCents", event.totalCents())
+                .bind("stock", stock.stock())
+                .bind("stage", event.stage())
+                .map((row) -> row.get("inserted", Boolean.class))
+                .one());
     }
 
     private Timer timer(MeterRegistry meters, String outcome) {
