@@ -48,6 +48,7 @@ from harness.consume.reconcile import (
 from harness.consume.recordings import SegmentRecordings
 from harness.consume.resources import cpu_seconds, rss_mb_max
 from harness.consume.sampler import EventSample, EventSampler
+from harness.consume.segments import segment_label
 from harness.consume.threads import compiler_share, cpu_by_group, thread_cpu
 from harness.consume.timeseries import segment_rows
 from harness.errors import VerificationError
@@ -163,7 +164,7 @@ class _Segment:
         self.launch = launch
         self.repetition = repetition
         self.plan = plan
-        self.label = f"{key}-{ctx.consume.broker}-r{repetition}"
+        self.label = segment_label(key, ctx.consume.broker, repetition)
         self.app: RunningApp | None = None
         self.driver: OrderDriver | None = None
         self.segment = (launch.jdk.feature, self.variant, ctx.consume.broker, repetition)

@@ -30,7 +30,9 @@ from typing import Any, Literal
 
 from rich.console import Console
 
+from harness.apps import app_key
 from harness.compare.stats import mean_interval
+from harness.consume.segments import segment_label
 from harness.errors import HarnessError, ResultsError
 from harness.results.consume_explain_tables import MEASURED, read_consume_cost
 from harness.results.consume_replay_table import CONSUME_REPLAY, read_consume_replay
@@ -172,7 +174,7 @@ def point_rows(point: PointRecord, run_root: Path, relative: str, replay: bool =
 
 def _sent_per_s(segments: dict[str, Any], result: Any) -> float | None:
     """The rate a driven segment's orders left at, from its manifest record (keyed as the segment names itself)."""
-    record = segments.get(f"{result.variant}@jdk{result.jdk}-{result.broker}-r{result.repetition}") or {}
+    record = segments.get(segment_label(app_key(result.variant, result.jdk), result.broker, result.repetition)) or {}
     rate = (record.get("drive") or {}).get("sent_per_s")
     return None if rate is None else float(rate)
 
