@@ -697,11 +697,12 @@ class ConsumeSettings(StrictModel):
     )
     warmup_batches: Annotated[int, Field(ge=1, le=100)] | Literal["auto"] = Field(
         1, description="How many warm-up batches of warmup_events each app consumes; auto: until a batch's JIT "
-        "compiler threads spent at most 5% of the app's CPU (the steady-state bar of consume_cost.csv), for at most "
-        "warmup_max."
+        "compiler threads spent at most 5% of the app's CPU (the steady-state bar of consume_cost.csv), or until 3 "
+        "successive batches spent the same CPU per event without the compiler threads within 10% (steady per event; "
+        "each batch needs 1 CPU-s to count), for at most warmup_max."
     )
     warmup_max: Duration = Field(
-        120.0, description="warmup_batches: auto stops after this long even if the JIT is still compiling, with a "
+        120.0, description="warmup_batches: auto stops after this long even if the app is not warm, with a "
         "warning (a cold JVM's C2 compiles for about a minute here, whatever the rate)."
     )
     scrape_interval: Duration = Field(

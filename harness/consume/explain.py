@@ -1,7 +1,8 @@
 """A consume segment's windows (warm-up, measured) and their rows in consume_cost.csv and consume_threads.csv.
 
 What the app's CPU in a window means (``basis``) is decided here, once: steady state only after a warm-up batch,
-with no JVM started inside the window and the JIT's compiler threads at most ``STEADY_JIT_SHARE`` of its CPU.
+with no JVM started inside the window and the JIT's compiler threads at most ``STEADY_JIT_SHARE`` of its CPU;
+steady per event when the compiler threads spent more but the warm-up ended steady per event (steadiness.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from harness.results.consume_explain_tables import (
     RESTARTED,
     STEADY,
     STEADY_JIT_SHARE,
+    STEADY_PER_EVENT,
     WARMUP,
     ConsumeCost,
     ConsumeThreads,
@@ -39,14 +41,17 @@ class Window:
     threads: dict[str, float] | None  # the app's CPU by thread group; None when a kill -9 replaced the JVM
 
 
-def basis(window: Window, warmed: bool, killed: bool) -> str:
+def basis(window: Window, warmed: bool, killed: bool, steady_warmup: bool = False) -> str:
     """What the app's CPU in ``window`` contains (see ``consume_explain_tables``): ``warmed`` says the segment
-    had a warm-up batch, ``killed`` that a kill -9 restarted the app during the measured window."""
+    had a warm-up batch, ``killed`` that a kill -9 restarted the app during the measured window,
+    ``steady_warmup`` that the warm-up ended on batches steady per event."""
     if window.name == WARMUP or not warmed:
         return COLD
     if window.name == MEASURED and killed:
         return RESTARTED
-    return COMPILING if compiler_share(window.threads) > STEADY_JIT_SHARE else STEADY
+    if compiler_share(window.threads) <= STEADY_JIT_SHARE:
+        return STEADY
+    return STEADY_PER_EVENT if steady_warmup else COMPILING
 
 
 def cost_row(segment: Segment, window: Window, basis: str, events: int, sampler: ProcessSampler) -> ConsumeCost:

@@ -49,6 +49,7 @@ from harness.consume.recordings import SegmentRecordings
 from harness.consume.resources import cpu_seconds, rss_mb_max
 from harness.consume.sampler import EventSample, EventSampler
 from harness.consume.segments import segment_label
+from harness.consume.steadiness import cpu_without_jit_s, steady_per_event
 from harness.consume.threads import compiler_share, cpu_by_group, thread_cpu
 from harness.consume.timeseries import segment_rows
 from harness.errors import VerificationError
@@ -173,6 +174,7 @@ class _Segment:
         self.metrics: PrometheusSampler | None = None
         self.windows: list[Window] = []
         self.warmup_events = 0  # every warm-up batch's events, for the warm-up window's cost
+        self.steady_per_event = False  # the warm-up ended on batches steady per event (steadiness.py)
         # consume.replay: order-events' end offsets just before the measured events (replay.py), and what
         # was recorded of the segment, completed with the replay.
         self.replay_from: dict[int, int] = {}
@@ -380,12 +382,13 @@ class _Segment:
 
     def _warm_up(self, broker: Broker) -> bool:
         """Consume batches of ``warmup_events`` well-formed events (duplicates at the measured rate; no poison or
-        faults): a fixed number, or with ``warmup_batches: auto`` until a batch's JIT compiler threads spent at
-        most STEADY_JIT_SHARE of the app's CPU (the bar the measured window's basis is held to), for at most
-        ``warmup_max``. Each batch waits until every event is processed, published and acknowledged at the
-        broker, then empties every event table: the measured events start on a warm JVM and the reconciliation
-        never sees the warm-up. One warm-up window spans every batch. False if a batch did not drain within
-        ``consume.timeout``."""
+        faults): a fixed number, or with ``warmup_batches: auto`` until the app is warm, for at most ``warmup_max``.
+        Warm is a batch whose JIT compiler threads spent at most STEADY_JIT_SHARE of the app's CPU (the bar the
+        measured window's basis is held to), or batches steady per event (steadiness.py: the CPU per event without
+        the compiler threads stopped moving). Each batch waits until every event is processed, published and
+        acknowledged at the broker, then empties every event table: the measured events start on a warm JVM and
+        the reconciliation never sees the warm-up. One warm-up window spans every batch. False if a batch did not
+        drain within ``consume.timeout``."""
         ctx, consume = self.ctx, self.ctx.consume
         if consume.warmup_events == 0:
             return True
@@ -398,13 +401,16 @@ class _Segment:
         ctx.sampler.sample_now()
         self._scrape_edge()
         drained, batches, share = True, 0, None
+        batches_cpu: list[float | None] = []
         while batches < limit:
             before = self._threads()
             drained = self._warm_up_batch(broker, batches)
             batches += 1
             spent = self._threads_since(before)
             share = None if spent is None else compiler_share(spent)
-            if not drained or (auto and share is not None and share <= STEADY_JIT_SHARE):
+            batches_cpu.append(cpu_without_jit_s(spent))
+            self.steady_per_event = steady_per_event(batches_cpu, consume.warmup_events)
+            if not drained or (auto and ((share is not None and share <= STEADY_JIT_SHARE) or self.steady_per_event)):
                 break
             if auto and time.time() - start >= consume.warmup_max:
                 break
@@ -414,13 +420,15 @@ class _Segment:
         self.windows.append(Window(WARMUP, start, end, os.getloadavg()[0], self._threads_since(threads)))
         self.warmup_events = batches * consume.warmup_events
         jit = "" if share is None else f", JIT {share:.0%} of the last batch's CPU"
+        steady = ", steady per event" if self.steady_per_event else ""
         ctx.console.print(f"  {self.label}: warm-up: {batches} × {consume.warmup_events} events in "
-                          f"{end - start:.1f}s{jit}" + ("" if drained else " [bold red](not drained)[/]"))
-        if auto and drained and (share is None or share > STEADY_JIT_SHARE):
+                          f"{end - start:.1f}s{jit}{steady}" + ("" if drained else " [bold red](not drained)[/]"))
+        if auto and drained and (share is None or share > STEADY_JIT_SHARE) and not self.steady_per_event:
             ctx.manifest.add_warning(
                 f"{self.label}: the JIT was still compiling after {batches} warm-up batches of "
-                f"{consume.warmup_events} events ({end - start:.0f}s; consume.warmup_max {consume.warmup_max:g}s): "
-                "its measured CPU per event may include compilation (consume_cost.csv basis)")
+                f"{consume.warmup_events} events ({end - start:.0f}s; consume.warmup_max {consume.warmup_max:g}s), "
+                "and their CPU per event had not become steady: its measured CPU per event may include compilation "
+                "(consume_cost.csv basis)")
         return drained
 
     def _warm_up_batch(self, broker: Broker, index: int) -> bool:
@@ -668,7 +676,8 @@ class _Segment:
         for window in self.windows:
             events = rec.processed if window.name == MEASURED else self.warmup_events
             CONSUME_COST.append(ctx.results.root / CONSUME_COST.file, [
-                cost_row(self.segment, window, basis(window, warmed, killed), events, ctx.sampler)])
+                cost_row(self.segment, window, basis(window, warmed, killed, self.steady_per_event), events,
+                         ctx.sampler)])
             CONSUME_POOLS.append(ctx.results.root / CONSUME_POOLS.file,
                                  [pools_row(self.segment, window.name, readings, window.start, window.end)])
             CONSUME_THREADS.append(ctx.results.root / CONSUME_THREADS.file, thread_rows(self.segment, window))

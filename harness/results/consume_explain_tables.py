@@ -20,11 +20,15 @@ STEADY = "steady state"
 COLD = "cold start included"
 RESTARTED = "restart included"
 COMPILING = "JIT still compiling"
+STEADY_PER_EVENT = "steady per event, JIT busy"
 """``ConsumeCost.basis``: what the app's CPU of a window contains. Steady state: after a warm-up batch,
 no JVM started inside the window, and the JIT's compiler threads spent at most ``STEADY_JIT_SHARE`` of
-the app's CPU in it. JIT still compiling: the same, but the compiler threads spent more (the warm-up
-batch was too small for this machine's load). Cold start: no warm-up, the JIT compiles inside the
-window. Restart: a kill -9 started a cold JVM inside the window."""
+the app's CPU in it. Steady per event, JIT busy: the same, the compiler threads spent more, but the
+warm-up ended on batches whose CPU per event without the compiler threads had stopped moving
+(consume/steadiness.py): ``app_cpu_ms_per_event_without_jit`` is then the steady figure. JIT still
+compiling: the compiler threads spent more and the warm-up never became steady per event (too short
+for this machine's load). Cold start: no warm-up, the JIT compiles inside the window. Restart: a kill -9
+started a cold JVM inside the window."""
 
 STEADY_JIT_SHARE = 0.05
 
@@ -47,7 +51,7 @@ class ConsumeCost:
     broker: str
     repetition: int
     window: str  # warmup | measured
-    basis: str  # STEADY | COLD | RESTARTED
+    basis: str  # STEADY | STEADY_PER_EVENT | COMPILING | COLD | RESTARTED
     events: int
     seconds: float
     events_per_s: float | None

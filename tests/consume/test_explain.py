@@ -22,6 +22,11 @@ def _window(name: str, threads: dict[str, float] | None) -> Window:
 def test_only_a_warmed_up_window_without_a_restart_or_busy_jit_is_steady_state() -> None:
     assert basis(_window("measured", WARM), warmed=True, killed=False) == "steady state"
     assert basis(_window("measured", COMPILING), warmed=True, killed=False) == "JIT still compiling"
+    # A busy compiler after a warm-up that ended steady per event: the figure without the JIT is the steady one.
+    assert basis(_window("measured", COMPILING), warmed=True, killed=False, steady_warmup=True) == (
+        "steady per event, JIT busy")
+    assert basis(_window("measured", WARM), warmed=True, killed=False, steady_warmup=True) == "steady state"
+    assert basis(_window("measured", None), warmed=True, killed=True, steady_warmup=True) == "restart included"
     assert basis(_window("measured", WARM), warmed=False, killed=False) == "cold start included"
     assert basis(_window("measured", None), warmed=True, killed=True) == "restart included"
     assert basis(_window("warmup", WARM), warmed=True, killed=False) == "cold start included"
