@@ -240,6 +240,15 @@ def _assert_explained(run: Path) -> None:
     threads = _rows(run / "consume_threads.csv")
     # The warm-up windows lived in one JVM: their CPU is split by thread; a measured window with a kill is not.
     assert {r["window"] for r in threads} == {"warmup"} and {r["variant"] for r in threads} == set(variants)
+    # One row per warm-up batch, numbered in order, adding up to the warm-up window's events; 30-event batches
+    # never spend the CPU a steady-per-event verdict needs (steadiness.MIN_BATCH_CPU_S).
+    batches = _rows(run / "consume_warmup.csv")
+    for variant in variants:
+        mine = [b for b in batches if b["variant"] == variant]
+        warm = next(c for c in costs if c["variant"] == variant and c["window"] == "warmup")
+        assert [int(b["batch"]) for b in mine] == list(range(1, len(mine) + 1)), mine
+        assert sum(int(b["events"]) for b in mine) == int(warm["events"]), (mine, warm)
+        assert all(float(b["app_cpu_s"]) > 0 and b["steady_per_event"] == "false" for b in mine), mine
     summary = (run / "summary.md").read_text()
     assert "## Where the consumer's CPU went" in summary and "### Top CPU frames per variant" in summary
 

@@ -63,10 +63,12 @@ from harness.results.consume_explain_tables import (
     CONSUME_JVM_TIMESERIES,
     CONSUME_POOLS,
     CONSUME_THREADS,
+    CONSUME_WARMUP,
     MEASURED,
     STEADY_JIT_SHARE,
     WARMUP,
     ConsumeJvmReading,
+    ConsumeWarmupBatch,
 )
 from harness.results.consume_replay_table import CONSUME_REPLAY, ConsumeReplay, append_consume_replay
 from harness.results.consume_tables import ConsumeResult, append_consume_result, append_consume_timeseries
@@ -403,13 +405,14 @@ class _Segment:
         drained, batches, share = True, 0, None
         batches_cpu: list[float | None] = []
         while batches < limit:
-            before = self._threads()
+            before, began = self._threads(), time.time()
             drained = self._warm_up_batch(broker, batches)
             batches += 1
             spent = self._threads_since(before)
             share = None if spent is None else compiler_share(spent)
             batches_cpu.append(cpu_without_jit_s(spent))
             self.steady_per_event = steady_per_event(batches_cpu, consume.warmup_events)
+            self._record_batch(batches, time.time() - began, spent, share)
             if not drained or (auto and ((share is not None and share <= STEADY_JIT_SHARE) or self.steady_per_event)):
                 break
             if auto and time.time() - start >= consume.warmup_max:
@@ -430,6 +433,16 @@ class _Segment:
                 "and their CPU per event had not become steady: its measured CPU per event may include compilation "
                 "(consume_cost.csv basis)")
         return drained
+
+    def _record_batch(self, batch: int, seconds: float, spent: dict[str, float] | None, share: float | None) -> None:
+        events = self.ctx.consume.warmup_events
+        without_jit = cpu_without_jit_s(spent)
+        jdk, variant, broker, repetition = self.segment
+        CONSUME_WARMUP.append(self.ctx.results.root / CONSUME_WARMUP.file, [ConsumeWarmupBatch(
+            jdk, variant, broker, repetition, batch, events, round(seconds, 3),
+            None if spent is None else round(sum(spent.values()), 3),
+            None if without_jit is None else round(without_jit * 1000.0 / events, 4),
+            None if share is None else round(share, 4), self.steady_per_event)])
 
     def _warm_up_batch(self, broker: Broker, index: int) -> bool:
         """One warm-up batch, consumed and acknowledged, then every event table emptied; False if it did not drain

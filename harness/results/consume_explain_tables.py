@@ -154,6 +154,24 @@ class ConsumeThreads:
 
 
 @dataclass(frozen=True)
+class ConsumeWarmupBatch:
+    """One warm-up batch of a segment: what the app spent on it, and whether the warm-up could stop there
+    (``harness.consume.steadiness``). The curve behind a measured window's basis, as warmup.csv is a request run's."""
+
+    jdk: int
+    variant: str
+    broker: str
+    repetition: int
+    batch: int  # 1 = the first
+    events: int
+    seconds: float
+    app_cpu_s: float | None  # counted by thread; None when the JVM was replaced
+    app_cpu_ms_per_event_without_jit: float | None
+    jit_share: float | None
+    steady_per_event: bool  # this batch and the two before it agreed within the tolerance
+
+
+@dataclass(frozen=True)
 class ConsumeJvmReading:
     """One /actuator/prometheus column read during a segment (t: seconds since its first measured event)."""
 
@@ -172,6 +190,7 @@ CONSUME_POOLS = Table(ConsumePools, "consume_pools.csv", 2,
                       added={2: ("relay_db_pool_active_max", "relay_db_pool_pending_max")})
 CONSUME_JFR = Table(ConsumeJfr, "consume_jfr.csv", 1)
 CONSUME_THREADS = Table(ConsumeThreads, "consume_threads.csv", 1)
+CONSUME_WARMUP = Table(ConsumeWarmupBatch, "consume_warmup.csv", 1)
 CONSUME_JVM_TIMESERIES = Table(ConsumeJvmReading, "consume_jvm_timeseries.csv", 1)
 
 
@@ -185,6 +204,10 @@ def read_consume_jfr(path: Path) -> list[ConsumeJfr]:
 
 def read_consume_pools(path: Path) -> list[ConsumePools]:
     return CONSUME_POOLS.read(path, missing_ok=True)
+
+
+def read_consume_warmup(path: Path) -> list[ConsumeWarmupBatch]:
+    return CONSUME_WARMUP.read(path, missing_ok=True)
 
 
 def read_consume_threads(path: Path) -> list[ConsumeThreads]:
