@@ -410,9 +410,10 @@ class _Segment:
             batches += 1
             spent = self._threads_since(before)
             share = None if spent is None else compiler_share(spent)
-            batches_cpu.append(cpu_without_jit_s(spent))
+            without_jit = cpu_without_jit_s(spent)
+            batches_cpu.append(without_jit)
             self.steady_per_event = steady_per_event(batches_cpu, consume.warmup_events)
-            self._record_batch(batches, time.time() - began, spent, share)
+            self._record_batch(batches, time.time() - began, spent, without_jit, share)
             if not drained or (auto and ((share is not None and share <= STEADY_JIT_SHARE) or self.steady_per_event)):
                 break
             if auto and time.time() - start >= consume.warmup_max:
@@ -434,9 +435,9 @@ class _Segment:
                 "(consume_cost.csv basis)")
         return drained
 
-    def _record_batch(self, batch: int, seconds: float, spent: dict[str, float] | None, share: float | None) -> None:
+    def _record_batch(self, batch: int, seconds: float, spent: dict[str, float] | None, without_jit: float | None,
+                      share: float | None) -> None:
         events = self.ctx.consume.warmup_events
-        without_jit = cpu_without_jit_s(spent)
         jdk, variant, broker, repetition = self.segment
         CONSUME_WARMUP.append(self.ctx.results.root / CONSUME_WARMUP.file, [ConsumeWarmupBatch(
             jdk, variant, broker, repetition, batch, events, round(seconds, 3),

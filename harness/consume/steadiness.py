@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from harness.consume.threads import compiler_share
+from harness.spread import agree
 
 STABLE_BATCHES = 3
 STABLE_TOLERANCE = 0.10  # (max - min) / mean of the last STABLE_BATCHES batches' CPU per event without the JIT
@@ -37,6 +38,4 @@ def steady_per_event(batches_cpu_s: Sequence[float | None], events_per_batch: in
         return False
     if any(cpu is None or cpu < MIN_BATCH_CPU_S for cpu in last):
         return False
-    per_event = [cpu / events_per_batch for cpu in last if cpu is not None]
-    mean = sum(per_event) / len(per_event)
-    return (max(per_event) - min(per_event)) / mean <= STABLE_TOLERANCE
+    return agree([cpu / events_per_batch for cpu in last if cpu is not None], STABLE_TOLERANCE)

@@ -38,6 +38,7 @@ from harness.load.recording import SidecarInterval
 from harness.processes import Supervisor
 from harness.prometheus import ExpositionError, parse_exposition
 from harness.scenario import WarmupSettings
+from harness.spread import agree
 
 COMPILE_METRIC = "jvm_compilation_time_ms_total"
 POLL_S = 0.2
@@ -78,9 +79,7 @@ def is_steady(windows: Sequence[WarmupWindow], settings: WarmupSettings) -> bool
     last = list(windows)[-settings.windows:]
     if len(last) < settings.windows:
         return False
-    rates = [w.throughput_rps for w in last]
-    mean = sum(rates) / len(rates)
-    if mean <= 0 or (max(rates) - min(rates)) / mean > settings.tolerance:
+    if not agree([w.throughput_rps for w in last], settings.tolerance):
         return False
     compile_rates = [w.compile_ms_per_s for w in last]
     if any(rate is None for rate in compile_rates):
