@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from harness.clock import CLOCK_STEP_LIMIT_S
 from harness.codec import Table
 from harness.errors import ResultsError
 from harness.level_id import LEVEL_POINT_COLUMNS
@@ -96,6 +97,9 @@ class Results:
     - the machine (empty, and ``machine_busy`` False, in results of format 4 and before): ``foreign_cpu_cores``
       (mean CPU of processes outside the run, cores), ``steal_pct`` (the hypervisor's steal, % of all CPUs'
       time); ``machine_busy`` (bool: foreign CPU above ``machine_load.FOREIGN_CPU_LIMIT_CORES``)
+    - whether the machine was paused (NaN, and 1 attempt, in results of format 5 and before): ``clock_step_s``
+      (how far the wall clock stepped from the monotonic one during the kept attempt), ``attempts`` (the
+      earlier ones were paused and set aside, ``harness.clock``)
 
     ``timeseries``: one row per second of measured load: ``run``, ``jdk``, ``variant``, ``users``,
     ``rate``, ``repetition``, ``cpus``, ``t`` (seconds since the level's first measured second), ``requests``,
@@ -373,6 +377,8 @@ def _flagged(levels: pd.DataFrame) -> pd.Series:
         flagged |= ~levels["warmup_steady"].fillna(True).astype(bool)
     if "machine_busy" in levels:
         flagged |= levels["machine_busy"].fillna(False).astype(bool)
+    if "clock_step_s" in levels:
+        flagged |= pd.to_numeric(levels["clock_step_s"], errors="coerce").fillna(0.0) > CLOCK_STEP_LIMIT_S
     for check in ("rate_ok", "trend_ok"):  # open model only; empty (closed model) is not a flag
         if check in levels:
             flagged |= levels[check].map(lambda ok: ok is False or ok == "false")

@@ -15,11 +15,12 @@ a kind fills in what differs, through ``BenchmarkKind``:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gzip
 import importlib.metadata
 import math
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -29,6 +30,7 @@ from rich.console import Console
 from harness import apps
 from harness.apps import AppLaunch
 from harness.capacity_search import planned_steps, search_capacity
+from harness.clock import measure_on_a_running_clock
 from harness.consume.env import NO_BROKER
 from harness.consume.run import ConsumeContext, run_consume
 from harness.infra.postgres import PostgresEndpoint
@@ -237,17 +239,36 @@ class RequestBenchmark:
         for users in load.load_points():
             level = LevelId(jdk=launch.jdk.feature, variant=apps.variant_of(launch.name), users=users,
                             repetition=repetition, cpus=launch.cpus)
+            out_dir = ctx.results.logs / "locust"
             with progress.phase(f"{launch.name} · {users} users · rep {repetition}/{load.repetitions}",
                                 load.settle + load.duration):
-                recording = run_level(target, users, load.settle, load.duration, ctx.results.logs / "locust",
-                                      level.slug, ctx.supervisor, ctx.sampler, hlog_path=ctx.results.hlog_path(level),
-                                      distribution=distribution)
+                measured = measure_on_a_running_clock(
+                    functools.partial(run_level, target, users, load.settle, load.duration, out_dir, level.slug,
+                                      ctx.supervisor, ctx.sampler, hlog_path=ctx.results.hlog_path(level),
+                                      distribution=distribution),
+                    load.remeasure_paused, self._discarded(ctx, level, out_dir, progress))
+            recording = measured.value
             self._record_workers(ctx, level, recording)
             window = self._samples(ctx, recording.measured_start, recording.measured_end)
             result = dataclasses.replace(summarise_level(level, recording=recording, samples=window),
-                                         warmup_steady=steady)
+                                         warmup_steady=steady, clock_step_s=round(measured.clock_step_s, 3),
+                                         attempts=measured.attempts)
             self._finish(ctx, result, (recording.measured_start, recording.measured_end), recording.windows, window,
                          probes, progress)
+
+    def _discarded(self, ctx: RunContext, level: LevelId, out_dir: Path,
+                   progress: RunProgress) -> Callable[[int, float], None]:
+        """What to do with an attempt of ``level`` during which the machine was paused: set its files aside (they
+        stay as evidence, named ``<slug>.paused<attempt>.*``) and say in the manifest why it is measured again."""
+        def discard(attempt: int, step_s: float) -> None:
+            set_aside(out_dir, level.slug, attempt)
+            message = (f"{level.label(self.load.repetitions)}: the machine was paused during attempt {attempt} (its "
+                       f"wall clock stepped {step_s:.2f}s away from its monotonic clock: a VM snapshot or migration, "
+                       f"or the clock set by hand); measured again on the same JVM, the attempt's files are "
+                       f"{out_dir}/{level.slug}.paused{attempt}.*")
+            ctx.manifest.add_warning(message)
+            progress.log(f"  [yellow]{message}[/]")
+        return discard
 
     @staticmethod
     def _samples(ctx: RunContext, start: float, end: float) -> dict[str, list[ProcessSample]]:
@@ -344,10 +365,14 @@ class OpenRequestBenchmark(RequestBenchmark):
             level = LevelId.open(launch.jdk.feature, apps.variant_of(launch.name), rate, repetition, cpus=launch.cpus)
             with progress.phase(f"{launch.name} · {rate} req/s · rep {repetition}/{load.repetitions}",
                                 load.settle + load.duration):
-                recording = self._attack(ctx, target, rate, int(load.settle), int(load.duration), level.slug,
-                                         ctx.results.hlog_path(level))
+                measured = measure_on_a_running_clock(
+                    lambda: self._attack(ctx, target, rate, int(load.settle), int(load.duration), level.slug,
+                                         ctx.results.hlog_path(level)),
+                    load.remeasure_paused, self._discarded(ctx, level, ctx.results.logs / "vegeta", progress))
+            recording = measured.value
             window = self._samples(ctx, recording.measured_start, recording.measured_end)
-            result = dataclasses.replace(summarise_open_level(level, recording, window), warmup_steady=steady)
+            result = dataclasses.replace(summarise_open_level(level, recording, window), warmup_steady=steady,
+                                         clock_step_s=round(measured.clock_step_s, 3), attempts=measured.attempts)
             if load.slo is not None:
                 result = dataclasses.replace(result, slo_ok=not slo_failures(result, load.slo))
             return self._finish(ctx, result, (recording.measured_start, recording.measured_end), recording.windows,
@@ -399,6 +424,16 @@ def slo_failures(result: LevelResult, slo: SloSettings) -> list[str]:
     if result.error_rate > slo.error_rate:
         out.append(f"error rate {result.error_rate:.3%} > {slo.error_rate:.3%}")
     return out + open_flags(result)
+
+
+def set_aside(directory: Path, slug: str, attempt: int) -> list[Path]:
+    """Rename a level's files in ``directory`` (``<slug>.*``, attempts set aside before excepted) to
+    ``<slug>.paused<attempt>.*``, so the next attempt writes fresh ones beside them; the new paths."""
+    moved = []
+    for path in sorted(directory.glob(f"{slug}.*")):
+        if not path.name.startswith(f"{slug}.paused"):
+            moved.append(path.rename(path.with_name(f"{slug}.paused{attempt}.{path.name[len(slug) + 1:]}")))
+    return moved
 
 
 def _compress(path: Path) -> None:

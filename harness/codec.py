@@ -32,6 +32,8 @@ column. History:
 - levels.csv 4: the app container's CPU quota ``cpus`` in the level identity, and its throttling and memory.
 - levels.csv 5: what else the machine did in the window: other processes' CPU, the hypervisor's steal, and
   whether that makes the level one of a busy machine (``machine_load.py``).
+- levels.csv 6: whether the machine was paused during the level, the clock step, and the attempts it took
+  (``clock.py``); a format-5 file read no clock (None) and measured each level once.
 - consume.csv 2: the order lifecycle's ``lifecycle``, ``ordering`` and ``ordering_violations`` (a format-1
   segment had one event per order and asked for no ordering: false, observed, 0).
 - consume_sweep.csv 2: replay and ordering violations; 3: app CPU per event without the JIT; 4: the lag's p50 and

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from harness.clock import CLOCK_STEP_LIMIT_S
 from harness.level_id import LevelId
 from harness.load.recording import LevelRecording, WindowStats
 from harness.machine_load import FOREIGN, FOREIGN_CPU_LIMIT_CORES, STEAL
@@ -156,6 +157,15 @@ class LevelResult:
     foreign_cpu_cores: float | None = None
     steal_pct: float | None = None
     machine_busy: bool = False
+    # Whether the machine was paused during the level (clock.py): how far its wall clock stepped away from its
+    # monotonic clock (None: not read, or a levels.csv older than format 6), and how many attempts the level took
+    # (the earlier ones were paused and set aside).
+    clock_step_s: float | None = None
+    attempts: int = 1
+
+    @property
+    def paused(self) -> bool:
+        return self.clock_step_s is not None and self.clock_step_s > CLOCK_STEP_LIMIT_S
 
     @property
     def id(self) -> LevelId:
@@ -353,8 +363,10 @@ OPEN_MODEL_COLUMNS: tuple[str, ...] = tuple(_FIELDS[_FIELDS.index("achieved_rps"
 """The columns levels.csv format 2 added for the open model (besides the level's ``rate``)."""
 CONTAINER_COLUMNS: tuple[str, ...] = tuple(_FIELDS[_FIELDS.index("app_throttled_s"):_FIELDS.index("foreign_cpu_cores")])
 """The columns levels.csv format 4 added for containerised apps (besides the level's ``cpus``)."""
-MACHINE_COLUMNS: tuple[str, ...] = tuple(_FIELDS[_FIELDS.index("foreign_cpu_cores"):])
+MACHINE_COLUMNS: tuple[str, ...] = tuple(_FIELDS[_FIELDS.index("foreign_cpu_cores"):_FIELDS.index("clock_step_s")])
 """The columns levels.csv format 5 added: what else the machine did in the window (machine_load.py)."""
+PAUSE_COLUMNS: tuple[str, ...] = tuple(_FIELDS[_FIELDS.index("clock_step_s"):])
+"""The columns levels.csv format 6 added: whether the machine was paused during the level (clock.py)."""
 TRUST_COLUMNS: tuple[str, ...] = tuple(_FIELDS[_FIELDS.index("generator_runqueue_pct"):_FIELDS.index("achieved_rps")])
 """The columns levels.csv format 3 added: the generator's run-queue wait and starvation, the warm-up's outcome."""
 
@@ -446,6 +458,12 @@ def warnings_for(result: LevelResult, repetitions: int = 1) -> list[str]:
     if not result.warmup_steady:
         out.append(f"{label}: the JVM never became steady during its warm-up (it reached its maximum); "
                    "JIT compilation or throughput was still changing when this level was measured")
+    if result.paused and result.clock_step_s is not None:
+        out.append(
+            f"{label}: the machine was paused during the level: its wall clock stepped {result.clock_step_s:.2f}s "
+            f"away from its monotonic clock in each of {result.attempts} attempt(s) (a VM snapshot or migration, or "
+            "the clock set by hand); the window holds time nothing ran in"
+        )
     if result.requests == 0:
         out.append(f"{label}: no request completed in the measured window")
     elif result.errors:

@@ -427,6 +427,12 @@ class LoadSettings(StrictModel):
         1, gt=0, le=100, description="How often each level is measured, each time in a fresh JVM with its own "
         "warm-up."
     )
+    remeasure_paused: int = Field(
+        2, ge=0, le=5, description="How often a level is measured again, on the same JVM, when the machine was "
+        "paused during it (its wall clock stepped away from its monotonic clock: a VM snapshot or migration, or a "
+        "clock set by hand), so its window holds time nothing ran in. The manifest lists every discarded attempt. "
+        "0: measure once; a paused level is then flagged, and a gate calls it unreliable."
+    )
     order: Literal["round-robin", "shuffled"] = Field(
         "round-robin", description="Order of the fresh JVMs: rounds by repetition, each round every variant × "
         "JDK once, in the scenario's order (round-robin) or in an order drawn from order_seed (shuffled)."

@@ -46,3 +46,24 @@ def test_workers_in_the_scenario_become_the_levels_distribution() -> None:
                                                  "master_port": 5557, "worker_timeout": "30s"}}).require_load()
     assert distribution_of(load) == Distribution(local=2, external=1, bind_host="127.0.0.1", port=5557,
                                                  connect_timeout_s=30, allow_remote=False)
+
+
+def test_a_paused_attempts_files_are_set_aside_and_none_of_an_earlier_attempt_or_another_level(tmp_path: Path) -> None:
+    from harness.benchmarks import set_aside
+
+    slug = "jdk25-webflux-u32-r1"
+    for name in (f"{slug}.locust.log", f"{slug}.intervals.json", f"{slug}.hlog", f"{slug}.w1.locust.log",
+                 f"{slug}.paused1.locust.log", "jdk25-webflux-u32-r10.locust.log", "jdk25-webflux-u320-r1.hlog"):
+        (tmp_path / name).write_text(name, encoding="utf-8")
+    moved = set_aside(tmp_path, slug, 2)
+    assert sorted(p.name for p in moved) == [f"{slug}.paused2.hlog", f"{slug}.paused2.intervals.json",
+                                             f"{slug}.paused2.locust.log", f"{slug}.paused2.w1.locust.log"]
+    assert (tmp_path / f"{slug}.paused2.w1.locust.log").read_text(encoding="utf-8") == f"{slug}.w1.locust.log"
+    assert sorted(p.name for p in tmp_path.iterdir() if p not in moved) == sorted([
+        "jdk25-webflux-u32-r10.locust.log", f"{slug}.paused1.locust.log", "jdk25-webflux-u320-r1.hlog"])
+
+
+def test_a_paused_level_is_remeasured_twice_unless_the_scenario_says_otherwise() -> None:
+    assert REQUESTS.require_load().remeasure_paused == 2
+    once = parse_scenario({"name": "r", "load": {"levels": [4], "remeasure_paused": 0}})
+    assert once.require_load().remeasure_paused == 0

@@ -310,3 +310,16 @@ def test_a_distributed_level_records_other_processes_but_is_not_judged_on_them()
     rec = dataclasses.replace(recording(), workers=(_worker_load("w1", 40.0, 55.0),))
     result = summarise(rec, {"foreign": cpu_samples("foreign", 90.0)})
     assert result.foreign_cpu_cores == pytest.approx(0.9) and not result.machine_busy
+
+
+def test_a_paused_level_warns_how_far_the_clock_stepped_and_a_remeasured_one_does_not() -> None:
+    base = summarise(recording(), {})
+    paused = dataclasses.replace(base, clock_step_s=1.3, attempts=3)
+    assert paused.paused
+    assert any("machine was paused during the level" in w and "stepped 1.30s" in w and "3 attempt(s)" in w
+               for w in warnings_for(paused))
+    remeasured = dataclasses.replace(base, clock_step_s=0.004, attempts=2)
+    assert not remeasured.paused
+    assert not any("paused" in w for w in warnings_for(remeasured))
+    assert not dataclasses.replace(base, clock_step_s=None).paused  # unread (an older levels.csv)
+    assert level_flags("here", [paused, remeasured]) == ["here: machine paused (clock stepped) (r1)"]

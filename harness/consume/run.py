@@ -28,6 +28,7 @@ from rich.console import Console
 
 from harness import apps, settings
 from harness.apps import AppLaunch, RunningApp
+from harness.clock import CLOCK_STEP_LIMIT_S, clock_step_s, read_clock
 from harness.consume import database, lag, replay
 from harness.consume.app_metrics import pools_row, segment_sources
 from harness.consume.drive import DuplicateInjector, OrderDriver, add_poison, drive_rate_warning
@@ -316,7 +317,7 @@ class _Segment:
             if ctx.consume.replay and isinstance(broker, KafkaBroker):
                 # The warm-up batches are in the topic too, before this: the replay starts here.
                 self.replay_from = replay.end_offsets(broker.node.endpoint.bootstrap, KAFKA_TOPIC)
-            origin = time.time()
+            origin, clock_at_origin = time.time(), read_clock()
             ctx.sampler.sample_now()  # inside the window: its CPU is read from the samples within it
             self._scrape_edge()
             if self.plan is not None:
@@ -356,6 +357,12 @@ class _Segment:
             ctx.sampler.sample_now()
             ended = time.time()
             self.windows.append(Window(MEASURED, origin, ended, os.getloadavg()[0], self._threads_since(threads)))
+            step = clock_step_s(clock_at_origin, read_clock())
+            if step > CLOCK_STEP_LIMIT_S:
+                ctx.manifest.add_warning(
+                    f"{self.label}: the machine was paused during the measured window (its wall clock stepped "
+                    f"{step:.2f}s away from its monotonic clock: a VM snapshot or migration, or the clock set by "
+                    "hand); its rates and lags count time nothing ran in: measure the segment again")
             self._settle(broker)
             outstanding = database.outstanding(conn)
             reconciliation = reconcile(conn)

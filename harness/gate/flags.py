@@ -6,7 +6,8 @@ give back its users (Little's law), measured the load generator or a queue outsi
 path. A generator that waited on the run queue sent late; a JVM whose warm-up never became steady was
 still changing. An open-model level that did not send its rate, or whose latency grew across the window,
 did not sustain the rate it names. A level during which processes outside the run used the machine
-measured that contention too. A rule judged on it is UNRELIABLE, not PASS or FAIL. This is the only
+measured that contention too; one during which the machine was paused (``clock.py``) holds time nothing
+ran in. A rule judged on it is UNRELIABLE, not PASS or FAIL. This is the only
 place the gate reads the flags of a level.
 """
 
@@ -32,6 +33,7 @@ _CHECKS: tuple[tuple[str, Callable[[LevelResult], bool]], ...] = (
     ("achieved rate below 98% of the target", lambda row: row.rate_ok is False),
     ("latency trending upward", lambda row: row.trend_ok is False),
     ("machine shared with other processes", lambda row: row.machine_busy),
+    ("machine paused (clock stepped)", lambda row: row.paused),
 )
 
 

@@ -241,7 +241,8 @@ def _row_flags(reps: Sequence[LevelResult], law_ok: bool) -> list[str]:
         flags.append("Little's law")
     for count, name in ((sum(r.generator_starved for r in reps), "generator starved"),
                         (sum(not r.warmup_steady for r in reps), "not steady"),
-                        (sum(r.machine_busy for r in reps), "machine shared")):
+                        (sum(r.machine_busy for r in reps), "machine shared"),
+                        (sum(r.paused for r in reps), "machine paused")):
         if count:
             flags.append(name + (f" ({count}/{n})" if n > 1 else ""))
     return flags

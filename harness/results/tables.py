@@ -14,7 +14,14 @@ from pathlib import Path
 from harness.codec import Table
 from harness.level_id import LevelId
 from harness.load.recording import WindowStats
-from harness.metrics import CONTAINER_COLUMNS, MACHINE_COLUMNS, OPEN_MODEL_COLUMNS, TRUST_COLUMNS, LevelResult
+from harness.metrics import (
+    CONTAINER_COLUMNS,
+    MACHINE_COLUMNS,
+    OPEN_MODEL_COLUMNS,
+    PAUSE_COLUMNS,
+    TRUST_COLUMNS,
+    LevelResult,
+)
 from harness.prometheus import MetricSample
 from harness.sampling import ProcessSample
 
@@ -81,9 +88,9 @@ class WarmupReading:
 # The level dimensions added since format 1 (codec.py's history): the open model's rate, the app
 # container's CPU limit.
 LEVEL_ID_ADDED = {2: ("rate",), 3: ("cpus",)}
-LEVELS = Table(LevelResult, "levels.csv", 5, finite=True,
+LEVELS = Table(LevelResult, "levels.csv", 6, finite=True,
                added={2: ("rate", *OPEN_MODEL_COLUMNS), 3: TRUST_COLUMNS, 4: ("cpus", *CONTAINER_COLUMNS),
-                      5: MACHINE_COLUMNS})
+                      5: MACHINE_COLUMNS, 6: PAUSE_COLUMNS})
 WARMUP = Table(WarmupReading, "warmup.csv", 1)
 GENERATOR_WORKERS = Table(WorkerLevel, "generator_workers.csv", 3, added=LEVEL_ID_ADDED)
 TIMESERIES = Table(LoadSecond, "timeseries.csv", 3, added=LEVEL_ID_ADDED)

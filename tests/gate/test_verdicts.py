@@ -199,7 +199,8 @@ def test_junit_carries_every_verdict_and_its_reason(tmp_path: Path) -> None:
                                              "load generator starved (run queue)"),
                                             ({"warmup_steady": False}, "not steady after warm-up"),
                                             ({"machine_busy": True, "foreign_cpu_cores": 0.9},
-                                             "machine shared with other processes")])
+                                             "machine shared with other processes"),
+                                            ({"clock_step_s": 8.7, "attempts": 3}, "machine paused (clock stepped)")])
 def test_a_rule_on_a_starved_or_unsteady_level_is_unreliable(tmp_path: Path, flag: dict[str, object],
                                                              name: str) -> None:
     rows = [*_steady("mvc-virtual"), level("webflux", 32, 1), level("webflux", 32, 2, **flag), level("webflux", 32, 3)]

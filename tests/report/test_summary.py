@@ -311,3 +311,15 @@ def test_a_level_measured_on_a_shared_machine_is_flagged_in_its_row_and_warned_a
     text = render_summary(manifest(warnings=warnings_for(shared, 3)), levels)
     assert "machine shared (1/3)" in table_row(text, "## Results", "webflux")
     assert "processes outside the run used 0.90 cores" in text.split("## Warnings", 1)[1]
+
+
+def test_a_level_measured_while_the_machine_was_paused_is_flagged_and_warned_about() -> None:
+    paused = dataclasses.replace(BASE, variant="webflux", repetition=2, clock_step_s=8.7, attempts=3)
+    remeasured = dataclasses.replace(BASE, variant="webflux", repetition=3, clock_step_s=0.002, attempts=2)
+    levels = [dataclasses.replace(BASE, variant="webflux", repetition=1), paused, remeasured]
+    text = render_summary(manifest(warnings=[w for r in levels for w in warnings_for(r, 3)]), levels)
+    assert "machine paused (1/3)" in table_row(text, "## Results", "webflux")
+    warnings = text.split("## Warnings", 1)[1]
+    assert "webflux jdk25 64 users rep 2/3: the machine was paused during the level" in warnings
+    assert "stepped 8.70s" in warnings and "in each of 3 attempt(s)" in warnings
+    assert "rep 3/3: the machine was paused" not in warnings  # its kept attempt ran on a running clock

@@ -9,7 +9,14 @@ import pytest
 from harness.errors import ResultsError
 from harness.level_id import LevelId
 from harness.load.recording import WindowStats
-from harness.metrics import CONTAINER_COLUMNS, MACHINE_COLUMNS, OPEN_MODEL_COLUMNS, TRUST_COLUMNS, LevelResult
+from harness.metrics import (
+    CONTAINER_COLUMNS,
+    MACHINE_COLUMNS,
+    OPEN_MODEL_COLUMNS,
+    PAUSE_COLUMNS,
+    TRUST_COLUMNS,
+    LevelResult,
+)
 from harness.prometheus import MetricSample
 from harness.results.tables import (
     JVM_TIMESERIES,
@@ -165,7 +172,7 @@ def _written_without(path: Path, rows: list[LevelResult], left_out: set[str]) ->
 
 
 CONTAINERS = {"cpus", *CONTAINER_COLUMNS}
-MACHINE = set(MACHINE_COLUMNS)
+MACHINE = {*MACHINE_COLUMNS, *PAUSE_COLUMNS}
 
 
 @pytest.mark.parametrize(("branch", "left_out"), [
@@ -175,6 +182,7 @@ MACHINE = set(MACHINE_COLUMNS)
     ("format 3", {*CONTAINERS, *MACHINE}),
     ("containers' format 1 + issue 15 + containers", {"rate", *OPEN_MODEL_COLUMNS, *MACHINE}),
     ("format 4", MACHINE),
+    ("format 5", set(PAUSE_COLUMNS)),
 ])
 def test_levels_of_each_earlier_harness_read_with_the_defaults(tmp_path: Path, branch: str, left_out: set[str]) -> None:
     path = tmp_path / "levels.csv"
@@ -184,5 +192,5 @@ def test_levels_of_each_earlier_harness_read_with_the_defaults(tmp_path: Path, b
     assert read == measured, branch
     # A header missing only part of one version's columns is no version's: refused.
     _written_without(path, [measured], {"generator_starved"})
-    with pytest.raises(ResultsError, match=r"levels\.csv format 5"):
+    with pytest.raises(ResultsError, match=r"levels\.csv format 6"):
         read_levels(path)
