@@ -54,6 +54,11 @@ def clock_step_s(before: ClockReading, after: ClockReading) -> float:
     return abs(after.offset - before.offset)
 
 
+def stepped(step_s: float | None) -> bool:
+    """Whether a clock step says the machine was paused (None: the clock was not read)."""
+    return step_s is not None and step_s > CLOCK_STEP_LIMIT_S
+
+
 @dataclass(frozen=True)
 class Measured(Generic[T]):
     """The kept attempt of a measurement, the clock step during it, and how many attempts were made."""
@@ -65,7 +70,7 @@ class Measured(Generic[T]):
     @property
     def paused(self) -> bool:
         """Whether the kept attempt itself saw a step (every attempt did; the remeasure budget ran out)."""
-        return self.clock_step_s > CLOCK_STEP_LIMIT_S
+        return stepped(self.clock_step_s)
 
 
 def measure_on_a_running_clock(
@@ -84,7 +89,7 @@ def measure_on_a_running_clock(
         before = reading()
         value = measure()
         step = clock_step_s(before, reading())
-        if step <= CLOCK_STEP_LIMIT_S or attempt > remeasure:
+        if not stepped(step) or attempt > remeasure:
             return Measured(value=value, clock_step_s=step, attempts=attempt)
         discarded(attempt, step)
         attempt += 1

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from harness.clock import CLOCK_STEP_LIMIT_S
+from harness.clock import stepped
 from harness.level_id import LevelId
 from harness.load.recording import LevelRecording, WindowStats
 from harness.machine_load import FOREIGN, FOREIGN_CPU_LIMIT_CORES, STEAL
@@ -165,7 +165,7 @@ class LevelResult:
 
     @property
     def paused(self) -> bool:
-        return self.clock_step_s is not None and self.clock_step_s > CLOCK_STEP_LIMIT_S
+        return stepped(self.clock_step_s)
 
     @property
     def id(self) -> LevelId:

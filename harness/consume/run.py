@@ -28,7 +28,7 @@ from rich.console import Console
 
 from harness import apps, settings
 from harness.apps import AppLaunch, RunningApp
-from harness.clock import CLOCK_STEP_LIMIT_S, clock_step_s, read_clock
+from harness.clock import clock_step_s, read_clock, stepped
 from harness.consume import database, lag, replay
 from harness.consume.app_metrics import pools_row, segment_sources
 from harness.consume.drive import DuplicateInjector, OrderDriver, add_poison, drive_rate_warning
@@ -317,7 +317,8 @@ class _Segment:
             if ctx.consume.replay and isinstance(broker, KafkaBroker):
                 # The warm-up batches are in the topic too, before this: the replay starts here.
                 self.replay_from = replay.end_offsets(broker.node.endpoint.bootstrap, KAFKA_TOPIC)
-            origin, clock_at_origin = time.time(), read_clock()
+            clock_at_origin = read_clock()
+            origin = clock_at_origin.wall
             ctx.sampler.sample_now()  # inside the window: its CPU is read from the samples within it
             self._scrape_edge()
             if self.plan is not None:
@@ -355,10 +356,11 @@ class _Segment:
                     driver.stop()
             self._scrape_edge()
             ctx.sampler.sample_now()
-            ended = time.time()
+            clock_at_end = read_clock()
+            ended = clock_at_end.wall
             self.windows.append(Window(MEASURED, origin, ended, os.getloadavg()[0], self._threads_since(threads)))
-            step = clock_step_s(clock_at_origin, read_clock())
-            if step > CLOCK_STEP_LIMIT_S:
+            step = clock_step_s(clock_at_origin, clock_at_end)
+            if stepped(step):
                 ctx.manifest.add_warning(
                     f"{self.label}: the machine was paused during the measured window (its wall clock stepped "
                     f"{step:.2f}s away from its monotonic clock: a VM snapshot or migration, or the clock set by "
